@@ -1,0 +1,25 @@
+#include "tuner/gpu.hpp"
+
+namespace kpg {
+
+Gpu::Gpu(int ordinal) : device_(ordinal), context_(device_), stream_(), timer_(device_.props()) {}
+
+DeviceLimits Gpu::limits() const {
+  const auto& p = props();
+  DeviceLimits l;
+  l.max_threads_per_block = p.max_threads_per_block;
+  l.smem_optin = p.smem_per_block_optin;
+  l.regs_per_block = p.regs_per_block;
+  l.sm_count = p.sm_count;
+  l.l2_bytes = p.l2_bytes;
+  return l;
+}
+
+std::string Gpu::cache_identity() const {
+  const auto& p = props();
+  return p.name + "|" + p.arch() + "|" + std::to_string(p.sm_count);
+}
+
+DeviceLimits h100_limits() { return DeviceLimits{}; }
+
+}  // namespace kpg

@@ -1,0 +1,38 @@
+#pragma once
+// The GPU a command works on: device, primary context, a stream and a timer, opened
+// once per command. Constructing it is what fails, with one clear line, without a driver.
+
+#include <string>
+
+#include "runtime/context.hpp"
+#include "runtime/device.hpp"
+#include "runtime/stream.hpp"
+#include "tuner/space.hpp"
+#include "tuner/timer.hpp"
+
+namespace kpg {
+
+class Gpu {
+ public:
+  explicit Gpu(int ordinal = 0);
+
+  const DeviceProperties& props() const { return device_.props(); }
+  const Device& device() const { return device_; }
+  CUstream stream() const { return stream_.get(); }
+  const Timer& timer() const { return timer_; }
+  DeviceLimits limits() const;
+  // What identifies the card in tuning-cache keys: "NVIDIA H100 80GB HBM3|sm_90|132".
+  std::string cache_identity() const;
+  void synchronize() const { stream_.synchronize(); }
+
+ private:
+  Device device_;
+  Context context_;
+  Stream stream_;
+  Timer timer_;
+};
+
+// Device limits of a card we do not have, for `kpg compile --all` without a GPU.
+DeviceLimits h100_limits();
+
+}  // namespace kpg

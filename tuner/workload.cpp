@@ -1,0 +1,255 @@
+#include "tuner/workload.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <sstream>
+
+#include "runtime/error.hpp"
+#include "tuner/half.hpp"
+#include "tuner/npy.hpp"
+
+namespace kpg {
+namespace {
+
+DType resolve_dtype(const std::string& name, DType t) {
+  if (name == "T") return t;
+  if (auto d = parse_dtype(name)) return *d;
+  throw Error("unknown buffer dtype '" + name + "'");
+}
+
+std::vector<double> make_values(const InitSpec& init, int64_t n, std::mt19937_64& rng) {
+  std::vector<double> v(static_cast<size_t>(n));
+  switch (init.kind) {
+    case InitSpec::normal: {
+      std::normal_distribution<double> dist(init.a, init.b);
+      for (auto& x : v) x = dist(rng);
+      break;
+    }
+    case InitSpec::uniform: {
+      std::uniform_real_distribution<double> dist(init.a, init.b);
+      for (auto& x : v) x = dist(rng);
+      break;
+    }
+    case InitSpec::constant:
+      std::fill(v.begin(), v.end(), init.a);
+      break;
+    case InitSpec::iota:
+      for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = static_cast<double>(i);
+      break;
+  }
+  return v;
+}
+
+bool matches(double out, double ref, const Tolerance& tol) {
+  if (std::isnan(ref)) return std::isnan(out);
+  if (std::isinf(ref)) return out == ref;
+  if (!std::isfinite(out)) return false;
+  return std::abs(out - ref) <= tol.abs + tol.rel * std::abs(ref);
+}
+
+std::string format_double(double x) {
+  std::ostringstream os;
+  os.precision(6);
+  os << x;
+  return os.str();
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode(const std::vector<double>& values, DType dtype) {
+  std::vector<uint8_t> bytes(values.size() * dtype_bytes(dtype));
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint8_t* dst = bytes.data() + i * dtype_bytes(dtype);
+    switch (dtype) {
+      case DType::f32: {
+        const auto f = static_cast<float>(values[i]);
+        std::memcpy(dst, &f, 4);
+        break;
+      }
+      case DType::f16: {
+        const uint16_t h = float_to_half(static_cast<float>(values[i]));
+        std::memcpy(dst, &h, 2);
+        break;
+      }
+      case DType::bf16: {
+        const uint16_t h = float_to_bf16(static_cast<float>(values[i]));
+        std::memcpy(dst, &h, 2);
+        break;
+      }
+      case DType::i32: {
+        const auto k = static_cast<int32_t>(values[i]);
+        std::memcpy(dst, &k, 4);
+        break;
+      }
+    }
+  }
+  return bytes;
+}
+
+std::vector<double> decode(const std::vector<uint8_t>& bytes, DType dtype) {
+  const size_t n = bytes.size() / dtype_bytes(dtype);
+  std::vector<double> v(n);
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t* src = bytes.data() + i * dtype_bytes(dtype);
+    switch (dtype) {
+      case DType::f32: {
+        float f;
+        std::memcpy(&f, src, 4);
+        v[i] = f;
+        break;
+      }
+      case DType::f16: {
+        uint16_t h;
+        std::memcpy(&h, src, 2);
+        v[i] = half_to_float(h);
+        break;
+      }
+      case DType::bf16: {
+        uint16_t h;
+        std::memcpy(&h, src, 2);
+        v[i] = bf16_to_float(h);
+        break;
+      }
+      case DType::i32: {
+        int32_t k;
+        std::memcpy(&k, src, 4);
+        v[i] = k;
+        break;
+      }
+    }
+  }
+  return v;
+}
+
+std::string OutputCheck::describe() const {
+  std::ostringstream os;
+  os << buffer << ": " << bad << " of " << checked << " elements off";
+  if (worst_index >= 0)
+    os << ", worst [" << worst_index << "] = " << format_double(worst_value) << ", expected "
+       << format_double(worst_expected);
+  os << " (max abs err " << format_double(max_abs_err) << ")";
+  return os.str();
+}
+
+std::string CheckReport::describe() const {
+  std::string s;
+  for (const auto& o : outputs)
+    if (!o.ok) s += (s.empty() ? "" : "; ") + o.describe();
+  return s.empty() ? "ok" : s;
+}
+
+Workload::Workload(const OpConfig& config, const Shape& shape, const DeviceLimits& limits)
+    : config_(config), shape_(shape), scope_(make_scope(shape, {}, limits)) {
+  for (const auto& [name, expr] : config.scalars) scalars_[name] = expr.eval(scope_);
+  for (const auto& spec : config.buffers) {
+    Buffer b{&spec, resolve_dtype(spec.dtype, shape.dtype), {}, 1, {}};
+    for (const auto& e : spec.shape) {
+      b.dims.push_back(e.eval_int(scope_));
+      b.elements *= b.dims.back();
+    }
+    const auto bytes = static_cast<size_t>(b.elements) * dtype_bytes(b.dtype);
+    b.device = DeviceBuffer(bytes);
+    if (spec.role != BufferSpec::scratch) min_bytes_ += static_cast<int64_t>(bytes);
+    buffers_.emplace(spec.name, std::move(b));
+  }
+}
+
+void Workload::randomize(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  inputs_.clear();
+  reference_.reset();
+  for (auto& [name, b] : buffers_) {
+    if (b.spec->role != BufferSpec::input) continue;
+    const InitSpec init = b.spec->init.value_or(InitSpec{InitSpec::normal, 0.0, 1.0});
+    // Round through the device type so the reference sees exactly what the kernel reads.
+    const auto bytes = encode(make_values(init, b.elements, rng), b.dtype);
+    b.device.upload(bytes.data(), bytes.size());
+    inputs_[name] = HostTensor{decode(bytes, b.dtype), b.dims};
+  }
+}
+
+void Workload::poison_outputs(CUstream stream) {
+  for (auto& [name, b] : buffers_)
+    if (b.spec->role == BufferSpec::output) b.device.fill_bytes(0xFF, stream);
+}
+
+const std::map<std::string, HostTensor>& Workload::reference() {
+  if (reference_) return *reference_;
+  const BuiltinReference* ref = find_builtin_reference(config_.reference.builtin);
+  if (!ref) throw Error("op '" + config_.op + "': no builtin reference '" + config_.reference.builtin + "'");
+  std::map<std::string, HostTensor> expected;
+  for (const auto& [name, b] : buffers_)
+    if (b.spec->role == BufferSpec::output)
+      expected[name] = HostTensor{std::vector<double>(static_cast<size_t>(b.elements)), b.dims};
+  (*ref)(inputs_, expected, shape_.dims, scalars_);
+  reference_ = std::move(expected);
+  return *reference_;
+}
+
+std::map<std::string, HostTensor> Workload::download_outputs() const {
+  std::map<std::string, HostTensor> out;
+  for (const auto& [name, b] : buffers_) {
+    if (b.spec->role != BufferSpec::output) continue;
+    std::vector<uint8_t> bytes(b.device.bytes());
+    b.device.download(bytes.data(), bytes.size());
+    out[name] = HostTensor{decode(bytes, b.dtype), b.dims};
+  }
+  return out;
+}
+
+CheckReport Workload::check(const std::map<std::string, HostTensor>& expected) const {
+  CheckReport report;
+  const auto actual = download_outputs();
+  const auto tol_it = config_.tolerance.find(shape_.dtype);
+  const Tolerance tol = tol_it != config_.tolerance.end() ? tol_it->second : Tolerance{1e-5, 1e-4};
+  for (const auto& [name, ref] : expected) {
+    const auto it = actual.find(name);
+    if (it == actual.end()) continue;
+    OutputCheck c;
+    c.buffer = name;
+    const auto& out = it->second.values;
+    double worst_excess = -1;
+    for (size_t i = 0; i < ref.values.size(); ++i) {
+      const double o = out[i], r = ref.values[i];
+      ++c.checked;
+      const double err = std::abs(o - r);
+      if (std::isfinite(err)) {
+        c.max_abs_err = std::max(c.max_abs_err, err);
+        if (r != 0) c.max_rel_err = std::max(c.max_rel_err, err / std::abs(r));
+      }
+      if (matches(o, r, tol)) continue;
+      ++c.bad;
+      const double excess = std::isfinite(err) ? err - (tol.abs + tol.rel * std::abs(r))
+                                               : std::numeric_limits<double>::infinity();
+      if (excess > worst_excess || c.worst_index < 0) {
+        worst_excess = excess;
+        c.worst_index = static_cast<int64_t>(i);
+        c.worst_value = o;
+        c.worst_expected = r;
+      }
+    }
+    c.ok = c.bad == 0;
+    report.ok = report.ok && c.ok;
+    report.outputs.push_back(std::move(c));
+  }
+  return report;
+}
+
+const DeviceBuffer& Workload::buffer(const std::string& name) const {
+  const auto it = buffers_.find(name);
+  if (it == buffers_.end()) throw Error("op '" + config_.op + "': no buffer named '" + name + "'");
+  return it->second.device;
+}
+
+void Workload::save_io(const std::filesystem::path& dir) const {
+  std::filesystem::create_directories(dir);
+  for (const auto& [name, t] : inputs_) write_npy(dir / (name + ".npy"), t);
+  for (const auto& [name, t] : download_outputs()) write_npy(dir / (name + ".out.npy"), t);
+  if (reference_)
+    for (const auto& [name, t] : *reference_) write_npy(dir / (name + ".ref.npy"), t);
+}
+
+}  // namespace kpg

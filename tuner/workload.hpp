@@ -1,0 +1,87 @@
+#pragma once
+// The buffers of one op at one problem shape: fresh random inputs, poisoned outputs,
+// the float64 reference and the comparison of what a candidate wrote against it.
+
+#include <cuda.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/buffer.hpp"
+#include "tuner/config.hpp"
+#include "tuner/references.hpp"
+#include "tuner/space.hpp"
+
+namespace kpg {
+
+struct OutputCheck {
+  std::string buffer;
+  bool ok = true;
+  int64_t checked = 0, bad = 0;
+  double max_abs_err = 0, max_rel_err = 0;
+  int64_t worst_index = -1;           // element with the largest excess over tolerance
+  double worst_value = 0, worst_expected = 0;
+  std::string describe() const;       // "y: 3 of 4096 elements off, worst [17] = nan, expected 0.25"
+};
+
+struct CheckReport {
+  bool ok = true;
+  std::vector<OutputCheck> outputs;
+  std::string describe() const;       // one line per failing output
+};
+
+class Workload {
+ public:
+  Workload(const OpConfig& config, const Shape& shape, const DeviceLimits& limits);
+
+  // New random inputs (host and device). The reference is recomputed on next use.
+  void randomize(uint64_t seed);
+  // Every output byte 0xFF: NaN in f32/f16/bf16, so an unwritten element fails the check.
+  void poison_outputs(CUstream stream);
+  // Float64 expected outputs of the config's reference for the current inputs.
+  const std::map<std::string, HostTensor>& reference();
+  // For `reference: {variant: NAME}`: the tuner computes it by running that variant.
+  void set_reference(std::map<std::string, HostTensor> expected) { reference_ = std::move(expected); }
+  bool has_reference() const { return reference_.has_value(); }
+  // What the device holds now in every output buffer, as float64.
+  std::map<std::string, HostTensor> download_outputs() const;
+  CheckReport check(const std::map<std::string, HostTensor>& expected) const;
+
+  const DeviceBuffer& buffer(const std::string& name) const;
+  const std::map<std::string, HostTensor>& inputs() const { return inputs_; }
+  const std::map<std::string, double>& scalars() const { return scalars_; }
+  const Scope& scope() const { return scope_; }
+  const Shape& shape() const { return shape_; }
+  const OpConfig& config() const { return config_; }
+  // Fewest bytes the op must move: each input read once, each output written once.
+  int64_t min_bytes() const { return min_bytes_; }
+  // Write inputs and outputs as .npy files (kpg run --save-io).
+  void save_io(const std::filesystem::path& dir) const;
+
+ private:
+  struct Buffer {
+    const BufferSpec* spec;
+    DType dtype;
+    std::vector<int64_t> dims;
+    int64_t elements = 0;
+    DeviceBuffer device;
+  };
+
+  const OpConfig& config_;
+  Shape shape_;
+  Scope scope_;
+  std::map<std::string, double> scalars_;
+  std::map<std::string, Buffer> buffers_;
+  std::map<std::string, HostTensor> inputs_;
+  std::optional<std::map<std::string, HostTensor>> reference_;
+  int64_t min_bytes_ = 0;
+};
+
+// Element conversion between host doubles and device bytes.
+std::vector<uint8_t> encode(const std::vector<double>& values, DType dtype);
+std::vector<double> decode(const std::vector<uint8_t>& bytes, DType dtype);
+
+}  // namespace kpg

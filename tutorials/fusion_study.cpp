@@ -1,0 +1,93 @@
+#include "tutorials/fusion_study.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "runtime/buffer.hpp"
+#include "runtime/driver.hpp"
+#include "runtime/error.hpp"
+
+namespace kpg {
+
+const VariantMeasurement& FusionMeasurement::get(std::string_view name) const {
+  for (const auto& v : variants)
+    if (v.variant == name) return v;
+  throw Error("no measurement of variant '" + std::string(name) + "'");
+}
+
+bool FusionMeasurement::all_correct() const {
+  return std::all_of(variants.begin(), variants.end(), [](const auto& v) { return v.check.ok; });
+}
+
+FusionStudy::FusionStudy(const Gpu& gpu, const Tuner& tuner, const OpConfig& config, TuneOptions options)
+    : gpu_(gpu), tuner_(tuner), config_(config), options_(options) {}
+
+int64_t counted_kernel_bytes(const OpConfig& config, const VariantSpec& variant, const Candidate& chosen,
+                             const Workload& workload) {
+  int64_t bytes = 0;
+  for (const auto& launch : variant.spaces.at(chosen.space_index).launches)
+    for (const auto& arg : launch.args)
+      if (arg.kind == ArgSpec::buffer) bytes += static_cast<int64_t>(workload.buffer(arg.name).bytes());
+  (void)config;
+  return bytes;
+}
+
+FusionMeasurement FusionStudy::measure(const Shape& shape, const std::vector<std::string>& variants,
+                                       const ExtraCheck& extra, double flops) const {
+  FusionMeasurement m;
+  m.shape = shape;
+  m.flops = flops;
+  Workload workload(config_, shape, gpu_.limits());
+  workload.randomize(options_.seed ? options_.seed : std::random_device{}());
+  tuner_.ensure_reference(config_, workload);
+  m.min_bytes = workload.min_bytes();
+
+  const TimingSettings settings{config_.timing.warmup_ms, config_.timing.rep_ms * 2, config_.timing.min_reps * 2,
+                                config_.timing.max_reps, config_.timing.graph_below_us};
+  for (const auto& name : variants) {
+    const VariantSpec* variant = config_.find_variant(name);
+    if (!variant) throw Error(config_.op + ": config has no variant '" + name + "'");
+    const TuneResult tuned = tuner_.tune(config_, *variant, workload, options_);
+    VariantMeasurement v;
+    v.variant = name;
+    v.config = tuned.chosen.id();
+    v.choice_source = std::string(to_string(tuned.source));
+    const auto bound = tuner_.bind(config_, *variant, tuned.chosen, workload);
+    v.launches = bound.plan->describe();
+    v.kernel_launches = static_cast<int>(variant->spaces.at(tuned.chosen.space_index).launches.size());
+    v.check = tuner_.verify(bound, workload);
+    if (v.check.ok && extra) {
+      const std::string problem = extra(workload);
+      if (!problem.empty()) {
+        v.check.ok = false;
+        v.check.outputs.push_back(OutputCheck{"extra", false, 0, 1, 0, 0, -1, 0, 0});
+        spdlog::error("{} {} at {}: {}", config_.op, name, shape.to_string(), problem);
+      }
+    }
+    v.bytes_counted = counted_kernel_bytes(config_, *variant, tuned.chosen, workload);
+    if (v.check.ok) {  // a wrong kernel gets no speed reported
+      v.timing = gpu_.timer().time([&](CUstream s) { bound.plan->launch(s); }, settings, gpu_.stream());
+      v.gbs = static_cast<double>(m.min_bytes) / (v.timing.median_ms * 1e6);
+      if (flops > 0) v.tflops = flops / (v.timing.median_ms * 1e9);
+    } else {
+      spdlog::error("{} {} at {} is wrong: {}", config_.op, name, shape.to_string(), v.check.describe());
+    }
+    m.variants.push_back(std::move(v));
+  }
+  return m;
+}
+
+double measure_copy_bandwidth_gbs(const Gpu& gpu, size_t bytes) {
+  const auto info = memory_info();
+  bytes = std::min(bytes, info.free / 4);
+  DeviceBuffer src(bytes), dst(bytes);
+  src.fill_bytes(1, gpu.stream());
+  const TimingSettings settings{20, 200, 10, 100, 0};
+  const Timing t = gpu.timer().time(
+      [&](CUstream s) { KPG_CU_CHECK(driver().cuMemcpyDtoDAsync(dst.ptr(), src.ptr(), bytes, s)); }, settings,
+      gpu.stream());
+  return 2.0 * static_cast<double>(bytes) / (t.median_ms * 1e6);
+}
+
+}  // namespace kpg
