@@ -6,5 +6,6 @@
 namespace kpg {
 
 int run_softmax_tutorial(const TutorialOptions& options);
+int run_layernorm_tutorial(const TutorialOptions& options);
 
 }  // namespace kpg

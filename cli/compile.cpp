@@ -1,0 +1,140 @@
+// kpg compile: compile one kernel file with NVRTC (through the cubin cache) and report
+// its resources; on a GPU, also load it and report what the driver says about each kernel.
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <regex>
+
+#include "cli/command.hpp"
+#include "runtime/context.hpp"
+#include "runtime/cubin_cache.hpp"
+#include "runtime/compiler.hpp"
+#include "runtime/device.hpp"
+#include "runtime/driver.hpp"
+#include "runtime/error.hpp"
+#include "runtime/module.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kpg {
+namespace {
+
+struct CompileArgs {
+  std::string file;
+  std::vector<std::string> defines;
+  std::vector<std::string> include_dirs;
+  std::string arch;  // empty: the GPU's, else sm_90
+  std::string output;
+  bool ptx = false;
+  bool fast_math = false;
+  bool no_cache = false;
+};
+
+fs::path find_source(const std::string& file, const fs::path& kernels_dir) {
+  std::error_code ec;
+  if (fs::is_regular_file(file, ec)) return fs::absolute(file).lexically_normal();
+  if (fs::is_regular_file(kernels_dir / file, ec)) return (kernels_dir / file).lexically_normal();
+  throw InputError("kernel file '" + file + "' not found (looked in the current folder and " + kernels_dir.string() + ")");
+}
+
+std::pair<std::string, std::string> parse_define(const std::string& text) {
+  static const std::regex define(R"(([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?)");
+  std::smatch m;
+  if (!std::regex_match(text, m, define)) throw InputError("-D '" + text + "': expected NAME or NAME=VALUE");
+  return {m[1].str(), m[2].str()};
+}
+
+// The GPU's arch when there is one, so a plain `kpg compile` targets the card in the machine.
+std::string default_arch() {
+  if (driver_available() && Device::count() > 0) return Device(0).props().arch();
+  return "sm_90";
+}
+
+void write_output(const fs::path& path, const std::vector<char>& image, bool is_ptx) {
+  // PTX images end in NUL for the driver; the file holds the text only.
+  const size_t size = (is_ptx && !image.empty() && image.back() == '\0') ? image.size() - 1 : image.size();
+  const fs::path temp = path.string() + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary);
+    if (!out.write(image.data(), static_cast<std::streamsize>(size))) throw InputError("cannot write " + temp.string());
+  }
+  fs::rename(temp, path);
+}
+
+void print_resources(const std::vector<KernelResources>& resources) {
+  if (resources.empty()) return;
+  std::printf("%-40s %5s %6s %12s %7s %9s  (ptxas)\n", "kernel", "regs", "stack", "spill st/ld", "smem", "barriers");
+  for (const auto& r : resources) {
+    std::printf("%-40s %5d %6d %5d/%-6d %7d %9d\n", demangle(r.kernel).c_str(), r.registers, r.stack_bytes,
+                r.spill_store_bytes, r.spill_load_bytes, r.shared_bytes, r.barriers);
+  }
+}
+
+void print_loaded_attributes(const CompiledKernel& compiled) {
+  std::string reason;
+  if (!driver_available(&reason)) {
+    std::printf("no GPU: module not loaded (%s)\n", reason.c_str());
+    return;
+  }
+  const Device device(0);
+  const Context context(device);
+  const Module module = Module::load(compiled.image);
+  std::printf("loaded on %s:\n", device.props().name.c_str());
+  std::printf("%-40s %5s %11s %11s %11s\n", "kernel", "regs", "static smem", "local/thr", "max threads");
+  for (const auto& r : compiled.resources) {
+    const auto& a = module.function(r.kernel).attributes();
+    std::printf("%-40s %5d %11d %11d %11d\n", demangle(r.kernel).c_str(), a.registers, a.static_shared_bytes,
+                a.local_bytes, a.max_threads_per_block);
+  }
+}
+
+int run_compile(const CliContext& ctx, const CompileArgs& args) {
+  const fs::path kernels = ctx.kernels_dir();
+  const fs::path source = find_source(args.file, kernels);
+  CompileOptions options;
+  options.arch = args.arch.empty() ? default_arch() : args.arch;
+  options.ptx = args.ptx;
+  options.fast_math = args.fast_math;
+  options.include_dirs.push_back(kernels);
+  for (const auto& dir : args.include_dirs) options.include_dirs.push_back(fs::absolute(dir));
+  for (const auto& d : args.defines) options.defines.push_back(parse_define(d));
+
+  std::unique_ptr<CubinCache> cache;
+  if (!args.no_cache) cache = std::make_unique<CubinCache>(ctx.cache_dir());
+  const Compiler compiler(cache.get());
+  const CompiledKernel compiled = compiler.compile_file(source, options);
+
+  std::printf("compiled %s for %s in %.1f ms: cache %s (key %.12s), %zu-byte %s\n", source.string().c_str(),
+              options.arch.c_str(), compiled.compile_ms,
+              args.no_cache ? "off" : (compiled.cache_hit ? "hit" : "miss"), compiled.cache_key.c_str(),
+              compiled.image.size(), compiled.is_ptx ? "PTX" : "cubin");
+  print_resources(compiled.resources);
+  if (!args.output.empty()) {
+    write_output(args.output, compiled.image, compiled.is_ptx);
+    std::printf("wrote %s\n", args.output.c_str());
+  }
+  print_loaded_attributes(compiled);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_compile_command(CLI::App& app, CliContext& ctx) {
+  auto args = std::make_shared<CompileArgs>();
+  auto* cmd = app.add_subcommand("compile", "Compile a kernel file with NVRTC and report its resources");
+  cmd->add_option("file", args->file, "Kernel source (.cu), relative to the current folder or the kernels dir")
+      ->required();
+  cmd->add_option("-D,--define", args->defines, "Preprocessor define NAME=VALUE (repeatable)");
+  cmd->add_option("-I,--include", args->include_dirs, "Extra include folder (repeatable)");
+  cmd->add_option("--arch", args->arch, "Target: sm_90, sm_90a, compute_90 (default: the GPU's, else sm_90)");
+  cmd->add_flag("--ptx", args->ptx, "Produce PTX instead of a cubin");
+  cmd->add_option("-o,--output", args->output, "Write the cubin/PTX to this file");
+  cmd->add_flag("--fast-math", args->fast_math, "Compile with --use_fast_math");
+  cmd->add_flag("--no-cache", args->no_cache, "Bypass the cubin cache");
+  cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return run_compile(ctx, *args); }; });
+}
+
+}  // namespace kpg

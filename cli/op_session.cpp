@@ -1,0 +1,47 @@
+#include "cli/op_session.hpp"
+
+#include "runtime/error.hpp"
+
+namespace kpg {
+
+void add_selection_options(CLI::App* cmd, OpSelection& selection) {
+  cmd->add_option("--shape", selection.shapes, "Problem shape K=V,... e.g. M=4096,N=781,dtype=f16 (repeatable)");
+  cmd->add_option("--variant", selection.variants, "Only this variant (repeatable; default: all)");
+  cmd->add_option("--seed", selection.seed, "Seed of the random inputs (default: fresh each run)");
+}
+
+OpSession::OpSession(const CliContext& ctx, const std::string& op_or_file)
+    : kernels_dir_(ctx.kernels_dir()),
+      config_(load_config(resolve_op_config(op_or_file, ctx.configs_dir()), kernels_dir_)),
+      cubin_cache_(ctx.cache_dir()),
+      compiler_(&cubin_cache_),
+      tuning_cache_(ctx.cache_dir()),
+      gpu_(std::make_unique<Gpu>(0)),
+      tuner_(std::make_unique<Tuner>(*gpu_, compiler_, tuning_cache_, kernels_dir_)) {}
+
+std::vector<Shape> OpSession::shapes(const OpSelection& selection) const {
+  if (selection.shapes.empty()) return config_.shapes;
+  std::vector<Shape> shapes;
+  for (const auto& text : selection.shapes) shapes.push_back(parse_shape(text, config_));
+  return shapes;
+}
+
+std::vector<const VariantSpec*> OpSession::variants(const OpSelection& selection) const {
+  std::vector<const VariantSpec*> out;
+  if (selection.variants.empty()) {
+    for (const auto& v : config_.variants) out.push_back(&v);
+    return out;
+  }
+  for (const auto& name : selection.variants) {
+    const VariantSpec* v = config_.find_variant(name);
+    if (!v) {
+      std::string known;
+      for (const auto& k : config_.variants) known += (known.empty() ? "" : ", ") + k.name;
+      throw InputError(config_.file.string() + ": no variant '" + name + "' (variants: " + known + ")");
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
+}  // namespace kpg

@@ -1,0 +1,54 @@
+#pragma once
+// What the op commands (tune, run, watch) share: the op's config, the GPU, the caches
+// and a tuner, opened once; and the --shape/--variant/--seed flags that select work.
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cli/command.hpp"
+#include "runtime/compiler.hpp"
+#include "runtime/cubin_cache.hpp"
+#include "tuner/config.hpp"
+#include "tuner/gpu.hpp"
+#include "tuner/tuner.hpp"
+#include "tuner/tuning_cache.hpp"
+
+namespace kpg {
+
+struct OpSelection {
+  std::vector<std::string> shapes;    // "M=4096,N=781[,dtype=f16]"; empty: the config's shapes
+  std::vector<std::string> variants;  // empty: all
+  uint64_t seed = 0;                  // 0: fresh random inputs
+};
+
+void add_selection_options(CLI::App* cmd, OpSelection& selection);
+
+class OpSession {
+ public:
+  // Loads and validates the config first, so bad input is reported before the GPU opens.
+  OpSession(const CliContext& ctx, const std::string& op_or_file);
+
+  const OpConfig& config() const { return config_; }
+  const Gpu& gpu() const { return *gpu_; }
+  const Tuner& tuner() const { return *tuner_; }
+  const Compiler& compiler() const { return compiler_; }
+  const TuningCache& tuning_cache() const { return tuning_cache_; }
+
+  std::vector<Shape> shapes(const OpSelection& selection) const;
+  std::vector<const VariantSpec*> variants(const OpSelection& selection) const;
+
+ private:
+  std::filesystem::path kernels_dir_;
+  OpConfig config_;
+  CubinCache cubin_cache_;
+  Compiler compiler_;
+  TuningCache tuning_cache_;
+  std::unique_ptr<Gpu> gpu_;
+  std::unique_ptr<Tuner> tuner_;
+};
+
+}  // namespace kpg

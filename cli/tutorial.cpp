@@ -1,0 +1,58 @@
+// kpg tutorial NAME: the lessons, each a fused-vs-unfused study measured on this GPU.
+
+#include <iostream>
+#include <memory>
+
+#include "cli/command.hpp"
+#include "tutorials/lessons.hpp"
+
+namespace kpg {
+namespace {
+
+struct TutorialArgs {
+  std::string name;
+  std::vector<std::string> shapes;
+  std::string dtype;
+  std::string results_dir;
+  bool force = false;
+  bool no_tune = false;
+  bool show_source = false;
+  uint64_t seed = 0;
+};
+
+int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
+  TutorialOptions o;
+  o.kernels_dir = ctx.kernels_dir();
+  o.configs_dir = ctx.configs_dir();
+  o.cache_dir = ctx.cache_dir();
+  o.shapes = args.shapes;
+  if (!args.dtype.empty()) o.dtype = args.dtype;
+  if (!args.results_dir.empty()) o.results_dir = args.results_dir;
+  o.tune.force = args.force;
+  o.tune.no_tune = args.no_tune;
+  o.tune.seed = args.seed;
+  o.show_source = args.show_source;
+  if (args.name == "softmax") return run_softmax_tutorial(o);
+  if (args.name == "layernorm") return run_layernorm_tutorial(o);
+  throw InputError("tutorial '" + args.name + "' is not available yet");
+}
+
+}  // namespace
+
+void add_tutorial_command(CLI::App& app, CliContext& ctx) {
+  auto args = std::make_shared<TutorialArgs>();
+  auto* cmd = app.add_subcommand("tutorial", "Run a lesson: fused vs unfused, tuned and measured on this GPU");
+  cmd->add_option("name", args->name, "softmax | layernorm | flash-attention | memory-analysis | all")
+      ->required()
+      ->check(CLI::IsMember({"softmax", "layernorm", "flash-attention", "memory-analysis", "all"}));
+  cmd->add_option("--shape", args->shapes, "Shape K=V,... instead of the defaults (repeatable)");
+  cmd->add_option("--dtype", args->dtype, "Element type of the default shapes: f32, f16, bf16");
+  cmd->add_option("--results", args->results_dir, "Results folder (default: results/<tutorial>-<time>)");
+  cmd->add_flag("--force", args->force, "Re-tune even where the tuning cache has results");
+  cmd->add_flag("--no-tune", args->no_tune, "Tune nothing: cached, nearest-shape or default configurations");
+  cmd->add_flag("--show-source", args->show_source, "Print the fused kernel's source after the table");
+  cmd->add_option("--seed", args->seed, "Seed of the random inputs (default: fresh each run)");
+  cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return run_tutorial(ctx, *args); }; });
+}
+
+}  // namespace kpg

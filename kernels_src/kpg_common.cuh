@@ -1,0 +1,183 @@
+// kpg_common.cuh: what every kpg kernel shares. Compiled by NVRTC, so device code only:
+// no host standard headers, only cuda_fp16.h / cuda_bf16.h from the toolkit.
+//
+//  * kpg_t, to_float, from_float: the element type picked by -DKPG_DTYPE_{F32,F16,BF16}
+//    (float when none is given, so a file compiles on its own).
+//  * KPG_DEFAULT(NAME, value): a tuning macro's value, or `value` when -DNAME is absent.
+//  * kVec, load_vec, store_vec: one 16-byte access = 4 floats or 8 halves.
+//  * warp_* / block_* reductions (sum, max) with shuffles; ceil_div.
+#pragma once
+
+#if defined(KPG_DTYPE_F32) + defined(KPG_DTYPE_F16) + defined(KPG_DTYPE_BF16) > 1
+#error "define at most one of KPG_DTYPE_F32, KPG_DTYPE_F16, KPG_DTYPE_BF16"
+#endif
+
+// ---------------------------------------------------------------- element type
+__device__ __forceinline__ float to_float(float v) { return v; }
+
+#if defined(KPG_DTYPE_F16)
+#include <cuda_fp16.h>
+typedef __half kpg_t;
+__device__ __forceinline__ float to_float(__half v) { return __half2float(v); }
+__device__ __forceinline__ kpg_t from_float(float v) { return __float2half_rn(v); }
+#elif defined(KPG_DTYPE_BF16)
+#include <cuda_bf16.h>
+typedef __nv_bfloat16 kpg_t;
+__device__ __forceinline__ float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
+__device__ __forceinline__ kpg_t from_float(float v) { return __float2bfloat16_rn(v); }
+#else
+typedef float kpg_t;
+__device__ __forceinline__ kpg_t from_float(float v) { return v; }
+#endif
+
+// ---------------------------------------------------------------- tuning macros
+// `constexpr int kThreads = KPG_DEFAULT(THREADS, 256);` is 256 unless -DTHREADS=<int> was
+// given. It works by comparing the macro's expansion with its own name: an undefined macro
+// stringifies to its name. A value that is not a decimal integer is a compile error.
+#define KPG_STRINGIFY_RAW(x) #x
+#define KPG_STRINGIFY(x) KPG_STRINGIFY_RAW(x)
+#define KPG_DEFAULT(NAME, VALUE) (kpg_param_or(KPG_STRINGIFY(NAME), #NAME, (VALUE)))
+
+// Never defined: reaching it while evaluating a constant expression stops the compile.
+__host__ __device__ int kpg_error_tuning_macro_is_not_a_decimal_integer();
+
+__host__ __device__ constexpr bool kpg_str_equal(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) {
+    ++a;
+    ++b;
+  }
+  return *a == *b;
+}
+
+__host__ __device__ constexpr int kpg_parse_int(const char* s) {
+  bool negative = false;
+  if (*s == '-') {
+    negative = true;
+    ++s;
+  }
+  if (*s == '\0') return kpg_error_tuning_macro_is_not_a_decimal_integer();
+  long long value = 0;
+  for (; *s != '\0'; ++s) {
+    if (*s < '0' || *s > '9') return kpg_error_tuning_macro_is_not_a_decimal_integer();
+    value = value * 10 + (*s - '0');
+    if (value > 0x7fffffffLL) return kpg_error_tuning_macro_is_not_a_decimal_integer();
+  }
+  return static_cast<int>(negative ? -value : value);
+}
+
+__host__ __device__ constexpr int kpg_param_or(const char* expanded, const char* name,
+                                               int fallback) {
+  return kpg_str_equal(expanded, name) ? fallback : kpg_parse_int(expanded);
+}
+
+// ---------------------------------------------------------------- small helpers
+__host__ __device__ constexpr int ceil_div(int a, int b) { return (a + b - 1) / b; }
+__host__ __device__ constexpr long long ceil_div(long long a, long long b) {
+  return (a + b - 1) / b;
+}
+
+__device__ __forceinline__ float kpg_neg_inf() { return __int_as_float(0xff800000); }
+__device__ __forceinline__ float kpg_pos_inf() { return __int_as_float(0x7f800000); }
+__device__ __forceinline__ float kpg_nan() { return __int_as_float(0x7fffffff); }
+
+// exp for softmax: arguments are <= 0 after subtracting the row max; __expf's error
+// (a few ulp plus |x|·2^-24 relative) is far below every tolerance we use.
+__device__ __forceinline__ float kpg_exp(float x) { return __expf(x); }
+
+// ---------------------------------------------------------------- 16-byte vectors
+constexpr int kVecBytes = 16;
+constexpr int kVec = kVecBytes / static_cast<int>(sizeof(kpg_t));  // elements per access
+
+__device__ __forceinline__ bool is_vec_aligned(const void* p) {
+  return (reinterpret_cast<unsigned long long>(p) & (kVecBytes - 1)) == 0;
+}
+
+// p must be 16-byte aligned.
+__device__ __forceinline__ void load_vec(const kpg_t* p, float (&out)[kVec]) {
+  const uint4 raw = *reinterpret_cast<const uint4*>(p);
+  const kpg_t* e = reinterpret_cast<const kpg_t*>(&raw);
+#pragma unroll
+  for (int j = 0; j < kVec; ++j) out[j] = to_float(e[j]);
+}
+
+// p must be 16-byte aligned.
+__device__ __forceinline__ void store_vec(kpg_t* p, const float (&in)[kVec]) {
+  uint4 raw;
+  kpg_t* e = reinterpret_cast<kpg_t*>(&raw);
+#pragma unroll
+  for (int j = 0; j < kVec; ++j) e[j] = from_float(in[j]);
+  *reinterpret_cast<uint4*>(p) = raw;
+}
+
+// ---------------------------------------------------------------- reductions
+// Warp reductions use xor shuffles, so every lane ends with the result. All 32 lanes
+// must take part (callers give idle lanes the identity: 0 for sum, -inf for max).
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+  return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1)
+    v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
+  return v;
+}
+
+// Block reductions over Threads threads (a multiple of 32, all of them calling), result
+// in every thread. `scratch` holds 32 floats of shared memory; it may be reused by the
+// next call at once: the leading barrier keeps a new write from overtaking old reads.
+template <int Threads>
+__device__ __forceinline__ float block_sum(float v, float* scratch) {
+  static_assert(Threads % 32 == 0 && Threads <= 1024, "Threads must be a multiple of 32");
+  v = warp_sum(v);
+  if (Threads == 32) return v;
+  const int lane = threadIdx.x & 31;
+  const int warp = threadIdx.x >> 5;
+  __syncthreads();
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  // Every warp folds the per-warp partials itself: no third barrier to broadcast.
+  return warp_sum(lane < Threads / 32 ? scratch[lane] : 0.0f);
+}
+
+template <int Threads>
+__device__ __forceinline__ float block_max(float v, float* scratch) {
+  static_assert(Threads % 32 == 0 && Threads <= 1024, "Threads must be a multiple of 32");
+  v = warp_max(v);
+  if (Threads == 32) return v;
+  const int lane = threadIdx.x & 31;
+  const int warp = threadIdx.x >> 5;
+  __syncthreads();
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  return warp_max(lane < Threads / 32 ? scratch[lane] : kpg_neg_inf());
+}
+
+// ---------------------------------------------------------------- thread-block clusters
+// (sm_90) Inline PTX, so no cooperative_groups header is needed. A kernel that uses these
+// carries __cluster_dims__, so a plain cuLaunchKernel launches it as clusters.
+__device__ __forceinline__ void cluster_arrive() {
+  asm volatile("barrier.cluster.arrive.release.aligned;" ::: "memory");
+}
+
+__device__ __forceinline__ void cluster_wait() {
+  asm volatile("barrier.cluster.wait.acquire.aligned;" ::: "memory");
+}
+
+// Reads the float2 at the same shared-memory address as `local`, in block `rank` of this
+// block's cluster (distributed shared memory).
+__device__ __forceinline__ float2 load_cluster_float2(const float2* local, int rank) {
+  const unsigned local_addr = static_cast<unsigned>(__cvta_generic_to_shared(local));
+  unsigned remote_addr;
+  asm volatile("mapa.shared::cluster.u32 %0, %1, %2;"
+               : "=r"(remote_addr)
+               : "r"(local_addr), "r"(rank));
+  float2 v;
+  asm volatile("ld.shared::cluster.v2.f32 {%0, %1}, [%2];"
+               : "=f"(v.x), "=f"(v.y)
+               : "r"(remote_addr)
+               : "memory");
+  return v;
+}

@@ -1,0 +1,139 @@
+// kpg_rows.cuh: row-wise access for the memory-bound kernels (softmax, layer norm, RMS
+// norm), for any row length N and any row alignment.
+//
+// A row is seen through a window that starts at the 16-byte boundary at or before the
+// row's first element; `mis` elements of the window lie before the row. The window is cut
+// into chunks of kVec elements (16 bytes): chunk c holds row elements
+// k = c*kVec - mis + j, j < kVec. Every chunk that lies wholly inside the row is one
+// aligned 16-byte access; only the (at most two) chunks that straddle the row's ends go
+// element by element, touching row elements only. So rows of odd length (781, 50257),
+// whose starts drift off 16-byte boundaries, still move through 16-byte accesses.
+#pragma once
+#include "kpg_common.cuh"
+
+struct RowWindow {
+  int mis;     // window elements before the row start (0 when the row is 16-byte aligned)
+  int n;       // row length
+  int chunks;  // ceil_div(mis + n, kVec)
+};
+
+__device__ __forceinline__ RowWindow row_window(const kpg_t* row, int n) {
+  RowWindow w;
+  w.mis = static_cast<int>((reinterpret_cast<unsigned long long>(row) & (kVecBytes - 1)) /
+                           sizeof(kpg_t));
+  w.n = n;
+  w.chunks = ceil_div(w.mis + n, kVec);
+  return w;
+}
+
+// Upper bound on the chunk count of any row of a [M, n] buffer whose base is 16-byte
+// aligned (cuMemAlloc gives 256): rows start aligned when n is a multiple of kVec.
+// The configs' Cols defines use the same formula.
+__host__ __device__ constexpr int max_row_chunks(int n) {
+  return n % kVec == 0 ? n / kVec : ceil_div(n + kVec - 1, kVec);
+}
+
+// Loads chunk c of a row (any c: chunks outside the row read as `fill`).
+// `p` is the row start; k0 = c*kVec - mis is the row index of the chunk's first element.
+__device__ __forceinline__ void load_chunk(const kpg_t* p, int k0, int n, float (&v)[kVec],
+                                           float fill) {
+  if (k0 >= 0 && k0 + kVec <= n && is_vec_aligned(p + k0)) {
+    load_vec(p + k0, v);
+  } else {
+#pragma unroll
+    for (int j = 0; j < kVec; ++j) {
+      const int k = k0 + j;
+      v[j] = (k >= 0 && k < n) ? to_float(p[k]) : fill;
+    }
+  }
+}
+
+__device__ __forceinline__ void store_chunk(kpg_t* p, int k0, int n, const float (&v)[kVec]) {
+  if (k0 >= 0 && k0 + kVec <= n && is_vec_aligned(p + k0)) {
+    store_vec(p + k0, v);
+  } else {
+#pragma unroll
+    for (int j = 0; j < kVec; ++j) {
+      const int k = k0 + j;
+      if (k >= 0 && k < n) p[k] = from_float(v[j]);
+    }
+  }
+}
+
+__device__ __forceinline__ bool in_row(int k0, int j, int n) {
+  return k0 + j >= 0 && k0 + j < n;
+}
+
+// ---------------------------------------------------------------- rows in registers
+// A group of Tpr threads holds chunks [c_begin, c_end) of one row: thread t owns chunks
+// c_begin + t + i*Tpr, i < Cols (strided so that each access instruction of the group
+// covers consecutive 16-byte chunks: coalesced).
+__device__ __forceinline__ int frag_k0(const RowWindow& w, int c_begin, int t, int i, int Tpr) {
+  return (c_begin + t + i * Tpr) * kVec - w.mis;
+}
+
+template <int Cols, int Tpr>
+__device__ __forceinline__ void load_fragment(const kpg_t* row, const RowWindow& w, int c_begin,
+                                              int c_end, int t, float (&v)[Cols][kVec],
+                                              float fill) {
+#pragma unroll
+  for (int i = 0; i < Cols; ++i) {
+    const int c = c_begin + t + i * Tpr;
+    const int n_visible = c < c_end ? w.n : 0;  // chunks past the slice read as fill
+    load_chunk(row, frag_k0(w, c_begin, t, i, Tpr), n_visible, v[i], fill);
+  }
+}
+
+template <int Cols, int Tpr>
+__device__ __forceinline__ void store_fragment(kpg_t* row, const RowWindow& w, int c_begin,
+                                               int c_end, int t, const float (&v)[Cols][kVec]) {
+#pragma unroll
+  for (int i = 0; i < Cols; ++i) {
+    const int c = c_begin + t + i * Tpr;
+    if (c < c_end) store_chunk(row, frag_k0(w, c_begin, t, i, Tpr), w.n, v[i]);
+  }
+}
+
+// Reductions over the Tpr threads that share a row: one warp, or the whole block.
+template <int Tpr>
+__device__ __forceinline__ float group_sum(float v, float* scratch) {
+  return Tpr == 32 ? warp_sum(v) : block_sum<Tpr>(v, scratch);
+}
+
+template <int Tpr>
+__device__ __forceinline__ float group_max(float v, float* scratch) {
+  return Tpr == 32 ? warp_max(v) : block_max<Tpr>(v, scratch);
+}
+
+// ---------------------------------------------------------------- block-per-row loops
+// Reduction of map(x) over a whole row by one block of Threads threads, streaming
+// (nothing kept on chip). `fill` must map to the identity of `combine`.
+template <int Threads, class Map, class Combine>
+__device__ __forceinline__ float block_row_reduce(const kpg_t* row, int n, float fill,
+                                                  float identity, Map map, Combine combine) {
+  const RowWindow w = row_window(row, n);
+  float acc = identity;
+  for (int c = threadIdx.x; c < w.chunks; c += Threads) {
+    float v[kVec];
+    load_chunk(row, c * kVec - w.mis, n, v, fill);
+#pragma unroll
+    for (int j = 0; j < kVec; ++j) acc = combine(acc, map(v[j]));
+  }
+  return acc;
+}
+
+// Elementwise over rows, eager style: grid (rows, ceil_div(chunks, Threads)), one 16-byte
+// chunk per thread. f(v, k0) transforms the chunk in place; k0 is the row index of v[0]
+// (for reading per-column operands such as gamma at the same positions).
+template <int Threads, class F>
+__device__ __forceinline__ void rowwise_chunk_map(const kpg_t* in, kpg_t* out, int n, F f) {
+  const long long offset = static_cast<long long>(blockIdx.x) * n;
+  const RowWindow w = row_window(in + offset, n);
+  const int c = blockIdx.y * Threads + threadIdx.x;
+  if (c >= w.chunks) return;
+  const int k0 = c * kVec - w.mis;
+  float v[kVec];
+  load_chunk(in + offset, k0, n, v, 0.0f);
+  f(v, k0);
+  store_chunk(out + offset, k0, n, v);
+}

@@ -1,0 +1,265 @@
+// softmax.cu: row-wise softmax y[r, :] = exp(x[r, :] - max) / sum(exp(x[r, :] - max)).
+// Accumulation in float32 for every element type. Entry points (configs/softmax.yaml):
+//
+//  fused, row on chip (x read once, y written once):
+//    softmax_warp      one warp per row, WARPS rows per block, COLS chunks per lane
+//    softmax_block     one block of THREADS per row, COLS chunks per thread; with
+//                      CLUSTER > 1 a thread-block cluster of CLUSTER blocks shares a row,
+//                      each block holding a slice and exchanging (max, sum) through
+//                      distributed shared memory (rows up to 8*1024*COLS chunks)
+//  fused, row streamed (x read twice, y written once), any N:
+//    softmax_online    one block per row, running max & sum, then a normalising pass
+//  unfused, eager style (4 kernels, intermediates in device memory):
+//    softmax_row_max   rowmax[r] = max x[r, :]                     (float32, [M])
+//    softmax_sub_exp   e[r, :] = exp(x[r, :] - rowmax[r])          (T, [M, N])
+//    softmax_row_sum   rowsum[r] = sum e[r, :]                     (float32, [M])
+//    softmax_div       y[r, :] = e[r, :] / rowsum[r]
+//
+// Special values follow IEEE arithmetic as PyTorch does: -inf entries give 0 as long as
+// the row has a finite entry; a row that is all -inf (or holds +inf or NaN) gives NaN.
+#include "kpg_rows.cuh"
+
+// (max, sum of exp(x - max)) pairs: the online-softmax state.
+__device__ __forceinline__ float2 combine_max_sum(float2 a, float2 b) {
+  const float m = fmaxf(a.x, b.x);
+  if (m == kpg_neg_inf()) return make_float2(m, 0.0f);  // both empty: avoid -inf - -inf
+  return make_float2(m, a.y * kpg_exp(a.x - m) + b.y * kpg_exp(b.x - m));
+}
+
+// Fused softmax of one row (or one slice of it) held in registers.
+// Returns through y; `scratch` is 32 floats of shared memory (unused when Tpr == 32).
+template <int Cols, int Tpr, int Cluster>
+__device__ __forceinline__ void softmax_row_in_registers(const kpg_t* x, kpg_t* y, int n,
+                                                         int slice, int t, float* scratch,
+                                                         float2* cluster_slot) {
+  const RowWindow w = row_window(x, n);
+  const int per_slice = ceil_div(w.chunks, Cluster);
+  const int c_begin = slice * per_slice;
+  const int c_end = min(w.chunks, c_begin + per_slice);
+  // Cols comes from a config formula that assumes a 16-byte aligned buffer; if a row
+  // ever needs more chunks than the registers hold, fail loudly with NaN (never wrong
+  // numbers, never out-of-bounds access).
+  const bool fits = per_slice <= Cols * Tpr;
+
+  float v[Cols][kVec];
+  load_fragment<Cols, Tpr>(x, w, c_begin, c_end, t, v, kpg_neg_inf());
+
+  float m = kpg_neg_inf();
+#pragma unroll
+  for (int i = 0; i < Cols; ++i)
+#pragma unroll
+    for (int j = 0; j < kVec; ++j) m = fmaxf(m, v[i][j]);
+  m = group_max<Tpr>(m, scratch);
+
+  // A slice with no finite entry (all -inf, or empty) exponentiates against 0 so that
+  // it holds zeros and sums to 0 instead of NaN; its max stays -inf. An all -inf row
+  // then ends with sum 0 and scale inf (or NaN in a cluster): NaN out, as in PyTorch.
+  const float m_shift = m == kpg_neg_inf() ? 0.0f : m;
+  float s = 0.0f;
+#pragma unroll
+  for (int i = 0; i < Cols; ++i)
+#pragma unroll
+    for (int j = 0; j < kVec; ++j) {
+      v[i][j] = kpg_exp(v[i][j] - m_shift);  // padding: exp(-inf) = 0
+      s += v[i][j];
+    }
+  s = group_sum<Tpr>(s, scratch);
+
+  float scale = 1.0f / s;
+  if constexpr (Cluster > 1) {
+    // Publish this slice's (max, sum), then fold all slices of the cluster.
+    if (threadIdx.x == 0) *cluster_slot = make_float2(m, s);
+    cluster_arrive();
+    cluster_wait();
+    // Folded one slot at a time: keeps only the running pair live next to the row.
+    float2 row = make_float2(kpg_neg_inf(), 0.0f);
+#pragma unroll
+    for (int b = 0; b < Cluster; ++b)
+      row = combine_max_sum(row, load_cluster_float2(cluster_slot, b));
+    cluster_arrive();  // done reading the others' slots; wait again before exiting
+    // All -inf row: row.x = -inf and row.y = 0, so the scale is NaN, as in one block.
+    scale = kpg_exp(m - row.x) / row.y;
+  }
+  if (!fits) scale = kpg_nan();
+
+#pragma unroll
+  for (int i = 0; i < Cols; ++i)
+#pragma unroll
+    for (int j = 0; j < kVec; ++j) v[i][j] *= scale;
+  store_fragment<Cols, Tpr>(y, w, c_begin, c_end, t, v);
+
+  if constexpr (Cluster > 1) cluster_wait();  // no block leaves while its slot is read
+}
+
+// ---------------------------------------------------------------- softmax_warp
+namespace softmax_warp_cfg {
+constexpr int kWarps = KPG_DEFAULT(WARPS, 4);
+constexpr int kCols = KPG_DEFAULT(COLS, 8);  // chunks per lane: ceil_div(max chunks, 32)
+}  // namespace softmax_warp_cfg
+
+extern "C" __global__ void __launch_bounds__(softmax_warp_cfg::kWarps * 32, 1)
+    softmax_warp(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N) {
+  using namespace softmax_warp_cfg;
+  const long long row = static_cast<long long>(blockIdx.x) * kWarps + (threadIdx.x >> 5);
+  if (row >= M) return;  // whole warps leave together: warp shuffles stay full
+  const long long offset = row * N;
+  softmax_row_in_registers<kCols, 32, 1>(x + offset, y + offset, N, 0, threadIdx.x & 31,
+                                         nullptr, nullptr);
+}
+
+// ---------------------------------------------------------------- softmax_block
+namespace softmax_block_cfg {
+constexpr int kThreads = KPG_DEFAULT(THREADS, 256);
+constexpr int kCols = KPG_DEFAULT(COLS, 4);        // chunks per thread and slice
+constexpr int kCluster = KPG_DEFAULT(CLUSTER, 1);  // blocks per row (grid = M * CLUSTER)
+static_assert(kCluster >= 1 && kCluster <= 8, "CLUSTER must be 1..8 (portable cluster size)");
+}  // namespace softmax_block_cfg
+
+#if defined(CLUSTER) && CLUSTER > 1
+#define KPG_SOFTMAX_CLUSTER_DIMS __cluster_dims__(CLUSTER, 1, 1)
+#else
+#define KPG_SOFTMAX_CLUSTER_DIMS
+#endif
+
+extern "C" __global__ void KPG_SOFTMAX_CLUSTER_DIMS __launch_bounds__(softmax_block_cfg::kThreads, 1)
+    softmax_block(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N) {
+  using namespace softmax_block_cfg;
+  __shared__ float scratch[32];
+  __shared__ float2 cluster_slot;
+  // A cluster's blocks are consecutive in x; grid = M * CLUSTER, so row < M always.
+  const long long row = blockIdx.x / kCluster;
+  const int slice = blockIdx.x % kCluster;
+  const long long offset = row * N;
+  softmax_row_in_registers<kCols, kThreads, kCluster>(x + offset, y + offset, N, slice,
+                                                      threadIdx.x, scratch, &cluster_slot);
+}
+
+// ---------------------------------------------------------------- softmax_online
+namespace softmax_online_cfg {
+constexpr int kThreads = KPG_DEFAULT(THREADS, 512);
+constexpr int kUnroll = KPG_DEFAULT(UNROLL, 2);  // chunks in flight per thread
+}  // namespace softmax_online_cfg
+
+template <int Threads>
+__device__ __forceinline__ float2 block_max_sum(float2 v, float2* scratch) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) {
+    const float2 other = make_float2(__shfl_xor_sync(0xffffffffu, v.x, offset),
+                                     __shfl_xor_sync(0xffffffffu, v.y, offset));
+    v = combine_max_sum(v, other);
+  }
+  if (Threads == 32) return v;
+  const int lane = threadIdx.x & 31;
+  __syncthreads();
+  if (lane == 0) scratch[threadIdx.x >> 5] = v;
+  __syncthreads();
+  v = lane < Threads / 32 ? scratch[lane] : make_float2(kpg_neg_inf(), 0.0f);
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) {
+    const float2 other = make_float2(__shfl_xor_sync(0xffffffffu, v.x, offset),
+                                     __shfl_xor_sync(0xffffffffu, v.y, offset));
+    v = combine_max_sum(v, other);
+  }
+  return v;
+}
+
+extern "C" __global__ void __launch_bounds__(softmax_online_cfg::kThreads, 1)
+    softmax_online(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N) {
+  using namespace softmax_online_cfg;
+  __shared__ float2 scratch[32];
+  const long long offset = static_cast<long long>(blockIdx.x) * N;
+  const kpg_t* xr = x + offset;
+  kpg_t* yr = y + offset;
+  const RowWindow w = row_window(xr, N);
+  constexpr int kStep = kThreads * kUnroll;
+
+  // Pass 1: running max and sum, kUnroll chunks loaded before any is used.
+  float2 state = make_float2(kpg_neg_inf(), 0.0f);
+  for (int base = 0; base < w.chunks; base += kStep) {
+    float v[kUnroll][kVec];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u)
+      load_chunk(xr, (base + u * kThreads + threadIdx.x) * kVec - w.mis, N, v[u], kpg_neg_inf());
+    float m = state.x;
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u)
+#pragma unroll
+      for (int j = 0; j < kVec; ++j) m = fmaxf(m, v[u][j]);
+    if (m == kpg_neg_inf()) continue;  // nothing finite yet
+    float s = state.y * kpg_exp(state.x - m);
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u)
+#pragma unroll
+      for (int j = 0; j < kVec; ++j) s += kpg_exp(v[u][j] - m);
+    state = make_float2(m, s);
+  }
+  state = block_max_sum<kThreads>(state, scratch);
+  const float row_max = state.x;
+  const float inv_sum = 1.0f / state.y;  // all -inf row: exp(NaN) * inf = NaN below
+
+  // Pass 2, last chunks first: they are the ones most likely still in L2.
+  const int last_base = (w.chunks - 1) / kStep * kStep;
+  for (int base = last_base; base >= 0; base -= kStep) {
+    float v[kUnroll][kVec];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u)
+      load_chunk(xr, (base + u * kThreads + threadIdx.x) * kVec - w.mis, N, v[u], 0.0f);
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+#pragma unroll
+      for (int j = 0; j < kVec; ++j) v[u][j] = kpg_exp(v[u][j] - row_max) * inv_sum;
+      store_chunk(yr, (base + u * kThreads + threadIdx.x) * kVec - w.mis, N, v[u]);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- unfused (eager)
+// Reductions: one block of RTHREADS per row. Elementwise: grid (M, chunk blocks), one
+// 16-byte chunk per thread, as an eager framework's vectorised elementwise kernel.
+namespace softmax_unfused_cfg {
+constexpr int kReduceThreads = KPG_DEFAULT(RTHREADS, 512);
+constexpr int kElementThreads = KPG_DEFAULT(ETHREADS, 256);
+}  // namespace softmax_unfused_cfg
+
+extern "C" __global__ void __launch_bounds__(softmax_unfused_cfg::kReduceThreads, 1)
+    softmax_row_max(const kpg_t* __restrict__ x, float* __restrict__ rowmax, int M, int N) {
+  using namespace softmax_unfused_cfg;
+  __shared__ float scratch[32];
+  const kpg_t* xr = x + static_cast<long long>(blockIdx.x) * N;
+  float m = block_row_reduce<kReduceThreads>(
+      xr, N, kpg_neg_inf(), kpg_neg_inf(), [](float v) { return v; },
+      [](float a, float b) { return fmaxf(a, b); });
+  m = block_max<kReduceThreads>(m, scratch);
+  if (threadIdx.x == 0) rowmax[blockIdx.x] = m;
+}
+
+extern "C" __global__ void __launch_bounds__(softmax_unfused_cfg::kElementThreads, 1)
+    softmax_sub_exp(const kpg_t* __restrict__ x, const float* __restrict__ rowmax,
+                    kpg_t* __restrict__ e, int M, int N) {
+  const float m = rowmax[blockIdx.x];
+  rowwise_chunk_map<softmax_unfused_cfg::kElementThreads>(x, e, N, [m](float(&v)[kVec], int) {
+#pragma unroll
+    for (int j = 0; j < kVec; ++j) v[j] = kpg_exp(v[j] - m);
+  });
+}
+
+extern "C" __global__ void __launch_bounds__(softmax_unfused_cfg::kReduceThreads, 1)
+    softmax_row_sum(const kpg_t* __restrict__ e, float* __restrict__ rowsum, int M, int N) {
+  using namespace softmax_unfused_cfg;
+  __shared__ float scratch[32];
+  const kpg_t* er = e + static_cast<long long>(blockIdx.x) * N;
+  float s = block_row_reduce<kReduceThreads>(
+      er, N, 0.0f, 0.0f, [](float v) { return v; }, [](float a, float b) { return a + b; });
+  s = block_sum<kReduceThreads>(s, scratch);
+  if (threadIdx.x == 0) rowsum[blockIdx.x] = s;
+}
+
+extern "C" __global__ void __launch_bounds__(softmax_unfused_cfg::kElementThreads, 1)
+    softmax_div(const kpg_t* __restrict__ e, const float* __restrict__ rowsum,
+                kpg_t* __restrict__ y, int M, int N) {
+  const float s = rowsum[blockIdx.x];
+  rowwise_chunk_map<softmax_unfused_cfg::kElementThreads>(e, y, N, [s](float(&v)[kVec], int) {
+#pragma unroll
+    for (int j = 0; j < kVec; ++j) v[j] = v[j] / s;
+  });
+}

@@ -1,0 +1,261 @@
+#include "runtime/compiler.hpp"
+
+#include <cxxabi.h>
+#include <nvrtc.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <sstream>
+
+#include "runtime/cubin_cache.hpp"
+#include "runtime/error.hpp"
+#include "runtime/hash.hpp"
+#include "runtime/includes.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kpg {
+namespace {
+
+// Bump when the cache envelope or key recipe changes, so old entries are never misread.
+constexpr const char* kKeyRecipe = "kpg-cubin-key-v1";
+
+struct ProgramDeleter {
+  void operator()(nvrtcProgram* p) const {
+    if (p && *p) nvrtcDestroyProgram(p);  // failure here leaves nothing to clean up
+    delete p;
+  }
+};
+using ProgramHandle = std::unique_ptr<nvrtcProgram, ProgramDeleter>;
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("cannot read kernel source " + path.string());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void check_arch(const std::string& arch) {
+  static const std::regex valid(R"((sm|compute)_\d{2,3}[af]?)");
+  if (!std::regex_match(arch, valid)) {
+    throw InputError("invalid GPU architecture '" + arch + "' (expected e.g. sm_90, sm_90a, compute_90)");
+  }
+}
+
+bool wants_ptx(const CompileOptions& o) { return o.ptx || o.arch.rfind("compute_", 0) == 0; }
+
+// Cache payload: [is_ptx: 1 byte][log size: 8 bytes][log][image].
+std::vector<char> pack(const CompiledKernel& k) {
+  std::vector<char> out(1 + sizeof(uint64_t));
+  out[0] = k.is_ptx ? 1 : 0;
+  const uint64_t log_size = k.log.size();
+  std::memcpy(out.data() + 1, &log_size, sizeof(log_size));
+  out.insert(out.end(), k.log.begin(), k.log.end());
+  out.insert(out.end(), k.image.begin(), k.image.end());
+  return out;
+}
+
+bool unpack(const std::vector<char>& data, CompiledKernel& k) {
+  constexpr size_t head = 1 + sizeof(uint64_t);
+  if (data.size() < head) return false;
+  uint64_t log_size = 0;
+  std::memcpy(&log_size, data.data() + 1, sizeof(log_size));
+  if (log_size > data.size() - head) return false;
+  k.is_ptx = data[0] != 0;
+  k.log.assign(data.data() + head, log_size);
+  k.image.assign(data.begin() + static_cast<std::ptrdiff_t>(head + log_size), data.end());
+  return !k.image.empty();
+}
+
+std::string cache_key(const std::string& source, const std::string& name, const CompileOptions& options,
+                      const std::vector<std::string>& nvrtc_opts, const std::vector<fs::path>& headers) {
+  Sha256 h;
+  h.update_field(kKeyRecipe);
+  h.update_field(std::to_string(nvrtc_version()));
+  h.update_field(name);  // -lineinfo embeds the file name
+  h.update_field(source);
+  h.update_field(std::to_string(headers.size()));
+  for (const auto& header : headers) {
+    h.update_field(header.string());
+    std::ifstream in(header, std::ios::binary);
+    std::ostringstream content;
+    content << in.rdbuf();
+    h.update_field(content.str());
+  }
+  h.update_field(options.arch);
+  h.update_field(wants_ptx(options) ? "ptx" : "cubin");
+  for (const auto& o : nvrtc_opts) h.update_field(o);
+  return h.hex_digest();
+}
+
+std::string program_log(nvrtcProgram program) {
+  size_t size = 0;
+  KPG_NVRTC_CHECK(nvrtcGetProgramLogSize(program, &size));
+  std::string log(size, '\0');
+  if (size > 0) KPG_NVRTC_CHECK(nvrtcGetProgramLog(program, log.data()));
+  while (!log.empty() && (log.back() == '\0' || log.back() == '\n')) log.pop_back();
+  return log;
+}
+
+std::vector<char> program_image(nvrtcProgram program, bool ptx) {
+  size_t size = 0;
+  std::vector<char> image;
+  if (ptx) {
+    KPG_NVRTC_CHECK(nvrtcGetPTXSize(program, &size));  // includes the terminating NUL
+    image.resize(size);
+    KPG_NVRTC_CHECK(nvrtcGetPTX(program, image.data()));
+  } else {
+    KPG_NVRTC_CHECK(nvrtcGetCUBINSize(program, &size));
+    image.resize(size);
+    KPG_NVRTC_CHECK(nvrtcGetCUBIN(program, image.data()));
+  }
+  return image;
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+int nvrtc_version() {
+  int major = 0, minor = 0;
+  KPG_NVRTC_CHECK(nvrtcVersion(&major, &minor));
+  return major * 1000 + minor * 10;
+}
+
+fs::path cuda_include_dir() {
+  std::vector<fs::path> candidates;
+  for (const char* var : {"CUDA_HOME", "CUDA_PATH"}) {
+    if (const char* v = std::getenv(var); v && *v) candidates.push_back(fs::path(v) / "include");
+  }
+  candidates.emplace_back("/usr/local/cuda/include");
+#ifdef KPG_BUILD_CUDA_INCLUDE_DIR
+  candidates.emplace_back(KPG_BUILD_CUDA_INCLUDE_DIR);
+#endif
+  std::error_code ec;
+  for (const auto& dir : candidates) {
+    if (fs::is_regular_file(dir / "cuda_fp16.h", ec)) return dir;
+  }
+  return {};
+}
+
+std::vector<KernelResources> parse_ptxas_resources(const std::string& log) {
+  static const std::regex entry(R"(Compiling entry function '([^']+)')");
+  static const std::regex frame(R"((\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads)");
+  static const std::regex used(R"(Used (\d+) registers)");
+  static const std::regex barriers(R"(used (\d+) barriers)");
+  static const std::regex smem(R"((\d+) bytes smem)");
+  std::vector<KernelResources> out;
+  std::istringstream lines(log);
+  std::string line;
+  std::smatch m;
+  while (std::getline(lines, line)) {
+    if (std::regex_search(line, m, entry)) {
+      out.push_back(KernelResources{});
+      out.back().kernel = m[1].str();
+      continue;
+    }
+    if (out.empty()) continue;
+    auto& k = out.back();
+    if (std::regex_search(line, m, frame)) {
+      k.stack_bytes = std::stoi(m[1].str());
+      k.spill_store_bytes = std::stoi(m[2].str());
+      k.spill_load_bytes = std::stoi(m[3].str());
+    }
+    if (std::regex_search(line, m, used)) {
+      k.registers = std::stoi(m[1].str());
+      if (std::regex_search(line, m, barriers)) k.barriers = std::stoi(m[1].str());
+      if (std::regex_search(line, m, smem)) k.shared_bytes = std::stoi(m[1].str());
+    }
+  }
+  return out;
+}
+
+std::string demangle(const std::string& symbol) {
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> name(abi::__cxa_demangle(symbol.c_str(), nullptr, nullptr, &status),
+                                                   &std::free);
+  return (status == 0 && name) ? std::string(name.get()) : symbol;
+}
+
+Compiler::Compiler(CubinCache* cache) : cache_(cache) {}
+
+std::vector<std::string> Compiler::nvrtc_options(const CompileOptions& o) {
+  check_arch(o.arch);
+  std::vector<std::string> opts{"--gpu-architecture=" + o.arch, "--std=c++17", "-DKPG_NVRTC=1"};
+  if (const auto toolkit = cuda_include_dir(); !toolkit.empty()) opts.push_back("-I" + toolkit.string());
+  for (const auto& dir : o.include_dirs) opts.push_back("-I" + dir.string());
+  for (const auto& [key, value] : o.defines) opts.push_back("-D" + key + (value.empty() ? "" : "=" + value));
+  if (o.lineinfo) opts.emplace_back("-lineinfo");
+  if (o.fast_math) opts.emplace_back("--use_fast_math");
+  if (o.ptxas_verbose && o.arch.rfind("sm_", 0) == 0) opts.emplace_back("--ptxas-options=-v");
+  opts.insert(opts.end(), o.extra.begin(), o.extra.end());
+  return opts;
+}
+
+CompiledKernel Compiler::compile_file(const fs::path& source, const CompileOptions& options) const {
+  const fs::path absolute = fs::absolute(source).lexically_normal();
+  const std::string text = read_file(absolute);
+  // NVRTC holds the main source in memory, so its folder must be named for quoted includes.
+  CompileOptions with_dir = options;
+  with_dir.include_dirs.push_back(absolute.parent_path());
+  return compile(text, absolute.string(), with_dir, with_dir.include_dirs, absolute.parent_path());
+}
+
+CompiledKernel Compiler::compile_source(const std::string& source, const std::string& name,
+                                        const CompileOptions& options) const {
+  return compile(source, name, options, options.include_dirs, fs::path(name).parent_path());
+}
+
+CompiledKernel Compiler::compile(const std::string& source, const std::string& name, const CompileOptions& options,
+                                 const std::vector<fs::path>& include_dirs, const fs::path& source_dir) const {
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<std::string> opts = nvrtc_options(options);
+  const auto headers = collect_project_includes_in_text(source, source_dir, include_dirs);
+
+  CompiledKernel result;
+  result.cache_key = cache_key(source, name, options, opts, headers);
+  if (cache_) {
+    if (auto payload = cache_->load(result.cache_key)) {
+      if (unpack(*payload, result)) {
+        result.cache_hit = true;
+        result.resources = parse_ptxas_resources(result.log);
+        result.compile_ms = ms_since(start);
+        return result;
+      }
+      spdlog::warn("cubin cache: entry {} has a malformed payload; recompiling", result.cache_key);
+    }
+  }
+
+  ProgramHandle program(new nvrtcProgram(nullptr));
+  KPG_NVRTC_CHECK(nvrtcCreateProgram(program.get(), source.c_str(), name.c_str(), 0, nullptr, nullptr));
+  std::vector<const char*> argv;
+  argv.reserve(opts.size());
+  for (const auto& o : opts) argv.push_back(o.c_str());
+  const nvrtcResult compiled = nvrtcCompileProgram(*program, static_cast<int>(argv.size()), argv.data());
+  result.log = program_log(*program);
+  if (compiled == NVRTC_ERROR_COMPILATION) throw CompileError(name, result.log, opts);
+  KPG_NVRTC_CHECK(compiled);
+
+  result.is_ptx = wants_ptx(options);
+  result.image = program_image(*program, result.is_ptx);
+  result.resources = parse_ptxas_resources(result.log);
+  if (cache_) {
+    try {
+      cache_->store(result.cache_key, pack(result));
+    } catch (const Error& e) {
+      spdlog::warn("cubin cache: not stored: {}", e.what());  // the cache is an optimisation
+    }
+  }
+  result.compile_ms = ms_since(start);
+  return result;
+}
+
+}  // namespace kpg

@@ -1,0 +1,113 @@
+#include "runtime/driver.hpp"
+
+#include <dlfcn.h>
+
+#include <atomic>
+#include <cstdlib>
+
+#include "runtime/error.hpp"
+
+namespace kpg {
+namespace detail {
+namespace {
+
+// Two-step stringify so a versioned macro (cuMemAlloc -> cuMemAlloc_v2) is expanded first.
+#define KPG_STRINGIFY_EXPANDED(name) KPG_STRINGIFY(name)
+#define KPG_STRINGIFY(name) #name
+
+template <class Fn>
+Fn symbol(void* handle, const char* name) {
+  return reinterpret_cast<Fn>(dlsym(handle, name));
+}
+
+std::string dl_error() {
+  const char* e = dlerror();
+  return e ? e : "unknown dlerror";
+}
+
+struct LoadedDriver {
+  DriverApi api;
+  std::string error;  // empty when loading succeeded
+};
+
+const LoadedDriver& cached_driver() {
+  static const LoadedDriver loaded = [] {
+    LoadedDriver result;
+    try {
+      result.api = load_driver(driver_library_name());
+    } catch (const NoDriverError& e) {
+      result.error = e.what();
+    }
+    return result;
+  }();  // C++ guarantees one thread-safe initialisation.
+  return loaded;
+}
+
+std::atomic<const DriverApi*> g_loaded{nullptr};
+
+}  // namespace
+
+std::string driver_library_name() {
+  const char* custom = std::getenv("KPG_DRIVER_LIBRARY");
+  return (custom && *custom) ? custom : "libcuda.so.1";
+}
+
+DriverApi load_driver(const std::string& library) {
+  dlerror();
+  void* handle = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    throw NoDriverError("no CUDA driver: " + library + " not found (" + dl_error() +
+                        "); GPU commands need an NVIDIA driver");
+  }
+  DriverApi api;
+  std::string missing;
+#define KPG_LOAD_REQUIRED(name)                                                         \
+  api.name = symbol<decltype(api.name)>(handle, KPG_STRINGIFY_EXPANDED(name));          \
+  if (!api.name) missing += std::string(missing.empty() ? "" : ", ") + KPG_STRINGIFY_EXPANDED(name);
+#define KPG_LOAD_OPTIONAL(name) api.name = symbol<decltype(api.name)>(handle, KPG_STRINGIFY_EXPANDED(name));
+  KPG_DRIVER_REQUIRED_FUNCTIONS(KPG_LOAD_REQUIRED)
+  KPG_DRIVER_OPTIONAL_FUNCTIONS(KPG_LOAD_OPTIONAL)
+#undef KPG_LOAD_REQUIRED
+#undef KPG_LOAD_OPTIONAL
+  if (!missing.empty()) {
+    dlclose(handle);
+    throw NoDriverError("no usable CUDA driver: " + library + " lacks " + missing +
+                        " (driver older than this CUDA " + std::to_string(CUDA_VERSION / 1000) +
+                        " build needs)");
+  }
+  const CUresult init = api.cuInit(0);
+  if (init != CUDA_SUCCESS) {
+    const char* name = nullptr;
+    api.cuGetErrorName(init, &name);
+    dlclose(handle);
+    throw NoDriverError("no usable CUDA driver: cuInit failed with " +
+                        std::string(name ? name : std::to_string(static_cast<int>(init))) +
+                        " (no GPU visible, or driver/device mismatch)");
+  }
+  return api;  // handle stays open: function pointers live as long as the process.
+}
+
+const DriverApi* loaded_driver() { return g_loaded.load(std::memory_order_acquire); }
+
+}  // namespace detail
+
+const DriverApi& driver() {
+  const auto& loaded = detail::cached_driver();
+  if (!loaded.error.empty()) throw NoDriverError(loaded.error);
+  detail::g_loaded.store(&loaded.api, std::memory_order_release);
+  return loaded.api;
+}
+
+bool driver_available(std::string* reason) {
+  const auto& loaded = detail::cached_driver();
+  if (reason) *reason = loaded.error;
+  return loaded.error.empty();
+}
+
+int driver_version() {
+  int version = 0;
+  KPG_CU_CHECK(driver().cuDriverGetVersion(&version));
+  return version;
+}
+
+}  // namespace kpg

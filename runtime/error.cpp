@@ -1,0 +1,55 @@
+#include "runtime/error.hpp"
+
+#include <filesystem>
+
+#include "runtime/driver.hpp"
+
+namespace kpg {
+
+CudaError::CudaError(CUresult result, std::string call, const std::string& message)
+    : Error(message), result_(result), call_(std::move(call)) {}
+
+NvrtcError::NvrtcError(nvrtcResult result, std::string call, const std::string& message)
+    : Error(message), result_(result), call_(std::move(call)) {}
+
+CompileError::CompileError(std::string source_name, std::string log, std::vector<std::string> options)
+    : Error("compilation of " + source_name + " failed"),
+      source_name_(std::move(source_name)),
+      log_(std::move(log)),
+      options_(std::move(options)) {}
+
+std::string cuda_error_text(CUresult result) {
+  // A CUresult can only come from a loaded driver, but be safe if it did not.
+  const DriverApi* api = detail::loaded_driver();
+  const char* name = nullptr;
+  const char* text = nullptr;
+  if (api) {
+    api->cuGetErrorName(result, &name);
+    api->cuGetErrorString(result, &text);
+  }
+  std::string out = name ? name : "CUresult " + std::to_string(static_cast<int>(result));
+  if (text) out += std::string(": ") + text;
+  return out;
+}
+
+namespace detail {
+
+namespace {
+std::string location(const char* file, int line) {
+  return std::filesystem::path(file).filename().string() + ":" + std::to_string(line);
+}
+}  // namespace
+
+void throw_cuda_error(CUresult result, const char* statement, const char* file, int line) {
+  throw CudaError(result, statement,
+                  cuda_error_text(result) + " in " + statement + " at " + location(file, line));
+}
+
+void throw_nvrtc_error(nvrtcResult result, const char* statement, const char* file, int line) {
+  throw NvrtcError(result, statement,
+                   std::string(nvrtcGetErrorString(result)) + " in " + statement + " at " +
+                       location(file, line));
+}
+
+}  // namespace detail
+}  // namespace kpg

@@ -1,0 +1,100 @@
+#pragma once
+// Every failure in kpg is an exception derived from kpg::Error. The checking macros
+// funnel into one [[noreturn]] thrower per API so each message carries the statement,
+// file:line and the error's name and description.
+
+#include <cuda.h>
+#include <nvrtc.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kpg {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Bad input from the user (missing file, malformed value): the CLI exits with code 2.
+class InputError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A Driver API call returned something other than CUDA_SUCCESS.
+class CudaError : public Error {
+ public:
+  CudaError(CUresult result, std::string call, const std::string& message);
+  CUresult result() const { return result_; }
+  const std::string& call() const { return call_; }
+
+ private:
+  CUresult result_;
+  std::string call_;
+};
+
+// An NVRTC call other than the compilation itself failed.
+class NvrtcError : public Error {
+ public:
+  NvrtcError(nvrtcResult result, std::string call, const std::string& message);
+  nvrtcResult result() const { return result_; }
+  const std::string& call() const { return call_; }
+
+ private:
+  nvrtcResult result_;
+  std::string call_;
+};
+
+// The kernel source did not compile. log() holds NVRTC's log, whose lines name the
+// source file and line ("/abs/path/kernel.cu(12): error: ...").
+class CompileError : public Error {
+ public:
+  CompileError(std::string source_name, std::string log, std::vector<std::string> options);
+  const std::string& log() const { return log_; }
+  const std::string& source_name() const { return source_name_; }
+  const std::vector<std::string>& options() const { return options_; }
+
+ private:
+  std::string source_name_;
+  std::string log_;
+  std::vector<std::string> options_;
+};
+
+// A launch configuration the kernel or device cannot run (block too large, too much
+// shared memory, grid not divisible by the cluster): rejected before reaching the driver.
+class LaunchConfigError : public Error {
+ public:
+  using Error::Error;
+};
+
+// libcuda.so.1 could not be loaded or initialised. what() is one line saying what is missing.
+class NoDriverError : public Error {
+ public:
+  using Error::Error;
+};
+
+namespace detail {
+[[noreturn]] void throw_cuda_error(CUresult result, const char* statement, const char* file, int line);
+[[noreturn]] void throw_nvrtc_error(nvrtcResult result, const char* statement, const char* file, int line);
+}  // namespace detail
+
+// "CUDA_ERROR_OUT_OF_MEMORY: out of memory" (falls back to the number if the driver is not loaded).
+std::string cuda_error_text(CUresult result);
+
+}  // namespace kpg
+
+#define KPG_CU_CHECK(stmt)                                                      \
+  do {                                                                          \
+    const CUresult kpg_cu_result_ = (stmt);                                     \
+    if (kpg_cu_result_ != CUDA_SUCCESS)                                         \
+      ::kpg::detail::throw_cuda_error(kpg_cu_result_, #stmt, __FILE__, __LINE__); \
+  } while (0)
+
+#define KPG_NVRTC_CHECK(stmt)                                                      \
+  do {                                                                             \
+    const nvrtcResult kpg_nvrtc_result_ = (stmt);                                  \
+    if (kpg_nvrtc_result_ != NVRTC_SUCCESS)                                        \
+      ::kpg::detail::throw_nvrtc_error(kpg_nvrtc_result_, #stmt, __FILE__, __LINE__); \
+  } while (0)

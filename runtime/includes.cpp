@@ -1,0 +1,82 @@
+#include "runtime/includes.hpp"
+
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "runtime/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kpg {
+namespace {
+
+struct Directive {
+  std::string name;
+  bool quoted;
+};
+
+std::vector<Directive> include_directives(const std::string& text) {
+  static const std::regex pattern(R"(^\s*#\s*include\s*([<"])([^>"]+)[>"])");
+  std::vector<Directive> out;
+  std::istringstream lines(text);
+  std::string line;
+  std::smatch m;
+  while (std::getline(lines, line)) {
+    if (std::regex_search(line, m, pattern)) out.push_back({m[2].str(), m[1].str() == "\""});
+  }
+  return out;
+}
+
+std::optional<fs::path> resolve(const Directive& d, const fs::path& including_dir, const std::vector<fs::path>& dirs) {
+  std::error_code ec;
+  auto found = [&](const fs::path& dir) -> std::optional<fs::path> {
+    const fs::path candidate = dir / d.name;
+    if (fs::is_regular_file(candidate, ec)) return fs::absolute(candidate, ec).lexically_normal();
+    return std::nullopt;
+  };
+  if (d.quoted) {
+    if (auto p = found(including_dir)) return p;
+  }
+  for (const auto& dir : dirs) {
+    if (auto p = found(dir)) return p;
+  }
+  return std::nullopt;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("cannot read " + path.string());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void visit(const std::string& text, const fs::path& dir, const std::vector<fs::path>& dirs, std::set<fs::path>& seen,
+           std::vector<fs::path>& out) {
+  for (const auto& d : include_directives(text)) {
+    const auto path = resolve(d, dir, dirs);
+    if (!path || !seen.insert(*path).second) continue;
+    out.push_back(*path);
+    visit(read_text(*path), path->parent_path(), dirs, seen, out);
+  }
+}
+
+}  // namespace
+
+std::vector<fs::path> collect_project_includes_in_text(const std::string& text, const fs::path& source_dir,
+                                                       const std::vector<fs::path>& include_dirs) {
+  std::set<fs::path> seen;
+  std::vector<fs::path> out;
+  visit(text, source_dir, include_dirs, seen, out);
+  return out;
+}
+
+std::vector<fs::path> collect_project_includes(const fs::path& source, const std::vector<fs::path>& include_dirs) {
+  const fs::path absolute = fs::absolute(source).lexically_normal();
+  return collect_project_includes_in_text(read_text(absolute), absolute.parent_path(), include_dirs);
+}
+
+}  // namespace kpg

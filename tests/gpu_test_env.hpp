@@ -1,0 +1,56 @@
+#pragma once
+// For GPU tests: suites whose name ends in "Gpu" (ctest label `gpu`) derive from
+// kpg::testing::GpuTest, which skips with a visible reason when there is no driver or
+// device, and otherwise opens device 0 and makes its primary context current.
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+#include "runtime/context.hpp"
+#include "runtime/device.hpp"
+#include "runtime/driver.hpp"
+
+namespace kpg::testing {
+
+// True when a driver loads and at least one device is visible; else `reason` says why not.
+inline bool gpu_available(std::string* reason) {
+  if (!driver_available(reason)) return false;
+  if (Device::count() == 0) {
+    *reason = "the driver reports no CUDA device";
+    return false;
+  }
+  return true;
+}
+
+class GpuTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string reason;
+    if (!gpu_available(&reason)) GTEST_SKIP() << "no GPU: " << reason;
+    device_.emplace(0);
+    context_.emplace(*device_);
+  }
+  void TearDown() override {
+    context_.reset();
+    device_.reset();
+  }
+
+  const Device& device() const { return *device_; }
+  const Context& context() const { return *context_; }
+
+ private:
+  std::optional<Device> device_;
+  std::optional<Context> context_;
+};
+
+}  // namespace kpg::testing
+
+// For a plain TEST body that needs a GPU: skips the test with the reason when there is none.
+#define KPG_SKIP_WITHOUT_GPU()                                          \
+  do {                                                                  \
+    std::string kpg_no_gpu_reason_;                                     \
+    if (!::kpg::testing::gpu_available(&kpg_no_gpu_reason_))           \
+      GTEST_SKIP() << "no GPU: " << kpg_no_gpu_reason_;                 \
+  } while (0)

@@ -1,0 +1,132 @@
+#pragma once
+// An op config (configs/<op>.yaml, schema in configs/README.md), loaded and validated as a
+// whole before anything runs: every problem is a ConfigError naming file, line, column and key.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tuner/config_error.hpp"
+#include "tuner/expr.hpp"
+
+namespace kpg {
+
+enum class DType { f32, f16, bf16, i32 };
+size_t dtype_bytes(DType t);
+std::string_view dtype_name(DType t);
+std::optional<DType> parse_dtype(std::string_view name);
+
+struct OpConfig;
+
+struct Shape {
+  std::map<std::string, int64_t> dims;
+  DType dtype = DType::f32;
+  std::string to_string() const;  // "M=4096,N=781,dtype=f32"
+  bool operator==(const Shape&) const = default;
+};
+
+struct InitSpec {
+  enum Kind { normal, uniform, constant, iota } kind = normal;
+  double a = 0, b = 0;  // normal: mean, std; uniform: lo, hi; constant: value
+};
+
+struct BufferSpec {
+  std::string name;
+  std::string dtype;  // "T" (the shape's dtype) or a concrete dtype name
+  std::vector<Expr> shape;
+  enum Role { input, output, scratch } role = input;
+  std::optional<InitSpec> init;  // inputs only; absent: normal(0, 1)
+  SourceLoc loc;
+};
+
+struct ArgSpec {
+  // buffer: device pointer; int32_name: a dim or param passed as int32; scalar_name: a
+  // `scalars:` entry passed as f32; i32/i64/f32: a typed expression.
+  enum Kind { buffer, int32_name, scalar_name, i32, i64, f32 } kind = buffer;
+  std::string name;
+  std::optional<Expr> value;
+  SourceLoc loc;
+};
+
+struct LaunchSpec {
+  std::string kernel;
+  std::vector<ArgSpec> args;
+  std::vector<Expr> block, grid;  // 1 to 3 each
+  Expr shared_bytes;
+  SourceLoc loc;
+};
+
+struct SpaceSpec {
+  std::string name;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> params;  // ordered as in the file
+  std::vector<Expr> constraints;
+  std::vector<std::pair<std::string, Expr>> defines;
+  std::map<std::string, int64_t> defaults;  // every param; the first values when not given
+  std::vector<LaunchSpec> launches;
+  std::string arch;  // e.g. "sm_90a" when the space needs arch-specific instructions; empty: the device's
+  SourceLoc loc;
+};
+
+struct VariantSpec {
+  std::string name;
+  std::vector<SpaceSpec> spaces;
+  SourceLoc loc;
+};
+
+struct ReferenceSpec {
+  std::string builtin;  // exactly one of the two is set
+  std::string variant;
+};
+
+struct Tolerance {
+  double abs = 0, rel = 0;
+};
+
+struct TimingSpec {
+  double warmup_ms = 10, rep_ms = 50;
+  int min_reps = 10, max_reps = 1000;
+  double graph_below_us = 10;
+};
+
+struct OpConfig {
+  std::filesystem::path file;
+  std::string op, description;
+  std::filesystem::path source;  // resolved, absolute
+  std::vector<std::string> dims;
+  std::vector<DType> dtypes;
+  std::vector<Shape> shapes;
+  std::map<std::string, std::string> cache_key;  // dim -> "exact" | "pow2", every dim
+  std::vector<BufferSpec> buffers;
+  std::vector<std::pair<std::string, Expr>> scalars;  // float values the references and kernels take
+  ReferenceSpec reference;
+  std::map<DType, Tolerance> tolerance;
+  TimingSpec timing;
+  std::vector<VariantSpec> variants;
+
+  const VariantSpec* find_variant(std::string_view name) const;
+  const BufferSpec* find_buffer(std::string_view name) const;
+};
+
+// Loads and validates the whole file. `source` is looked up in kernels_dir, then next to
+// the YAML file. Throws ConfigError (malformed YAML, unknown key, wrong type, ...).
+OpConfig load_config(const std::filesystem::path& yaml_file, const std::filesystem::path& kernels_dir);
+
+// "softmax" -> configs_dir/softmax.yaml; a path ending in .yaml/.yml (or containing '/')
+// is taken as given. Unknown op or missing file: ConfigError listing the known ops.
+std::filesystem::path resolve_op_config(const std::string& op_or_file, const std::filesystem::path& configs_dir);
+
+// "--shape M=4096,N=781,dtype=f16" (dtype optional: the config's first). Every dim once,
+// values >= 1, 32-bit limits checked (check_shape). ConfigError with file "--shape".
+Shape parse_shape(std::string_view text, const OpConfig& config);
+
+// A shape's limits: every dim given once and >= 1, its dtype one of the config's, every
+// int32 argument and every buffer's element count within INT32_MAX (kernels index with int).
+void check_shape(const OpConfig& config, const Shape& shape, const SourceLoc& where);
+
+}  // namespace kpg

@@ -1,0 +1,63 @@
+#pragma once
+// The search space of one variant at one shape: every combination of its params (in
+// file order), minus those a constraint or the launch geometry rules out before any
+// compilation, each pruning counted by reason.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tuner/config.hpp"
+#include "tuner/expr.hpp"
+
+namespace kpg {
+
+struct DeviceLimits {
+  int max_threads_per_block = 1024;
+  int smem_optin = 227 * 1024;  // bytes of shared memory a block may opt into
+  int regs_per_block = 65536;
+  int sm_count = 132;
+  int64_t l2_bytes = 50 << 20;
+};
+
+using ParamSet = std::map<std::string, int64_t>;
+
+struct Candidate {
+  std::string variant;
+  size_t space_index = 0;
+  std::string space_name;
+  ParamSet params;
+  // "space:K=V,K=V" (params sorted by name; "space" alone when there are none): the
+  // candidate's stable name in the tuning cache.
+  std::string id() const;
+  bool is_default = false;
+};
+
+struct PruneReport {
+  size_t total = 0, kept = 0;
+  // "constraint {le: [N, 1024]} (softmax.yaml:31)" -> how many candidates it removed
+  std::map<std::string, size_t> by_reason;
+};
+
+// Names every expression may use besides dims and params.
+const std::vector<std::string>& builtin_names();  // ELEM_BYTES, SM_COUNT, MAX_THREADS, SMEM_OPTIN, L2_BYTES, WARP
+
+// dims, params, ELEM_BYTES (of the shape's dtype), SM_COUNT, MAX_THREADS, SMEM_OPTIN, L2_BYTES, WARP.
+Scope make_scope(const Shape& shape, const ParamSet& params, const DeviceLimits& limits);
+
+// Candidates of every space of the variant in file order (first param slowest), pruned by
+// constraints, then by launch geometry impossible on the device: block above
+// max_threads_per_block (or a block/grid dimension out of CUDA's range), dynamic shared
+// memory above smem_optin, or geometry that does not evaluate to integers.
+std::vector<Candidate> enumerate(const OpConfig& config, const VariantSpec& variant, const Shape& shape,
+                                 const DeviceLimits& limits, PruneReport* report);
+
+// -D values for NVRTC: every param (file order), every define evaluated at the shape,
+// and {"KPG_DTYPE_F32" | "KPG_DTYPE_F16" | "KPG_DTYPE_BF16", "1"}.
+std::vector<std::pair<std::string, std::string>> compile_defines(const OpConfig& config, const Candidate& candidate,
+                                                                 const Shape& shape, const DeviceLimits& limits);
+
+}  // namespace kpg
