@@ -73,13 +73,31 @@ void print_resources(const std::vector<KernelResources>& resources) {
   }
 }
 
-void print_loaded_attributes(const CompiledKernel& compiled) {
+// Whether an image built for `arch` can load on the device: a cubin needs the same major
+// and a minor no newer (arch-specific "a"/"f" targets need the exact card); PTX is JIT-compiled
+// for any newer device.
+bool runs_on(const std::string& arch, bool is_ptx, const DeviceProperties& device) {
+  static const std::regex pattern(R"((?:sm|compute)_(\d+)(\d)([af]?))");
+  std::smatch m;
+  if (!std::regex_match(arch, m, pattern)) return false;
+  const int major = std::stoi(m[1].str()), minor = std::stoi(m[2].str());
+  const int target = major * 10 + minor, card = device.cc_major * 10 + device.cc_minor;
+  if (is_ptx) return target <= card;
+  if (!m[3].str().empty()) return target == card;
+  return major == device.cc_major && minor <= device.cc_minor;
+}
+
+void print_loaded_attributes(const CompiledKernel& compiled, const std::string& arch) {
   std::string reason;
   if (!driver_available(&reason)) {
     std::printf("no GPU: module not loaded (%s)\n", reason.c_str());
     return;
   }
   const Device device(0);
+  if (!runs_on(arch, compiled.is_ptx, device.props())) {
+    std::printf("module not loaded: built for %s, device 0 is %s\n", arch.c_str(), device.props().arch().c_str());
+    return;
+  }
   const Context context(device);
   const Module module = Module::load(compiled.image);
   std::printf("loaded on %s:\n", device.props().name.c_str());
@@ -116,7 +134,7 @@ int run_compile(const CliContext& ctx, const CompileArgs& args) {
     write_output(args.output, compiled.image, compiled.is_ptx);
     std::printf("wrote %s\n", args.output.c_str());
   }
-  print_loaded_attributes(compiled);
+  print_loaded_attributes(compiled, options.arch);
   return kExitOk;
 }
 

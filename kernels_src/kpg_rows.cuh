@@ -122,18 +122,19 @@ __device__ __forceinline__ float block_row_reduce(const kpg_t* row, int n, float
   return acc;
 }
 
-// Elementwise over rows, eager style: grid (rows, ceil_div(chunks, Threads)), one 16-byte
-// chunk per thread. f(v, k0) transforms the chunk in place; k0 is the row index of v[0]
-// (for reading per-column operands such as gamma at the same positions).
+// Elementwise over rows, eager style: grid (rows, chunk blocks), one 16-byte chunk per
+// thread (striding over y in case the grid has fewer chunk blocks than the row needs).
+// f(v, k0) transforms the chunk in place; k0 is the row index of v[0] (for reading
+// per-column operands such as gamma at the same positions).
 template <int Threads, class F>
 __device__ __forceinline__ void rowwise_chunk_map(const kpg_t* in, kpg_t* out, int n, F f) {
   const long long offset = static_cast<long long>(blockIdx.x) * n;
   const RowWindow w = row_window(in + offset, n);
-  const int c = blockIdx.y * Threads + threadIdx.x;
-  if (c >= w.chunks) return;
-  const int k0 = c * kVec - w.mis;
-  float v[kVec];
-  load_chunk(in + offset, k0, n, v, 0.0f);
-  f(v, k0);
-  store_chunk(out + offset, k0, n, v);
+  for (int c = blockIdx.y * Threads + threadIdx.x; c < w.chunks; c += gridDim.y * Threads) {
+    const int k0 = c * kVec - w.mis;
+    float v[kVec];
+    load_chunk(in + offset, k0, n, v, 0.0f);
+    f(v, k0);
+    store_chunk(out + offset, k0, n, v);
+  }
 }

@@ -52,12 +52,14 @@ bool wants_ptx(const CompileOptions& o) { return o.ptx || o.arch.rfind("compute_
 
 // Cache payload: [is_ptx: 1 byte][log size: 8 bytes][log][image].
 std::vector<char> pack(const CompiledKernel& k) {
-  std::vector<char> out(1 + sizeof(uint64_t));
-  out[0] = k.is_ptx ? 1 : 0;
   const uint64_t log_size = k.log.size();
-  std::memcpy(out.data() + 1, &log_size, sizeof(log_size));
-  out.insert(out.end(), k.log.begin(), k.log.end());
-  out.insert(out.end(), k.image.begin(), k.image.end());
+  std::vector<char> out(1 + sizeof(log_size) + k.log.size() + k.image.size());
+  char* p = out.data();
+  *p++ = k.is_ptx ? 1 : 0;
+  std::memcpy(p, &log_size, sizeof(log_size));
+  p += sizeof(log_size);
+  std::memcpy(p, k.log.data(), k.log.size());
+  std::memcpy(p + k.log.size(), k.image.data(), k.image.size());
   return out;
 }
 
@@ -222,6 +224,11 @@ CompiledKernel Compiler::compile(const std::string& source, const std::string& n
 
   CompiledKernel result;
   result.cache_key = cache_key(source, name, options, opts, headers);
+  if (spdlog::should_log(spdlog::level::debug)) {
+    std::string joined;
+    for (const auto& o : opts) joined += " " + o;
+    spdlog::debug("compile {}: key {}, {} project header(s), options:{}", name, result.cache_key, headers.size(), joined);
+  }
   if (cache_) {
     if (auto payload = cache_->load(result.cache_key)) {
       if (unpack(*payload, result)) {

@@ -30,8 +30,11 @@ struct LoadedDriver {
   std::string error;  // empty when loading succeeded
 };
 
+std::atomic<bool> g_attempted{false};
+
 const LoadedDriver& cached_driver() {
   static const LoadedDriver loaded = [] {
+    g_attempted.store(true);
     LoadedDriver result;
     try {
       result.api = load_driver(driver_library_name());
@@ -88,6 +91,8 @@ DriverApi load_driver(const std::string& library) {
 }
 
 const DriverApi* loaded_driver() { return g_loaded.load(std::memory_order_acquire); }
+
+bool driver_load_attempted() { return g_attempted.load(); }
 
 }  // namespace detail
 

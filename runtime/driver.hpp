@@ -63,6 +63,9 @@ const DriverApi* loaded_driver();
 // The library handle is kept open for the life of the process.
 DriverApi load_driver(const std::string& library);
 
+// True once driver() or driver_available() has tried to load (its result is then fixed).
+bool driver_load_attempted();
+
 // $KPG_DRIVER_LIBRARY or "libcuda.so.1".
 std::string driver_library_name();
 }  // namespace detail

@@ -1,7 +1,8 @@
 #pragma once
 // For GPU tests: suites whose name ends in "Gpu" (ctest label `gpu`) derive from
 // kpg::testing::GpuTest, which skips with a visible reason when there is no driver or
-// device, and otherwise opens device 0 and makes its primary context current.
+// device, and otherwise opens device 0 and makes its primary context current. The context
+// is released in the destructor, after the derived fixture's buffers and modules are gone.
 
 #include <gtest/gtest.h>
 
@@ -32,11 +33,6 @@ class GpuTest : public ::testing::Test {
     device_.emplace(0);
     context_.emplace(*device_);
   }
-  void TearDown() override {
-    context_.reset();
-    device_.reset();
-  }
-
   const Device& device() const { return *device_; }
   const Context& context() const { return *context_; }
 

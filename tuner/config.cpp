@@ -78,7 +78,7 @@ std::filesystem::path resolve_op_config(const std::string& op_or_file, const std
 void check_shape(const OpConfig& config, const Shape& shape, const SourceLoc& where) {
   const auto at = [&](const std::string& key) {
     SourceLoc l = where;
-    l.key = where.key.empty() ? key : where.key + "." + key;
+    if (!key.empty()) l.key = where.key.empty() ? key : where.key + "." + key;
     return l;
   };
   constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
@@ -106,13 +106,13 @@ void check_shape(const OpConfig& config, const Shape& shape, const SourceLoc& wh
     for (size_t i = 0; i < buffer.shape.size(); ++i) {
       const int64_t d = buffer.shape[i].eval_int(scope);
       if (d < 1)
-        throw ConfigError(at("dims"), "buffer '" + buffer.name + "' dimension " + std::to_string(i) + " (" +
+        throw ConfigError(at(""), "buffer '" + buffer.name + "' dimension " + std::to_string(i) + " (" +
                                           buffer.shape[i].to_string() + ") is " + std::to_string(d) + " at this shape");
       elements *= static_cast<double>(d);
       dims_text += (dims_text.empty() ? "" : " x ") + std::to_string(d);
     }
     if (elements > static_cast<double>(kInt32Max))
-      throw ConfigError(at("dims"), "buffer '" + buffer.name + "' would have " + dims_text + " elements, more than " +
+      throw ConfigError(at(""), "buffer '" + buffer.name + "' would have " + dims_text + " elements, more than " +
                                         std::to_string(kInt32Max) + " (kernels index with 32-bit int)");
   }
 }

@@ -130,18 +130,21 @@ NodePtr parse_node(const YAML::Node& yaml, const SourceLoc& where) {
   // A map: exactly one key, the op.
   if (yaml.size() != 1)
     fail("an expression map has exactly one key, the op (" + op_names() + "); got " + std::to_string(yaml.size()));
-  const auto entry = yaml.begin();
-  if (!entry->first.IsScalar()) fail("an expression's op must be a name");
-  const std::string name = entry->first.Scalar();
+  YAML::Node key, args;  // copied out: yaml-cpp's iterator operator-> returns a dangling proxy
+  for (const auto& kv : yaml) {
+    key = kv.first;
+    args = kv.second;
+  }
+  if (!key.IsScalar()) fail("an expression's op must be a name");
+  const std::string name = key.Scalar();
   const OpInfo* info = find_op(name);
   if (!info) {
-    node->loc = at(entry->first, where);
+    node->loc = at(key, where);
     fail("unknown op '" + name + "'; expected one of " + op_names());
   }
   node->kind = Expr::Node::op;
   node->op_code = info->op;
   node->op_name = name;
-  const YAML::Node& args = entry->second;
   std::vector<YAML::Node> items;
   if (args.IsSequence())
     for (const auto& a : args) items.push_back(a);

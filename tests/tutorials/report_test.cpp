@@ -1,7 +1,10 @@
 // The report writers: text table layout, CSV/JSON forms, well-formed SVG and HTML, and
 // atomic result files.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -115,7 +118,8 @@ TEST(TextFormat, RecognisesNumbers) {
   EXPECT_EQ(parse_number("-0.5"), -0.5);
   EXPECT_EQ(parse_number("1e-3"), 1e-3);
   EXPECT_EQ(parse_number("+7"), 7.0);
-  for (const char* s : {"", "2.31x", "0x10", "inf", "nan", "1e999", "12.", ".5", "1 2", "-"})
+  EXPECT_EQ(parse_number(".5"), 0.5);
+  for (const char* s : {"", "2.31x", "0x10", "inf", "nan", "1e999", "12.", "1 2", "-"})
     EXPECT_FALSE(parse_number(s)) << s;
   EXPECT_TRUE(looks_numeric("2.31x"));
   EXPECT_TRUE(looks_numeric("87.5%"));
@@ -173,8 +177,11 @@ TEST(Csv, QuotesPerRfc4180) {
 
 TEST(Json, NumbersBecomeNumbers) {
   const Table t{"t", {"shape", "ms", "reps", "speedup", "note", "exp"}, {{"4096x781", "0.0123", "100", "2.31x", "", "1e3"}}, {}};
-  const nlohmann::json j = to_json(t);
+  const nlohmann::ordered_json j = to_json(t);
   ASSERT_TRUE(j.is_array());
+  EXPECT_EQ(j[0].begin().key(), "shape");  // column order kept
+  const nlohmann::json sorted = to_json(t);  // converts for callers that want plain json
+  EXPECT_EQ(sorted[0]["reps"], 100);
   ASSERT_EQ(j.size(), 1u);
   const auto& row = j[0];
   EXPECT_TRUE(row["shape"].is_string());

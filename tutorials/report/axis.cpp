@@ -9,13 +9,14 @@
 namespace kpg::report {
 namespace {
 
-// The 1-2-5 step nearest above span/target.
+// The 1-2-2.5-5 x 10^k step nearest (in ratio) to span/target.
 double nice_step(double span, int target) {
   const double raw = span / std::max(1, target);
   const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double best = mag;
   for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
-    if (raw <= m * mag * (1 + 1e-9)) return m * mag;
-  return 10 * mag;
+    if (std::abs(std::log(m * mag / raw)) < std::abs(std::log(best / raw))) best = m * mag;
+  return best;
 }
 
 }  // namespace

@@ -154,7 +154,7 @@ std::string render_svg(const HeatMap& map) {
     out += svg::text(bar_x, top - 8, map.unit + (scale.log ? " (log)" : ""), "font-size=\"11\" fill=\"#333\"");
   }
   const std::string legend = std::string("red outline: best (") + (map.lower_is_better ? "lowest" : "highest") +
-                             ")   grey: pruned or failed";
+                             "), grey: pruned or failed";
   out += svg::text(left, height - 12, legend, "font-size=\"11\" fill=\"#666\"");
   return out + svg::close();
 }

@@ -22,7 +22,7 @@ void append_csv_line(std::string& out, const std::vector<std::string>& fields) {
   out += "\r\n";
 }
 
-nlohmann::json cell_value(const std::string& cell) {
+nlohmann::ordered_json cell_value(const std::string& cell) {
   if (cell.empty()) return nullptr;
   if (is_integer_literal(cell)) {
     const char* begin = cell.data() + (cell.front() == '+' ? 1 : 0);
@@ -44,11 +44,11 @@ std::string to_csv(const Table& table) {
   return out;
 }
 
-nlohmann::json to_json(const Table& table) {
+nlohmann::ordered_json to_json(const Table& table) {
   check_table(table);
-  auto rows = nlohmann::json::array();
+  auto rows = nlohmann::ordered_json::array();
   for (const auto& row : table.rows) {
-    auto object = nlohmann::json::object();
+    auto object = nlohmann::ordered_json::object();
     for (size_t c = 0; c < table.columns.size(); ++c) object[table.columns[c]] = cell_value(row[c]);
     rows.push_back(std::move(object));
   }

@@ -13,9 +13,10 @@ namespace kpg::report {
 // not part of CSV and are left out.
 std::string to_csv(const Table& table);
 
-// An array with one object per row, keyed by column name. A cell that is entirely a
+// An array with one object per row, keyed by column name in column order (ordered_json;
+// it converts to nlohmann::json, whose keys are sorted, where that type is needed). A cell that is entirely a
 // finite number becomes a JSON number (an integer when written without '.' or exponent),
 // an empty cell null, anything else ("2.31x", "WRONG") a string.
-nlohmann::json to_json(const Table& table);
+nlohmann::ordered_json to_json(const Table& table);
 
 }  // namespace kpg::report

@@ -52,6 +52,9 @@ std::string render_svg(const Chart& chart) {
   for (const auto& h : chart.hlines)
     if (plottable(h.first, chart.log_y)) hlines.push_back(h), yr.add(h.first);
 
+  // Headroom above the highest value so that a line at the top (the copy ceiling) and its
+  // label stay clear of the title.
+  if (!chart.log_y && !yr.empty() && yr.hi > 0) yr.hi += 0.05 * (yr.hi - std::min(yr.lo, 0.0));
   const Axis xa = make_axis(xr, chart.log_x, 2, false);
   const Axis ya = make_axis(yr, chart.log_y, 10, true);
 

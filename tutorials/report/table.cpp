@@ -47,11 +47,45 @@ std::string pad(const std::string& s, size_t width, bool right) {
   return right ? std::string(fill, ' ') + s : s + std::string(fill, ' ');
 }
 
-// Shrink the widest columns one character at a time until the table fits.
-std::vector<size_t> fit_widths(std::vector<size_t> widths, size_t max_width) {
-  const size_t frame = 3 * widths.size() + 1;  // "| " + " | " ... + " |"
-  auto total = [&] { return std::accumulate(widths.begin(), widths.end(), frame); };
-  while (total() > max_width) {
+size_t longest_word(std::string_view text) {
+  size_t longest = 0;
+  while (!text.empty()) {
+    const size_t end = std::min(text.find(' '), text.size());
+    longest = std::max(longest, display_width(text.substr(0, end)));
+    text.remove_prefix(std::min(end + 1, text.size()));
+  }
+  return longest;
+}
+
+// Column widths that fit `max_width`: full widths when they fit; else headers may wrap
+// between words, the slack going to the columns closest to their full width first; and
+// only if that is not enough, the widest columns are cut down (their cells wrap).
+std::vector<size_t> fit_widths(const Table& table, size_t max_width) {
+  const size_t n = table.columns.size();
+  std::vector<size_t> full(n), narrow(n);
+  for (size_t c = 0; c < n; ++c) {
+    size_t cells = 0;
+    for (const auto& row : table.rows) cells = std::max(cells, display_width(row[c]));
+    full[c] = std::max(cells, display_width(table.columns[c]));
+    narrow[c] = std::max(cells, longest_word(table.columns[c]));
+  }
+  const size_t frame = 3 * n + 1;  // "| " + " | " ... + " |"
+  auto total = [&](const std::vector<size_t>& w) { return std::accumulate(w.begin(), w.end(), frame); };
+  if (total(full) <= max_width) return full;
+  std::vector<size_t> widths = narrow;
+  if (total(widths) <= max_width) {
+    size_t slack = max_width - total(widths);
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return full[a] - narrow[a] < full[b] - narrow[b]; });
+    for (size_t c : order) {
+      const size_t grow = std::min(slack, full[c] - widths[c]);
+      widths[c] += grow;
+      slack -= grow;
+    }
+    return widths;
+  }
+  while (total(widths) > max_width) {
     auto widest = std::max_element(widths.begin(), widths.end());
     if (*widest <= kMinColumnWidth) break;  // cannot fit: keep the minimum, overflow
     --*widest;
@@ -106,12 +140,7 @@ std::string render_text(const Table& table, size_t max_width) {
   std::string out;
   if (!table.title.empty()) out += table.title + "\n";
   if (!table.columns.empty()) {
-    std::vector<size_t> widths(table.columns.size(), 0);
-    for (size_t c = 0; c < widths.size(); ++c) {
-      widths[c] = display_width(table.columns[c]);
-      for (const auto& row : table.rows) widths[c] = std::max(widths[c], display_width(row[c]));
-    }
-    widths = fit_widths(widths, max_width);
+    const std::vector<size_t> widths = fit_widths(table, max_width);
     std::string rule = "+";
     for (size_t w : widths) rule += std::string(w + 2, '-') + "+";
     rule += "\n";

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Configures and builds kpg into ${KPG_BUILD_DIR:-build} (Release-with-debug-info, tests on).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_dir="${KPG_BUILD_DIR:-build}"
+jobs="${KPG_JOBS:-$(nproc)}"
+generator=()
+if [[ ! -f "$build_dir/CMakeCache.txt" ]] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
+
+cmake -S . -B "$build_dir" "${generator[@]}" -DKPG_BUILD_TESTS=ON
+cmake --build "$build_dir" -j "$jobs"

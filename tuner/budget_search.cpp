@@ -1,0 +1,122 @@
+#include "tuner/budget_search.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <utility>
+
+namespace kpg {
+namespace {
+
+// Candidates by (space, params), and each space's sorted values per param: what "one
+// step along a param" means.
+class Neighbourhood {
+ public:
+  explicit Neighbourhood(const std::vector<Candidate>& candidates) : candidates_(candidates) {
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const auto& c = candidates[i];
+      index_.emplace(std::make_pair(c.space_index, c.params), i);
+      auto& values = values_[c.space_index];
+      for (const auto& [name, v] : c.params) values[name].push_back(v);
+    }
+    for (auto& [space, params] : values_)
+      for (auto& [name, list] : params) {
+        std::sort(list.begin(), list.end());
+        list.erase(std::unique(list.begin(), list.end()), list.end());
+      }
+  }
+
+  std::vector<size_t> of(size_t i) const {
+    std::vector<size_t> out;
+    const auto& c = candidates_[i];
+    const auto& values = values_.at(c.space_index);
+    for (const auto& [name, v] : c.params) {
+      const auto& list = values.at(name);
+      const auto pos = static_cast<size_t>(std::lower_bound(list.begin(), list.end(), v) - list.begin());
+      for (const size_t next : {pos - 1, pos + 1}) {  // pos - 1 wraps for pos 0 and is skipped
+        if (next >= list.size()) continue;
+        ParamSet p = c.params;
+        p[name] = list[next];
+        const auto it = index_.find({c.space_index, p});
+        if (it != index_.end()) out.push_back(it->second);  // absent when pruned
+      }
+    }
+    return out;
+  }
+
+ private:
+  const std::vector<Candidate>& candidates_;
+  std::map<std::pair<size_t, ParamSet>, size_t> index_;
+  std::map<size_t, std::map<std::string, std::vector<int64_t>>> values_;
+};
+
+// Deterministic for a seed on every standard library (std::uniform_int_distribution is not).
+size_t pick(uint64_t& state, size_t n) {
+  state += 0x9E3779B97F4A7C15ULL;  // splitmix64
+  uint64_t z = state;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return static_cast<size_t>((z ^ (z >> 31)) % n);
+}
+
+}  // namespace
+
+std::vector<size_t> neighbours(const std::vector<Candidate>& candidates, size_t i) {
+  return Neighbourhood(candidates).of(i);
+}
+
+std::vector<size_t> budget_order(const std::vector<Candidate>& candidates, size_t budget, uint64_t seed,
+                                 const std::function<double(const Candidate&)>& measure) {
+  const size_t n = candidates.size();
+  std::vector<size_t> order;
+  if (budget == 0) return order;
+  if (budget >= n) {
+    for (size_t i = 0; i < n; ++i) {
+      measure(candidates[i]);
+      order.push_back(i);
+    }
+    return order;
+  }
+  const Neighbourhood hood(candidates);
+  std::vector<double> cost(n, std::numeric_limits<double>::quiet_NaN());
+  std::vector<size_t> unmeasured(n);
+  std::iota(unmeasured.begin(), unmeasured.end(), 0);
+  uint64_t rng = seed;
+  const auto run = [&](size_t i) {
+    cost[i] = measure(candidates[i]);
+    order.push_back(i);
+    unmeasured.erase(std::find(unmeasured.begin(), unmeasured.end(), i));
+  };
+  const auto random_unmeasured = [&] { return unmeasured[pick(rng, unmeasured.size())]; };
+
+  // 1. A quarter of the budget spread at random, each space's default first.
+  const size_t sample = std::max<size_t>(1, budget / 4);
+  for (size_t i = 0; i < n && order.size() < sample; ++i)
+    if (candidates[i].is_default) run(i);
+  while (order.size() < sample) run(random_unmeasured());
+
+  // 2. Best-first: an untimed neighbour of the fastest timed candidate that has one.
+  while (order.size() < budget) {
+    std::vector<size_t> timed;
+    for (size_t i : order)
+      if (std::isfinite(cost[i])) timed.push_back(i);
+    std::sort(timed.begin(), timed.end(), [&](size_t a, size_t b) { return cost[a] < cost[b] || (cost[a] == cost[b] && a < b); });
+    std::optional<size_t> next;
+    for (size_t i : timed) {
+      std::vector<size_t> open;
+      for (size_t j : hood.of(i))
+        if (std::isnan(cost[j])) open.push_back(j);
+      if (!open.empty()) {
+        next = open[pick(rng, open.size())];
+        break;
+      }
+    }
+    run(next ? *next : random_unmeasured());
+  }
+  return order;
+}
+
+}  // namespace kpg

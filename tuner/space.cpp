@@ -1,0 +1,156 @@
+#include "tuner/space.hpp"
+
+#include <filesystem>
+#include <limits>
+#include <optional>
+
+#include "runtime/error.hpp"
+
+namespace kpg {
+namespace {
+
+// A grid this large is a typo, not a tuning plan; refuse before allocating it.
+constexpr double kMaxCandidatesPerSpace = 1e7;
+
+std::string short_loc(const SourceLoc& loc) {
+  return std::filesystem::path(loc.file).filename().string() + ":" + std::to_string(loc.line);
+}
+
+// Why the candidate's launch geometry cannot run on the device, if it cannot. Reasons
+// carry limits, not the candidate's values, so that equal reasons are counted together.
+std::optional<std::string> geometry_problem(const SpaceSpec& space, const Scope& scope, const DeviceLimits& limits) {
+  for (const auto& launch : space.launches) {
+    const std::string who = "launch " + launch.kernel + ": ";
+    try {
+      int64_t threads = 1;
+      static constexpr int64_t kBlockMax[3] = {1024, 1024, 64};
+      for (size_t i = 0; i < launch.block.size(); ++i) {
+        const int64_t b = launch.block[i].eval_int(scope);
+        if (b < 1) return who + "block dimension below 1";
+        if (b > kBlockMax[i]) return who + "block dimension " + "xyz"[i] + " above " + std::to_string(kBlockMax[i]);
+        threads *= b;
+      }
+      if (threads > limits.max_threads_per_block)
+        return who + "block of more than " + std::to_string(limits.max_threads_per_block) + " threads";
+      static constexpr int64_t kGridMax[3] = {std::numeric_limits<int32_t>::max(), 65535, 65535};
+      for (size_t i = 0; i < launch.grid.size(); ++i) {
+        const int64_t g = launch.grid[i].eval_int(scope);
+        if (g < 1) return who + "grid dimension " + "xyz"[i] + " below 1";
+        if (g > kGridMax[i]) return who + "grid dimension " + "xyz"[i] + " above " + std::to_string(kGridMax[i]);
+      }
+      const int64_t smem = launch.shared_bytes.eval_int(scope);
+      if (smem < 0) return who + "negative shared_bytes";
+      if (smem > limits.smem_optin)
+        return who + "shared_bytes above the device's " + std::to_string(limits.smem_optin) + " bytes";
+    } catch (const ConfigError& e) {
+      return who + e.message() + " (" + short_loc(e.loc) + ")";
+    }
+  }
+  return std::nullopt;
+}
+
+// The first constraint the candidate fails, if any.
+std::optional<std::string> constraint_problem(const SpaceSpec& space, const Scope& scope) {
+  for (const auto& c : space.constraints) {
+    try {
+      if (c.eval(scope) == 0) return "constraint " + c.to_string() + " (" + short_loc(c.loc()) + ")";
+    } catch (const ConfigError& e) {
+      return "constraint " + c.to_string() + " (" + short_loc(c.loc()) + "): " + e.message();
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const std::vector<std::string>& builtin_names() {
+  static const std::vector<std::string> names{"ELEM_BYTES", "SM_COUNT", "MAX_THREADS", "SMEM_OPTIN", "L2_BYTES", "WARP"};
+  return names;
+}
+
+Scope make_scope(const Shape& shape, const ParamSet& params, const DeviceLimits& limits) {
+  Scope scope;
+  for (const auto& [name, value] : shape.dims) scope[name] = static_cast<double>(value);
+  for (const auto& [name, value] : params) scope[name] = static_cast<double>(value);
+  scope["ELEM_BYTES"] = static_cast<double>(dtype_bytes(shape.dtype));
+  scope["SM_COUNT"] = limits.sm_count;
+  scope["MAX_THREADS"] = limits.max_threads_per_block;
+  scope["SMEM_OPTIN"] = limits.smem_optin;
+  scope["L2_BYTES"] = static_cast<double>(limits.l2_bytes);
+  scope["WARP"] = 32;
+  return scope;
+}
+
+std::string Candidate::id() const {
+  std::string s = space_name;
+  const char* sep = ":";
+  for (const auto& [name, value] : params) {
+    s += sep + name + "=" + std::to_string(value);
+    sep = ",";
+  }
+  return s;
+}
+
+std::vector<Candidate> enumerate(const OpConfig& config, const VariantSpec& variant, const Shape& shape,
+                                 const DeviceLimits& limits, PruneReport* report) {
+  (void)config;  // the grid lives in the variant; kept for symmetry with compile_defines
+  std::vector<Candidate> out;
+  PruneReport local;
+  PruneReport& r = report ? *report : local;
+  for (size_t si = 0; si < variant.spaces.size(); ++si) {
+    const SpaceSpec& space = variant.spaces[si];
+    double size = 1;
+    for (const auto& [name, values] : space.params) size *= static_cast<double>(values.size());
+    if (size > kMaxCandidatesPerSpace)
+      throw ConfigError(space.loc, "the grid has " + std::to_string(static_cast<int64_t>(size)) +
+                                       " combinations; at most 10,000,000 per space");
+    // Odometer over the params, last param fastest, as itertools.product.
+    std::vector<size_t> index(space.params.size(), 0);
+    for (bool more = true; more;) {
+      Candidate c{variant.name, si, space.name, {}, false};
+      for (size_t p = 0; p < space.params.size(); ++p) c.params[space.params[p].first] = space.params[p].second[index[p]];
+      c.is_default = c.params == space.defaults;
+      ++r.total;
+      const Scope scope = make_scope(shape, c.params, limits);
+      auto why = constraint_problem(space, scope);
+      if (!why) why = geometry_problem(space, scope, limits);
+      if (why) ++r.by_reason[*why];
+      else out.push_back(std::move(c));
+      more = false;
+      for (size_t p = space.params.size(); p-- > 0;) {
+        if (++index[p] < space.params[p].second.size()) {
+          more = true;
+          break;
+        }
+        index[p] = 0;
+      }
+    }
+  }
+  r.kept += out.size();
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> compile_defines(const OpConfig& config, const Candidate& candidate,
+                                                                 const Shape& shape, const DeviceLimits& limits) {
+  const VariantSpec* variant = config.find_variant(candidate.variant);
+  if (!variant || candidate.space_index >= variant->spaces.size())
+    throw Error("candidate " + candidate.id() + " does not belong to " + config.op + "/" + candidate.variant);
+  const SpaceSpec& space = variant->spaces[candidate.space_index];
+  std::vector<std::pair<std::string, std::string>> defines;
+  for (const auto& [name, values] : space.params) {
+    const auto it = candidate.params.find(name);
+    if (it == candidate.params.end()) throw Error("candidate " + candidate.id() + " has no value for " + name);
+    defines.emplace_back(name, std::to_string(it->second));
+  }
+  const Scope scope = make_scope(shape, candidate.params, limits);
+  for (const auto& [name, expr] : space.defines) defines.emplace_back(name, std::to_string(expr.eval_int(scope)));
+  switch (shape.dtype) {
+    case DType::f32: defines.emplace_back("KPG_DTYPE_F32", "1"); break;
+    case DType::f16: defines.emplace_back("KPG_DTYPE_F16", "1"); break;
+    case DType::bf16: defines.emplace_back("KPG_DTYPE_BF16", "1"); break;
+    case DType::i32: throw Error("i32 is not an element type a kernel can be compiled for");
+  }
+  return defines;
+}
+
+}  // namespace kpg

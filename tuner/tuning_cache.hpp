@@ -1,0 +1,89 @@
+#pragma once
+// The tuning cache: one JSON file per (op, kernel source, device, driver, NVRTC, shape
+// key, variant) under <dir>/tuning/<op>/, holding one record per candidate (its time or
+// its failure). The best is derived from the records, so adding a grid value times only
+// the new candidate and removing one re-tunes nothing.
+//
+// Durability: every write takes an exclusive flock on <dir>/tuning/.lock, re-reads the
+// file, merges, writes a temp file, fsyncs and renames it over the old one: two
+// processes lose no record, and a kill -9 at any moment leaves the old or the new file,
+// both complete. A file that does not parse or fails its checksum is moved aside
+// (<name>.corrupt), reported once and treated as empty, never fatal.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tuner/config.hpp"
+#include "tuner/space.hpp"
+
+namespace kpg {
+
+struct TuneRecord {
+  std::string candidate_id;
+  ParamSet params;
+  std::string variant;
+  bool ok = false;
+  double median_ms = 0, min_ms = 0, spread_pct = 0;
+  int reps = 0;
+  // Why it failed: "compile error: ...", "resources: ...", "wrong result: ...", "fault: ...".
+  std::string failure;
+  std::string timestamp;  // ISO 8601, UTC
+  bool operator==(const TuneRecord&) const = default;
+};
+
+struct CacheKey {
+  std::string op;
+  std::string source_hash;
+  std::string device;  // "name|sm_90|132": name, compute capability, SM count
+  std::string driver_version, nvrtc_version;
+  std::string shape_key;
+  std::string variant;
+  // "<variant>-<16 hex digits of SHA-256 over every field>": the file's name, stable.
+  std::string file_stem() const;
+  bool operator==(const CacheKey&) const = default;
+};
+
+// The shape as the cache sees it, dims in config order: "M<=4096,N=781,dtype=f32". A
+// pow2 dim is rounded up to a power of two and written with "<=" (the bucket's top), an
+// exact one with "=", so changing a dim's policy never reuses the other policy's records.
+std::string shape_key(const OpConfig& config, const Shape& shape);
+
+// Dims and dtype of a shape key (the inverse of shape_key, bucket tops for pow2 dims).
+// nullopt when the text is not a shape key.
+std::optional<Shape> parse_shape_key(const std::string& key);
+
+// SHA-256 over the kernel source and every project header it includes (searched in
+// include_dirs). With a variant, also over what decides a candidate's behaviour besides
+// its params: the variant's launches, defines and arch, and the buffers, scalars and
+// dtypes of the config, so that editing those invalidates the records while adding or
+// removing grid values or constraints does not.
+std::string source_hash(const OpConfig& config, const std::vector<std::filesystem::path>& include_dirs,
+                        const VariantSpec* variant = nullptr);
+
+class TuningCache {
+ public:
+  // Throws InputError when the directory cannot be created or written.
+  explicit TuningCache(std::filesystem::path dir);
+
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path file_for(const CacheKey& key) const;  // dir/tuning/<op>/<stem>.json
+
+  // The records of that key; empty when there is no file (or it was corrupt).
+  std::vector<TuneRecord> load(const CacheKey& key) const;
+  // Adds the record, replacing an older one of the same candidate_id.
+  void append(const CacheKey& key, const TuneRecord& record) const;
+  void append(const CacheKey& key, const std::vector<TuneRecord>& records) const;
+  // Every file of one op (or of all), with its records, sorted by file name.
+  std::vector<std::pair<CacheKey, std::vector<TuneRecord>>> list(std::optional<std::string> op = {}) const;
+  // Removes the files of one op (or all); returns how many.
+  size_t clear(std::optional<std::string> op = {}) const;
+
+ private:
+  std::filesystem::path root() const { return dir_ / "tuning"; }
+  std::filesystem::path dir_;
+};
+
+}  // namespace kpg
