@@ -32,5 +32,9 @@ struct CliContext {
 
 void add_doctor_command(CLI::App& app, CliContext& ctx);
 void add_compile_command(CLI::App& app, CliContext& ctx);
+void add_tune_command(CLI::App& app, CliContext& ctx);
+void add_run_command(CLI::App& app, CliContext& ctx);
+void add_cache_command(CLI::App& app, CliContext& ctx);
+void add_tutorial_command(CLI::App& app, CliContext& ctx);
 
 }  // namespace kpg

@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
 
   add_doctor_command(app, ctx);
   add_compile_command(app, ctx);
+  add_tune_command(app, ctx);
+  add_run_command(app, ctx);
+  add_cache_command(app, ctx);
+  add_tutorial_command(app, ctx);
   // More commands (tune, cache, run, tutorial, watch): one add_*_command(app, ctx) line each, here.
 
   try {

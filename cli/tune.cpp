@@ -24,12 +24,6 @@ struct TuneArgs {
   size_t top = 10;
 };
 
-std::string params_text(const ParamSet& p) {
-  std::string s;
-  for (const auto& [k, v] : p) s += (s.empty() ? "" : ",") + k + "=" + std::to_string(v);
-  return s;
-}
-
 void print_ranking(const TuneResult& r, const Workload& workload, size_t top) {
   std::vector<const TuneRecord*> ok;
   std::vector<const TuneRecord*> failed;

@@ -274,8 +274,8 @@ void write(const Expr::Node& n, std::ostream& os) {
   }
   os << '{' << n.op_name << ": [";
   for (size_t i = 0; i < n.args.size(); ++i) {
-    if (n.op_code == Op::in && i == 1) os << '[';
     if (i > 0) os << ", ";
+    if (n.op_code == Op::in && i == 1) os << '[';
     write(*n.args[i], os);
   }
   if (n.op_code == Op::in) os << ']';

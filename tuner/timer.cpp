@@ -91,7 +91,7 @@ Timing Timer::time(const LaunchFn& launch, const TimingSettings& s, CUstream str
   LaunchFn timed = launch;
   if (estimate_ms * 1000.0 < s.graph_below_us) {
     graph = std::make_unique<CapturedGraph>(launch, stream);
-    timed = [&graph](CUstream st) { graph->replay(st); };
+    timed = [g = graph.get()](CUstream st) { g->replay(st); };
     time_once_ms(timed, stream);  // first replay uploads the graph
   }
 

@@ -5,6 +5,8 @@
 #include <cuda.h>
 
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include "runtime/buffer.hpp"
 #include "runtime/device.hpp"
@@ -43,7 +45,7 @@ class Timer {
   void flush_l2(CUstream stream) const;
   double time_once_ms(const LaunchFn& launch, CUstream stream) const;
 
-  DeviceBuffer flush_;
+  mutable DeviceBuffer flush_;  // written by every flush, content irrelevant
   Event start_, stop_;
 };
 

@@ -336,10 +336,10 @@ TuneResult Tuner::tune(const OpConfig& config, const VariantSpec& variant, Workl
     result.chosen = *find_candidate(sel.best->candidate_id);
     result.source = todo.empty() ? ChoiceSource::cache : ChoiceSource::tuned_now;
   } else if (options.no_tune) {
-    if (auto near = nearest_tuned(cache_, result.key, config, variant, candidates)) {
-      result.chosen = near->first;
+    if (auto near = nearest_tuned(cache_, result.key, live)) {
+      result.chosen = *find_candidate(near->candidate_id);
       result.source = ChoiceSource::nearest_shape;
-      result.source_detail = near->second;
+      result.source_detail = near->shape_key;
     }
   }
   if (!sel.best && !options.no_tune && result.candidates > 0)

@@ -171,6 +171,19 @@ void Workload::randomize(uint64_t seed) {
   }
 }
 
+void Workload::set_input(const std::string& name, const std::vector<double>& values) {
+  auto it = buffers_.find(name);
+  if (it == buffers_.end() || it->second.spec->role != BufferSpec::input)
+    throw Error("op '" + config_.op + "': no input buffer named '" + name + "'");
+  Buffer& b = it->second;
+  if (static_cast<int64_t>(values.size()) != b.elements)
+    throw Error("input '" + name + "' needs " + std::to_string(b.elements) + " values");
+  const auto bytes = encode(values, b.dtype);
+  b.device.upload(bytes.data(), bytes.size());
+  inputs_[name] = HostTensor{decode(bytes, b.dtype), b.dims};
+  reference_.reset();
+}
+
 void Workload::poison_outputs(CUstream stream) {
   for (auto& [name, b] : buffers_)
     if (b.spec->role == BufferSpec::output) b.device.fill_bytes(0xFF, stream);

@@ -39,6 +39,8 @@ class Workload {
 
   // New random inputs (host and device). The reference is recomputed on next use.
   void randomize(uint64_t seed);
+  // Replace one input with given values (rounded to its dtype), e.g. special values.
+  void set_input(const std::string& name, const std::vector<double>& values);
   // Every output byte 0xFF: NaN in f32/f16/bf16, so an unwritten element fails the check.
   void poison_outputs(CUstream stream);
   // Float64 expected outputs of the config's reference for the current inputs.

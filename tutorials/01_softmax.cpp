@@ -9,6 +9,7 @@
 #include <cmath>
 #include <iostream>
 
+#include "tuner/cache_file.hpp"
 #include "tutorials/fusion_study.hpp"
 #include "tutorials/lessons.hpp"
 #include "tutorials/report/json_csv.hpp"
@@ -100,7 +101,7 @@ int run_softmax_tutorial(const TutorialOptions& options) {
   std::cout << report::render_text(table) << "\n" << kLesson << "\n\n";
   std::cout << "The lesson's code: " << config.source.string() << " (fused kernels: softmax_warp, "
             << "softmax_block, softmax_online)\n";
-  if (options.show_source) std::cout << read_text_file(config.source) << "\n";
+  if (options.show_source) std::cout << read_text_file(config.source).value_or("") << "\n";
 
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("softmax")));
   out.write("softmax.json", report::to_json(table).dump(2));

@@ -67,11 +67,5 @@ std::string fmt_bytes(int64_t bytes) {
   return fmt(v, v < 10 ? 2 : 1) + " " + units[u];
 }
 
-std::string read_text_file(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::ostringstream os;
-  os << in.rdbuf();
-  return os.str();
-}
 
 }  // namespace kpg

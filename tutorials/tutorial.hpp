@@ -47,6 +47,5 @@ std::string describe_run(const Gpu& gpu);
 // Formatting helpers shared by the lesson tables.
 std::string fmt(double value, int decimals);
 std::string fmt_bytes(int64_t bytes);
-std::string read_text_file(const std::filesystem::path& file);
 
 }  // namespace kpg

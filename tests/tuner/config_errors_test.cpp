@@ -22,6 +22,9 @@ struct ErrorCase {
   std::string message;    // a part of the message
 };
 
+// gtest prints a failing parameter with this instead of its bytes.
+void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
+
 class ConfigErrors : public ::testing::TestWithParam<ErrorCase> {};
 
 TEST_P(ConfigErrors, NamesFileLineColumnAndKey) {
@@ -67,7 +70,7 @@ const ErrorCase kCases[] = {
      "variants.fused.spaces[0].launches[0].grid[0]", "'ceil_div' takes 2 argument(s), got 1"},
     {"param_name_in_other_space", "block: [THREADS], grid: [M]", "block: [WARPS], grid: [M]", "WARPS]", 1,
      "variants.fused.spaces[1].launches[0].block[0]", "unknown name 'WARPS'"},
-    {"unknown_argument", "args: [x, y, M, N]}", "args: [x, y, M, Q]}", "Q]", 0,
+    {"unknown_argument", "args: [x, y, M, N], block: [THREADS]", "args: [x, y, M, Q], block: [THREADS]", "Q]", 0,
      "variants.fused.spaces[1].launches[0].args[3]", "unknown argument 'Q'"},
     {"shape_dim_zero", "{M: 64, N: 300}", "{M: 0, N: 300}", "0, N", 0, "shapes[0].M", "must be >= 1"},
     {"shape_dim_missing", "{M: 64, N: 300}", "{M: 64}", "{M: 64}", 0, "shapes[0]", "missing dim N"},

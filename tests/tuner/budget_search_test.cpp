@@ -1,0 +1,116 @@
+// The budgeted search on a synthetic cost landscape (no GPU): it measures exactly the
+// budget, never twice the same candidate, and finds a configuration within a few percent
+// of the exhaustive best while measuring a small fraction of the space.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "tuner/budget_search.hpp"
+
+namespace kpg {
+namespace {
+
+// Two spaces like a GEMM-ish kernel: a 400-point tiled space whose bowl has its minimum
+// at BM=64, BN=128, K=4, STAGES=3, with an interaction between BM and BN, a resource
+// wall (BM*BN*STAGES too large fails) and +-2% deterministic noise; and a 20-point
+// simple space whose best is 30% slower (a local optimum in another space).
+std::vector<Candidate> landscape_candidates() {
+  std::vector<Candidate> out;
+  for (int64_t bm : {16, 32, 64, 128, 256})
+    for (int64_t bn : {16, 32, 64, 128, 256})
+      for (int64_t k : {1, 2, 4, 8})
+        for (int64_t stages : {1, 2, 3, 4})
+          out.push_back({"v", 0, "tiled", {{"BM", bm}, {"BN", bn}, {"K", k}, {"STAGES", stages}}, bm == 32 && bn == 32 && k == 1 && stages == 1});
+  for (int64_t t : {64, 128, 256, 512, 1024})
+    for (int64_t vec : {1, 2, 4, 8}) out.push_back({"v", 1, "simple", {{"T", t}, {"VEC", vec}}, t == 256 && vec == 1});
+  return out;
+}
+
+double noise(const Candidate& c) {
+  uint64_t h = 1469598103934665603ULL;
+  for (char ch : c.id()) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ULL;
+  return 1.0 + 0.02 * (static_cast<double>(h % 2001) / 1000.0 - 1.0);
+}
+
+double cost(const Candidate& c) {
+  const auto l = [&](const char* p) { return std::log2(static_cast<double>(c.params.at(p))); };
+  if (c.space_index == 1) return (1.3 + 0.2 * std::pow(l("T") - 8, 2) + 0.2 * std::pow(l("VEC") - 2, 2)) * noise(c);
+  if (c.params.at("BM") * c.params.at("BN") * c.params.at("STAGES") > 64 * 256 * 3) return std::numeric_limits<double>::infinity();
+  const double bowl = 0.3 * std::pow(l("BM") - 6, 2) + 0.2 * std::pow(l("BN") - 7, 2) + 0.15 * std::pow(l("K") - 2, 2) +
+                      0.1 * std::pow(static_cast<double>(c.params.at("STAGES")) - 3, 2) + 0.1 * std::pow(l("BM") - l("BN") + 1, 2);
+  return (1.0 + bowl) * noise(c);
+}
+
+TEST(BudgetSearch, FindsNearTheExhaustiveBestWithAFractionOfTheBudget) {
+  const auto candidates = landscape_candidates();
+  double exhaustive = std::numeric_limits<double>::infinity();
+  for (const auto& c : candidates) exhaustive = std::min(exhaustive, cost(c));
+  const size_t budget = candidates.size() / 7;  // 60 of 420
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    double found = std::numeric_limits<double>::infinity();
+    const auto order = budget_order(candidates, budget, seed, [&](const Candidate& c) {
+      const double ms = cost(c);
+      found = std::min(found, ms);
+      return ms;
+    });
+    EXPECT_EQ(order.size(), budget);
+    EXPECT_EQ(std::set<size_t>(order.begin(), order.end()).size(), budget) << "a candidate measured twice";
+    EXPECT_LE(found, exhaustive * 1.05) << "seed " << seed;
+  }
+}
+
+TEST(BudgetSearch, SameSeedSameOrder) {
+  const auto candidates = landscape_candidates();
+  const auto measure = [](const Candidate& c) { return cost(c); };
+  EXPECT_EQ(budget_order(candidates, 30, 7, measure), budget_order(candidates, 30, 7, measure));
+  EXPECT_NE(budget_order(candidates, 30, 7, measure), budget_order(candidates, 30, 8, measure));
+}
+
+TEST(BudgetSearch, StartsWithTheDefaults) {
+  const auto candidates = landscape_candidates();
+  const auto order = budget_order(candidates, 40, 3, [](const Candidate& c) { return cost(c); });
+  ASSERT_GE(order.size(), 2u);
+  EXPECT_TRUE(candidates[order[0]].is_default);
+  EXPECT_TRUE(candidates[order[1]].is_default);
+}
+
+TEST(BudgetSearch, BudgetAtLeastTheSpaceMeasuresEverythingInOrder) {
+  const auto candidates = landscape_candidates();
+  size_t calls = 0;
+  const auto order = budget_order(candidates, 10000, 1, [&](const Candidate&) { return double(++calls); });
+  ASSERT_EQ(order.size(), candidates.size());
+  for (size_t i = 0; i < order.size(); ++i) EXPECT_EQ(order[i], i);
+  EXPECT_TRUE(budget_order(candidates, 0, 1, [](const Candidate&) { return 1.0; }).empty());
+}
+
+TEST(BudgetSearch, SurvivesASpaceWhereEverythingFails) {
+  const auto candidates = landscape_candidates();
+  const auto order = budget_order(candidates, 50, 5, [](const Candidate&) { return std::numeric_limits<double>::infinity(); });
+  EXPECT_EQ(std::set<size_t>(order.begin(), order.end()).size(), 50u);
+}
+
+TEST(BudgetSearch, NeighboursAreOneStepOfOneParamInTheSameSpace) {
+  const auto candidates = landscape_candidates();
+  // BM=64, BN=128, K=4, STAGES=3 has 2 neighbours along each of its 4 params.
+  const auto centre = std::find_if(candidates.begin(), candidates.end(), [](const Candidate& c) {
+    return c.space_index == 0 && c.params.at("BM") == 64 && c.params.at("BN") == 128 && c.params.at("K") == 4 && c.params.at("STAGES") == 3;
+  });
+  ASSERT_NE(centre, candidates.end());
+  const auto n = neighbours(candidates, static_cast<size_t>(centre - candidates.begin()));
+  EXPECT_EQ(n.size(), 8u);
+  for (size_t j : n) {
+    EXPECT_EQ(candidates[j].space_index, 0u);
+    int differing = 0;
+    for (const auto& [name, v] : centre->params) differing += candidates[j].params.at(name) != v;
+    EXPECT_EQ(differing, 1);
+  }
+  // A corner (the first candidate) has one neighbour per param.
+  EXPECT_EQ(neighbours(candidates, 0).size(), 4u);
+}
+
+}  // namespace
+}  // namespace kpg

@@ -1,0 +1,139 @@
+// Search spaces: grid enumeration order, constraint and geometry pruning with counts by
+// reason, default marking, candidate ids, scopes and compile defines.
+
+#include <gtest/gtest.h>
+
+#include "tests/tuner/tuner_test_support.hpp"
+#include "tuner/space.hpp"
+
+namespace kpg {
+namespace {
+
+class SpaceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { config_ = test::load_yaml(dir_, test::kTinyYaml); }
+  Shape shape(int64_t m, int64_t n, DType t = DType::f32) const { return Shape{{{"M", m}, {"N", n}}, t}; }
+  const VariantSpec& fused() const { return *config_.find_variant("fused"); }
+
+  test::TempDir dir_;
+  OpConfig config_;
+};
+
+TEST_F(SpaceTest, CountsPrunedCandidatesByReason) {
+  PruneReport report;
+  const auto candidates = enumerate(config_, fused(), shape(64, 300), DeviceLimits{}, &report);
+  // warp: 3 x 4 = 12, VEC=1 fails N <= VEC*256 for N=300 (4 pruned); block: 5, THREADS=2048 too big.
+  EXPECT_EQ(report.total, 17u);
+  EXPECT_EQ(report.kept, 12u);
+  EXPECT_EQ(candidates.size(), 12u);
+  ASSERT_EQ(report.by_reason.size(), 2u);
+  const std::string constraint = "constraint {le: [N, {mul: [VEC, 32, 8]}]} (tiny.yaml:28)";
+  ASSERT_TRUE(report.by_reason.count(constraint)) << report.by_reason.begin()->first;
+  EXPECT_EQ(report.by_reason.at(constraint), 4u);
+  EXPECT_EQ(report.by_reason.at("launch k_block: block dimension x above 1024"), 1u);
+}
+
+TEST_F(SpaceTest, NothingPrunedWhenTheShapeAllows) {
+  PruneReport report;
+  const auto candidates = enumerate(config_, fused(), shape(64, 256), DeviceLimits{}, &report);
+  EXPECT_EQ(report.total, 17u);
+  EXPECT_EQ(report.kept, 16u);  // only THREADS=2048
+  EXPECT_EQ(candidates.size(), 16u);
+}
+
+TEST_F(SpaceTest, EnumeratesInFileOrderWithTheLastParamFastest) {
+  const auto c = enumerate(config_, fused(), shape(64, 300), DeviceLimits{}, nullptr);
+  ASSERT_EQ(c.size(), 12u);
+  EXPECT_EQ(c[0].id(), "warp:VEC=2,WARPS=1");
+  EXPECT_EQ(c[1].id(), "warp:VEC=2,WARPS=2");
+  EXPECT_EQ(c[4].id(), "warp:VEC=4,WARPS=1");
+  EXPECT_EQ(c[8].id(), "block:THREADS=128");
+  EXPECT_EQ(c[11].id(), "block:THREADS=1024");
+  EXPECT_EQ(c[8].space_index, 1u);
+  EXPECT_EQ(c[8].space_name, "block");
+  EXPECT_EQ(c[0].variant, "fused");
+  size_t defaults = 0;
+  for (const auto& cand : c) {
+    if (!cand.is_default) continue;
+    ++defaults;
+    EXPECT_TRUE(cand.id() == "warp:VEC=4,WARPS=4" || cand.id() == "block:THREADS=128") << cand.id();
+  }
+  EXPECT_EQ(defaults, 2u);  // one per space
+}
+
+TEST_F(SpaceTest, ParamlessVariantHasOneCandidate) {
+  const auto c = enumerate(config_, *config_.find_variant("unfused"), shape(64, 300), DeviceLimits{}, nullptr);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].id(), "unfused");
+  EXPECT_TRUE(c[0].is_default);
+}
+
+TEST_F(SpaceTest, DeviceLimitsPruneThreadsAndSharedMemory) {
+  DeviceLimits small;
+  small.max_threads_per_block = 256;
+  PruneReport report;
+  enumerate(config_, fused(), shape(64, 300), small, &report);
+  // warp: WARPS=8 is 256 threads, allowed; block: 512 and 1024 over 256, 2048 over CUDA's 1024.
+  EXPECT_EQ(report.by_reason.at("launch k_block: block of more than 256 threads"), 2u);
+  EXPECT_EQ(report.kept, 8u + 2u);
+
+  DeviceLimits little_smem;
+  little_smem.smem_optin = 1024;  // THREADS * 4 bytes: 512 and 1024 exceed it (2048 fails on threads)
+  PruneReport smem_report;
+  enumerate(config_, fused(), shape(64, 300), little_smem, &smem_report);
+  EXPECT_EQ(smem_report.by_reason.at("launch k_block: shared_bytes above the device's 1024 bytes"), 2u);
+}
+
+TEST_F(SpaceTest, GeometryThatIsNotIntegerIsPrunedWithItsLine) {
+  const std::string yaml = test::replaced(test::kTinyYaml, "block: [THREADS], grid: [M]", "block: [THREADS], grid: [{div: [M, 3]}]");
+  test::TempDir dir;
+  const OpConfig c = test::load_yaml(dir, yaml);
+  PruneReport report;
+  const auto kept = enumerate(c, *c.find_variant("fused"), shape(64, 300), DeviceLimits{}, &report);  // 64/3
+  EXPECT_EQ(kept.size(), 8u);
+  bool found = false;
+  for (const auto& [reason, count] : report.by_reason)
+    if (reason.find("launch k_block: must evaluate to an integer, got 21.3") == 0 && reason.find("(tiny.yaml:42)") != std::string::npos) {
+      found = true;
+      EXPECT_EQ(count, 4u);
+    }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(SpaceTest, ScopeHasDimsParamsAndBuiltins) {
+  DeviceLimits limits;
+  limits.sm_count = 78;
+  const Scope s = make_scope(shape(8, 16, DType::bf16), {{"VEC", 4}}, limits);
+  EXPECT_EQ(s.at("M"), 8);
+  EXPECT_EQ(s.at("N"), 16);
+  EXPECT_EQ(s.at("VEC"), 4);
+  EXPECT_EQ(s.at("ELEM_BYTES"), 2);
+  EXPECT_EQ(s.at("SM_COUNT"), 78);
+  EXPECT_EQ(s.at("MAX_THREADS"), 1024);
+  EXPECT_EQ(s.at("SMEM_OPTIN"), 227 * 1024);
+  EXPECT_EQ(s.at("L2_BYTES"), 50 << 20);
+  EXPECT_EQ(s.at("WARP"), 32);
+  EXPECT_EQ(s.size(), 3u + builtin_names().size());
+}
+
+TEST_F(SpaceTest, CompileDefinesListParamsDefinesAndDtype) {
+  const Candidate c{"fused", 0, "warp", {{"VEC", 2}, {"WARPS", 4}}, false};
+  const auto defines = compile_defines(config_, c, shape(64, 300, DType::f16), DeviceLimits{});
+  const std::vector<std::pair<std::string, std::string>> expected{
+      {"VEC", "2"}, {"WARPS", "4"}, {"COLS", "5"} /* ceil(300 / 64) */, {"KPG_DTYPE_F16", "1"}};
+  EXPECT_EQ(defines, expected);
+  const Candidate b{"fused", 1, "block", {{"THREADS", 256}}, true};
+  EXPECT_EQ(compile_defines(config_, b, shape(64, 300, DType::bf16), DeviceLimits{}).back(),
+            (std::pair<std::string, std::string>{"KPG_DTYPE_BF16", "1"}));
+  EXPECT_EQ(compile_defines(config_, b, shape(64, 300), DeviceLimits{}).back().first, "KPG_DTYPE_F32");
+  const Candidate stray{"nope", 0, "warp", {}, false};
+  EXPECT_THROW(compile_defines(config_, stray, shape(64, 300), DeviceLimits{}), Error);
+}
+
+TEST_F(SpaceTest, CandidateIdsAreStableAndSorted) {
+  const Candidate c{"v", 0, "s", {{"B", 2}, {"A", 1}}, false};
+  EXPECT_EQ(c.id(), "s:A=1,B=2");
+}
+
+}  // namespace
+}  // namespace kpg

@@ -1,0 +1,157 @@
+// CPU tests (no GPU needed): the attention kernels compile with NVRTC for their target,
+// as the tuner would compile them. Flash attention: every space of the grid at its extremes
+// (first and last candidate the constraints keep) and its default, for both head dims,
+// both dtypes, causal or not; ptxas must report no spills (the config prunes the points
+// that would). Standard attention's helper kernels: both dtypes.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/compiler.hpp"
+#include "runtime/error.hpp"
+#include "tuner/config.hpp"
+#include "tuner/gpu.hpp"
+#include "tuner/space.hpp"
+
+namespace kpg {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kKernels = KPG_TEST_KERNELS_DIR;
+
+struct Job {
+  std::string what;
+  fs::path source;
+  CompileOptions options;
+};
+
+// The sample of the grid: per space, its first and last kept candidate and its default.
+std::vector<Candidate> extremes(const OpConfig& config, const VariantSpec& variant, const Shape& shape) {
+  const auto all = enumerate(config, variant, shape, h100_limits(), nullptr);
+  std::map<std::string, Candidate> picked;  // by id: no candidate twice
+  for (size_t space = 0; space < variant.spaces.size(); ++space) {
+    const Candidate* first = nullptr;
+    const Candidate* last = nullptr;
+    for (const auto& c : all) {
+      if (c.space_index != space) continue;
+      if (!first) first = &c;
+      last = &c;
+      if (c.is_default) picked.emplace(c.id(), c);
+    }
+    if (first) picked.emplace(first->id(), *first);
+    if (last) picked.emplace(last->id(), *last);
+  }
+  std::vector<Candidate> out;
+  for (auto& [id, c] : picked) out.push_back(c);
+  return out;
+}
+
+// Compiles every job on all cores; returns one message per failure.
+std::vector<std::string> compile_all(const std::vector<Job>& jobs,
+                                     std::vector<CompiledKernel>* compiled = nullptr) {
+  const Compiler compiler(nullptr);  // no cache: really compile
+  std::vector<std::string> failures;
+  std::vector<CompiledKernel> results(jobs.size());
+  std::atomic<size_t> next{0};
+  std::mutex mutex;
+  const auto work = [&] {
+    for (size_t i = next++; i < jobs.size(); i = next++) {
+      try {
+        results[i] = compiler.compile_file(jobs[i].source, jobs[i].options);
+      } catch (const CompileError& e) {
+        const std::lock_guard lock(mutex);
+        failures.push_back(jobs[i].what + ": " + e.log().substr(0, 2000));
+      } catch (const Error& e) {
+        const std::lock_guard lock(mutex);
+        failures.push_back(jobs[i].what + ": " + e.what());
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < std::max(1u, std::thread::hardware_concurrency()); ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  if (compiled) *compiled = std::move(results);
+  return failures;
+}
+
+TEST(AttentionKernelsCompile, FlashGridExtremesCompileForTheirTargetWithoutSpills) {
+  const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", kKernels);
+  const VariantSpec* flash = config.find_variant("flash");
+  ASSERT_NE(flash, nullptr);
+  std::vector<Job> jobs;
+  for (const DType dtype : config.dtypes) {
+    for (const int64_t d : {64, 128}) {
+      for (const int64_t causal : {0, 1}) {
+        Shape shape;
+        shape.dims = {{"B", 1}, {"H", 1}, {"N", 1024}, {"D", d}, {"CAUSAL", causal}};
+        shape.dtype = dtype;
+        const auto sample = extremes(config, *flash, shape);
+        EXPECT_FALSE(sample.empty()) << shape.to_string();
+        for (const auto& c : sample) {
+          Job job{shape.to_string() + " " + c.id(), config.source, {}};
+          const auto& space = flash->spaces.at(c.space_index);
+          job.options.arch = space.arch.empty() ? "sm_90" : space.arch;
+          job.options.defines = compile_defines(config, c, shape, h100_limits());
+          job.options.include_dirs = {kKernels, config.source.parent_path()};
+          jobs.push_back(std::move(job));
+        }
+      }
+    }
+  }
+  std::vector<CompiledKernel> compiled;
+  const auto failures = compile_all(jobs, &compiled);
+  for (const auto& f : failures) ADD_FAILURE() << f;
+  if (!failures.empty()) return;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    ASSERT_FALSE(compiled[i].image.empty()) << jobs[i].what;
+    ASSERT_FALSE(compiled[i].resources.empty()) << jobs[i].what << ": no ptxas report";
+    for (const auto& r : compiled[i].resources) {
+      EXPECT_EQ(r.spill_store_bytes, 0) << jobs[i].what << " " << r.kernel;
+      EXPECT_EQ(r.spill_load_bytes, 0) << jobs[i].what << " " << r.kernel;
+    }
+  }
+}
+
+TEST(AttentionKernelsCompile, StandardAttentionHelpersCompileForBothDtypes) {
+  std::vector<Job> jobs;
+  for (const char* dtype : {"KPG_DTYPE_F16", "KPG_DTYPE_BF16"}) {
+    Job job{dtype, kKernels / "attention_standard.cu", {}};
+    job.options.arch = "sm_90";
+    job.options.defines = {{dtype, "1"}, {"THREADS", "256"}};
+    job.options.include_dirs = {kKernels};
+    jobs.push_back(std::move(job));
+  }
+  std::vector<CompiledKernel> compiled;
+  const auto failures = compile_all(jobs, &compiled);
+  for (const auto& f : failures) ADD_FAILURE() << f;
+  if (!failures.empty()) return;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    std::vector<std::string> kernels;
+    for (const auto& r : compiled[i].resources) kernels.push_back(r.kernel);
+    EXPECT_NE(std::find(kernels.begin(), kernels.end(), "attn_causal_mask"), kernels.end()) << jobs[i].what;
+    EXPECT_NE(std::find(kernels.begin(), kernels.end(), "attn_cast_probs"), kernels.end()) << jobs[i].what;
+  }
+}
+
+// The helpers refuse f32 (the cast targets V's 16-bit type): a clear compile error.
+TEST(AttentionKernelsCompile, StandardAttentionHelpersRejectFloat32) {
+  Job job{"f32", kKernels / "attention_standard.cu", {}};
+  job.options.defines = {{"KPG_DTYPE_F32", "1"}};
+  job.options.include_dirs = {kKernels};
+  const auto failures = compile_all({job});
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_NE(failures[0].find("f16 or bf16"), std::string::npos) << failures[0];
+}
+
+}  // namespace
+}  // namespace kpg

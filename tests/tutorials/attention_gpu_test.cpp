@@ -1,0 +1,178 @@
+// GPU tests of the flash-attention kernel (kernels_src/attention.cu, configs/attention.yaml)
+// through the tuner's API, as the tutorial runs it: fresh random inputs, poisoned outputs,
+// the float64 reference. Sequence lengths cover one row, lengths that are not multiples of
+// any tile, and a long sequence with a ragged last tile.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <string>
+#include <tuple>
+
+#include "runtime/cubin_cache.hpp"
+#include "tests/gpu_test_env.hpp"
+#include "tuner/config.hpp"
+#include "tuner/gpu.hpp"
+#include "tuner/tuner.hpp"
+#include "tuner/tuning_cache.hpp"
+
+namespace kpg {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Shared by every test of the process: one GPU session, and one cubin cache so that each
+// kernel configuration compiles once.
+struct Session {
+  fs::path dir = fs::temp_directory_path() / ("kpg-attention-gpu-" + std::to_string(::getpid()));
+  std::unique_ptr<Gpu> gpu;
+  std::unique_ptr<CubinCache> cubins;
+  std::unique_ptr<Compiler> compiler;
+  std::unique_ptr<TuningCache> records;
+  std::unique_ptr<Tuner> tuner;
+  OpConfig config;
+};
+
+Session* g_session = nullptr;
+
+// Releases the session after the last test: modules and buffers go before the context (Gpu)
+// they live in, and the temporary caches are removed.
+class SessionCleanup : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (!g_session) return;
+    const fs::path dir = g_session->dir;
+    delete g_session;
+    g_session = nullptr;
+    fs::remove_all(dir);
+  }
+};
+[[maybe_unused]] const auto* const g_cleanup = ::testing::AddGlobalTestEnvironment(new SessionCleanup);
+
+// ||o - ref|| / ||ref|| over all of o; infinity on NaN or inf.
+double relative_error(const std::vector<double>& out, const std::vector<double>& ref) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    diff += (out[i] - ref[i]) * (out[i] - ref[i]);
+    norm += ref[i] * ref[i];
+  }
+  if (!std::isfinite(diff)) return std::numeric_limits<double>::infinity();
+  return norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
+}
+
+class FlashAttentionGpu : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string reason;
+    if (g_session || !testing::gpu_available(&reason)) return;
+    g_session = new Session;
+    fs::remove_all(g_session->dir);
+    g_session->gpu = std::make_unique<Gpu>(0);
+    g_session->cubins = std::make_unique<CubinCache>(g_session->dir);
+    g_session->compiler = std::make_unique<Compiler>(g_session->cubins.get());
+    g_session->records = std::make_unique<TuningCache>(g_session->dir);
+    g_session->tuner = std::make_unique<Tuner>(*g_session->gpu, *g_session->compiler, *g_session->records,
+                                               fs::path(KPG_TEST_KERNELS_DIR));
+    g_session->config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", KPG_TEST_KERNELS_DIR);
+  }
+  void SetUp() override {
+    KPG_SKIP_WITHOUT_GPU();
+    ASSERT_NE(g_session, nullptr);
+  }
+
+  static Shape shape(int64_t b, int64_t h, int64_t n, int64_t d, bool causal, DType dtype) {
+    Shape s;
+    s.dims = {{"B", b}, {"H", h}, {"N", n}, {"D", d}, {"CAUSAL", causal ? 1 : 0}};
+    s.dtype = dtype;
+    return s;
+  }
+  static const OpConfig& config() { return g_session->config; }
+  static const Tuner& tuner() { return *g_session->tuner; }
+  static const VariantSpec& flash() { return *config().find_variant("flash"); }
+};
+
+// (N, D, causal, dtype)
+using Case = std::tuple<int64_t, int64_t, bool, DType>;
+
+class FlashAttentionDefaultGpu : public FlashAttentionGpu, public ::testing::WithParamInterface<Case> {};
+
+// The configuration the tutorial falls back to, on every length class, both head dims, both
+// dtypes, causal or not. B*H = 4 slices (2 for the long sequence, whose reference is costly).
+TEST_P(FlashAttentionDefaultGpu, DefaultCandidateMatchesFloat64Reference) {
+  const auto [n, d, causal, dtype] = GetParam();
+  const Shape s = n > 2048 ? shape(1, 2, n, d, causal, dtype) : shape(2, 2, n, d, causal, dtype);
+  Workload workload(config(), s, g_session->gpu->limits());
+  workload.randomize(static_cast<uint64_t>(n * 1000 + d * 10 + (causal ? 1 : 0)) + (dtype == DType::bf16 ? 7 : 0));
+  const auto candidate = default_candidate(config(), flash(), s, g_session->gpu->limits());
+  ASSERT_TRUE(candidate.has_value()) << s.to_string();
+  const auto bound = tuner().bind(config(), flash(), *candidate, workload);
+  const CheckReport check = tuner().verify(bound, workload);  // poisons the outputs first
+  EXPECT_TRUE(check.ok) << s.to_string() << " " << candidate->id() << ": " << check.describe();
+  const double err = relative_error(workload.download_outputs().at("o").values, workload.reference().at("o").values);
+  EXPECT_LE(err, 1e-2) << s.to_string() << " " << candidate->id();
+}
+
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  const auto [n, d, causal, dtype] = info.param;
+  return "N" + std::to_string(n) + "_D" + std::to_string(d) + (causal ? "_causal_" : "_full_") +
+         std::string(dtype_name(dtype));
+}
+
+INSTANTIATE_TEST_SUITE_P(Lengths, FlashAttentionDefaultGpu,
+                         ::testing::Combine(::testing::Values<int64_t>(1, 17, 64, 127, 1000, 4097),
+                                            ::testing::Values<int64_t>(64, 128), ::testing::Bool(),
+                                            ::testing::Values(DType::f16, DType::bf16)),
+                         case_name);
+
+// Every candidate the grid keeps, through the tuner itself (force: each one verified against
+// the reference on poisoned outputs, then timed briefly): none may be wrong, fail to compile
+// or be rejected for resources the config should have pruned.
+TEST_F(FlashAttentionGpu, EveryCandidateOfTheGridIsCorrect) {
+  OpConfig quick = config();
+  quick.timing = TimingSpec{1, 2, 2, 5, 0};  // correctness is the point, not the times
+  for (const Shape& s : {shape(1, 2, 127, 64, true, DType::f16), shape(2, 1, 200, 128, false, DType::bf16)}) {
+    Workload workload(quick, s, g_session->gpu->limits());
+    workload.randomize(42);
+    TuneOptions options;
+    options.force = true;
+    options.progress = false;
+    const TuneResult r = tuner().tune(quick, *quick.find_variant("flash"), workload, options);
+    EXPECT_GT(r.candidates, 10u) << s.to_string();
+    EXPECT_EQ(r.records.size(), r.candidates) << s.to_string();
+    EXPECT_EQ(r.failed, 0u) << s.to_string();
+    for (const auto& rec : r.records) EXPECT_TRUE(rec.ok) << s.to_string() << " " << rec.candidate_id << ": " << rec.failure;
+  }
+}
+
+// Scores of -inf everywhere (k = -inf, q > 0): every row is fully masked, and the FlashAttention
+// convention (the builtin reference's) is o = 0 and lse = -inf, never NaN.
+TEST_F(FlashAttentionGpu, FullyMaskedRowsGiveZerosNotNaN) {
+  OpConfig masked = config();
+  for (auto& b : masked.buffers) {
+    if (b.name == "q") b.init = InitSpec{InitSpec::uniform, 0.5, 1.5};
+    if (b.name == "k") b.init = InitSpec{InitSpec::constant, -std::numeric_limits<double>::infinity(), 0};
+  }
+  for (const Shape& s : {shape(1, 2, 1, 64, false, DType::f16), shape(1, 2, 100, 64, true, DType::f16),
+                         shape(1, 2, 100, 128, false, DType::bf16), shape(2, 1, 300, 128, true, DType::bf16)}) {
+    Workload workload(masked, s, g_session->gpu->limits());
+    workload.randomize(3);
+    const auto candidate = default_candidate(masked, *masked.find_variant("flash"), s, g_session->gpu->limits());
+    ASSERT_TRUE(candidate.has_value());
+    const auto bound = tuner().bind(masked, *masked.find_variant("flash"), *candidate, workload);
+    const CheckReport check = tuner().verify(bound, workload);
+    EXPECT_TRUE(check.ok) << s.to_string() << ": " << check.describe();
+    const auto out = workload.download_outputs();
+    int64_t nonzero = 0, finite_lse = 0;
+    for (double v : out.at("o").values) nonzero += v != 0.0 ? 1 : 0;  // NaN counts as nonzero
+    for (double v : out.at("lse").values) finite_lse += v == -std::numeric_limits<double>::infinity() ? 0 : 1;
+    EXPECT_EQ(nonzero, 0) << s.to_string();
+    EXPECT_EQ(finite_lse, 0) << s.to_string();
+  }
+}
+
+}  // namespace
+}  // namespace kpg

@@ -1,0 +1,41 @@
+#include "tutorials/memory/flop_count.hpp"
+
+#include <map>
+
+namespace kpg::memory {
+namespace {
+
+double dim(const Shape& shape, const char* name) {
+  const auto it = shape.dims.find(name);
+  return it == shape.dims.end() ? 0.0 : static_cast<double>(it->second);
+}
+
+// Flops per element of the [M, N] matrix, per kernel of the row-wise ops.
+const std::map<std::string, double>& row_kernel_flops() {
+  static const std::map<std::string, double> table{
+      // softmax: max (compare), x - max and exp, sum, divide; fused does all five
+      {"softmax_row_max", 1}, {"softmax_sub_exp", 2}, {"softmax_row_sum", 1}, {"softmax_div", 1},
+      {"softmax_warp", 5}, {"softmax_block", 5}, {"softmax_online", 5},
+      // layernorm: mean (add), x - mean, square-and-add, times rstd, times gamma plus beta
+      {"layernorm_row_mean", 1}, {"layernorm_centre", 1}, {"layernorm_row_rstd", 2},
+      {"layernorm_normalise", 1}, {"layernorm_affine", 2},
+      {"layernorm_warp", 7}, {"layernorm_block", 7}};
+  return table;
+}
+
+}  // namespace
+
+double attention_flops(const Shape& shape) {
+  const double full = 4 * dim(shape, "B") * dim(shape, "H") * dim(shape, "N") * dim(shape, "N") * dim(shape, "D");
+  return dim(shape, "CAUSAL") != 0 ? full / 2 : full;
+}
+
+double kernel_flops(const std::string& op, const std::string& kernel, const Shape& shape) {
+  if (op == "attention" && kernel == "flash_attn_fwd") return attention_flops(shape);
+  const auto& table = row_kernel_flops();
+  const auto it = table.find(kernel);
+  if (it == table.end()) return 0;
+  return it->second * dim(shape, "M") * dim(shape, "N");
+}
+
+}  // namespace kpg::memory
