@@ -4,6 +4,7 @@
 #include <nvrtc.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <sstream>
 
 #include "runtime/cubin_cache.hpp"
+#include "runtime/cubin_elf.hpp"
 #include "runtime/error.hpp"
 #include "runtime/hash.hpp"
 #include "runtime/includes.hpp"
@@ -162,6 +164,8 @@ std::vector<KernelResources> parse_ptxas_resources(const std::string& log) {
     if (std::regex_search(line, m, entry)) {
       out.push_back(KernelResources{});
       out.back().kernel = m[1].str();
+      out.back().shared_bytes = 0;  // ptxas leaves out "smem" and "barriers" when there are none
+      out.back().barriers = 0;
       continue;
     }
     if (out.empty()) continue;
@@ -180,6 +184,24 @@ std::vector<KernelResources> parse_ptxas_resources(const std::string& log) {
   return out;
 }
 
+std::vector<KernelResources> kernel_resources(const std::string& log, const std::vector<char>& image, bool is_ptx) {
+  std::vector<KernelResources> out = parse_ptxas_resources(log);
+  if (is_ptx) return out;
+  std::vector<KernelResources> from_cubin;
+  try {
+    from_cubin = read_cubin_resources(image);
+  } catch (const Error& e) {
+    spdlog::warn("resource report: {}", e.what());  // the report is informational; the image loads or not on its own
+  }
+  for (auto& k : from_cubin) {
+    const bool reported = std::any_of(out.begin(), out.end(), [&](const KernelResources& r) { return r.kernel == k.kernel; });
+    if (!reported) out.push_back(std::move(k));
+  }
+  return out;
+}
+
+std::string format_resource(int value) { return value < 0 ? "?" : std::to_string(value); }
+
 std::string demangle(const std::string& symbol) {
   int status = 0;
   std::unique_ptr<char, decltype(&std::free)> name(abi::__cxa_demangle(symbol.c_str(), nullptr, nullptr, &status),
@@ -197,7 +219,12 @@ std::vector<std::string> Compiler::nvrtc_options(const CompileOptions& o) {
   for (const auto& [key, value] : o.defines) opts.push_back("-D" + key + (value.empty() ? "" : "=" + value));
   if (o.lineinfo) opts.emplace_back("-lineinfo");
   if (o.fast_math) opts.emplace_back("--use_fast_math");
-  if (o.ptxas_verbose && o.arch.rfind("sm_", 0) == 0) opts.emplace_back("--ptxas-options=-v");
+  if (o.ptxas_verbose && o.arch.rfind("sm_", 0) == 0) {
+    opts.emplace_back("--ptxas-options=-v");
+    // NVRTC 12.9+ keeps its own cubin cache when a driver is present (the GPU machine) and a
+    // hit skips ptxas, leaving the log without the report; kpg's cubin cache is in front anyway.
+    if (nvrtc_version() >= 12090) opts.emplace_back("--no-cache");
+  }
   opts.insert(opts.end(), o.extra.begin(), o.extra.end());
   return opts;
 }
@@ -233,7 +260,7 @@ CompiledKernel Compiler::compile(const std::string& source, const std::string& n
     if (auto payload = cache_->load(result.cache_key)) {
       if (unpack(*payload, result)) {
         result.cache_hit = true;
-        result.resources = parse_ptxas_resources(result.log);
+        result.resources = kernel_resources(result.log, result.image, result.is_ptx);
         result.compile_ms = ms_since(start);
         return result;
       }
@@ -253,7 +280,7 @@ CompiledKernel Compiler::compile(const std::string& source, const std::string& n
 
   result.is_ptx = wants_ptx(options);
   result.image = program_image(*program, result.is_ptx);
-  result.resources = parse_ptxas_resources(result.log);
+  result.resources = kernel_resources(result.log, result.image, result.is_ptx);
   if (cache_) {
     try {
       cache_->store(result.cache_key, pack(result));

@@ -22,16 +22,23 @@ struct CompileOptions {
   std::vector<std::string> extra;  // passed to NVRTC as given
 };
 
-// One kernel's line of the ptxas -v report. `kernel` is the symbol (mangled for C++ kernels).
+// What one kernel needs, from the ptxas -v report or, when the log lacks it, from the
+// cubin itself. `kernel` is the symbol (mangled for C++ kernels). -1 means unknown (the
+// cubin does not record spills); format_resource() prints it as "?".
 struct KernelResources {
+  static constexpr int kUnknown = -1;
   std::string kernel;
-  int registers = 0;
-  int stack_bytes = 0;
-  int spill_store_bytes = 0;
-  int spill_load_bytes = 0;
-  int shared_bytes = 0;  // static shared memory
-  int barriers = 0;
+  int registers = kUnknown;
+  int stack_bytes = kUnknown;
+  int spill_store_bytes = kUnknown;
+  int spill_load_bytes = kUnknown;
+  int shared_bytes = kUnknown;  // static shared memory
+  int barriers = kUnknown;
+  bool from_cubin = false;  // true: read from the ELF sections, not from the ptxas report
 };
+
+// "42", or "?" for an unknown (-1) value.
+std::string format_resource(int value);
 
 struct CompiledKernel {
   std::vector<char> image;  // cubin, or NUL-terminated PTX; Module::load takes either
@@ -75,6 +82,10 @@ std::filesystem::path cuda_include_dir();
 
 // The per-kernel resource lines of an NVRTC log compiled with --ptxas-options=-v.
 std::vector<KernelResources> parse_ptxas_resources(const std::string& log);
+
+// The resource report of a compile: the ptxas lines of `log`, plus, for a cubin, every
+// kernel the log does not mention as read from the cubin's ELF sections.
+std::vector<KernelResources> kernel_resources(const std::string& log, const std::vector<char>& image, bool is_ptx);
 
 // "_Z10vector_addPKfS0_Pfi" -> "vector_add(float const*, float const*, float*, int)"; other names unchanged.
 std::string demangle(const std::string& symbol);
