@@ -1,5 +1,6 @@
 // kpg compile: compile one kernel file with NVRTC (through the cubin cache) and report
 // its resources; on a GPU, also load it and report what the driver says about each kernel.
+// `kpg compile --all` compiles every op config's grid instead (cli/compile_all.cpp).
 
 #include <spdlog/spdlog.h>
 
@@ -9,6 +10,7 @@
 #include <regex>
 
 #include "cli/command.hpp"
+#include "cli/compile_all.hpp"
 #include "runtime/context.hpp"
 #include "runtime/cubin_cache.hpp"
 #include "runtime/compiler.hpp"
@@ -31,6 +33,8 @@ struct CompileArgs {
   bool ptx = false;
   bool fast_math = false;
   bool no_cache = false;
+  bool all = false;
+  unsigned jobs = 0;
 };
 
 fs::path find_source(const std::string& file, const fs::path& kernels_dir) {
@@ -64,12 +68,15 @@ void write_output(const fs::path& path, const std::vector<char>& image, bool is_
   fs::rename(temp, path);
 }
 
+// "?" marks what the source did not record (a cubin has no spill counts).
 void print_resources(const std::vector<KernelResources>& resources) {
   if (resources.empty()) return;
-  std::printf("%-40s %5s %6s %12s %7s %9s  (ptxas)\n", "kernel", "regs", "stack", "spill st/ld", "smem", "barriers");
+  std::printf("%-40s %5s %6s %13s %7s %9s  %s\n", "kernel", "regs", "stack", "spill st/ld", "smem", "barriers", "from");
   for (const auto& r : resources) {
-    std::printf("%-40s %5d %6d %5d/%-6d %7d %9d\n", demangle(r.kernel).c_str(), r.registers, r.stack_bytes,
-                r.spill_store_bytes, r.spill_load_bytes, r.shared_bytes, r.barriers);
+    const std::string spills = format_resource(r.spill_store_bytes) + "/" + format_resource(r.spill_load_bytes);
+    std::printf("%-40s %5s %6s %13s %7s %9s  %s\n", demangle(r.kernel).c_str(), format_resource(r.registers).c_str(),
+                format_resource(r.stack_bytes).c_str(), spills.c_str(), format_resource(r.shared_bytes).c_str(),
+                format_resource(r.barriers).c_str(), r.from_cubin ? "cubin" : "ptxas");
   }
 }
 
@@ -110,6 +117,11 @@ void print_loaded_attributes(const CompiledKernel& compiled, const std::string& 
 }
 
 int run_compile(const CliContext& ctx, const CompileArgs& args) {
+  if (args.all) {
+    if (!args.file.empty()) throw InputError("kpg compile: give a kernel FILE or --all, not both");
+    return run_compile_all(ctx, CompileAllArgs{args.arch, args.jobs, args.no_cache});
+  }
+  if (args.file.empty()) throw InputError("kpg compile: a kernel FILE (or --all) is required");
   const fs::path kernels = ctx.kernels_dir();
   const fs::path source = find_source(args.file, kernels);
   CompileOptions options;
@@ -143,8 +155,11 @@ int run_compile(const CliContext& ctx, const CompileArgs& args) {
 void add_compile_command(CLI::App& app, CliContext& ctx) {
   auto args = std::make_shared<CompileArgs>();
   auto* cmd = app.add_subcommand("compile", "Compile a kernel file with NVRTC and report its resources");
-  cmd->add_option("file", args->file, "Kernel source (.cu), relative to the current folder or the kernels dir")
-      ->required();
+  cmd->add_option("file", args->file, "Kernel source (.cu), relative to the current folder or the kernels dir");
+  cmd->add_flag("--all", args->all,
+                "Compile every op config's kernels over every candidate at every default shape (no GPU needed); "
+                "exit 2 if any compile fails");
+  cmd->add_option("-j,--jobs", args->jobs, "Compile threads for --all (default: one per core)");
   cmd->add_option("-D,--define", args->defines, "Preprocessor define NAME=VALUE (repeatable)");
   cmd->add_option("-I,--include", args->include_dirs, "Extra include folder (repeatable)");
   cmd->add_option("--arch", args->arch, "Target: sm_90, sm_90a, compute_90 (default: the GPU's, else sm_90)");

@@ -48,7 +48,7 @@ TEST(MemoryByteCount, SoftmaxUnfusedChainReadsAndWritesByTheRule) {
   EXPECT_EQ(t.kernels[0].read_bytes(), matrix);
   EXPECT_EQ(t.kernels[0].write_bytes(), row_stats);
   EXPECT_EQ(t.kernels[1].read_bytes(), matrix + row_stats);
-  EXPECT_EQ(t.read_bytes(), 3 * matrix + 2 * row_stats);
+  EXPECT_EQ(t.read_bytes(), 4 * matrix + 2 * row_stats);  // x twice, e twice
   EXPECT_EQ(t.write_bytes(), 2 * matrix + 2 * row_stats);
 }
 

@@ -1,0 +1,78 @@
+#include "cli/compile_all.hpp"
+
+#include <cstdio>
+#include <memory>
+
+#include "runtime/compiler.hpp"
+#include "runtime/cubin_cache.hpp"
+#include "runtime/device.hpp"
+#include "runtime/driver.hpp"
+#include "runtime/error.hpp"
+#include "tuner/compile_all.hpp"
+#include "tuner/gpu.hpp"
+
+namespace kpg {
+namespace {
+
+bool have_gpu() { return driver_available() && Device::count() > 0; }
+
+void print_report(const OpCompileReport& r) {
+  std::printf("== %s (%s)\n", r.op.c_str(), r.config_file.string().c_str());
+  if (!r.config_error.empty()) {
+    std::printf("   config not compiled: %s\n", r.config_error.c_str());
+    return;
+  }
+  std::printf("   %zu candidates, %zu unique compiles (%zu from cache", r.candidates, r.unique_compiles, r.cache_hits);
+  if (r.skipped_compiles > 0) std::printf(", %zu skipped", r.skipped_compiles);
+  std::printf("), %zu failed, %zu kernel(s) with stack/spills, %.1f s\n", r.failures.size(), r.spills.size(), r.seconds);
+  for (const auto& f : r.failures) {
+    std::printf("   FAILED %s at %s: %s\n", f.candidate.c_str(), f.shape.c_str(), f.first_error_line.c_str());
+    std::printf("          reproduce: %s\n", f.reproduce.c_str());
+  }
+  for (const auto& s : r.spills) {
+    const auto& k = s.kernel;
+    std::printf("   SPILLS %s at %s: %s: stack %s B, spill stores %s B, loads %s B\n", s.candidate.c_str(),
+                s.shape.c_str(), demangle(k.kernel).c_str(), format_resource(k.stack_bytes).c_str(),
+                format_resource(k.spill_store_bytes).c_str(), format_resource(k.spill_load_bytes).c_str());
+  }
+}
+
+}  // namespace
+
+int run_compile_all(const CliContext& ctx, const CompileAllArgs& args) {
+  CompileAllOptions options;
+  options.kernels_dir = ctx.kernels_dir();
+  options.jobs = args.jobs;
+  // Grids are pruned for the card in the machine, else for an H100.
+  if (have_gpu()) {
+    const Gpu gpu(0);
+    options.limits = gpu.limits();
+    options.arch = args.arch.empty() ? gpu.props().arch() : args.arch;
+  } else {
+    options.limits = h100_limits();
+    options.arch = args.arch.empty() ? "sm_90" : args.arch;
+  }
+
+  std::unique_ptr<CubinCache> cache;
+  if (!args.no_cache) cache = std::make_unique<CubinCache>(ctx.cache_dir());
+  const Compiler compiler(cache.get());
+  const auto files = config_files_in(ctx.configs_dir());
+  if (files.empty()) throw InputError("no op configs (*.yaml) in " + ctx.configs_dir().string());
+
+  std::printf("compiling %zu op config(s) for %s (spaces with their own arch keep it)\n", files.size(),
+              options.arch.c_str());
+  size_t failed = 0, compiles = 0;
+  for (const auto& file : files) {
+    const auto reports = compile_all({file}, compiler, options);  // one at a time, so each prints as it ends
+    for (const auto& r : reports) {
+      print_report(r);
+      std::fflush(stdout);
+      compiles += r.unique_compiles;
+      failed += r.failures.size() + (r.config_error.empty() ? 0 : 1);
+    }
+  }
+  std::printf("%zu unique compiles, %zu failure(s)\n", compiles, failed);
+  return failed == 0 ? kExitOk : kExitBadInput;
+}
+
+}  // namespace kpg

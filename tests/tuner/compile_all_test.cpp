@@ -1,0 +1,175 @@
+// `kpg compile --all` without a GPU: every candidate of every variant at every default
+// shape, deduplicated, through the cubin cache, with failures that say how to reproduce them.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "runtime/cubin_cache.hpp"
+#include "tuner/compile_all.hpp"
+#include "tuner/gpu.hpp"
+#include "tuner_test_support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kpg {
+namespace {
+
+fs::path data_dir() { return fs::path(KPG_TEST_SOURCE_DIR) / "data"; }
+fs::path kernels_dir() { return fs::path(KPG_TEST_KERNELS_DIR); }
+
+std::string read(const fs::path& file) {
+  std::ifstream in(file);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+CompileAllOptions sm90_options() {
+  CompileAllOptions o;
+  o.arch = "sm_90";
+  o.limits = h100_limits();
+  o.kernels_dir = kernels_dir();
+  o.jobs = 2;
+  return o;
+}
+
+// Grid sizes straight from the YAML (no constraints in these configs): candidates per shape.
+size_t grid_size(const OpConfig& config) {
+  size_t total = 0;
+  for (const auto& variant : config.variants) {
+    for (const auto& space : variant.spaces) {
+      size_t n = 1;
+      for (const auto& [name, values] : space.params) n *= values.size();
+      total += n;
+    }
+  }
+  return total;
+}
+
+TEST(CompileAllTest, CompilesEveryCandidateOfASmallConfigThroughTheCache) {
+  const test::TempDir cache_dir;
+  const CubinCache cache(cache_dir.path());
+  const Compiler compiler(&cache);
+  const OpConfig config = load_config(data_dir() / "slowed.yaml", kernels_dir());
+  ASSERT_EQ(config.shapes.size(), 1u);
+  const size_t expected = grid_size(config);  // reference (1) + tuned (4 x 2)
+  ASSERT_EQ(expected, 9u);
+
+  const auto first = compile_op(config, compiler, sm90_options());
+  EXPECT_TRUE(first.ok()) << (first.failures.empty() ? first.config_error : first.failures[0].first_error_line);
+  EXPECT_EQ(first.op, "slowed");
+  EXPECT_EQ(first.candidates, expected);
+  EXPECT_EQ(first.unique_compiles, expected) << "every candidate has its own defines";
+  EXPECT_EQ(first.cache_hits, 0u);
+  EXPECT_EQ(first.skipped_compiles, 0u);
+
+  const auto second = compile_op(config, compiler, sm90_options());
+  EXPECT_EQ(second.unique_compiles, expected);
+  EXPECT_EQ(second.cache_hits, expected) << "the second pass is served by the cubin cache";
+}
+
+TEST(CompileAllTest, IdenticalCompilesAcrossShapesAndVariantsRunOnce) {
+  const test::TempDir dir;
+  std::string yaml = read(data_dir() / "slowed.yaml");
+  // A second shape (the kernels take N as an argument: same defines) and a copy of the reference.
+  const std::string shape = "  - {N: 1000003, dtype: f32}\n";
+  ASSERT_NE(yaml.find(shape), std::string::npos);
+  yaml.replace(yaml.find(shape), shape.size(), shape + "  - {N: 4096, dtype: f32}\n");
+  yaml += "  reference_copy:\n    launches:\n"
+          "      - {kernel: copy_plain, args: [x, y, N], block: [256], grid: [{ceil_div: [N, 256]}]}\n";
+  const auto file = test::write_file(dir.path() / "slowed.yaml", yaml);
+  fs::copy_file(data_dir() / "slowed.cu", dir.path() / "slowed.cu");
+  const OpConfig config = load_config(file, kernels_dir());
+  ASSERT_EQ(config.shapes.size(), 2u);
+
+  const auto report = compile_op(config, Compiler(), sm90_options());
+  EXPECT_TRUE(report.ok());
+  EXPECT_EQ(report.candidates, 2 * grid_size(config));  // 2 shapes x (1 + 8 + 1)
+  EXPECT_EQ(report.unique_compiles, 9u);               // reference_copy = reference; shapes share defines
+}
+
+TEST(CompileAllTest, FailuresNameTheCandidateTheErrorAndTheCommandThatReproducesIt) {
+  const test::TempDir dir;
+  test::write_file(dir.path() / "picky.cu",
+                   "#if BAD == 1\n#error BAD=1 does not compile\n#endif\n"
+                   "extern \"C\" __global__ void copy(const float* x, float* y, int n) {\n"
+                   "  const int i = blockIdx.x * blockDim.x + threadIdx.x;\n  if (i < n) y[i] = x[i];\n}\n");
+  const auto file = test::write_file(dir.path() / "picky.yaml", R"(op: picky
+source: picky.cu
+dims: [N]
+shapes:
+  - {N: 4096, dtype: f32}
+buffers:
+  x: {dtype: f32, shape: [N]}
+  y: {dtype: f32, shape: [N], output: true}
+reference: {variant: plain}
+tolerance:
+  f32: {abs: 0.0, rel: 0.0}
+variants:
+  plain:
+    launches:
+      - {kernel: copy, args: [x, y, N], block: [256], grid: [{ceil_div: [N, 256]}]}
+  picky:
+    params:
+      BAD: [0, 1]
+    arch: sm_80
+    launches:
+      - {kernel: copy, args: [x, y, N], block: [256], grid: [{ceil_div: [N, 256]}]}
+)");
+  const auto reports = compile_all({file}, Compiler(), sm90_options());
+  ASSERT_EQ(reports.size(), 1u);
+  const auto& r = reports[0];
+  ASSERT_TRUE(r.config_error.empty()) << r.config_error;
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.candidates, 3u);
+  EXPECT_EQ(r.unique_compiles, 3u);
+  ASSERT_EQ(r.failures.size(), 1u);
+  const auto& f = r.failures[0];
+  EXPECT_EQ(f.candidate, "picky/picky:BAD=1");
+  EXPECT_EQ(f.shape, "N=4096,dtype=f32");
+  EXPECT_NE(f.first_error_line.find("picky.cu(2)"), std::string::npos) << f.first_error_line;
+  EXPECT_NE(f.first_error_line.find("BAD=1 does not compile"), std::string::npos) << f.first_error_line;
+  const std::string source = fs::absolute(dir.path() / "picky.cu").lexically_normal().string();
+  EXPECT_EQ(f.reproduce, "kpg compile " + source + " --arch sm_80 -D BAD=1 -D KPG_DTYPE_F32=1")
+      << "the space's own arch wins over --arch";
+}
+
+TEST(CompileAllTest, ABrokenConfigIsReportedAndTheOthersStillCompile) {
+  const test::TempDir dir;
+  const auto broken = test::write_file(dir.path() / "a_broken.yaml", "op: broken\nsource: [not, a, path]\n");
+  const auto reports = compile_all({broken, data_dir() / "slowed.yaml"}, Compiler(), sm90_options());
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_FALSE(reports[0].ok());
+  EXPECT_NE(reports[0].config_error.find("a_broken.yaml"), std::string::npos) << reports[0].config_error;
+  EXPECT_TRUE(reports[1].ok());
+  EXPECT_EQ(reports[1].unique_compiles, 9u);
+}
+
+TEST(CompileAllTest, ListsTheYamlFilesOfAFolderInOrder) {
+  const test::TempDir dir;
+  test::write_file(dir.path() / "b.yaml", "");
+  test::write_file(dir.path() / "a.yml", "");
+  test::write_file(dir.path() / "README.md", "");
+  const auto files = config_files_in(dir.path());
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0].filename(), "a.yml");
+  EXPECT_EQ(files[1].filename(), "b.yaml");
+  EXPECT_THROW(config_files_in(dir.path() / "missing"), InputError);
+}
+
+// The real softmax grid, scoped: all of it takes minutes on a small machine.
+TEST(CompileAllTest, SoftmaxSampleCompilesCleanly) {
+  const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "softmax.yaml", kernels_dir());
+  auto options = sm90_options();
+  options.max_unique_compiles = 3;
+  const auto r = compile_op(config, Compiler(), options);
+  EXPECT_TRUE(r.ok()) << (r.failures.empty() ? "" : r.failures[0].first_error_line + "\n" + r.failures[0].reproduce);
+  EXPECT_EQ(r.unique_compiles, 3u);
+  EXPECT_GT(r.skipped_compiles, 0u);
+  EXPECT_GT(r.candidates, r.unique_compiles);
+}
+
+}  // namespace
+}  // namespace kpg

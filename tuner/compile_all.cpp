@@ -1,0 +1,162 @@
+#include "tuner/compile_all.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "runtime/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kpg {
+namespace {
+
+// One distinct compile and the first candidate that needs it (named in failures and spills).
+struct CompileJob {
+  CompileOptions options;
+  std::string candidate, shape;
+  CompiledKernel result;
+  std::string error_line;  // non-empty: the compile failed
+};
+
+std::string first_error_line(const std::string& log, const std::string& fallback) {
+  std::istringstream lines(log);
+  std::string line, first;
+  while (std::getline(lines, line)) {
+    if (line.find("error") != std::string::npos) return line;
+    if (first.empty() && !line.empty()) first = line;
+  }
+  return first.empty() ? fallback : first;
+}
+
+std::string reproduce_command(const fs::path& source, const CompileOptions& o) {
+  std::string cmd = "kpg compile " + source.string() + " --arch " + o.arch;
+  for (const auto& [name, value] : o.defines) cmd += " -D " + name + (value.empty() ? "" : "=" + value);
+  return cmd;
+}
+
+// What makes two compiles identical: the source is the config's, so arch and defines.
+std::string dedup_key(const CompileOptions& o) {
+  std::string key = o.arch;
+  for (const auto& [name, value] : o.defines) key += "\n" + name + "=" + value;
+  return key;
+}
+
+void run_parallel(std::vector<CompileJob>& jobs, const Compiler& compiler, const fs::path& source, unsigned threads) {
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < jobs.size();) {
+      CompileJob& job = jobs[i];
+      try {
+        job.result = compiler.compile_file(source, job.options);
+      } catch (const CompileError& e) {
+        job.error_line = first_error_line(e.log(), e.what());
+      } catch (const Error& e) {  // NVRTC failure, unreadable source: recorded like a compile error
+        job.error_line = first_error_line(e.what(), e.what());
+      }
+    }
+  };
+  const unsigned n = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(jobs.size())));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < n; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+}
+
+bool spills(const KernelResources& r) {
+  return r.stack_bytes > 0 || r.spill_store_bytes > 0 || r.spill_load_bytes > 0;
+}
+
+}  // namespace
+
+OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, const CompileAllOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  OpCompileReport report;
+  report.op = config.op;
+  report.config_file = config.file;
+
+  std::vector<CompileJob> jobs;
+  std::set<std::string> seen;
+  for (const auto& variant : config.variants) {
+    for (const auto& shape : config.shapes) {
+      for (const auto& candidate : enumerate(config, variant, shape, options.limits, nullptr)) {
+        ++report.candidates;
+        CompileOptions o;
+        const std::string& space_arch = variant.spaces.at(candidate.space_index).arch;
+        o.arch = space_arch.empty() ? options.arch : space_arch;
+        o.defines = compile_defines(config, candidate, shape, options.limits);
+        o.include_dirs = {options.kernels_dir, config.source.parent_path()};  // as the tuner compiles
+        const std::string key = dedup_key(o);
+        if (!seen.insert(key).second) continue;
+        if (options.max_unique_compiles > 0 && jobs.size() >= options.max_unique_compiles) {
+          ++report.skipped_compiles;
+          continue;
+        }
+        jobs.push_back(CompileJob{std::move(o), variant.name + "/" + candidate.id(), shape.to_string(), {}, {}});
+      }
+    }
+  }
+
+  const unsigned threads = options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  run_parallel(jobs, compiler, config.source, threads);
+
+  report.unique_compiles = jobs.size();
+  for (const auto& job : jobs) {
+    if (!job.error_line.empty()) {
+      report.failures.push_back({job.candidate, job.shape, job.error_line, reproduce_command(config.source, job.options)});
+      continue;
+    }
+    if (job.result.cache_hit) ++report.cache_hits;
+    for (const auto& k : job.result.resources) {
+      if (spills(k)) report.spills.push_back({job.candidate, job.shape, k});
+    }
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+std::vector<OpCompileReport> compile_all(const std::vector<fs::path>& config_files, const Compiler& compiler,
+                                         const CompileAllOptions& options) {
+  std::vector<OpCompileReport> reports;
+  for (const auto& file : config_files) {
+    std::optional<OpConfig> config;
+    try {
+      config.emplace(load_config(file, options.kernels_dir));
+    } catch (const Error& e) {
+      OpCompileReport failed;
+      failed.op = file.stem().string();
+      failed.config_file = file;
+      failed.config_error = e.what();
+      reports.push_back(std::move(failed));
+      continue;
+    }
+    try {
+      reports.push_back(compile_op(*config, compiler, options));
+    } catch (const Error& e) {  // e.g. a define that does not evaluate at a shape
+      OpCompileReport failed;
+      failed.op = config->op;
+      failed.config_file = file;
+      failed.config_error = e.what();
+      reports.push_back(std::move(failed));
+    }
+  }
+  return reports;
+}
+
+std::vector<fs::path> config_files_in(const fs::path& configs_dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(configs_dir, ec)) {
+    const auto ext = entry.path().extension();
+    if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(entry.path());
+  }
+  if (ec) throw InputError("cannot list configs in " + configs_dir.string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace kpg
