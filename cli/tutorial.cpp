@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/command.hpp"
+#include "tutorials/attention/attention_lesson.hpp"
 #include "tutorials/lessons.hpp"
 
 namespace kpg {
@@ -18,6 +19,7 @@ struct TutorialArgs {
   bool no_tune = false;
   bool show_source = false;
   uint64_t seed = 0;
+  size_t budget = 0;
 };
 
 int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
@@ -31,9 +33,11 @@ int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
   o.tune.force = args.force;
   o.tune.no_tune = args.no_tune;
   o.tune.seed = args.seed;
+  if (args.budget) o.tune.budget = args.budget;
   o.show_source = args.show_source;
   if (args.name == "softmax") return run_softmax_tutorial(o);
   if (args.name == "layernorm") return run_layernorm_tutorial(o);
+  if (args.name == "flash-attention") return run_flash_attention_tutorial(o);
   throw InputError("tutorial '" + args.name + "' is not available yet");
 }
 
@@ -51,6 +55,7 @@ void add_tutorial_command(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--force", args->force, "Re-tune even where the tuning cache has results");
   cmd->add_flag("--no-tune", args->no_tune, "Tune nothing: cached, nearest-shape or default configurations");
   cmd->add_flag("--show-source", args->show_source, "Print the fused kernel's source after the table");
+  cmd->add_option("--budget", args->budget, "Time at most N candidates per variant and shape (guided search)");
   cmd->add_option("--seed", args->seed, "Seed of the random inputs (default: fresh each run)");
   cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return run_tutorial(ctx, *args); }; });
 }

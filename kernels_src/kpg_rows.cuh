@@ -138,3 +138,103 @@ __device__ __forceinline__ void rowwise_chunk_map(const kpg_t* in, kpg_t* out, i
     store_chunk(out + offset, k0, n, v);
   }
 }
+
+// ---------------------------------------------------------------- raw-first row loads
+// Why: load_chunk converts each 16-byte chunk to float inside its aligned/edge branch, so
+// for 16-bit types the conversion (a use of the load) sits before the next chunk's
+// branch and every chunk waits a full memory round trip before the next load issues
+// (checked in the PTX: ld.v4 -> cvt -> bra, per chunk). For f32 the conversion is a copy
+// and the loads overlap, which is why the f32 rows ran near the copy ceiling and the f16
+// rows did not. The loaders below keep chunks as raw 16-byte words until every load of a
+// fragment has issued, and convert afterwards. Stream = true marks x as read-once
+// (ld.global.nc.L1::no_allocate) and y as write-once (st.global.cs), keeping L1 for the
+// per-column operands (gamma, beta) that every row re-reads.
+
+__device__ __forceinline__ unsigned kpg_bits(kpg_t v) {
+#if defined(KPG_DTYPE_F16)
+  return __half_as_ushort(v);
+#elif defined(KPG_DTYPE_BF16)
+  return __bfloat16_as_ushort(v);
+#else
+  return __float_as_uint(v);
+#endif
+}
+
+// Element j of a raw chunk as float (j is a compile-time constant after unrolling).
+__device__ __forceinline__ float raw_element(const uint4& r, int j) {
+  const unsigned word = j < kVec / 4 ? r.x : j < kVec / 2 ? r.y : j < 3 * kVec / 4 ? r.z : r.w;
+#if defined(KPG_DTYPE_F16)
+  return __half2float(__ushort_as_half(static_cast<unsigned short>(word >> (16 * (j & 1)))));
+#elif defined(KPG_DTYPE_BF16)
+  return __uint_as_float((j & 1) ? (word & 0xffff0000u) : (word << 16));
+#else
+  return __uint_as_float(word);
+#endif
+}
+
+__device__ __forceinline__ void raw_to_float(const uint4& r, float (&v)[kVec]) {
+#pragma unroll
+  for (int j = 0; j < kVec; ++j) v[j] = raw_element(r, j);
+}
+
+template <bool Stream>
+__device__ __forceinline__ uint4 load_raw_vec(const kpg_t* p) {
+  uint4 r;
+  if constexpr (Stream) {
+    asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+        : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
+        : "l"(p));
+  } else {
+    r = __ldg(reinterpret_cast<const uint4*>(p));
+  }
+  return r;
+}
+
+// Chunk at row index k0 as raw bits; elements outside [0, n) are zero bits (callers mask
+// them by position, so the fill value never matters).
+template <bool Stream>
+__device__ __forceinline__ uint4 load_chunk_raw(const kpg_t* p, int k0, int n) {
+  if (k0 >= 0 && k0 + kVec <= n && is_vec_aligned(p + k0)) return load_raw_vec<Stream>(p + k0);
+  unsigned bits[kVec];
+#pragma unroll
+  for (int j = 0; j < kVec; ++j) {
+    const int k = k0 + j;
+    bits[j] = (k >= 0 && k < n) ? kpg_bits(p[k]) : 0u;
+  }
+  unsigned word[4];
+#pragma unroll
+  for (int q = 0; q < 4; ++q) {
+    if constexpr (kVec == 8) word[q] = bits[2 * q] | (bits[2 * q + 1] << 16);
+    else word[q] = bits[q];
+  }
+  return make_uint4(word[0], word[1], word[2], word[3]);
+}
+
+template <int Cols, int Tpr, bool Stream>
+__device__ __forceinline__ void load_fragment_raw(const kpg_t* row, const RowWindow& w,
+                                                  int c_begin, int c_end, int t,
+                                                  uint4 (&raw)[Cols]) {
+#pragma unroll
+  for (int i = 0; i < Cols; ++i) {
+    const int c = c_begin + t + i * Tpr;
+    const int n_visible = c < c_end ? w.n : 0;  // chunks past the slice read as zero bits
+    raw[i] = load_chunk_raw<Stream>(row, frag_k0(w, c_begin, t, i, Tpr), n_visible);
+  }
+}
+
+template <bool Stream>
+__device__ __forceinline__ void store_chunk_hinted(kpg_t* p, int k0, int n,
+                                                   const float (&v)[kVec]) {
+  if (Stream && k0 >= 0 && k0 + kVec <= n && is_vec_aligned(p + k0)) {
+    uint4 raw;
+    kpg_t* e = reinterpret_cast<kpg_t*>(&raw);
+#pragma unroll
+    for (int j = 0; j < kVec; ++j) e[j] = from_float(v[j]);
+    __stcs(reinterpret_cast<uint4*>(p + k0), raw);
+  } else {
+    store_chunk(p, k0, n, v);
+  }
+}
+
+// True when every element of the chunk at row index k0 lies in the row.
+__device__ __forceinline__ bool chunk_in_row(int k0, int n) { return k0 >= 0 && k0 + kVec <= n; }

@@ -9,6 +9,10 @@
 //                      distributed shared memory (rows up to 8*1024*COLS chunks)
 //  fused, row streamed (x read twice, y written once), any N:
 //    softmax_online    one block per row, running max & sum, then a normalising pass
+//    softmax_online_cluster  the same over a slice per block, CLUSTER blocks per row
+//                      sharing (max, sum) through distributed shared memory: CLUSTER
+//                      times the blocks in flight, and a slice small enough that the
+//                      normalising pass re-reads it from L2
 //  unfused, eager style (4 kernels, intermediates in device memory):
 //    softmax_row_max   rowmax[r] = max x[r, :]                     (float32, [M])
 //    softmax_sub_exp   e[r, :] = exp(x[r, :] - rowmax[r])          (T, [M, N])
@@ -211,6 +215,99 @@ extern "C" __global__ void __launch_bounds__(softmax_online_cfg::kThreads, 1)
       store_chunk(yr, (base + u * kThreads + threadIdx.x) * kVec - w.mis, N, v[u]);
     }
   }
+}
+
+// ---------------------------------------------------------------- softmax_online_cluster
+// Long rows with few of them (128 x 262,144: 128 rows for 132 SMs) leave softmax_online
+// one block per row and a whole-row re-read that falls out of L2. Here a row is split
+// over a cluster of CLUSTER blocks (grid = M * CLUSTER): each block streams its slice
+// with a running (max, sum), the blocks fold their pairs through distributed shared
+// memory, and each block normalises its own slice (last chunks first), which it read
+// moments ago: CLUSTER x the blocks in flight, and an L2-sized working set
+// (slices of all resident blocks) for the second read. Loads are raw-first
+// (kpg_rows.cuh), so 16-bit types also keep UNROLL chunks in flight.
+extern "C" __global__ void KPG_SOFTMAX_CLUSTER_DIMS __launch_bounds__(softmax_online_cfg::kThreads, 1)
+    softmax_online_cluster(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N) {
+  using namespace softmax_online_cfg;
+  constexpr int kCluster = softmax_block_cfg::kCluster;
+  constexpr int kStep = kThreads * kUnroll;
+  __shared__ float2 scratch[32];
+  __shared__ float2 cluster_slot;
+  const long long offset = static_cast<long long>(blockIdx.x / kCluster) * N;
+  const int slice = blockIdx.x % kCluster;
+  const kpg_t* xr = x + offset;
+  kpg_t* yr = y + offset;
+  const RowWindow w = row_window(xr, N);
+  const int per_slice = ceil_div(w.chunks, kCluster);
+  const int c_begin = min(w.chunks, slice * per_slice);
+  const int c_end = min(w.chunks, c_begin + per_slice);
+
+  // Pass 1 over the slice: running max and sum, kUnroll chunks in flight per thread.
+  float2 state = make_float2(kpg_neg_inf(), 0.0f);
+  for (int base = c_begin; base < c_end; base += kStep) {
+    uint4 raw[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int c = base + u * kThreads + threadIdx.x;
+      raw[u] = load_chunk_raw<false>(xr, c * kVec - w.mis, c < c_end ? N : 0);
+    }
+    float v[kUnroll][kVec];
+    float m = state.x;
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int c = base + u * kThreads + threadIdx.x;
+      const int k0 = c * kVec - w.mis;
+      const bool full = c < c_end && chunk_in_row(k0, N);
+#pragma unroll
+      for (int j = 0; j < kVec; ++j) {
+        v[u][j] = (full || (c < c_end && in_row(k0, j, N))) ? raw_element(raw[u], j)
+                                                             : kpg_neg_inf();
+        m = fmaxf(m, v[u][j]);
+      }
+    }
+    if (m == kpg_neg_inf()) continue;  // nothing finite yet
+    float s = state.y * kpg_exp(state.x - m);
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u)
+#pragma unroll
+      for (int j = 0; j < kVec; ++j) s += kpg_exp(v[u][j] - m);
+    state = make_float2(m, s);
+  }
+  state = block_max_sum<kThreads>(state, scratch);
+
+  // Fold the cluster's pairs (as softmax_block does), one slot at a time.
+  if (threadIdx.x == 0) cluster_slot = state;
+  cluster_arrive();
+  cluster_wait();
+  float2 row = make_float2(kpg_neg_inf(), 0.0f);
+#pragma unroll
+  for (int b = 0; b < kCluster; ++b) row = combine_max_sum(row, load_cluster_float2(&cluster_slot, b));
+  cluster_arrive();  // done reading the others' slots; wait again before exiting
+  const float row_max = row.x;
+  const float inv_sum = 1.0f / row.y;  // all -inf row: exp(NaN) * inf = NaN below
+
+  // Pass 2 over the slice, last chunks first: they are the likeliest L2 hits.
+  if (c_end > c_begin) {
+    const int last_base = c_begin + (c_end - 1 - c_begin) / kStep * kStep;
+    for (int base = last_base; base >= c_begin; base -= kStep) {
+      uint4 raw[kUnroll];
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+        const int c = base + u * kThreads + threadIdx.x;
+        raw[u] = load_chunk_raw<false>(xr, c * kVec - w.mis, c < c_end ? N : 0);
+      }
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+        const int c = base + u * kThreads + threadIdx.x;
+        if (c >= c_end) continue;
+        float v[kVec];
+#pragma unroll
+        for (int j = 0; j < kVec; ++j) v[j] = kpg_exp(raw_element(raw[u], j) - row_max) * inv_sum;
+        store_chunk(yr, c * kVec - w.mis, N, v);
+      }
+    }
+  }
+  cluster_wait();  // no block leaves while its slot may still be read
 }
 
 // ---------------------------------------------------------------- unfused (eager)

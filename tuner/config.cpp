@@ -43,6 +43,10 @@ std::string Shape::to_string() const {
   return s + "dtype=" + std::string(dtype_name(dtype));
 }
 
+bool OpConfig::is_flag(std::string_view dim) const {
+  return std::find(flags.begin(), flags.end(), dim) != flags.end();
+}
+
 const VariantSpec* OpConfig::find_variant(std::string_view name) const {
   for (const auto& v : variants)
     if (v.name == name) return &v;
@@ -85,7 +89,10 @@ void check_shape(const OpConfig& config, const Shape& shape, const SourceLoc& wh
   for (const auto& dim : config.dims) {
     const auto it = shape.dims.find(dim);
     if (it == shape.dims.end()) throw ConfigError(at(dim), "missing dim " + dim + " (the shape needs " + join(config.dims) + ")");
-    if (it->second < 1) throw ConfigError(at(dim), "must be >= 1, got " + std::to_string(it->second));
+    if (config.is_flag(dim) && it->second != 0 && it->second != 1)
+      throw ConfigError(at(dim), "is a flag: 0 or 1, got " + std::to_string(it->second));
+    if (!config.is_flag(dim) && it->second < 1)
+      throw ConfigError(at(dim), "must be >= 1, got " + std::to_string(it->second));
     if (it->second > kInt32Max)
       throw ConfigError(at(dim), std::to_string(it->second) + " does not fit the kernels' int32 arguments (max " +
                                      std::to_string(kInt32Max) + ")");

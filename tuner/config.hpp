@@ -99,6 +99,8 @@ struct OpConfig {
   std::string op, description;
   std::filesystem::path source;  // resolved, absolute
   std::vector<std::string> dims;
+  std::vector<std::string> flags;  // dims that are 0/1 switches (e.g. CAUSAL)
+  bool is_flag(std::string_view dim) const;
   std::vector<DType> dtypes;
   std::vector<Shape> shapes;
   std::map<std::string, std::string> cache_key;  // dim -> "exact" | "pow2", every dim

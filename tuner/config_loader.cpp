@@ -60,12 +60,13 @@ class TopLevelLoader {
 
   OpConfig load(const YAML::Node& root) {
     if (!root.IsMap()) reader_.fail(root, "", "an op config is a map of keys (op, source, dims, ...); got none");
-    reader_.entries(root, "", {"op", "description", "source", "dims", "dtypes", "shapes", "cache_key", "buffers",
+    reader_.entries(root, "", {"op", "description", "source", "dims", "flags", "dtypes", "shapes", "cache_key", "buffers",
                                "scalars", "reference", "tolerance", "timing", "variants"});
     op(reader_.required(root, "", "op"));
     if (root["description"]) config_.description = reader_.string(root["description"], "description");
     source(reader_.required(root, "", "source"));
     dims(reader_.required(root, "", "dims"));
+    if (root["flags"]) flags(root["flags"]);
     dtypes(root["dtypes"]);
     if (root["scalars"]) scalars(root["scalars"]);
     buffers(reader_.required(root, "", "buffers"));
@@ -128,6 +129,16 @@ class TopLevelLoader {
         reader_.fail(node[i], path, "'" + name + "' is a builtin name (" + join(builtins) + ")");
       if (!names_.dims.insert(name).second) reader_.fail(node[i], path, "duplicate dim '" + name + "'");
       config_.dims.push_back(name);
+    }
+  }
+
+  void flags(const YAML::Node& node) {
+    reader_.expect_list(node, "flags", true);
+    for (size_t i = 0; i < node.size(); ++i) {
+      const std::string path = "flags[" + std::to_string(i) + "]";
+      const std::string name = reader_.identifier(node[i], path);
+      if (!names_.dims.count(name)) reader_.fail(node[i], path, "'" + name + "' is not a dim (" + join(config_.dims) + ")");
+      config_.flags.push_back(name);
     }
   }
 
@@ -251,7 +262,9 @@ class TopLevelLoader {
         if (!names_.dims.count(e.name))
           reader_.fail(e.key, e.path, "unknown dim '" + e.name + "'; expected " + join(config_.dims) + " and dtype");
         const int64_t v = reader_.integer(e.value, e.path);
-        if (v < 1) reader_.fail(e.value, e.path, "must be >= 1, got " + std::to_string(v));
+        if (config_.is_flag(e.name) && v != 0 && v != 1)
+          reader_.fail(e.value, e.path, "is a flag: 0 or 1, got " + std::to_string(v));
+        if (!config_.is_flag(e.name) && v < 1) reader_.fail(e.value, e.path, "must be >= 1, got " + std::to_string(v));
         shape.dims[e.name] = v;
       }
       for (const auto& dim : config_.dims)

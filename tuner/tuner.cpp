@@ -121,7 +121,7 @@ Tuner::Tuner(const Gpu& gpu, const Compiler& compiler, const TuningCache& cache,
 CacheKey Tuner::cache_key(const OpConfig& config, const VariantSpec& variant, const Shape& shape) const {
   CacheKey key;
   key.op = config.op;
-  key.source_hash = source_hash(config, {kernels_dir_, config.source.parent_path()});
+  key.source_hash = source_hash(config, {kernels_dir_, config.source.parent_path()}, &variant);
   key.device = gpu_.cache_identity();
   key.driver_version = std::to_string(driver_version());
   key.nvrtc_version = std::to_string(nvrtc_version());

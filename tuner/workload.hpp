@@ -46,7 +46,19 @@ class Workload {
   // Float64 expected outputs of the config's reference for the current inputs.
   const std::map<std::string, HostTensor>& reference();
   // For `reference: {variant: NAME}`: the tuner computes it by running that variant.
-  void set_reference(std::map<std::string, HostTensor> expected) { reference_ = std::move(expected); }
+  void set_reference(std::map<std::string, HostTensor> expected) {
+    reference_ = std::move(expected);
+    checked_rows_.reset();
+  }
+  // A reference valid on some rows only (when the full one is too slow to compute): check()
+  // compares just those. Every output is viewed as R equal rows, R = the element count of
+  // the smallest expected output (attention: B*H*N, so o rows of D and lse rows of 1).
+  // `expected` has the outputs' full shapes; other rows are ignored. randomize() clears it.
+  // Rows outside [0, R) throw in check().
+  void set_reference_sampled(std::map<std::string, HostTensor> expected, std::vector<int64_t> rows_checked) {
+    reference_ = std::move(expected);
+    checked_rows_ = std::move(rows_checked);
+  }
   bool has_reference() const { return reference_.has_value(); }
   // What the device holds now in every output buffer, as float64.
   std::map<std::string, HostTensor> download_outputs() const;
@@ -79,6 +91,7 @@ class Workload {
   std::map<std::string, Buffer> buffers_;
   std::map<std::string, HostTensor> inputs_;
   std::optional<std::map<std::string, HostTensor>> reference_;
+  std::optional<std::vector<int64_t>> checked_rows_;  // set_reference_sampled
   int64_t min_bytes_ = 0;
 };
 

@@ -69,8 +69,15 @@ TEST(MemoryTheory, RunsWithoutAGpuAndLabelsEverything) {
   const fs::path out = fs::temp_directory_path() / ("kpg-memory-theory-" + std::to_string(::getpid()));
   options.results_dir = out;
   ::testing::internal::CaptureStdout();
-  const int rc = run_memory_analysis_theory("h100", options);
+  int rc = -1;
+  std::string error;
+  try {
+    rc = run_memory_analysis_theory("h100", options);
+  } catch (const std::exception& e) {
+    error = e.what();  // reported after the capture ends, or gtest's message would be swallowed
+  }
   const std::string text = ::testing::internal::GetCapturedStdout();
+  ASSERT_EQ(error, "");
   EXPECT_EQ(rc, 0);
   EXPECT_NE(text.find("THEORY MODE: nothing below is measured"), std::string::npos);
   EXPECT_NE(text.find("NVIDIA H100 SXM5 80GB"), std::string::npos);
