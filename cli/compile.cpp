@@ -110,7 +110,7 @@ void print_loaded_attributes(const CompiledKernel& compiled, const std::string& 
   std::printf("loaded on %s:\n", device.props().name.c_str());
   std::printf("%-40s %5s %11s %11s %11s\n", "kernel", "regs", "static smem", "local/thr", "max threads");
   for (const auto& r : compiled.resources) {
-    const auto& a = module.function(r.kernel).attributes();
+    const FunctionAttributes a = module.function(r.kernel).attributes();  // a copy: the Function is a temporary
     std::printf("%-40s %5d %11d %11d %11d\n", demangle(r.kernel).c_str(), a.registers, a.static_shared_bytes,
                 a.local_bytes, a.max_threads_per_block);
   }

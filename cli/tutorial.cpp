@@ -1,11 +1,14 @@
 // kpg tutorial NAME: the lessons, each a fused-vs-unfused study measured on this GPU.
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
 #include "cli/command.hpp"
 #include "tutorials/attention/attention_lesson.hpp"
+#include "runtime/driver.hpp"
 #include "tutorials/lessons.hpp"
+#include "tutorials/memory/memory_analysis.hpp"
 
 namespace kpg {
 namespace {
@@ -20,6 +23,8 @@ struct TutorialArgs {
   bool show_source = false;
   uint64_t seed = 0;
   size_t budget = 0;
+  bool theory = false;
+  std::string card = "h100";
 };
 
 int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
@@ -38,6 +43,18 @@ int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
   if (args.name == "softmax") return run_softmax_tutorial(o);
   if (args.name == "layernorm") return run_layernorm_tutorial(o);
   if (args.name == "flash-attention") return run_flash_attention_tutorial(o);
+  if (args.name == "memory-analysis") {
+    // Without a GPU the lesson still teaches: counted bytes against datasheet figures.
+    if (args.theory || !driver_available()) return run_memory_analysis_theory(args.card, o);
+    return run_memory_analysis_tutorial(o);
+  }
+  if (args.name == "all") {
+    int status = kExitOk;
+    for (auto* lesson : {&run_softmax_tutorial, &run_layernorm_tutorial, &run_flash_attention_tutorial,
+                         &run_memory_analysis_tutorial})
+      status = std::max(status, lesson(o));
+    return status;
+  }
   throw InputError("tutorial '" + args.name + "' is not available yet");
 }
 
@@ -55,6 +72,8 @@ void add_tutorial_command(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--force", args->force, "Re-tune even where the tuning cache has results");
   cmd->add_flag("--no-tune", args->no_tune, "Tune nothing: cached, nearest-shape or default configurations");
   cmd->add_flag("--show-source", args->show_source, "Print the fused kernel's source after the table");
+  cmd->add_flag("--theory", args->theory, "memory-analysis: counted bytes and datasheet figures, no GPU needed");
+  cmd->add_option("--card", args->card, "memory-analysis --theory: h100, h100-pcie, h200, a100")->capture_default_str();
   cmd->add_option("--budget", args->budget, "Time at most N candidates per variant and shape (guided search)");
   cmd->add_option("--seed", args->seed, "Seed of the random inputs (default: fresh each run)");
   cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return run_tutorial(ctx, *args); }; });

@@ -11,7 +11,12 @@ generator=()
 if [[ ! -f "$build_dir/CMakeCache.txt" ]] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
 
 cmake -S . -B "$build_dir" "${generator[@]}" -DKPG_BUILD_TESTS=ON
-cmake --build "$build_dir" -j 16
+# Keep going past a target that fails to build, so one broken test file does not hide the
+# rest of the suite; the failure still fails the script.
+build_status=0
+keep_going=(-k)
+grep -q "CMAKE_GENERATOR:INTERNAL=Ninja" "$build_dir/CMakeCache.txt" && keep_going=(-k 0)
+cmake --build "$build_dir" -j 16 -- "${keep_going[@]}" || build_status=$?
 
 set +e
 ctest --test-dir "$build_dir" --output-on-failure -j 8 2>&1 | tee "$log"
@@ -27,6 +32,6 @@ gpu_skipped=$(grep -E "\(Skipped\)" "$log" | grep -c "Gpu\." || true)
 
 echo
 echo "== summary =="
-echo "gpu tests listed: $gpu_listed, gpu tests skipped: $gpu_skipped, kpg doctor exit: $doctor_status"
+echo "build exit: $build_status, gpu tests listed: $gpu_listed, gpu tests skipped: $gpu_skipped, kpg doctor exit: $doctor_status"
 grep -E "tests passed|tests failed out of" "$log" | tail -1
-if [[ $ctest_status -ne 0 || $gpu_skipped -ne 0 || $doctor_status -ne 0 ]]; then exit 1; fi
+if [[ $build_status -ne 0 || $ctest_status -ne 0 || $gpu_skipped -ne 0 || $doctor_status -ne 0 ]]; then exit 1; fi

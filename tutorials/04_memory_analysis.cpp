@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "tutorials/fusion_study.hpp"
@@ -105,11 +106,15 @@ int run_memory_analysis_tutorial(const TutorialOptions& options) {
         const double ms = measured->timing.median_ms, gbs = bytes / (ms * 1e6);
         t.rows.push_back({v.variant, std::to_string(v.kernels.size()), fmt_bytes(v.total_bytes()), "n/a",
                           fmt(ms, 4), fmt(gbs, 0), fmt(100 * gbs / copy_gbs, 1), measured->config});
-        if (v.flops() > 0) roof.points.push_back({v.variant + " (all kernels, measured)", v.flops() / bytes, v.flops() / (ms * 1e6)});
+        const bool tensor = std::any_of(v.kernels.begin(), v.kernels.end(), [](const auto& k) { return k.tensor_core; });
+        if (v.flops() > 0)
+          roof.points.push_back({v.variant + " (all kernels, measured)", v.flops() / bytes, v.flops() / (ms * 1e6),
+                                 tensor && roof.compute.size() > 1 ? size_t{1} : size_t{0}});
       }
       for (const auto& k : v.kernels)
         if (v.kernels.size() > 1)
-          roof.points.push_back({v.variant + " " + k.kernel, k.flops / static_cast<double>(k.total_bytes()), std::nullopt});
+          roof.points.push_back({v.variant + " " + k.kernel, k.flops / static_cast<double>(k.total_bytes()), std::nullopt,
+                                 k.tensor_core && roof.compute.size() > 1 ? size_t{1} : size_t{0}});
     }
     t.notes = {"GB/s here: counted bytes of the variant over its median time (all its kernels timed as one).",
                "device bytes: hardware counters are not read yet (see above).", "Run: " + describe_run(gpu)};

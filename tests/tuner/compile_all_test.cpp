@@ -50,7 +50,7 @@ size_t grid_size(const OpConfig& config) {
 
 TEST(CompileAllTest, CompilesEveryCandidateOfASmallConfigThroughTheCache) {
   const test::TempDir cache_dir;
-  const CubinCache cache(cache_dir.path());
+  CubinCache cache(cache_dir.path());
   const Compiler compiler(&cache);
   const OpConfig config = load_config(data_dir() / "slowed.yaml", kernels_dir());
   ASSERT_EQ(config.shapes.size(), 1u);

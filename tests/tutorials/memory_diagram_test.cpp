@@ -77,7 +77,7 @@ TEST(MemoryRoofline, WallsAndRidge) {
 
 TEST(MemoryRoofline, TextChartNamesEveryPointAndItsWall) {
   Roofline r{"test", 3000, "copy, measured", {{"FP32", 60000}, {"tensor", 900000}},
-             {{"softmax fused", 0.625, 1800.0}, {"attention flash", 500, std::nullopt}, {"unknown", 0, std::nullopt}}};
+             {{"softmax fused", 0.625, 1800.0}, {"attention flash", 500, std::nullopt}, {"unknown", 0, std::nullopt}, {"flash on tensor cores", 500, std::nullopt, 1}}};
   const std::string text = render_roofline_text(r, 60, 14);
   EXPECT_NE(text.find("A softmax fused: 0.625 flops/byte, memory-bound, achieved 1.8 TFLOP/s = 96% of its roof"),
             std::string::npos)
@@ -86,6 +86,11 @@ TEST(MemoryRoofline, TextChartNamesEveryPointAndItsWall) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("unknown: not drawn"), std::string::npos);
+  EXPECT_NE(text.find("d flash on tensor cores: 500 flops/byte, compute-bound, roof 900 TFLOP/s"), std::string::npos)
+      << text;
+  const Roofline twins{"twins", 3000, "x", {{"FP32", 60000}}, {{"one", 0.25, std::nullopt}, {"two", 0.25, std::nullopt}}};
+  const std::string shared = render_roofline_text(twins, 60, 14);
+  EXPECT_NE(shared.substr(0, shared.find("memory wall")).find('*'), std::string::npos) << shared;
   EXPECT_NE(text.find("ridge at 20.0 flops/byte"), std::string::npos);
   EXPECT_NE(text.find('A'), std::string::npos);
   EXPECT_NE(text.find('/'), std::string::npos);

@@ -67,7 +67,8 @@ VariantTraffic count_traffic(const OpConfig& config, const VariantSpec& variant,
   VariantTraffic traffic{config.op, variant.name, space.name, "", {}};
   std::set<std::string> written;  // outputs and scratch buffers an earlier launch produced
   for (const auto& launch : space.launches) {
-    KernelTraffic k{launch.kernel, {}, {}, kernel_flops(config.op, launch.kernel, shape)};
+    KernelTraffic k{launch.kernel, {}, {}, kernel_flops(config.op, launch.kernel, shape),
+                    uses_tensor_cores(config.op, launch.kernel)};
     std::set<std::string> seen;  // a buffer passed twice to one kernel is still moved once
     for (const auto& arg : launch.args) {
       if (arg.kind != ArgSpec::buffer || !seen.insert(arg.name).second) continue;
@@ -117,9 +118,9 @@ VariantTraffic eager_attention_traffic(const Shape& shape) {
                    "softmax in float32 (scale and mask folded in), O = P V; eager attention computes the "
                    "masked half too, and writes no lse",
                    {}};
-  t.kernels.push_back({"gemm_qk (S = Q K^T)", {{"q", qkv}, {"k", qkv}}, {{"S", scores}}, 2 * bhnn * d});
-  t.kernels.push_back({"softmax (P = softmax(S))", {{"S", scores}}, {{"P", scores}}, 5 * bhnn});
-  t.kernels.push_back({"gemm_pv (O = P V)", {{"P", scores}, {"v", qkv}}, {{"o", qkv}}, 2 * bhnn * d});
+  t.kernels.push_back({"gemm_qk (S = Q K^T)", {{"q", qkv}, {"k", qkv}}, {{"S", scores}}, 2 * bhnn * d, true});
+  t.kernels.push_back({"softmax (P = softmax(S))", {{"S", scores}}, {{"P", scores}}, 5 * bhnn, false});
+  t.kernels.push_back({"gemm_pv (O = P V)", {{"P", scores}, {"v", qkv}}, {{"o", qkv}}, 2 * bhnn * d, true});
   return t;
 }
 

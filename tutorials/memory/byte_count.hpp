@@ -34,6 +34,7 @@ struct KernelTraffic {
   std::string kernel;
   std::vector<BufferTraffic> reads, writes;
   double flops = 0;  // the lesson's count (flop_count.hpp); 0 when unknown
+  bool tensor_core = false;  // its flops are matrix products on tensor cores (roofline ceiling)
   int64_t read_bytes() const;
   int64_t write_bytes() const;
   int64_t total_bytes() const { return read_bytes() + write_bytes(); }

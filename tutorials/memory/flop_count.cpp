@@ -30,6 +30,10 @@ double attention_flops(const Shape& shape) {
   return dim(shape, "CAUSAL") != 0 ? full / 2 : full;
 }
 
+bool uses_tensor_cores(const std::string& op, const std::string& kernel) {
+  return op == "attention" && kernel == "flash_attn_fwd";
+}
+
 double kernel_flops(const std::string& op, const std::string& kernel, const Shape& shape) {
   if (op == "attention" && kernel == "flash_attn_fwd") return attention_flops(shape);
   const auto& table = row_kernel_flops();

@@ -17,10 +17,20 @@ struct OpChoice {
   std::vector<std::string> variants;
 };
 
+Shape make_shape(const std::vector<std::pair<std::string, int64_t>>& dims, DType dtype) {
+  Shape shape;
+  for (const auto& [name, value] : dims) shape.dims[name] = value;
+  shape.dtype = dtype;
+  return shape;
+}
+
 std::vector<OpChoice> default_choices() {
-  return {{"softmax", {{{"M", 4096}, {"N", 4096}}, DType::f32}, {"unfused", "fused"}},
-          {"layernorm", {{{"M", 4096}, {"N", 4096}}, DType::f16}, {"unfused", "fused"}},
-          {"attention", {{{"B", 4}, {"H", 32}, {"N", 4096}, {"D", 64}, {"CAUSAL", 0}}, DType::f16}, {"flash"}}};
+  std::vector<OpChoice> choices;
+  choices.push_back({"softmax", make_shape({{"M", 4096}, {"N", 4096}}, DType::f32), {"unfused", "fused"}});
+  choices.push_back({"layernorm", make_shape({{"M", 4096}, {"N", 4096}}, DType::f16), {"unfused", "fused"}});
+  choices.push_back({"attention", make_shape({{"B", 4}, {"H", 32}, {"N", 4096}, {"D", 64}, {"CAUSAL", 0}}, DType::f16),
+                     {"flash"}});
+  return choices;
 }
 
 // The dim names of "M=4096,N=781,dtype=f16", without dtype.
@@ -85,7 +95,7 @@ report::Table traffic_table(const std::string& title, const std::vector<VariantT
   };
   for (const auto& v : variants) {
     for (const auto& k : v.kernels) row(v.variant, k.kernel, k.read_bytes(), k.write_bytes(), k.flops);
-    row(v.variant, "total (" + std::to_string(v.kernels.size()) + " launches)", v.read_bytes(), v.write_bytes(),
+    row(v.variant, "total (" + std::to_string(v.kernels.size()) + (v.kernels.size() == 1 ? " launch)" : " launches)"), v.read_bytes(), v.write_bytes(),
         v.flops());
   }
   t.notes = {"Counted: each buffer argument of each kernel read or written once, in full (tutorials/memory/byte_count.hpp).",

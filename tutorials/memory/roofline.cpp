@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "runtime/error.hpp"
@@ -28,6 +29,15 @@ double min_peak(const Roofline& r) {
   return p;
 }
 
+// The compute ceiling a point's flops run on (the first when the index is out of range).
+double peak_of(const Roofline& r, const RooflinePoint& p) {
+  return r.compute.at(p.ceiling < r.compute.size() ? p.ceiling : 0).gflops;
+}
+
+double roof_of(const Roofline& r, const RooflinePoint& p) {
+  return attainable_gflops(p.intensity, r.bandwidth_gbs, peak_of(r, p));
+}
+
 bool plottable(const RooflinePoint& p) { return p.intensity > 0 && std::isfinite(p.intensity); }
 
 // Decade-aligned ranges covering the points, both ridges and the ceilings.
@@ -42,7 +52,7 @@ Range chart_range(const Roofline& r) {
     if (!plottable(p)) continue;
     x_min = std::min(x_min, p.intensity);
     x_max = std::max(x_max, p.intensity);
-    y_min = std::min(y_min, p.achieved_gflops.value_or(attainable_gflops(p.intensity, r.bandwidth_gbs, min_peak(r))));
+    y_min = std::min(y_min, p.achieved_gflops.value_or(roof_of(r, p)));
   }
   y_min = std::min(y_min, r.bandwidth_gbs * x_min);
   return {std::pow(10.0, std::floor(std::log10(x_min))), std::pow(10.0, std::ceil(std::log10(x_max))),
@@ -98,9 +108,11 @@ std::string render_roofline_text(const Roofline& r, int width, int height) {
   for (size_t i = 0; i < r.points.size(); ++i) {
     const auto& p = r.points[i];
     if (!plottable(p)) continue;
-    const double y = p.achieved_gflops.value_or(attainable_gflops(p.intensity, r.bandwidth_gbs, min_peak(r)));
+    const double y = p.achieved_gflops.value_or(roof_of(r, p));
     const char letter = static_cast<char>((p.achieved_gflops ? 'A' : 'a') + static_cast<int>(i % 26));
-    put(to_cell(p.intensity, range.x_lo, range.x_hi, width), to_cell(y, range.y_lo, range.y_hi, height), letter);
+    const int col = to_cell(p.intensity, range.x_lo, range.x_hi, width), row = to_cell(y, range.y_lo, range.y_hi, height);
+    char& cell = grid[static_cast<size_t>(height - 1 - row)][static_cast<size_t>(col)];
+    cell = std::isalpha(static_cast<unsigned char>(cell)) || cell == '*' ? '*' : letter;  // '*': points on one cell
   }
 
   std::string out = r.title + "\n";
@@ -126,13 +138,13 @@ std::string render_roofline_text(const Roofline& r, int width, int height) {
       continue;
     }
     const char letter = static_cast<char>((p.achieved_gflops ? 'A' : 'a') + static_cast<int>(i % 26));
-    const double roof = attainable_gflops(p.intensity, r.bandwidth_gbs, min_peak(r));
+    const double roof = roof_of(r, p);
     std::string tail = p.achieved_gflops
                            ? fmt::format("achieved {} = {:.0f}% of its roof", si(*p.achieved_gflops),
                                          100 * *p.achieved_gflops / roof)
                            : fmt::format("roof {} (not measured)", si(roof));
     out += fmt::format("  {} {}: {:.3g} flops/byte, {}-bound, {}\n", letter, p.label, p.intensity,
-                       wall(p.intensity, r.bandwidth_gbs, min_peak(r)), tail);
+                       wall(p.intensity, r.bandwidth_gbs, peak_of(r, p)), tail);
   }
   return out;
 }
@@ -153,7 +165,7 @@ std::string render_roofline_svg(const Roofline& r) {
   for (const auto& p : r.points) {
     if (!plottable(p)) continue;
     const bool measured = p.achieved_gflops.has_value();
-    const double y = p.achieved_gflops.value_or(attainable_gflops(p.intensity, r.bandwidth_gbs, min_peak(r)));
+    const double y = p.achieved_gflops.value_or(roof_of(r, p));
     chart.series.push_back({p.label + (measured ? "" : " (on the roof, not measured)"), {{p.intensity, y}}, "", !measured});
   }
   return report::render_svg(chart);

@@ -18,6 +18,7 @@ struct RooflinePoint {
   std::string label;
   double intensity = 0;                   // flops per byte of device memory
   std::optional<double> achieved_gflops;  // measured; absent in theory mode
+  size_t ceiling = 0;                     // index of the compute ceiling its flops run on
 };
 
 struct Roofline {
@@ -35,7 +36,8 @@ double ridge_intensity(double bandwidth_gbs, double peak_gflops);
 
 // Log-log character chart, one letter per point (A, B, ...), then a legend that names
 // each point, its intensity, the wall it meets and (when measured) its % of the roof.
-// Points without a measurement are drawn on the roof with a lower-case letter.
+// Points without a measurement are drawn on their roof with a lower-case letter; '*'
+// marks a cell shared by several points.
 // Throws kpg::Error without a compute ceiling or with a non-positive bandwidth.
 std::string render_roofline_text(const Roofline& roofline, int width = 64, int height = 16);
 

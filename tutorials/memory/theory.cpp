@@ -42,7 +42,8 @@ memory::Roofline theory_roofline(const std::string& title, const std::vector<mem
   for (const auto& v : variants)
     for (const auto& k : v.kernels)
       r.points.push_back({v.variant + " " + k.kernel,
-                          k.total_bytes() > 0 ? k.flops / static_cast<double>(k.total_bytes()) : 0, std::nullopt});
+                          k.total_bytes() > 0 ? k.flops / static_cast<double>(k.total_bytes()) : 0, std::nullopt,
+                          k.tensor_core ? size_t{1} : size_t{0}});
   return r;
 }
 

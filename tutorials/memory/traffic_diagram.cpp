@@ -53,7 +53,7 @@ std::string render_traffic_diagram(const std::string& title, const std::vector<V
 
   for (const auto& v : variants) {
     out += fmt::format("\n  {}{}: {}, {} through device memory ({} read, {} written)\n", v.variant,
-                       v.space.empty() ? "" : " (" + v.space + ")", launches(v.kernels.size()),
+                       v.space.empty() || v.space == v.variant ? "" : " (" + v.space + ")", launches(v.kernels.size()),
                        fmt_bytes(v.total_bytes()), fmt_bytes(v.read_bytes()), fmt_bytes(v.write_bytes()));
     if (!v.note.empty()) out += "    note: " + v.note + "\n";
     for (size_t i = 0; i < v.kernels.size(); ++i) {
