@@ -78,11 +78,11 @@ int run_softmax_tutorial(const TutorialOptions& options) {
     const auto name = fmt::format("{}x{}", shape.dims.at("M"), shape.dims.at("N"));
     if (!m.all_correct()) {
       all_ok = false;
-      table.rows.push_back({name, std::string(dtype_name(shape.dtype)), u.check.ok ? "" : "WRONG",
+      add_row(table, {name, std::string(dtype_name(shape.dtype)), u.check.ok ? "" : "WRONG",
                             f.check.ok ? "" : "WRONG", "-", "-", "-", "-", "-", f.config});
       continue;
     }
-    table.rows.push_back({name, std::string(dtype_name(shape.dtype)), fmt(u.timing.median_ms, 4),
+    add_row(table, {name, std::string(dtype_name(shape.dtype)), fmt(u.timing.median_ms, 4),
                           fmt(f.timing.median_ms, 4), fmt(u.timing.median_ms / f.timing.median_ms, 2) + "x",
                           fmt(f.gbs, 0), fmt(100.0 * f.gbs / copy_gbs, 1), fmt_bytes(f.bytes_counted),
                           fmt_bytes(u.bytes_counted), f.config});

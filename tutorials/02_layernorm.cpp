@@ -76,11 +76,11 @@ int run_layernorm_tutorial(const TutorialOptions& options) {
       const std::string dt(dtype_name(shape.dtype));
       if (!m.all_correct()) {
         all_ok = false;
-        table.rows.push_back({model_for(n), dims, dt, u.check.ok ? "" : "WRONG", f.check.ok ? "" : "WRONG", "-",
+        add_row(table, {model_for(n), dims, dt, u.check.ok ? "" : "WRONG", f.check.ok ? "" : "WRONG", "-",
                               "-", "-", "-", "-", f.config});
         continue;
       }
-      table.rows.push_back({model_for(n), dims, dt, fmt(u.timing.median_ms, 4), fmt(f.timing.median_ms, 4),
+      add_row(table, {model_for(n), dims, dt, fmt(u.timing.median_ms, 4), fmt(f.timing.median_ms, 4),
                             fmt(u.timing.median_ms / f.timing.median_ms, 2) + "x", fmt(f.gbs, 0),
                             fmt(100.0 * f.gbs / copy_gbs, 1), fmt_bytes(f.bytes_counted),
                             fmt_bytes(u.bytes_counted), f.config});

@@ -211,7 +211,7 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
       all_ok = false;
       row.insert(row.end(), {std_ms, "WRONG", "-", "-", "-", scores_std, scores_flash, sci(r.flash_err),
                              r.checked_against, r.flash_config});
-      table.rows.push_back(row);
+      add_row(table, row);
       continue;
     }
     const double flash_tflops = flops / (r.flash.median_ms * 1e9);
@@ -220,7 +220,7 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
                {std_ms, fmt(r.flash.median_ms, 3), st.timing ? fmt(st.timing->median_ms / r.flash.median_ms, 2) + "x" : "-",
                 fmt(flash_tflops, 1), st.timing ? fmt(std_tflops, 1) : "-", scores_std, scores_flash,
                 sci(r.flash_err), r.checked_against, r.flash_config + " (" + r.flash_source + ")"});
-    table.rows.push_back(row);
+    add_row(table, row);
     const double n = static_cast<double>(dim(shape, "N"));
     auto& fs = series[series_name(shape, "flash")];
     fs.name = series_name(shape, "flash");

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <iostream>
 #include <fstream>
 #include <sstream>
 
@@ -67,5 +68,13 @@ std::string fmt_bytes(int64_t bytes) {
   return fmt(v, v < 10 ? 2 : 1) + " " + units[u];
 }
 
+
+void add_row(report::Table& table, std::vector<std::string> row) {
+  std::string line = "  ";
+  for (size_t i = 0; i < row.size() && i < table.columns.size(); ++i)
+    line += (i ? " | " : "") + table.columns[i] + " " + row[i];
+  std::cout << line << std::endl;
+  table.rows.push_back(std::move(row));
+}
 
 }  // namespace kpg

@@ -13,6 +13,7 @@
 #include "tuner/gpu.hpp"
 #include "tuner/tuner.hpp"
 #include "tuner/tuning_cache.hpp"
+#include "tutorials/report/table.hpp"
 
 namespace kpg {
 
@@ -47,5 +48,9 @@ std::string describe_run(const Gpu& gpu);
 // Formatting helpers shared by the lesson tables.
 std::string fmt(double value, int decimals);
 std::string fmt_bytes(int64_t bytes);
+
+// Appends a row and prints it at once, so a long lesson shows each result as it comes
+// (and an interrupted run keeps what it measured in its log).
+void add_row(report::Table& table, std::vector<std::string> row);
 
 }  // namespace kpg
