@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Runs every kpg command shown in the docs, so that the docs cannot rot.
+#
+# Reads the fenced code blocks (``` with no language, bash, sh, shell or console) of
+# README.md and docs/*.md, keeps each line that starts with `kpg ` or `build/cli/kpg `
+# (after an optional `$ ` prompt) and runs it with ${KPG_BUILD_DIR:-build}/cli/kpg.
+# Markers in a line's trailing comment:
+#   # GPU       needs a GPU: skipped here (checked by hand on the GPU machine)
+#   # slow      takes minutes (e.g. `compile --all` over every config): skipped
+#   # exits N   the command must exit with code N (an error the docs show on purpose)
+# Any other command must exit 0. Commands run in a scratch folder that links the source
+# tree's top-level entries (so relative paths work and written files land there), with a
+# fresh KPG_CACHE_DIR. Fails listing each offending file:line and the command's output.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build_dir="${KPG_BUILD_DIR:-build}"
+[[ "$build_dir" = /* ]] || build_dir="$repo/$build_dir"
+kpg="$build_dir/cli/kpg"
+if [[ ! -x "$kpg" ]]; then
+  echo "check_docs: $kpg not found; build first (scripts/build.sh) or set KPG_BUILD_DIR" >&2
+  exit 1
+fi
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/kpg-docs.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+mkdir "$scratch/tree" "$scratch/cache"
+for entry in "$repo"/*; do
+  case "$(basename "$entry")" in build* | results) continue ;; esac
+  ln -s "$entry" "$scratch/tree/"
+done
+
+# file<TAB>line<TAB>command for every kpg line inside a shell-like fenced block.
+extract() {
+  awk -v file="$1" '
+    /^[[:space:]]*```/ {
+      if (!inside) { lang = $0; sub(/^[[:space:]]*```/, "", lang); gsub(/[[:space:]]/, "", lang)
+                     inside = 1; shell = (lang == "" || lang ~ /^(bash|sh|shell|console)$/) }
+      else inside = 0
+      next
+    }
+    inside && shell {
+      cmd = $0; sub(/^[[:space:]]*(\$[[:space:]]+)?/, "", cmd)
+      if (cmd ~ /^(build\/cli\/)?kpg[[:space:]]/) printf "%s\t%d\t%s\n", file, NR, cmd
+    }' "$1"
+}
+
+docs=("$repo/README.md")
+for f in "$repo"/docs/*.md; do [[ -e "$f" ]] && docs+=("$f"); done
+
+ran=0 skipped=0 failed=0
+while IFS=$'\t' read -r file line cmd; do
+  where="${file#"$repo"/}:$line"
+  if [[ "$cmd" =~ \#[[:space:]]*(GPU|slow)([^[:alnum:]_]|$) ]]; then
+    skipped=$((skipped + 1))
+    continue
+  fi
+  expected=0
+  if [[ "$cmd" =~ \#[[:space:]]*exits[[:space:]]+([0-9]+) ]]; then expected=${BASH_REMATCH[1]}; fi
+  shell_cmd="${cmd#build/cli/}"  # both spellings run the kpg function defined below
+  set +e
+  output=$(cd "$scratch/tree" && env -u KPG_KERNELS_DIR -u KPG_CONFIGS_DIR KPG_CACHE_DIR="$scratch/cache" \
+             KPG_BIN="$kpg" timeout 60 bash -c 'set -o pipefail; kpg() { "$KPG_BIN" "$@"; }; '"$shell_cmd" 2>&1)
+  status=$?
+  set -e
+  ran=$((ran + 1))
+  if [[ $status -ne $expected ]]; then
+    failed=$((failed + 1))
+    echo "FAILED $where: exit $status, expected $expected"
+    echo "  $cmd"
+    tail -n 15 <<<"$output" | sed 's/^/    | /'
+  fi
+done < <(for f in "${docs[@]}"; do extract "$f"; done)
+
+echo "check_docs: $ran commands run, $skipped skipped (# GPU / # slow), $failed failed"
+[[ $failed -eq 0 && $ran -gt 0 ]]
