@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -19,6 +20,8 @@ constexpr int kExitRuntimeError = 1;
 constexpr int kExitBadInput = 2;
 
 struct CliContext {
+  // When the process started: `kpg run` reports the time to its first kernel launch.
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   int verbose = 0;  // count of -v
   int quiet = 0;    // count of -q
   std::string kernels_dir_flag;  // empty when not given
@@ -36,5 +39,6 @@ void add_tune_command(CLI::App& app, CliContext& ctx);
 void add_run_command(CLI::App& app, CliContext& ctx);
 void add_cache_command(CLI::App& app, CliContext& ctx);
 void add_tutorial_command(CLI::App& app, CliContext& ctx);
+void add_watch_command(CLI::App& app, CliContext& ctx);
 
 }  // namespace kpg

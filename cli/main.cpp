@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   add_run_command(app, ctx);
   add_cache_command(app, ctx);
   add_tutorial_command(app, ctx);
+  add_watch_command(app, ctx);
   // More commands (tune, cache, run, tutorial, watch): one add_*_command(app, ctx) line each, here.
 
   try {

@@ -10,13 +10,13 @@ void add_selection_options(CLI::App* cmd, OpSelection& selection) {
   cmd->add_option("--seed", selection.seed, "Seed of the random inputs (default: fresh each run)");
 }
 
-OpSession::OpSession(const CliContext& ctx, const std::string& op_or_file)
+OpSession::OpSession(const CliContext& ctx, const std::string& op_or_file, int device)
     : kernels_dir_(ctx.kernels_dir()),
       config_(load_config(resolve_op_config(op_or_file, ctx.configs_dir()), kernels_dir_)),
       cubin_cache_(ctx.cache_dir()),
       compiler_(&cubin_cache_),
       tuning_cache_(ctx.cache_dir()),
-      gpu_(std::make_unique<Gpu>(0)),
+      gpu_(std::make_unique<Gpu>(device)),
       tuner_(std::make_unique<Tuner>(*gpu_, compiler_, tuning_cache_, kernels_dir_)) {}
 
 std::vector<Shape> OpSession::shapes(const OpSelection& selection) const {

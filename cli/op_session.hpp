@@ -30,13 +30,14 @@ void add_selection_options(CLI::App* cmd, OpSelection& selection);
 class OpSession {
  public:
   // Loads and validates the config first, so bad input is reported before the GPU opens.
-  OpSession(const CliContext& ctx, const std::string& op_or_file);
+  OpSession(const CliContext& ctx, const std::string& op_or_file, int device = 0);
 
   const OpConfig& config() const { return config_; }
   const Gpu& gpu() const { return *gpu_; }
   const Tuner& tuner() const { return *tuner_; }
   const Compiler& compiler() const { return compiler_; }
   const TuningCache& tuning_cache() const { return tuning_cache_; }
+  const std::filesystem::path& kernels_dir() const { return kernels_dir_; }
 
   std::vector<Shape> shapes(const OpSelection& selection) const;
   std::vector<const VariantSpec*> variants(const OpSelection& selection) const;

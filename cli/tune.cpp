@@ -1,30 +1,39 @@
 // kpg tune: tune every variant of an op at its default shapes (or --shape ones), print
-// the progress and a ranked table, and record everything in the tuning cache.
+// the progress and a ranked table, and record everything in the tuning cache. --html FILE
+// also writes the tables and, per variant and shape, a heat map of the tuning landscape.
 
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "cli/command.hpp"
 #include "cli/op_session.hpp"
+#include "cli/tune_args.hpp"
+#include "tutorials/report/html_report.hpp"
+#include "tutorials/report/results_dir.hpp"
+#include "tutorials/report/svg_chart.hpp"
 #include "tutorials/report/table.hpp"
+#include "tutorials/tutorial.hpp"
 
 namespace kpg {
 namespace {
 
-struct TuneArgs {
-  std::string op;
-  OpSelection selection;
-  bool force = false;
-  bool no_tune = false;
-  size_t budget = 0;
-  unsigned jobs = 0;
-  size_t top = 10;
-};
+// The command that runs one failed candidate again, alone, in the foreground.
+std::string repro_command(const std::string& op_arg, const TuneResult& r, const TuneRecord& rec) {
+  std::string params;
+  for (const auto& [k, v] : rec.params) params += (params.empty() ? "" : ",") + k + "=" + std::to_string(v);
+  const size_t colon = rec.candidate_id.find(':');
+  const std::string space = rec.candidate_id.substr(0, colon);
+  return fmt::format("kpg run {} --shape {} --variant {} --space {}{}", op_arg, r.shape.to_string(), r.variant, space,
+                     params.empty() ? "" : " --params " + params);
+}
 
-void print_ranking(const TuneResult& r, const Workload& workload, size_t top) {
+report::Table ranking_table(const TuneResult& r, const Workload& workload, size_t top, const std::string& op_arg) {
   std::vector<const TuneRecord*> ok;
   std::vector<const TuneRecord*> failed;
   for (const auto& rec : r.records) (rec.ok ? ok : failed).push_back(&rec);
@@ -47,50 +56,104 @@ void print_ranking(const TuneResult& r, const Workload& workload, size_t top) {
   std::map<std::string, size_t> reasons;
   for (const auto* rec : failed) reasons[rec->failure.substr(0, rec->failure.find(':'))]++;
   for (const auto& [why, n] : reasons) t.notes.push_back(fmt::format("{} candidates failed: {}", n, why));
-  std::cout << report::render_text(t);
   for (const auto* rec : failed)
-    if (rec->failure.rfind("wrong result", 0) == 0 || rec->failure.rfind("fault", 0) == 0)
-      std::cout << "  failed " << rec->candidate_id << ": " << rec->failure << "\n";
+    for (const char* kind : {"wrong result", "fault", "hang", "crash"})
+      if (rec->failure.rfind(kind, 0) == 0)
+        t.notes.push_back("failed " + rec->candidate_id + ": " + rec->failure +
+                          "\n    reproduce: " + repro_command(op_arg, r, *rec));
+  return t;
 }
 
-void print_summary(const TuneResult& r) {
+// What was tuned, pruned, compiled and chosen: three lines.
+std::string summary(const TuneResult& r) {
   std::string pruned;
   for (const auto& [why, n] : r.pruned.by_reason) pruned += fmt::format("; {} pruned: {}", n, why);
-  std::cout << fmt::format("{}/{} at {}: {} candidates of {}{}\n", r.op, r.variant, r.shape.to_string(),
-                           r.candidates, r.pruned.total, pruned);
+  std::string out = fmt::format("{}/{} at {}: {} candidates of {}{}\n", r.op, r.variant, r.shape.to_string(),
+                                r.candidates, r.pruned.total, pruned);
   if (r.timed + r.failed == 0) {
-    std::cout << "  all candidates were in the tuning cache: no compile, no timing\n";
+    out += "  all candidates were in the tuning cache: no compile, no timing\n";
   } else {
-    std::cout << fmt::format("  {} compiled ({} cubin-cache hits, {:.1f} s of compile time over all threads), "
-                             "{} timed, {} failed, {:.1f} s wall\n",
-                             r.compiled, r.compile_cache_hits, r.compile_ms_total / 1000, r.timed, r.failed,
-                             r.wall_ms / 1000);
+    out += fmt::format("  {} compiled ({} cubin-cache hits, {:.1f} s of compile time over all threads), "
+                       "{} timed, {} failed, {:.1f} s wall\n",
+                       r.compiled, r.compile_cache_hits, r.compile_ms_total / 1000, r.timed, r.failed,
+                       r.wall_ms / 1000);
   }
-  std::cout << fmt::format("  chosen: {} ({}{})\n", r.chosen.id(), to_string(r.source),
+  return out + fmt::format("  chosen: {} ({}{})\n", r.chosen.id(), to_string(r.source),
                            r.source_detail.empty() ? "" : ": " + r.source_detail);
 }
 
+// The report section of one variant at one shape: summary, ranked table, heat map.
+report::HtmlSection html_section(const VariantSpec& variant, const TuneResult& r, const report::Table* ranking) {
+  std::string text = summary(r);  // one paragraph a line
+  for (size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 2)) text.insert(at, "\n");
+  report::HtmlSection s{fmt::format("{}/{} at {}", r.op, r.variant, r.shape.to_string()), text, {}, {}, ""};
+  if (ranking) s.tables.push_back(*ranking);
+  if (const auto map = tuning_heat_map(variant, r)) s.svgs.push_back(report::render_svg(*map));
+  return s;
+}
+
+void write_html(const std::string& file, const std::string& title, const std::vector<report::HtmlSection>& sections) {
+  const std::filesystem::path path(file);
+  const report::ResultsDir dir(path.has_parent_path() ? path.parent_path() : std::filesystem::path("."));
+  dir.write(path.filename().string(), report::render_html(title, sections));
+  std::cout << "report written to " << path.string() << "\n";
+}
+
+// Prints what the workers did for this key, in place of the in-process counts.
+std::string workers_line(const WorkersReport& w, const TuneResult& r) {
+  const auto it = w.by_key.find(r.key.file_stem());
+  const WorkerTally tally = it == w.by_key.end() ? WorkerTally{} : it->second;
+  return fmt::format("  {} timed, {} failed now, in {} worker process(es)\n", tally.timed, tally.failed, w.workers);
+}
+
 int run_tune(const CliContext& ctx, const TuneArgs& args) {
+  if (args.worker_fd >= 0) return run_tune_worker(ctx, args);
   OpSession session(ctx, args.op);
-  TuneOptions options;
-  options.force = args.force;
-  options.no_tune = args.no_tune;
-  if (args.budget) options.budget = args.budget;
-  options.jobs = args.jobs;
-  options.seed = args.selection.seed;
+  // Candidates are timed in worker processes unless told otherwise: a fault or a hang then
+  // costs one worker restart, not the run (tuner/worker_supervisor.hpp).
+  const bool isolate = !args.in_process && !args.no_tune;
+  const auto groups = isolate ? device_groups(args.devices) : std::vector<std::vector<int>>{{0}};
   bool all_found = true;
-  for (const auto& shape : session.shapes(args.selection)) {
-    Workload workload(session.config(), shape, session.gpu().limits());
-    workload.randomize(args.selection.seed ? args.selection.seed : std::random_device{}());
-    session.tuner().ensure_reference(session.config(), workload);
-    for (const VariantSpec* variant : session.variants(args.selection)) {
-      const TuneResult r = session.tuner().tune(session.config(), *variant, workload, options);
-      print_summary(r);
-      if (!r.records.empty()) print_ranking(r, workload, args.top);
-      all_found = all_found && (r.best.has_value() || args.no_tune);
-      std::cout << "\n";
+  std::vector<report::HtmlSection> sections;
+  for (const auto& group : groups) {
+    std::unique_ptr<Gpu> other_gpu;
+    if (group.front() != 0) other_gpu = std::make_unique<Gpu>(group.front());
+    const Gpu& gpu = other_gpu ? *other_gpu : session.gpu();
+    const Tuner tuner(gpu, session.compiler(), session.tuning_cache(), session.kernels_dir());
+    std::optional<WorkersReport> workers;
+    if (isolate) workers = time_in_workers(ctx, args, session, tuner, group);
+
+    TuneOptions options;
+    options.force = args.force && !isolate;
+    options.no_tune = args.no_tune;
+    if (args.budget) options.budget = args.budget;
+    options.jobs = args.jobs;
+    options.seed = args.selection.seed;
+    options.timed_elsewhere = isolate;
+    if (!args.html.empty())
+      sections.push_back({"Run", describe_run(gpu) + "\n\nConfig: " + session.config().file.string(), {}, {}, ""});
+    for (const auto& shape : session.shapes(args.selection)) {
+      Workload workload(session.config(), shape, gpu.limits());
+      workload.randomize(args.selection.seed ? args.selection.seed : std::random_device{}());
+      tuner.ensure_reference(session.config(), workload);
+      for (const VariantSpec* variant : session.variants(args.selection)) {
+        const TuneResult r = tuner.tune(session.config(), *variant, workload, options);
+        std::cout << summary(r) << (workers ? workers_line(*workers, r) : "");
+        std::optional<report::Table> ranking;
+        if (!r.records.empty()) {
+          ranking = ranking_table(r, workload, args.top, args.op);
+          std::cout << report::render_text(*ranking);
+        }
+        if (!args.html.empty()) sections.push_back(html_section(*variant, r, ranking ? &*ranking : nullptr));
+        all_found = all_found && (r.best.has_value() || args.no_tune);
+        std::cout << "\n";
+      }
     }
+    if (workers)
+      std::cout << fmt::format("timing took {:.1f} s wall on {} GPU(s) ({}), {} worker restart(s)\n\n",
+                               workers->wall_ms / 1000, group.size(), gpu.props().name, workers->restarts);
   }
+  if (!args.html.empty()) write_html(args.html, "kpg tune " + session.config().op, sections);
   return all_found ? kExitOk : kExitRuntimeError;
 }
 
@@ -106,6 +169,24 @@ void add_tune_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--budget", args->budget, "Time at most N candidates (guided search for large grids)");
   cmd->add_option("-j,--jobs", args->jobs, "Compile threads (default: every core)");
   cmd->add_option("--top", args->top, "Rows of the ranked table")->capture_default_str();
+  cmd->add_option("--html", args->html,
+                  "Also write an HTML report to FILE: ranked tables and, per variant and shape, a heat map of median "
+                  "time over the first two params of the first space")
+      ->option_text("FILE");
+  cmd->add_option("--devices", args->devices,
+                  "GPUs that time candidates, one worker process each: 'all' or ordinals '0,1'. Identical cards "
+                  "share one ranking; different cards are tuned one after the other, each for itself")
+      ->capture_default_str();
+  cmd->add_flag("--in-process", args->in_process,
+                "Time candidates in this process (no worker): faster to start, but a GPU fault ends the run");
+  cmd->add_option("--watchdog", args->watchdog_s, "Seconds a candidate may run before it counts as hung")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  // The worker side of the protocol, set by the supervising `kpg tune` only.
+  cmd->add_option("--worker-fd", args->worker_fd)->group("");
+  cmd->add_option("--device", args->device)->group("");
+  cmd->add_option("--retime-before", args->retime_before)->group("");
+  cmd->add_option("--shard", args->shard)->group("");  // "INDEX/COUNT"
   cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return run_tune(ctx, *args); }; });
 }
 

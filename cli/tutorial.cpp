@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <iostream>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "cli/command.hpp"
 #include "tutorials/attention/attention_lesson.hpp"
 #include "runtime/driver.hpp"
 #include "tutorials/lessons.hpp"
 #include "tutorials/memory/memory_analysis.hpp"
+#include "tutorials/report/html_report.hpp"
+#include "tutorials/report/results_dir.hpp"
 
 namespace kpg {
 namespace {
@@ -49,10 +53,30 @@ int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
     return run_memory_analysis_tutorial(o);
   }
   if (args.name == "all") {
+    // Each lesson writes into its own subfolder; their sections also gather into one report.
+    const report::ResultsDir out(o.results_dir.value_or(report::default_results_dir("all")));
+    std::vector<report::HtmlSection> sections;
+    o.report_sections = &sections;
     int status = kExitOk;
-    for (auto* lesson : {&run_softmax_tutorial, &run_layernorm_tutorial, &run_flash_attention_tutorial,
-                         &run_memory_analysis_tutorial})
-      status = std::max(status, lesson(o));
+    const std::pair<const char*, int (*)(const TutorialOptions&)> lessons[] = {
+        {"softmax", &run_softmax_tutorial},
+        {"layernorm", &run_layernorm_tutorial},
+        {"flash-attention", &run_flash_attention_tutorial},
+        {"memory-analysis", &run_memory_analysis_tutorial}};
+    const auto write_combined = [&] {
+      out.write("report.html", report::render_html("kpg tutorials: fused vs unfused", sections));
+      std::cout << "combined report: " << (out.path() / "report.html").string() << "\n";
+    };
+    try {
+      for (const auto& [name, lesson] : lessons) {
+        o.results_dir = out.path() / name;
+        status = std::max(status, lesson(o));
+      }
+    } catch (...) {
+      if (!sections.empty()) write_combined();  // keep what the finished lessons measured
+      throw;
+    }
+    write_combined();
     return status;
   }
   throw InputError("tutorial '" + args.name + "' is not available yet");
@@ -68,7 +92,9 @@ void add_tutorial_command(CLI::App& app, CliContext& ctx) {
       ->check(CLI::IsMember({"softmax", "layernorm", "flash-attention", "memory-analysis", "all"}));
   cmd->add_option("--shape", args->shapes, "Shape K=V,... instead of the defaults (repeatable)");
   cmd->add_option("--dtype", args->dtype, "Element type of the default shapes: f32, f16, bf16");
-  cmd->add_option("--results", args->results_dir, "Results folder (default: results/<tutorial>-<time>)");
+  cmd->add_option("--results", args->results_dir,
+                  "Results folder (default: results/<tutorial>-<time>); holds report.html (all: one subfolder "
+                  "per lesson and a combined report.html)");
   cmd->add_flag("--force", args->force, "Re-tune even where the tuning cache has results");
   cmd->add_flag("--no-tune", args->no_tune, "Tune nothing: cached, nearest-shape or default configurations");
   cmd->add_flag("--show-source", args->show_source, "Print the fused kernel's source after the table");

@@ -5,13 +5,18 @@
 # README.md and docs/*.md, keeps each line that starts with `kpg ` or `build/cli/kpg `
 # (after an optional `$ ` prompt) and runs it with ${KPG_BUILD_DIR:-build}/cli/kpg.
 # Markers in a line's trailing comment:
-#   # GPU       needs a GPU: skipped here (checked by hand on the GPU machine)
-#   # slow      takes minutes (e.g. `compile --all` over every config): skipped
+#   # GPU       needs a GPU: skipped, unless run with --gpu (on the GPU machine)
+#   # slow      takes minutes (e.g. a whole tutorial): skipped (scripts/run.sh runs those)
+#   # Ctrl-C    runs until interrupted (kpg watch): with --gpu, sent SIGINT after 20 s and
+#               must then exit 0
 #   # exits N   the command must exit with code N (an error the docs show on purpose)
 # Any other command must exit 0. Commands run in a scratch folder that links the source
 # tree's top-level entries (so relative paths work and written files land there), with a
 # fresh KPG_CACHE_DIR. Fails listing each offending file:line and the command's output.
 set -euo pipefail
+
+gpu=0
+if [[ "${1:-}" == --gpu ]]; then gpu=1; fi
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build_dir="${KPG_BUILD_DIR:-build}"
@@ -51,16 +56,20 @@ for f in "$repo"/docs/*.md; do [[ -e "$f" ]] && docs+=("$f"); done
 ran=0 skipped=0 failed=0
 while IFS=$'\t' read -r file line cmd; do
   where="${file#"$repo"/}:$line"
-  if [[ "$cmd" =~ \#[[:space:]]*(GPU|slow)([^[:alnum:]_]|$) ]]; then
+  if [[ "$cmd" =~ \#.*[^[:alnum:]_]slow([^[:alnum:]_]|$) ]] ||
+     { [[ $gpu -eq 0 ]] && [[ "$cmd" =~ \#[[:space:]]*GPU([^[:alnum:]_]|$) ]]; }; then
     skipped=$((skipped + 1))
     continue
   fi
+  limit=(timeout 60)
+  [[ "$cmd" =~ \#[[:space:]]*GPU ]] && limit=(timeout 300)
+  [[ "$cmd" =~ Ctrl-C ]] && limit=(timeout --preserve-status -s INT 20)
   expected=0
   if [[ "$cmd" =~ \#[[:space:]]*exits[[:space:]]+([0-9]+) ]]; then expected=${BASH_REMATCH[1]}; fi
   shell_cmd="${cmd#build/cli/}"  # both spellings run the kpg function defined below
   set +e
   output=$(cd "$scratch/tree" && env -u KPG_KERNELS_DIR -u KPG_CONFIGS_DIR KPG_CACHE_DIR="$scratch/cache" \
-             KPG_BIN="$kpg" timeout 60 bash -c 'set -o pipefail; kpg() { "$KPG_BIN" "$@"; }; '"$shell_cmd" 2>&1)
+             KPG_BIN="$kpg" "${limit[@]}" bash -c 'set -o pipefail; kpg() { "$KPG_BIN" "$@"; }; '"$shell_cmd" 2>&1)
   status=$?
   set -e
   ran=$((ran + 1))
@@ -72,5 +81,5 @@ while IFS=$'\t' read -r file line cmd; do
   fi
 done < <(for f in "${docs[@]}"; do extract "$f"; done)
 
-echo "check_docs: $ran commands run, $skipped skipped (# GPU / # slow), $failed failed"
+echo "check_docs: $ran commands run, $skipped skipped ($([[ $gpu -eq 1 ]] && echo "# slow" || echo "# GPU / # slow")), $failed failed"
 [[ $failed -eq 0 && $ran -gt 0 ]]

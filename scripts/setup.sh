@@ -4,8 +4,10 @@
 # everything is present.
 set -euo pipefail
 
+# clang + libclang-rt-dev (the distribution's default compiler-rt: libFuzzer and the
+# sanitizer runtimes) build the config fuzzer that scripts/test.sh runs.
 packages=(cmake g++ ninja-build libspdlog-dev libyaml-cpp-dev libgtest-dev libgmock-dev
-          libcli11-dev nlohmann-json3-dev libssl-dev)
+          libcli11-dev nlohmann-json3-dev libssl-dev clang libclang-rt-dev)
 
 missing=()
 for p in "${packages[@]}"; do

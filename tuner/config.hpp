@@ -118,6 +118,10 @@ struct OpConfig {
 // Loads and validates the whole file. `source` is looked up in kernels_dir, then next to
 // the YAML file. Throws ConfigError (malformed YAML, unknown key, wrong type, ...).
 OpConfig load_config(const std::filesystem::path& yaml_file, const std::filesystem::path& kernels_dir);
+// As load_config, from YAML text already in memory; `name` stands for the file in messages
+// and for finding `source` next to it (the config fuzzer's entry point).
+OpConfig load_config_text(const std::string& yaml_text, const std::filesystem::path& name,
+                          const std::filesystem::path& kernels_dir);
 
 // "softmax" -> configs_dir/softmax.yaml; a path ending in .yaml/.yml (or containing '/')
 // is taken as given. Unknown op or missing file: ConfigError listing the known ops.

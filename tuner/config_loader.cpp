@@ -337,10 +337,21 @@ class TopLevelLoader {
 
 }  // namespace
 
+OpConfig load_config_text(const std::string& yaml_text, const std::filesystem::path& name,
+                          const std::filesystem::path& kernels_dir) {
+  const YAML::Node root = parse_yaml(yaml_text, name.string());
+  try {
+    return TopLevelLoader(name, kernels_dir).load(root);
+  } catch (const YAML::Exception& e) {
+    // A yaml-cpp accessor met a node of a shape the checks before it let through: still
+    // bad input, reported at the node (fuzz-found shapes get a check of their own).
+    throw ConfigError({name.string(), e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.line >= 0 ? e.mark.column + 1 : 0, ""},
+                      "unexpected YAML structure: " + e.msg);
+  }
+}
+
 OpConfig load_config(const std::filesystem::path& yaml_file, const std::filesystem::path& kernels_dir) {
-  const std::string text = read_file(yaml_file);
-  const YAML::Node root = parse_yaml(text, yaml_file.string());
-  return TopLevelLoader(yaml_file, kernels_dir).load(root);
+  return load_config_text(read_file(yaml_file), yaml_file, kernels_dir);
 }
 
 }  // namespace kpg

@@ -66,7 +66,7 @@ SourceLoc at(const YAML::Node& node, const SourceLoc& where) {
 std::optional<double> parse_number(const std::string& s) {
   if (s.empty() || s.find_first_not_of("0123456789+-.eE") != std::string::npos) return std::nullopt;
   int64_t i = 0;
-  const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
+  const char* begin = s.data() + (s[0] == '+' && (s.size() < 2 || s[1] != '-') ? 1 : 0);  // "+-5" is no number
   const auto [end, ec] = std::from_chars(begin, s.data() + s.size(), i);
   if (ec == std::errc() && end == s.data() + s.size()) return static_cast<double>(i);
   char* stop = nullptr;
@@ -107,10 +107,27 @@ namespace {
 
 using NodePtr = std::shared_ptr<const Expr::Node>;
 
-NodePtr parse_node(const YAML::Node& yaml, const SourceLoc& where) {
+// YAML aliases make an expression a graph: `&e {add: [1, *e]}` is a cycle (endless
+// recursion) and doubling aliases nested 40 deep expand to 2^40 nodes (endless parse and
+// eval). Both limits are far above what a real grid writes (ours: depth < 15, < 100 nodes).
+constexpr int kMaxExprDepth = 64;
+constexpr int kMaxExprNodes = 10000;
+
+struct ParseGuard {
+  std::vector<YAML::Node> enclosing;  // the maps and lists being parsed, outermost first
+  int nodes = 0;
+};
+
+NodePtr parse_node(const YAML::Node& yaml, const SourceLoc& where, ParseGuard& guard) {
   auto node = std::make_shared<Expr::Node>();
   node->loc = at(yaml, where);
   const auto fail = [&](const std::string& what) { throw ConfigError(node->loc, what); };
+  for (const auto& outer : guard.enclosing)
+    if (outer.is(yaml)) fail("a YAML alias refers to an expression that contains it (a cycle)");
+  if (static_cast<int>(guard.enclosing.size()) >= kMaxExprDepth)
+    fail("expression nested deeper than " + std::to_string(kMaxExprDepth) + " levels");
+  if (++guard.nodes > kMaxExprNodes)
+    fail("expression larger than " + std::to_string(kMaxExprNodes) + " terms once YAML aliases are expanded");
   if (!yaml.IsDefined() || yaml.IsNull()) fail("expected an expression (a number, a name or {op: [args]}), got nothing");
   if (yaml.IsSequence()) fail("expected an expression (a number, a name or {op: [args]}), got a list");
   if (yaml.IsScalar()) {
@@ -157,14 +174,16 @@ NodePtr parse_node(const YAML::Node& yaml, const SourceLoc& where) {
                                                             : std::to_string(info->min_args) + " to " + std::to_string(info->max_args);
     fail("'" + name + "' takes " + expected + " argument(s), got " + std::to_string(n));
   }
+  guard.enclosing.push_back(yaml);
   if (info->op == Op::in) {
-    node->args.push_back(parse_node(items[0], where));
+    node->args.push_back(parse_node(items[0], where, guard));
     if (!items[1].IsSequence() || items[1].size() == 0)
       throw ConfigError(at(items[1], where), "'in' expects {in: [value, [v1, v2, ...]]} with a non-empty list");
-    for (const auto& v : items[1]) node->args.push_back(parse_node(v, where));
-    return node;
+    for (const auto& v : items[1]) node->args.push_back(parse_node(v, where, guard));
+  } else {
+    for (const auto& a : items) node->args.push_back(parse_node(a, where, guard));
   }
-  for (const auto& a : items) node->args.push_back(parse_node(a, where));
+  guard.enclosing.pop_back();
   return node;
 }
 
@@ -295,7 +314,10 @@ Expr Expr::literal(double value, SourceLoc where) {
   return Expr(std::move(node));
 }
 
-Expr Expr::parse(const YAML::Node& node, const SourceLoc& where) { return Expr(parse_node(node, where)); }
+Expr Expr::parse(const YAML::Node& node, const SourceLoc& where) {
+  ParseGuard guard;
+  return Expr(parse_node(node, where, guard));
+}
 
 double Expr::eval(const Scope& scope) const { return eval_node(*node_, scope); }
 

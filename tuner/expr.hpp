@@ -28,7 +28,8 @@ class Expr {
   static Expr literal(double value, SourceLoc where = {});
 
   // Throws ConfigError (at the offending node's line and column, with where.key) for an
-  // unknown op, wrong arity, a malformed literal or a node that is not an expression.
+  // unknown op, wrong arity, a malformed literal or a node that is not an expression, and
+  // for YAML aliases that make it cyclic, nested over 64 levels or over 10000 terms.
   static Expr parse(const YAML::Node& node, const SourceLoc& where);
 
   // ConfigError for unknown names, division by zero, sqrt of a negative number.

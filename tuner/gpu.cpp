@@ -15,8 +15,9 @@ DeviceLimits Gpu::limits() const {
   return l;
 }
 
-std::string Gpu::cache_identity() const {
-  const auto& p = props();
+std::string Gpu::cache_identity() const { return device_identity(props()); }
+
+std::string device_identity(const DeviceProperties& p) {
   return p.name + "|" + p.arch() + "|" + std::to_string(p.sm_count);
 }
 

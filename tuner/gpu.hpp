@@ -32,6 +32,9 @@ class Gpu {
   Timer timer_;
 };
 
+// "NVIDIA H100 80GB HBM3|sm_90|132": cards with the same identity share tuning records.
+std::string device_identity(const DeviceProperties& props);
+
 // Device limits of a card we do not have, for `kpg compile --all` without a GPU.
 DeviceLimits h100_limits();
 

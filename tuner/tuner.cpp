@@ -12,7 +12,9 @@
 
 #include "runtime/driver.hpp"
 #include "runtime/error.hpp"
+#include "tuner/failure_log.hpp"
 #include "tuner/progress.hpp"
+#include "tuner/sampled_reference.hpp"
 
 namespace kpg {
 namespace {
@@ -21,13 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-std::string now_iso8601() {
-  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 // Result of compiling one candidate on a worker thread.
@@ -82,14 +77,19 @@ class CompilePool {
   std::atomic<bool> stop_{false};
 };
 
-TuneRecord failure_record(const Candidate& c, std::string why) {
+// A record naming the candidate, not yet measured (ok = false).
+TuneRecord candidate_record(const Candidate& c) {
   TuneRecord r;
   r.candidate_id = c.id();
   r.params = c.params;
   r.variant = c.variant;
-  r.ok = false;
+  r.timestamp = utc_timestamp();
+  return r;
+}
+
+TuneRecord failure_record(const Candidate& c, std::string why) {
+  TuneRecord r = candidate_record(c);
   r.failure = std::move(why);
-  r.timestamp = now_iso8601();
   return r;
 }
 
@@ -160,7 +160,14 @@ CheckReport Tuner::verify(const BoundCandidate& bound, Workload& workload) const
 }
 
 void Tuner::ensure_reference(const OpConfig& config, Workload& workload) const {
-  if (workload.has_reference() || config.reference.variant.empty()) return;
+  if (workload.has_reference()) return;
+  // Large attention shapes: sampled rows, so that a reference takes a second, not minutes
+  // (every tuning worker computes its own).
+  if (config.reference.builtin == "attention") {
+    choose_attention_reference(workload, std::random_device{}());
+    return;
+  }
+  if (config.reference.variant.empty()) return;
   const VariantSpec* ref_variant = config.find_variant(config.reference.variant);
   if (!ref_variant) throw Error(config.op + ": reference variant '" + config.reference.variant + "' not found");
   const auto c = default_candidate(config, *ref_variant, workload.shape(), gpu_.limits());
@@ -197,7 +204,7 @@ TuneRecord Tuner::evaluate(const OpConfig& config, const VariantSpec& variant, c
   r.min_ms = t.min_ms;
   r.spread_pct = t.spread_pct;
   r.reps = t.reps;
-  r.timestamp = now_iso8601();
+  r.timestamp = utc_timestamp();
   return r;
 }
 
@@ -224,19 +231,32 @@ TuneResult Tuner::tune(const OpConfig& config, const VariantSpec& variant, Workl
   for (auto& r : cache_.load(result.key))
     if (live.count(r.candidate_id)) known[r.candidate_id] = r;
 
+  const auto needs_timing = [&](const Candidate& c) {
+    const auto it = known.find(c.id());
+    return options.force || it == known.end() ||
+           (!options.retime_before.empty() && it->second.timestamp < options.retime_before);
+  };
   std::vector<size_t> todo;
   for (size_t i = 0; i < candidates.size(); ++i)
-    if (options.force || !known.count(candidates[i].id())) todo.push_back(i);
+    if (i % options.shard_count == options.shard_index && needs_timing(candidates[i])) todo.push_back(i);
 
-  if (options.no_tune && !todo.empty()) {
-    // Nothing is timed: take what the cache knows for this shape, else the nearest tuned
-    // shape's choice, else the config's default.
+  if ((options.no_tune || options.timed_elsewhere) && !todo.empty()) {
+    // Nothing is timed: take what the cache knows for this shape, else (no_tune) the
+    // nearest tuned shape's choice, else the config's default.
     todo.clear();
   }
 
   if (!todo.empty()) {
+    const auto emit = [&](TuneEvent::Kind kind, const TuneRecord& r) {
+      if (options.on_event) options.on_event(TuneEvent{kind, result.key, r});
+    };
     const auto record = [&](TuneRecord r) {
       cache_.append(result.key, r);
+      if (!r.ok) {
+        const auto options = compile_options(config, *find_candidate(r.candidate_id), workload.shape());
+        keep_failure(cache_, result.key, r, config.source, &options);
+      }
+      emit(TuneEvent::Kind::result, r);
       (r.ok ? result.timed : result.failed)++;
       known[r.candidate_id] = std::move(r);
     };
@@ -258,14 +278,14 @@ TuneResult Tuner::tune(const OpConfig& config, const VariantSpec& variant, Workl
       result.compile_cache_hits += outcome.kernel->cache_hit ? 1 : 0;
       result.compile_ms_total += outcome.kernel->compile_ms;
       TuneRecord r;
+      emit(TuneEvent::Kind::start, candidate_record(c));
       try {
         r = evaluate(config, variant, c, *outcome.kernel, workload);
       } catch (const CudaError& e) {
         // A fault poisons the context: record it so a rerun skips this candidate, then stop.
         record(failure_record(c, std::string("fault: ") + e.what()));
-        throw Error("candidate " + c.id() + " faulted on the GPU (" + e.what() +
-                    "); it is recorded as failed and the results so far are in the tuning cache. "
-                    "Run the same command again to continue with the remaining candidates.");
+        throw CandidateFault("candidate " + c.id() + " faulted on the GPU (" + e.what() +
+                             "); it is recorded as failed and the results so far are in the tuning cache");
       } catch (const Error& e) {
         r = failure_record(c, std::string("launch error: ") + e.what());
       }
@@ -276,12 +296,14 @@ TuneResult Tuner::tune(const OpConfig& config, const VariantSpec& variant, Workl
 
     workload.reference();  // computed once, before the GPU starts waiting on it
     const unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
-    if (options.budget && *options.budget < todo.size()) {
+    const size_t budget =
+        options.budget ? (*options.budget + options.shard_count - 1) / options.shard_count : todo.size();
+    if (budget < todo.size()) {
       std::vector<Candidate> pool;
       for (size_t i : todo) pool.push_back(candidates[i]);
-      Progress progress(config.op + "/" + variant.name, *options.budget, options.progress);
+      Progress progress(config.op + "/" + variant.name, budget, options.progress);
       size_t done = 0;
-      budget_order(pool, *options.budget, options.seed ? options.seed : std::random_device{}(),
+      budget_order(pool, budget, options.seed ? options.seed : std::random_device{}(),
                    [&](const Candidate& c) {
                      const size_t index = static_cast<size_t>(&c - pool.data());
                      const double ms = consume(c, compile_one(todo[index]));
@@ -305,7 +327,8 @@ TuneResult Tuner::tune(const OpConfig& config, const VariantSpec& variant, Workl
 
   // Two candidates closer than their run-to-run spread are measured again, alternately,
   // before one is declared the winner.
-  if (sel.within_noise && sel.best && sel.runner_up && !options.no_tune && !todo.empty()) {
+  const bool timed_now = !todo.empty() || options.timed_elsewhere;
+  if (sel.within_noise && sel.best && sel.runner_up && options.rematch_ties && !options.no_tune && timed_now) {
     std::vector<TuneRecord> rematch;
     for (const TuneRecord* r : {&*sel.best, &*sel.runner_up}) {
       const Candidate* c = find_candidate(r->candidate_id);
@@ -318,7 +341,7 @@ TuneResult Tuner::tune(const OpConfig& config, const VariantSpec& variant, Workl
       updated.min_ms = t.min_ms;
       updated.spread_pct = t.spread_pct;
       updated.reps = t.reps;
-      updated.timestamp = now_iso8601();
+      updated.timestamp = utc_timestamp();
       cache_.append(result.key, updated);
       known[updated.candidate_id] = updated;
     }
@@ -334,7 +357,7 @@ TuneResult Tuner::tune(const OpConfig& config, const VariantSpec& variant, Workl
   }
   if (sel.best) {
     result.chosen = *find_candidate(sel.best->candidate_id);
-    result.source = todo.empty() ? ChoiceSource::cache : ChoiceSource::tuned_now;
+    result.source = timed_now ? ChoiceSource::tuned_now : ChoiceSource::cache;
   } else if (options.no_tune) {
     if (auto near = nearest_tuned(cache_, result.key, live)) {
       result.chosen = *find_candidate(near->candidate_id);

@@ -5,12 +5,14 @@
 // records, so adding a grid value times only the new candidate and a crash loses nothing.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "runtime/compiler.hpp"
+#include "runtime/error.hpp"
 #include "runtime/module.hpp"
 #include "tuner/config.hpp"
 #include "tuner/gpu.hpp"
@@ -22,13 +24,29 @@
 
 namespace kpg {
 
+// What a tuner reports while it works: a candidate about to run on the GPU (record has
+// its id, params and variant) and each result as it is recorded. Worker processes send
+// these to their supervisor (tuner/worker_supervisor.hpp), which watches for hangs.
+struct TuneEvent {
+  enum class Kind { start, result } kind;
+  const CacheKey& key;
+  const TuneRecord& record;
+};
+
 struct TuneOptions {
   bool force = false;                 // re-time candidates that already have records
+  std::string retime_before;          // ISO time: also re-time records older than this
   bool no_tune = false;               // use cache, nearest tuned shape or default; time nothing
   std::optional<size_t> budget;       // time at most this many candidates (guided search)
   bool progress = true;               // progress bar on stderr
   unsigned jobs = 0;                  // compile threads; 0 = every core
   uint64_t seed = 0;                  // 0 = fresh random inputs each run
+  // Tune only candidates whose index in the enumerated grid is shard_index mod
+  // shard_count (one worker per GPU); a budget is split evenly between the shards.
+  size_t shard_index = 0, shard_count = 1;
+  bool rematch_ties = true;           // re-measure a winner within noise of the runner-up
+  bool timed_elsewhere = false;       // worker processes just timed this grid: report as tuned now
+  std::function<void(const TuneEvent&)> on_event;
 };
 
 // Where the chosen configuration came from.
@@ -59,6 +77,12 @@ struct BoundCandidate {
   std::unique_ptr<LaunchPlan> plan;
 };
 
+// A candidate faulted on the GPU: its failure is recorded, but the context is lost, so
+// this process can time nothing more (tune in worker processes to go on).
+struct CandidateFault : Error {
+  using Error::Error;
+};
+
 class Tuner {
  public:
   Tuner(const Gpu& gpu, const Compiler& compiler, const TuningCache& cache,
@@ -77,6 +101,7 @@ class Tuner {
   // Make sure the workload has a reference: builtin, or the default of another variant.
   void ensure_reference(const OpConfig& config, Workload& workload) const;
 
+  const Gpu& gpu() const { return gpu_; }
   CacheKey cache_key(const OpConfig& config, const VariantSpec& variant, const Shape& shape) const;
   CompileOptions compile_options(const OpConfig& config, const Candidate& candidate,
                                  const Shape& shape) const;

@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -193,6 +195,34 @@ std::string CacheKey::file_stem() const {
   for (const std::string* field : {&op, &source_hash, &device, &driver_version, &nvrtc_version, &shape_key, &variant})
     h.update_field(*field);
   return variant + "-" + h.hex_digest().substr(0, 16);
+}
+
+std::string utc_timestamp() {
+  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
+}
+
+std::string encode_json(const CacheKey& key) { return encode_key(key).dump(); }
+std::string encode_json(const TuneRecord& record) { return encode_record(record).dump(); }
+
+CacheKey decode_key_json(const std::string& text) {
+  try {
+    return decode_key(json::parse(text));
+  } catch (const json::exception& e) {
+    throw Error(std::string("malformed tuning-cache key: ") + e.what());
+  }
+}
+
+TuneRecord decode_record_json(const std::string& text) {
+  try {
+    return decode_record(json::parse(text));
+  } catch (const json::exception& e) {
+    throw Error(std::string("malformed tuning record: ") + e.what());
+  }
 }
 
 std::string shape_key(const OpConfig& config, const Shape& shape) {

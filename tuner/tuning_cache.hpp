@@ -63,6 +63,16 @@ std::optional<Shape> parse_shape_key(const std::string& key);
 std::string source_hash(const OpConfig& config, const std::vector<std::filesystem::path>& include_dirs,
                         const VariantSpec* variant = nullptr);
 
+// Now, as the records' timestamps are written: ISO 8601, UTC, to the second.
+std::string utc_timestamp();
+
+// A key or record as one line of compact JSON (the cache file's encoding) and back; the
+// tuning workers report results with them. decode_* throw Error on malformed text.
+std::string encode_json(const CacheKey& key);
+std::string encode_json(const TuneRecord& record);
+CacheKey decode_key_json(const std::string& text);
+TuneRecord decode_record_json(const std::string& text);
+
 class TuningCache {
  public:
   // Throws InputError when the directory cannot be created or written.

@@ -229,8 +229,9 @@ CheckReport Workload::check(const std::map<std::string, HostTensor>& expected) c
     c.buffer = name;
     const auto& out = it->second.values;
     double worst_excess = -1;
+    const auto& ref_values = ref.values;  // clang < 16 cannot capture a structured binding
     const auto compare = [&](size_t i) {
-      const double o = out[i], r = ref.values[i];
+      const double o = out[i], r = ref_values[i];
       ++c.checked;
       const double err = std::abs(o - r);
       if (std::isfinite(err)) {

@@ -94,7 +94,9 @@ int64_t YamlReader::integer(const YAML::Node& node, const std::string& path) con
   if (node.IsScalar()) {
     const std::string& s = node.Scalar();
     int64_t v = 0;
-    const char* begin = s.data() + (!s.empty() && s[0] == '+' ? 1 : 0);
+    // from_chars takes no '+': skip one, but not before a second sign ("+-5").
+    const bool plus = !s.empty() && s[0] == '+' && (s.size() < 2 || s[1] != '-');
+    const char* begin = s.data() + (plus ? 1 : 0);
     const auto [end, ec] = std::from_chars(begin, s.data() + s.size(), v);
     if (!s.empty() && ec == std::errc() && end == s.data() + s.size()) return v;
     if (ec == std::errc::result_out_of_range) fail(node, path, "integer '" + s + "' is out of range");

@@ -106,7 +106,10 @@ int run_softmax_tutorial(const TutorialOptions& options) {
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("softmax")));
   out.write("softmax.json", report::to_json(table).dump(2));
   out.write("softmax.csv", report::to_csv(table));
-  out.write("softmax.svg", report::render_svg(chart));
+  const std::string svg = report::render_svg(chart);
+  out.write("softmax.svg", svg);
+  write_html_report(options, out, "Tutorial 1: softmax",
+                    {{"Fused vs unfused", describe_run(session.gpu), {table}, {svg}, ""}, lesson_section(kLesson)});
   std::cout << "results written to " << out.path().string() << "\n";
   return all_ok ? 0 : 1;
 }

@@ -57,6 +57,7 @@ int run_layernorm_tutorial(const TutorialOptions& options) {
   bool all_ok = true;
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("layernorm")));
   std::map<std::pair<int64_t, DType>, FusionMeasurement> layernorm_by_shape;
+  std::vector<report::HtmlSection> sections;
   for (const std::string op : {"layernorm", "rmsnorm"}) {
     const OpConfig config = load_tutorial_config(options, op);
     const FusionStudy study(session.gpu, session.tuner, config, options.tune);
@@ -102,7 +103,9 @@ int run_layernorm_tutorial(const TutorialOptions& options) {
     std::cout << report::render_text(table) << "\n";
     out.write(op + ".json", report::to_json(table).dump(2));
     out.write(op + ".csv", report::to_csv(table));
-    out.write(op + ".svg", report::render_svg(chart));
+    const std::string svg = report::render_svg(chart);
+    out.write(op + ".svg", svg);
+    sections.push_back({op + ": fused vs unfused", describe_run(session.gpu), {table}, {svg}, ""});
   }
 
   // Production impact from the measured times: a BERT forward pass runs 2 LayerNorms per
@@ -125,6 +128,9 @@ int run_layernorm_tutorial(const TutorialOptions& options) {
                   "that LayerNorm time adds directly to the forward pass (no overlap), and float16 activations."};
   std::cout << report::render_text(impact) << "\n" << kLesson << "\n\n";
   out.write("impact.csv", report::to_csv(impact));
+  sections.push_back({"Production impact", "", {impact}, {}, ""});
+  sections.push_back(lesson_section(kLesson));
+  write_html_report(options, out, "Tutorial 2: LayerNorm and RMSNorm", sections);
   std::cout << "The lesson's code: kernels_src/layernorm.cu\nresults written to " << out.path().string() << "\n";
   return all_ok ? 0 : 1;
 }

@@ -21,7 +21,7 @@
 #include "tuner/cache_file.hpp"
 #include "tutorials/attention/attention_lesson.hpp"
 #include "tutorials/attention/cublas_loader.hpp"
-#include "tutorials/attention/sampled_reference.hpp"
+#include "tuner/sampled_reference.hpp"
 #include "tutorials/attention/standard_attention.hpp"
 #include "tutorials/report/json_csv.hpp"
 #include "tutorials/report/results_dir.hpp"
@@ -45,8 +45,6 @@ constexpr const char* kLesson = R"(Why flash attention wins
 
 // Above this many flops the float64 reference is computed on sampled rows only (the full
 // one takes about 4e10 / (1.8e9 per core) / cores seconds: 1.4 s on 16 cores).
-constexpr double kFullReferenceFlops = 4e10;
-constexpr size_t kSampledRows = 256;
 constexpr double kMaxRelativeError = 1e-2;  // ||o - ref|| / ||ref|| for 16-bit inputs
 
 int64_t dim(const Shape& s, const char* name) { return s.dims.at(name); }
@@ -125,14 +123,8 @@ ShapeResult measure(TutorialSession& session, const OpConfig& config, const Stan
   workload.randomize(seed);
 
   // The reference: float64 on every row for small shapes, on sampled rows for large ones.
-  std::vector<int64_t> rows;
-  if (attention_flops(shape) > kFullReferenceFlops) {
-    rows = sample_attention_rows(dim(shape, "B") * dim(shape, "H"), dim(shape, "N"), kSampledRows, seed);
-    set_sampled_attention_reference(workload, rows);
-    r.checked_against = fmt::format("fp64, {} rows", rows.size());
-  } else {
-    r.checked_against = "fp64, all rows";
-  }
+  const std::vector<int64_t> rows = choose_attention_reference(workload, seed);
+  r.checked_against = rows.empty() ? "fp64, all rows" : fmt::format("fp64, {} rows", rows.size());
 
   const TuneResult tuned = session.tuner.tune(config, *flash, workload, tune);
   r.flash_config = tuned.chosen.id();
@@ -237,7 +229,7 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
       "standard = cuBLAS S = scale*QK^T (f32), causal mask, our fused softmax (f32), cast, cuBLAS O = PV.",
       "scores standard = S and P in device memory (f32 each); flash keeps scores on chip, writes lse only.",
       fmt::format("flash rel err = ||o - ref||/||ref|| against float64 (bar {:.0e}); sampled rows above {:.0e} flops,",
-                  kMaxRelativeError, kFullReferenceFlops),
+                  kMaxRelativeError, kFullAttentionReferenceFlops),
       "  and flash vs standard over all of O where standard fits.",
       "Peers on the same card: python3 scripts/peers/peers.py attention --json peers.json",
       "Run: " + describe_run(session.gpu)};
@@ -257,7 +249,11 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("flash-attention")));
   out.write("flash_attention.json", report::to_json(table).dump(2));
   out.write("flash_attention.csv", report::to_csv(table));
-  out.write("flash_attention.svg", report::render_svg(chart));
+  const std::string svg = report::render_svg(chart);
+  out.write("flash_attention.svg", svg);
+  write_html_report(options, out, "Tutorial 3: flash attention",
+                    {{"Flash vs standard attention", describe_run(session.gpu), {table}, {svg}, ""},
+                     lesson_section(kLesson)});
   std::cout << "results written to " << out.path().string() << "\n";
   return all_ok ? 0 : 1;
 }

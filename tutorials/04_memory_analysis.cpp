@@ -1,15 +1,18 @@
 // Lesson 4: memory analysis. A fused kernel wins because it moves fewer bytes through
 // device memory, the slowest and farthest level of the hierarchy. This lesson measures
 // that hierarchy on the card in this machine, counts the bytes each kernel of each
-// variant must move, times the variants, places them on the roofline and draws the traffic.
+// variant must move, reads the bytes it really moved from the DRAM counters (when CUPTI
+// can), times the variants, places them on the roofline and draws the traffic.
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 
 #include "tutorials/fusion_study.hpp"
 #include "tutorials/memory/datasheet.hpp"
+#include "tutorials/memory/dram_counter.hpp"
 #include "tutorials/memory/flop_count.hpp"
 #include "tutorials/memory/hierarchy.hpp"
 #include "tutorials/memory/lesson_ops.hpp"
@@ -31,11 +34,24 @@ constexpr const char* kLesson = R"(What the numbers say
   several. Attention materialises an N x N matrix when unfused; flash attention never
   writes it, which moves it from the memory wall to the compute wall of the roofline.)";
 
-// Why there is no "measured device bytes" column yet: said once, plainly.
-constexpr const char* kNoCounters =
-    "Measured device bytes: not available. kpg does not read hardware counters yet (CUPTI's\n"
-    "range profiler, loaded with dlopen, is planned). The bytes below are counted from the\n"
-    "configs; to measure them: ncu --metrics dram__bytes_read.sum,dram__bytes_write.sum kpg run ...\n";
+// How device bytes are measured, or plainly why they are not: said once, above the ops.
+std::string counters_text(const memory::DramCounter& counter) {
+  if (counter.available())
+    return "Device bytes are read from hardware counters (dram__bytes_read.sum + dram__bytes_write.sum)\n"
+           "over one run of each variant, L2 flushed before it and the flush's own traffic subtracted;\n"
+           "counters: " + counter.describe() + ".\n";
+  return "Measured device bytes: not available: " + counter.why_unavailable() +
+         ".\nThe bytes below are counted from the configs; Nsight Compute measures them too:\n"
+         "ncu --metrics dram__bytes_read.sum,dram__bytes_write.sum kpg run ...\n";
+}
+
+// The note under an op's table about its measured column.
+std::string dram_note(const memory::DramCounter& counter) {
+  if (!counter.available()) return "DRAM bytes measured: n/a, " + counter.why_unavailable() + ".";
+  return "DRAM bytes measured: read + write counters over one run of the variant (all its kernels), cold L2. "
+         "measured/counted below 1: bytes served by L2 (an intermediate read back before eviction); above 1: "
+         "re-reads that missed L2.";
+}
 
 std::string opt(const std::optional<double>& v, int decimals) { return v ? fmt(*v, decimals) : "-"; }
 
@@ -70,25 +86,35 @@ int run_memory_analysis_tutorial(const TutorialOptions& options) {
   const auto hierarchy = memory::measure_hierarchy(gpu, session.compiler, options.kernels_dir);
   const double copy_gbs = measure_copy_bandwidth_gbs(gpu);
   const auto levels = hierarchy_table(hierarchy, sheet, copy_gbs, gpu.props().name);
-  std::cout << report::render_text(levels) << "\n" << kNoCounters << "\n";
+  memory::DramCounter counter;
+  const std::string counters = counters_text(counter);
+  std::cout << report::render_text(levels) << "\n" << counters << "\n";
 
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("memory-analysis")));
   out.write("hierarchy.json", report::to_json(levels).dump(2));
+  std::vector<report::HtmlSection> sections = {{"Memory hierarchy", describe_run(gpu) + "\n\n" + counters, {levels}, {}, ""}};
   bool all_ok = true;
 
   // 2-4. Each op: counted, measured, on the roofline, drawn.
   for (const auto& op : memory::lesson_ops(options)) {
     const FusionStudy study(gpu, session.tuner, op.config, options.tune);
     const double flops = op.config.op == "attention" ? memory::attention_flops(op.shape) : 0;
-    const auto m = study.measure(op.shape, op.variants, {}, flops);
+    std::map<std::string, memory::DramBytes> dram;  // by variant, when the counters could be read
+    const auto read_counters = [&](const VariantMeasurement& v, const LaunchFn& launch) {
+      if (const auto bytes = counter.measure(launch, gpu.stream())) dram[v.variant] = *bytes;
+    };
+    const auto m = study.measure(op.shape, op.variants, {}, flops, read_counters);
     all_ok = all_ok && m.all_correct();
     std::vector<std::string> chosen;
     for (const auto& v : m.variants) chosen.push_back(v.config);
     const auto traffic = memory::lesson_traffic(op, gpu.limits(), chosen);
     const std::string title = op.config.op + " " + op.shape.to_string();
 
-    report::Table t{title + ": counted and measured", {"variant", "launches", "bytes counted", "device bytes", "ms",
-                                                       "GB/s", "% of copy", "config"}, {}, {}};
+    report::Table t{title + ": counted and measured",
+                    {"variant", "launches", "bytes counted", "DRAM bytes measured", "measured/counted", "ms", "GB/s",
+                     "% of copy", "config"},
+                    {},
+                    {}};
     memory::Roofline roof{"Roofline, " + title, copy_gbs, "copy, measured", {{"FP32 FMA, measured", hierarchy.fma_gflops}}, {}};
     if (sheet) roof.compute.push_back({"FP16 tensor core, datasheet", sheet->fp16_tensor_tflops * 1e3});
     for (const auto& v : traffic) {
@@ -97,15 +123,19 @@ int run_memory_analysis_tutorial(const TutorialOptions& options) {
         if (mv.variant == v.variant) measured = &mv;
       const double bytes = static_cast<double>(v.total_bytes());
       if (!measured) {
-        t.rows.push_back({v.variant, std::to_string(v.kernels.size()), fmt_bytes(v.total_bytes()), "-",
+        t.rows.push_back({v.variant, std::to_string(v.kernels.size()), fmt_bytes(v.total_bytes()), "-", "-",
                           "not run (modelled)", "-", "-", "-"});
       } else if (!measured->check.ok) {
-        t.rows.push_back({v.variant, std::to_string(v.kernels.size()), fmt_bytes(v.total_bytes()), "-", "WRONG", "-",
-                          "-", measured->config});
+        t.rows.push_back({v.variant, std::to_string(v.kernels.size()), fmt_bytes(v.total_bytes()), "-", "-", "WRONG",
+                          "-", "-", measured->config});
       } else {
         const double ms = measured->timing.median_ms, gbs = bytes / (ms * 1e6);
-        t.rows.push_back({v.variant, std::to_string(v.kernels.size()), fmt_bytes(v.total_bytes()), "n/a",
-                          fmt(ms, 4), fmt(gbs, 0), fmt(100 * gbs / copy_gbs, 1), measured->config});
+        const auto d = dram.find(v.variant);
+        const bool have = d != dram.end();
+        t.rows.push_back({v.variant, std::to_string(v.kernels.size()), fmt_bytes(v.total_bytes()),
+                          have ? fmt_bytes(static_cast<int64_t>(d->second.total())) : "n/a",
+                          have && bytes > 0 ? fmt(d->second.total() / bytes, 2) : "n/a", fmt(ms, 4), fmt(gbs, 0),
+                          fmt(100 * gbs / copy_gbs, 1), measured->config});
         const bool tensor = std::any_of(v.kernels.begin(), v.kernels.end(), [](const auto& k) { return k.tensor_core; });
         if (v.flops() > 0)
           roof.points.push_back({v.variant + " (all kernels, measured)", v.flops() / bytes, v.flops() / (ms * 1e6),
@@ -117,16 +147,20 @@ int run_memory_analysis_tutorial(const TutorialOptions& options) {
                                  k.tensor_core && roof.compute.size() > 1 ? size_t{1} : size_t{0}});
     }
     t.notes = {"GB/s here: counted bytes of the variant over its median time (all its kernels timed as one).",
-               "device bytes: hardware counters are not read yet (see above).", "Run: " + describe_run(gpu)};
+               dram_note(counter), "Run: " + describe_run(gpu)};
     std::cout << report::render_text(t) << "\n";
-    std::cout << report::render_text(memory::traffic_table(title + ": bytes per kernel (counted)", traffic, copy_gbs,
-                                                           "measured copy"))
-              << "\n";
+    const auto per_kernel = memory::traffic_table(title + ": bytes per kernel (counted)", traffic, copy_gbs, "measured copy");
+    const auto diagram = memory::render_traffic_diagram("Memory traffic, " + title + " (counted)", traffic);
+    const auto roofline_svg = memory::render_roofline_svg(roof);
+    std::cout << report::render_text(per_kernel) << "\n";
     std::cout << memory::render_roofline_text(roof) << "\n";
-    std::cout << memory::render_traffic_diagram("Memory traffic, " + title + " (counted)", traffic) << "\n";
+    std::cout << diagram << "\n";
     out.write(op.config.op + ".json", report::to_json(t).dump(2));
-    out.write(op.config.op + "_roofline.svg", memory::render_roofline_svg(roof));
+    out.write(op.config.op + "_roofline.svg", roofline_svg);
+    sections.push_back({title, "", {t, per_kernel}, {roofline_svg}, diagram});
   }
+  sections.push_back(lesson_section(kLesson));
+  write_html_report(options, out, "Tutorial 4: memory analysis", sections);
   std::cout << kLesson << "\n\nresults written to " << out.path().string() << "\n";
   return all_ok ? 0 : 1;
 }

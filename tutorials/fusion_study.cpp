@@ -34,7 +34,8 @@ int64_t counted_kernel_bytes(const OpConfig& config, const VariantSpec& variant,
 }
 
 FusionMeasurement FusionStudy::measure(const Shape& shape, const std::vector<std::string>& variants,
-                                       const ExtraCheck& extra, double flops) const {
+                                       const ExtraCheck& extra, double flops,
+                                       const ExtraMeasure& extra_measure) const {
   FusionMeasurement m;
   m.shape = shape;
   m.flops = flops;
@@ -70,6 +71,7 @@ FusionMeasurement FusionStudy::measure(const Shape& shape, const std::vector<std
       v.timing = gpu_.timer().time([&](CUstream s) { bound.plan->launch(s); }, settings, gpu_.stream());
       v.gbs = static_cast<double>(m.min_bytes) / (v.timing.median_ms * 1e6);
       if (flops > 0) v.tflops = flops / (v.timing.median_ms * 1e9);
+      if (extra_measure) extra_measure(v, [&](CUstream s) { bound.plan->launch(s); });
     } else {
       spdlog::error("{} {} at {} is wrong: {}", config_.op, name, shape.to_string(), v.check.describe());
     }

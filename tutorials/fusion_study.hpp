@@ -35,12 +35,17 @@ struct FusionMeasurement {
 // Extra, lesson-specific checks on the outputs of a verified run (e.g. softmax row sums).
 using ExtraCheck = std::function<std::string(const Workload&)>;
 
+// Lesson-specific measurements of a correct variant, after it was timed: `launch` runs the
+// variant's kernels again on the same buffers (e.g. the memory lesson's DRAM counters).
+using ExtraMeasure = std::function<void(const VariantMeasurement&, const LaunchFn& launch)>;
+
 class FusionStudy {
  public:
   FusionStudy(const Gpu& gpu, const Tuner& tuner, const OpConfig& config, TuneOptions options);
 
   FusionMeasurement measure(const Shape& shape, const std::vector<std::string>& variants,
-                            const ExtraCheck& extra = {}, double flops = 0) const;
+                            const ExtraCheck& extra = {}, double flops = 0,
+                            const ExtraMeasure& extra_measure = {}) const;
 
  private:
   const Gpu& gpu_;

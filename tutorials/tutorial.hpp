@@ -13,6 +13,9 @@
 #include "tuner/gpu.hpp"
 #include "tuner/tuner.hpp"
 #include "tuner/tuning_cache.hpp"
+#include "tutorials/report/html_report.hpp"
+#include "tutorials/report/results_dir.hpp"
+#include "tutorials/report/svg_chart.hpp"
 #include "tutorials/report/table.hpp"
 
 namespace kpg {
@@ -25,6 +28,9 @@ struct TutorialOptions {
   std::optional<std::filesystem::path> save_io;
   TuneOptions tune;
   bool show_source = false;
+  // When set, each tutorial also appends its HTML sections here (headings prefixed with
+  // its title), so `kpg tutorial all` can write one combined report. Not owned.
+  std::vector<report::HtmlSection>* report_sections = nullptr;
 };
 
 // Everything a tutorial needs on the GPU, opened once.
@@ -52,5 +58,21 @@ std::string fmt_bytes(int64_t bytes);
 // Appends a row and prints it at once, so a long lesson shows each result as it comes
 // (and an interrupted run keeps what it measured in its log).
 void add_row(report::Table& table, std::vector<std::string> row);
+
+// ---------------------------------------------------------------- HTML reports
+// A lesson text ("Heading\n  body ...") as a section: first line the heading, the rest
+// its text.
+report::HtmlSection lesson_section(const std::string& lesson);
+
+// Writes out/report.html (self-contained: render_html) atomically and appends the
+// sections, headings prefixed with `title`, to options.report_sections when set.
+void write_html_report(const TutorialOptions& options, const report::ResultsDir& out, const std::string& title,
+                       const std::vector<report::HtmlSection>& sections);
+
+// The tuning landscape of one variant at one shape: the best median ms of each value
+// pair of the first two params of its first space (best over the other params), x the
+// first param, y the second. Missing cells: pruned, failed or not timed. nullopt when that
+// space has fewer than two params or no record of it succeeded.
+std::optional<report::HeatMap> tuning_heat_map(const VariantSpec& variant, const TuneResult& result);
 
 }  // namespace kpg

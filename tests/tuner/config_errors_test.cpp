@@ -154,6 +154,72 @@ TEST(ConfigFileErrors, ConfigErrorIsAnInputError) {
   EXPECT_THROW(test::load_yaml(dir, "op: 1"), InputError);
 }
 
+// Found by the config fuzzer (tests/fuzz): YAML aliases turn an expression into a graph.
+TEST(ConfigFileErrors, AliasCycleInAnExpressionIsAnErrorNotAStackOverflow) {
+  const std::string yaml = replaced(kTinyYaml, "COLS: {ceil_div: [N, {mul: [VEC, 32]}]}", "COLS: &e {add: [1, *e]}");
+  test::TempDir dir;
+  try {
+    test::load_yaml(dir, yaml);
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.loc.key, "variants.fused.spaces[0].defines.COLS");
+    EXPECT_NE(e.message().find("(a cycle)"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ConfigFileErrors, AliasBombIsRejectedBeforeItExpands) {
+  // Each level doubles the previous one: 2^40 terms once expanded.
+  std::string expr = "&a0 N";
+  for (int i = 1; i <= 40; ++i) expr = "&a" + std::to_string(i) + " {add: [" + expr + ", *a" + std::to_string(i - 1) + "]}";
+  const std::string yaml = replaced(kTinyYaml, "COLS: {ceil_div: [N, {mul: [VEC, 32]}]}", "COLS: " + expr);
+  test::TempDir dir;
+  try {
+    test::load_yaml(dir, yaml);
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(e.message().find("larger than 10000 terms"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ConfigFileErrors, DeeplyNestedExpressionIsRejected) {
+  std::string expr = "N";
+  for (int i = 0; i < 65; ++i) expr = "{add: [" + expr + "]}";
+  const std::string yaml = replaced(kTinyYaml, "COLS: {ceil_div: [N, {mul: [VEC, 32]}]}", "COLS: " + expr);
+  test::TempDir dir;
+  try {
+    test::load_yaml(dir, yaml);
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(e.message().find("nested deeper than 64 levels"), std::string::npos) << e.what();
+  }
+  // 64 levels are still an expression.
+  std::string ok = "N";
+  for (int i = 0; i < 63; ++i) ok = "{add: [" + ok + "]}";
+  EXPECT_NO_THROW(test::load_yaml(dir, replaced(kTinyYaml, "COLS: {ceil_div: [N, {mul: [VEC, 32]}]}", "COLS: " + ok)));
+}
+
+TEST(ConfigFileErrors, PathologicallyNestedYamlIsMalformedNotACrash) {
+  // yaml-cpp stops at its own depth guard (DeepRecursion, a ParserException).
+  test::TempDir dir;
+  EXPECT_THROW(test::load_yaml(dir, "op: " + std::string(100000, '[')), ConfigError);
+  EXPECT_THROW(test::load_yaml(dir, "op: " + std::string(100000, '{')), ConfigError);
+}
+
+TEST(LoadConfigText, NamesTheGivenPathAndFindsTheSourceNextToIt) {
+  test::TempDir dir;
+  const OpConfig from_file = test::load_yaml(dir, kTinyYaml);
+  const OpConfig from_text = load_config_text(kTinyYaml, dir.path() / "tiny.yaml", dir.path() / "kernels");
+  EXPECT_EQ(from_text.file, from_file.file);
+  EXPECT_EQ(from_text.source, from_file.source);
+  EXPECT_EQ(from_text.variants.size(), from_file.variants.size());
+  try {
+    load_config_text("op: [", "in-memory.yaml", dir.path());
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.loc.file, "in-memory.yaml");
+  }
+}
+
 TEST(ResolveOpConfig, UnknownOpListsTheKnownOnes) {
   test::TempDir dir;
   test::write_file(dir.path() / "softmax.yaml", "op: softmax\n");

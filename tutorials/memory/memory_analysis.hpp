@@ -1,7 +1,8 @@
 #pragma once
 // Tutorial 4, memory analysis: the memory hierarchy measured on this card, then softmax,
 // layer norm and attention fused vs unfused, counted (bytes per kernel), measured (time,
-// bandwidth), on the roofline and drawn as arrows of memory traffic.
+// bandwidth, and DRAM bytes from hardware counters where CUPTI allows: dram_counter.hpp),
+// on the roofline and drawn as arrows of memory traffic.
 
 #include <string>
 

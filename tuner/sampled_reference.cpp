@@ -1,4 +1,4 @@
-#include "tutorials/attention/sampled_reference.hpp"
+#include "tuner/sampled_reference.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -115,6 +115,17 @@ void set_sampled_attention_reference(Workload& workload, const std::vector<int64
                            : 1.0 / std::sqrt(static_cast<double>(dims.at("D")));
   const bool causal = dims.count("CAUSAL") && dims.at("CAUSAL") != 0;
   workload.set_reference_sampled(attention_reference_rows(workload.inputs(), rows, causal, scale), rows);
+}
+
+std::vector<int64_t> choose_attention_reference(Workload& workload, uint64_t seed) {
+  const auto& dims = workload.shape().dims;
+  const int64_t bh = dims.at("B") * dims.at("H"), n = dims.at("N");
+  const bool causal = dims.count("CAUSAL") && dims.at("CAUSAL") != 0;
+  const double flops = 4.0 * static_cast<double>(bh * dims.at("D")) * static_cast<double>(n) * static_cast<double>(n);
+  if ((causal ? flops / 2 : flops) <= kFullAttentionReferenceFlops) return {};
+  auto rows = sample_attention_rows(bh, n, kSampledAttentionRows, seed);
+  set_sampled_attention_reference(workload, rows);
+  return rows;
 }
 
 }  // namespace kpg

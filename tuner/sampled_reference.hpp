@@ -38,4 +38,11 @@ double relative_l2_error(const std::vector<double>& out, const std::vector<doubl
 // check exactly them (Workload::set_reference_sampled).
 void set_sampled_attention_reference(Workload& workload, const std::vector<int64_t>& rows);
 
+// What the tuner checks attention against: the full float64 reference up to
+// kFullAttentionReferenceFlops (seconds on every core), above that kSampledAttentionRows
+// sampled rows (set here). Returns the rows sampled; empty for the full reference.
+constexpr double kFullAttentionReferenceFlops = 4e10;
+constexpr size_t kSampledAttentionRows = 256;
+std::vector<int64_t> choose_attention_reference(Workload& workload, uint64_t seed);
+
 }  // namespace kpg

@@ -1,0 +1,212 @@
+// `kpg tune` in worker processes: one per GPU, supervised (tuner/worker_supervisor.hpp),
+// so that a faulting or hanging candidate costs one restart, not the run.
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "cli/tune_args.hpp"
+#include "runtime/device.hpp"
+#include "runtime/error.hpp"
+#include "tuner/failure_log.hpp"
+#include "tuner/progress.hpp"
+
+namespace kpg {
+namespace {
+
+std::vector<int> parse_devices(const std::string& text) {
+  const int count = Device::count();
+  std::vector<int> out;
+  if (text == "all") {
+    for (int i = 0; i < count; ++i) out.push_back(i);
+    return out;
+  }
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    int ordinal = -1;
+    try {
+      size_t used = 0;
+      ordinal = std::stoi(item, &used);
+      if (used != item.size()) ordinal = -1;
+    } catch (const std::exception&) {
+    }
+    if (ordinal < 0 || ordinal >= count)
+      throw InputError(fmt::format("--devices '{}': '{}' is not a GPU ordinal (this machine has {} GPU(s): 0..{}; "
+                                   "or say 'all')",
+                                   text, item, count, count - 1));
+    if (std::find(out.begin(), out.end(), ordinal) == out.end()) out.push_back(ordinal);
+    start = end + 1;
+  }
+  return out;
+}
+
+// Candidates the workers will time: what the tuning cache lacks (or --force re-times).
+size_t count_todo(const TuneArgs& args, const OpSession& session, const Tuner& tuner, size_t workers) {
+  size_t total = 0;
+  for (const auto& shape : session.shapes(args.selection))
+    for (const VariantSpec* variant : session.variants(args.selection)) {
+      const auto candidates = enumerate(session.config(), *variant, shape, tuner.gpu().limits(), nullptr);
+      std::set<std::string> known;
+      if (!args.force)
+        for (const auto& r : session.tuning_cache().load(tuner.cache_key(session.config(), *variant, shape)))
+          known.insert(r.candidate_id);
+      size_t todo = 0;
+      for (const auto& c : candidates) todo += known.count(c.id()) ? 0 : 1;
+      if (args.budget) todo = std::min(todo, (args.budget + workers - 1) / workers * workers);
+      total += todo;
+    }
+  return total;
+}
+
+std::vector<std::string> worker_argv(const CliContext& ctx, const TuneArgs& args, int device, size_t shard,
+                                     size_t shards, const std::string& retime_before) {
+  std::vector<std::string> argv{std::filesystem::read_symlink("/proc/self/exe").string()};
+  if (!ctx.kernels_dir_flag.empty()) argv.insert(argv.end(), {"--kernels-dir", ctx.kernels_dir_flag});
+  if (!ctx.configs_dir_flag.empty()) argv.insert(argv.end(), {"--configs-dir", ctx.configs_dir_flag});
+  for (int i = 0; i < ctx.verbose; ++i) argv.push_back("-v");
+  for (int i = 0; i < ctx.quiet; ++i) argv.push_back("-q");
+  argv.insert(argv.end(), {"tune", args.op});
+  for (const auto& s : args.selection.shapes) argv.insert(argv.end(), {"--shape", s});
+  for (const auto& v : args.selection.variants) argv.insert(argv.end(), {"--variant", v});
+  if (args.selection.seed) argv.insert(argv.end(), {"--seed", std::to_string(args.selection.seed)});
+  if (args.budget) argv.insert(argv.end(), {"--budget", std::to_string(args.budget)});
+  const unsigned cores = args.jobs ? args.jobs : std::max(1u, std::thread::hardware_concurrency());
+  argv.insert(argv.end(), {"--jobs", std::to_string(std::max<size_t>(1, cores / shards)), "--device",
+                           std::to_string(device), "--shard", fmt::format("{}/{}", shard, shards), "--worker-fd",
+                           std::to_string(kWorkerEventFd)});
+  if (!retime_before.empty()) argv.insert(argv.end(), {"--retime-before", retime_before});
+  return argv;
+}
+
+void write_line(int fd, std::string line) {
+  line += '\n';
+  for (size_t done = 0; done < line.size();) {
+    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw Error("tuning worker: lost the pipe to the supervisor");
+    done += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+std::vector<std::vector<int>> device_groups(const std::string& devices) {
+  std::vector<std::vector<int>> groups;
+  std::vector<std::string> identities;
+  for (int ordinal : parse_devices(devices)) {
+    const std::string id = device_identity(Device(ordinal).props());
+    const auto at = std::find(identities.begin(), identities.end(), id);
+    if (at == identities.end()) {
+      identities.push_back(id);
+      groups.push_back({ordinal});
+    } else {
+      groups[static_cast<size_t>(at - identities.begin())].push_back(ordinal);
+    }
+  }
+  return groups;
+}
+
+WorkersReport time_in_workers(const CliContext& ctx, const TuneArgs& args, const OpSession& session,
+                              const Tuner& tuner, const std::vector<int>& group) {
+  const auto t0 = std::chrono::steady_clock::now();
+  // --force re-times what was recorded before now, also across worker restarts.
+  const std::string retime_before = args.force ? utc_timestamp() : "";
+  std::vector<WorkerSpec> specs;
+  for (size_t i = 0; i < group.size(); ++i)
+    specs.push_back({fmt::format("GPU {}", group[i]), worker_argv(ctx, args, group[i], i, group.size(), retime_before)});
+
+  WorkersReport report;
+  report.workers = specs.size();
+  Progress progress(session.config().op + " on " + std::to_string(group.size()) + " GPU(s)",
+                    count_todo(args, session, tuner, group.size()), true);
+  size_t done = 0, failed = 0;
+  SupervisorHooks hooks;
+  hooks.on_event = [&](size_t, const WorkerEvent& e) {
+    if (e.kind != "result") return;
+    auto& tally = report.by_key[e.key.file_stem()];
+    (e.record.ok ? tally.timed : tally.failed)++;
+    failed += e.record.ok ? 0 : 1;
+    ++done;
+    progress.update(done, done, failed);
+  };
+  hooks.on_lost = [&](size_t, const WorkerEvent& started, const std::string& why) {
+    TuneRecord r = started.record;
+    r.ok = false;
+    r.failure = why;
+    r.timestamp = utc_timestamp();
+    session.tuning_cache().append(started.key, r);
+    keep_failure(session.tuning_cache(), started.key, r, session.config().source, nullptr);
+    report.by_key[started.key.file_stem()].failed++;
+    ++done;
+    progress.update(done, done, ++failed);
+  };
+  hooks.on_restart = [&](size_t worker, const std::string& why) {
+    spdlog::warn("{}: tuning worker restarted after {}; it goes on with the candidates not yet recorded",
+                 specs[worker].label, why);
+  };
+  SupervisorOptions options;
+  options.watchdog = std::chrono::duration<double>(args.watchdog_s);
+  const SupervisorReport supervised = supervise(specs, options, hooks);
+  progress.finish();
+  report.restarts = supervised.restarts;
+  report.lost = supervised.lost;
+  report.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+int run_tune_worker(const CliContext& ctx, const TuneArgs& args) {
+  OpSession session(ctx, args.op, args.device);
+  TuneOptions options;
+  options.retime_before = args.retime_before;
+  if (args.budget) options.budget = args.budget;
+  options.jobs = args.jobs;
+  options.seed = args.selection.seed;
+  const size_t slash = args.shard.find('/');
+  if (std::sscanf(args.shard.c_str(), "%zu/%zu", &options.shard_index, &options.shard_count) != 2 ||
+      slash == std::string::npos || options.shard_count == 0 || options.shard_index >= options.shard_count)
+    throw InputError("--shard '" + args.shard + "': expected INDEX/COUNT with INDEX < COUNT");
+  options.progress = false;
+  options.rematch_ties = false;  // the supervisor settles ties once every shard is in
+  options.on_event = [&](const TuneEvent& e) {
+    write_line(args.worker_fd,
+               format_event({e.kind == TuneEvent::Kind::start ? "start" : "result", e.key, e.record}));
+  };
+  using Clock = std::chrono::steady_clock;
+  const auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+  Clock::duration inputs{}, tuning{};
+  try {
+    for (const auto& shape : session.shapes(args.selection)) {
+      const auto t0 = Clock::now();
+      Workload workload(session.config(), shape, session.gpu().limits());
+      workload.randomize(args.selection.seed ? args.selection.seed : std::random_device{}());
+      session.tuner().ensure_reference(session.config(), workload);
+      workload.reference();
+      const auto t1 = Clock::now();
+      for (const VariantSpec* variant : session.variants(args.selection))
+        session.tuner().tune(session.config(), *variant, workload, options);
+      inputs += t1 - t0;
+      tuning += Clock::now() - t1;
+    }
+    // Where a worker's time goes, for `-v` (the supervisor passes its verbosity on).
+    spdlog::info("tuning worker on GPU {}: {:.1f} s inputs and references, {:.1f} s compiling and timing",
+                 args.device, seconds(inputs), seconds(tuning));
+  } catch (const CandidateFault& e) {
+    // Recorded and reported: the supervisor starts a fresh worker with a fresh context.
+    std::cerr << "kpg tune worker (GPU " << args.device << "): " << e.what() << "\n";
+    return kExitRuntimeError;
+  }
+  return kExitOk;
+}
+
+}  // namespace kpg

@@ -1,0 +1,71 @@
+#include "cli/watch/compile_round.hpp"
+
+#include "cli/diagnostics.hpp"
+#include "runtime/error.hpp"
+#include "tuner/gpu.hpp"
+#include "tuner/tuner.hpp"
+
+namespace kpg {
+namespace {
+
+// The options the tuner would compile `candidate` with (tuner/compile_all.cpp does the same).
+CompileOptions options_for(const OpConfig& config, const Candidate& candidate, const Shape& shape,
+                           const WatchSettings& settings, const DeviceLimits& limits) {
+  CompileOptions o;
+  const std::string& space_arch = config.find_variant(candidate.variant)->spaces.at(candidate.space_index).arch;
+  o.arch = space_arch.empty() ? settings.arch : space_arch;
+  o.defines = compile_defines(config, candidate, shape, limits);
+  o.include_dirs = {settings.kernels_dir, config.source.parent_path()};
+  return o;
+}
+
+std::vector<std::string> launched_kernels(const SpaceSpec& space) {
+  std::vector<std::string> names;
+  for (const auto& launch : space.launches) names.push_back(launch.kernel);
+  return names;
+}
+
+void compile_variant(const OpConfig& config, const Shape& shape, const VariantSpec& variant,
+                     const WatchSettings& settings, const Compiler& compiler, VariantHistory& history,
+                     RoundOutcome& outcome, std::ostream& out) {
+  const DeviceLimits limits = h100_limits();
+  const auto chosen = default_candidate(config, variant, shape, limits);
+  if (!chosen) {
+    out << variant.name << "  no configuration passes the constraints at " << shape.to_string() << "\n";
+    ++outcome.other_errors;
+    return;
+  }
+  const std::string label = variant_label(variant.name, chosen->space_name);
+  const CompileOptions options = options_for(config, *chosen, shape, settings, limits);
+  try {
+    const CompiledKernel kernel = compiler.compile_file(config.source, options);
+    out << label << "  " << compile_change(history.compile_ms, kernel) << "\n"
+        << "    " << params_of(chosen->id()) << " (config default), " << options.arch << ": "
+        << resource_summary(kernel.resources, launched_kernels(variant.spaces.at(chosen->space_index))) << "\n";
+    history.compile_ms = kernel.compile_ms;
+    ++outcome.ok;
+  } catch (const CompileError& e) {
+    out << label << "  COMPILE ERROR (" << params_of(chosen->id()) << ")\n";
+    print_compile_error(out, e);
+    ++outcome.compile_errors;
+  }
+}
+
+}  // namespace
+
+void compile_round(const OpConfig& config, const Shape& shape, const std::vector<const VariantSpec*>& variants,
+                   const WatchSettings& settings, const Compiler& compiler, RoundHistory& history,
+                   RoundOutcome& outcome, std::ostream& out) {
+  for (const VariantSpec* variant : variants) {
+    if (settings.stop_requested && settings.stop_requested()) return;
+    try {
+      compile_variant(config, shape, *variant, settings, compiler, history[variant->name], outcome, out);
+    } catch (const Error& e) {  // a define that does not evaluate, an unreadable source or header
+      out << variant->name << "  error: " << e.what() << "\n";
+      ++(dynamic_cast<const InputError*>(&e) ? outcome.input_errors : outcome.other_errors);
+    }
+    out.flush();
+  }
+}
+
+}  // namespace kpg

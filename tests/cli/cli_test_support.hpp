@@ -1,0 +1,211 @@
+#pragma once
+// Helpers of the kpg watch tests: a temporary folder, files written in place or the way
+// editors save (temp file renamed over), a small op (config, kernel, two headers) to
+// watch, and a child process whose output can be read while it runs.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kpg::test {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "kpg-watch-test-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Writes over the file's own inode (truncate + write), as `echo > file` does.
+inline std::filesystem::path write_in_place(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  return path;
+}
+
+// Writes a temp file beside it and renames it over the original: a new inode, as vim,
+// emacs and most IDEs save.
+inline void write_by_rename(const std::filesystem::path& path, const std::string& text) {
+  const auto temp = path.parent_path() / ("." + path.filename().string() + ".swp-new");
+  write_in_place(temp, text);
+  std::filesystem::rename(temp, path);
+}
+
+inline std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A small op to watch: copy.yaml (variants `plain`, the reference, and `tuned`, a grid
+// over THREADS), copy.cu including copy_common.cuh, which includes copy_math.cuh.
+struct WatchedOp {
+  std::filesystem::path dir, config, source, common, math;
+};
+
+inline const std::string kCopyYaml = R"(op: copy
+description: a small op for the kpg watch tests
+source: copy.cu
+dims: [N]
+dtypes: [f32]
+shapes:
+  - {N: 4096, dtype: f32}
+buffers:
+  x: {dtype: f32, shape: [N]}
+  y: {dtype: f32, shape: [N], output: true}
+reference: {variant: plain}
+tolerance:
+  f32: {abs: 0.0, rel: 0.0}
+timing: {warmup_ms: 1, rep_ms: 5, min_reps: 10, max_reps: 100, graph_below_us: 0}
+variants:
+  plain:
+    launches:
+      - {kernel: copy_plain, args: [x, y, N], block: [128], grid: [{ceil_div: [N, 128]}]}
+  tuned:
+    params:
+      THREADS: [64, 128, 256]
+    default: {THREADS: 128}
+    launches:
+      - {kernel: copy_tuned, args: [x, y, N], block: [THREADS], grid: [{ceil_div: [N, THREADS]}]}
+)";
+
+inline const std::string kCopyKernel = R"(// copy: y = x, through a header chain
+#include "copy_common.cuh"
+
+extern "C" __global__ void copy_plain(const float* x, float* y, int n) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) y[i] = x[i];
+}
+
+extern "C" __global__ void copy_tuned(const float* x, float* y, int n) {
+  const int i = element_index();
+  if (i < n) y[i] = same(x[i]);
+}
+)";
+
+inline const std::string kCopyCommon = R"(#pragma once
+#include "copy_math.cuh"
+__device__ __forceinline__ int element_index() { return blockIdx.x * blockDim.x + threadIdx.x; }
+)";
+
+inline const std::string kCopyMath = R"(#pragma once
+__device__ __forceinline__ float same(float v) { return v; }
+)";
+
+inline WatchedOp write_copy_op(const std::filesystem::path& dir) {
+  WatchedOp op{dir, dir / "copy.yaml", dir / "copy.cu", dir / "copy_common.cuh", dir / "copy_math.cuh"};
+  write_in_place(op.config, kCopyYaml);
+  write_in_place(op.source, kCopyKernel);
+  write_in_place(op.common, kCopyCommon);
+  write_in_place(op.math, kCopyMath);
+  return op;
+}
+
+// A child process with stdout and stderr on one pipe, read while it runs.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+    int fds[2];
+    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::dup2(fds[1], 1);
+      ::dup2(fds[1], 2);
+      ::close(fds[0]);
+      ::close(fds[1]);
+      for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    fd_ = fds[0];
+  }
+  ~Child() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    ::close(fd_);
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  // Reads until the output holds `needle` `count` times (true) or the time is up / EOF (false).
+  bool read_until(const std::string& needle, std::chrono::milliseconds limit, int count = 1) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (occurrences(needle) < count) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n <= 0) return occurrences(needle) >= count;
+      output_.append(buf, static_cast<size_t>(n));
+    }
+    return true;
+  }
+  // Sends `signal` (if > 0), reads the rest of the output and returns the exit status
+  // (128 + signal number when killed by one). A child still running after `limit` is killed.
+  int finish(int signal = 0, std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+    if (signal > 0) ::kill(pid_, signal);
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{fd_, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+        ::kill(pid_, SIGKILL);
+        break;
+      }
+      char buf[4096];
+      const ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n <= 0) break;
+      output_.append(buf, static_cast<size_t>(n));
+    }
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  const std::string& output() const { return output_; }
+
+ private:
+  int occurrences(const std::string& needle) const {
+    int n = 0;
+    for (size_t at = output_.find(needle); at != std::string::npos; at = output_.find(needle, at + 1)) ++n;
+    return n;
+  }
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::string output_;
+};
+
+}  // namespace kpg::test

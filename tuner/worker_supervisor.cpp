@@ -1,0 +1,206 @@
+#include "tuner/worker_supervisor.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "runtime/error.hpp"
+
+extern char** environ;
+
+namespace kpg {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exit code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    const char* name = strsignal(sig);
+    return "killed by signal " + std::to_string(sig) + (name ? std::string(" (") + name + ")" : "");
+  }
+  return "status " + std::to_string(status);
+}
+
+// One running worker: its process, the read end of its event pipe and what it is doing.
+struct Worker {
+  pid_t pid = -1;
+  int fd = -1;
+  std::string pending;                    // bytes after the last newline
+  std::optional<WorkerEvent> in_flight;   // started, no result yet
+  std::optional<WorkerEvent> last_result;
+  Clock::time_point deadline;
+  size_t restarts = 0;
+  bool done = false;
+};
+
+void spawn(const WorkerSpec& spec, Worker& w) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw Error(std::string("pipe: ") + std::strerror(errno));
+  // Keep the write end away from the target fd, so dup2 always makes a fresh, inheritable copy.
+  const int write_fd = ::fcntl(fds[1], F_DUPFD_CLOEXEC, kWorkerEventFd + 1);
+  ::close(fds[1]);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, write_fd, kWorkerEventFd);
+  std::vector<char*> argv;
+  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const int rc = ::posix_spawn(&w.pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(write_fd);
+  if (rc != 0) {
+    ::close(fds[0]);
+    throw Error("could not start the tuning worker " + spec.argv[0] + ": " + std::strerror(rc));
+  }
+  w.fd = fds[0];
+  w.pending.clear();
+  w.in_flight.reset();
+  w.last_result.reset();
+}
+
+int reap(Worker& w) {
+  ::close(w.fd);
+  w.fd = -1;
+  int status = 0;
+  while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  w.pid = -1;
+  return status;
+}
+
+// Kills whatever still runs when supervise() leaves by an exception.
+struct KillOnExit {
+  std::vector<Worker>& workers;
+  ~KillOnExit() {
+    for (auto& w : workers)
+      if (w.pid > 0) {
+        ::kill(w.pid, SIGKILL);
+        reap(w);
+      }
+  }
+};
+
+}  // namespace
+
+std::string format_event(const WorkerEvent& event) {
+  return event.kind + "\t" + encode_json(event.key) + "\t" + encode_json(event.record);
+}
+
+std::optional<WorkerEvent> parse_event(const std::string& line) {
+  const size_t a = line.find('\t');
+  const size_t b = a == std::string::npos ? a : line.find('\t', a + 1);
+  if (b == std::string::npos) return std::nullopt;
+  WorkerEvent e;
+  e.kind = line.substr(0, a);
+  if (e.kind != "start" && e.kind != "result") return std::nullopt;
+  try {
+    e.key = decode_key_json(line.substr(a + 1, b - a - 1));
+    e.record = decode_record_json(line.substr(b + 1));
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  return e;
+}
+
+SupervisorReport supervise(const std::vector<WorkerSpec>& specs, const SupervisorOptions& options,
+                           const SupervisorHooks& hooks) {
+  SupervisorReport report;
+  std::vector<Worker> workers(specs.size());
+  const KillOnExit guard{workers};
+  for (size_t i = 0; i < specs.size(); ++i) spawn(specs[i], workers[i]);
+
+  const auto lose = [&](size_t i, const std::string& why) {
+    Worker& w = workers[i];
+    report.lost.push_back(w.in_flight->record.candidate_id + ": " + why);
+    if (hooks.on_lost) hooks.on_lost(i, *w.in_flight, why);
+  };
+  const auto restart = [&](size_t i, const std::string& why) {
+    Worker& w = workers[i];
+    if (++w.restarts > options.max_restarts)
+      throw Error("tuning worker " + specs[i].label + " was restarted " + std::to_string(options.max_restarts) +
+                  " times; giving up");
+    ++report.restarts;
+    if (hooks.on_restart) hooks.on_restart(i, why);
+    spawn(specs[i], w);
+  };
+  // The worker's pipe closed: it ended. Decide whether to go on with a new one.
+  const auto ended = [&](size_t i) {
+    Worker& w = workers[i];
+    const std::string status = describe_status(reap(w));
+    if (w.in_flight) {
+      lose(i, "crash: the worker process ended (" + status + ") while this candidate ran");
+      return restart(i, status);
+    }
+    if (status == "exit code 0") {
+      w.done = true;
+      return;
+    }
+    const TuneRecord* last = w.last_result ? &w.last_result->record : nullptr;
+    if (last && !last->ok && last->failure.rfind("fault", 0) == 0) return restart(i, "fault in " + last->candidate_id);
+    throw Error("tuning worker " + specs[i].label + " failed (" + status + "); its messages are above");
+  };
+
+  while (std::any_of(workers.begin(), workers.end(), [](const Worker& w) { return !w.done; })) {
+    std::vector<pollfd> polls;
+    std::vector<size_t> index;
+    auto timeout = std::chrono::milliseconds(1000);
+    const auto now = Clock::now();
+    for (size_t i = 0; i < workers.size(); ++i) {
+      if (workers[i].done) continue;
+      polls.push_back({workers[i].fd, POLLIN, 0});
+      index.push_back(i);
+      if (workers[i].in_flight)
+        timeout = std::min(timeout, std::max(std::chrono::milliseconds(0),
+                                             std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 workers[i].deadline - now)));
+    }
+    if (::poll(polls.data(), polls.size(), static_cast<int>(timeout.count()) + 1) < 0 && errno != EINTR)
+      throw Error(std::string("poll: ") + std::strerror(errno));
+
+    for (size_t k = 0; k < polls.size(); ++k) {
+      const size_t i = index[k];
+      Worker& w = workers[i];
+      if (polls[k].revents & (POLLIN | POLLHUP | POLLERR)) {
+        char buf[65536];
+        const ssize_t n = ::read(w.fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          ended(i);
+          continue;
+        }
+        w.pending.append(buf, static_cast<size_t>(n));
+        for (size_t eol; (eol = w.pending.find('\n')) != std::string::npos;) {
+          const auto event = parse_event(w.pending.substr(0, eol));
+          w.pending.erase(0, eol + 1);
+          if (!event) continue;
+          if (event->kind == "start") {
+            w.in_flight = *event;
+            w.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(options.watchdog);
+          } else {
+            if (w.in_flight && w.in_flight->record.candidate_id == event->record.candidate_id) w.in_flight.reset();
+            w.last_result = *event;
+          }
+          if (hooks.on_event) hooks.on_event(i, *event);
+        }
+      } else if (w.in_flight && Clock::now() >= w.deadline) {
+        ::kill(w.pid, SIGKILL);
+        reap(w);
+        lose(i, "hang: no result after " + std::to_string(static_cast<int>(options.watchdog.count())) +
+                    " s (the worker was killed)");
+        restart(i, "hang in " + w.in_flight->record.candidate_id);
+      }
+    }
+  }
+  return report;
+}
+
+}  // namespace kpg

@@ -1,0 +1,68 @@
+#pragma once
+// Tuning in worker processes, so that a broken candidate cannot end the run.
+//
+// A CUDA fault (illegal address, misaligned access, trap) poisons the context of the
+// process that launched the kernel, and a kernel that never ends blocks it for good. So
+// `kpg tune` times candidates in child processes (one per GPU) and supervises them:
+//   - each worker writes one line per event to fd 3: "start" before a candidate runs on
+//     the GPU, "result" once its record is in the tuning cache (format_event below);
+//   - a worker that dies while a candidate runs (fault, crash) or shows no result for
+//     `watchdog_s` (hang: it is killed) gets that candidate recorded as failed, unless it
+//     recorded the failure itself, and is started again; being a tuner, it skips every
+//     candidate the cache already holds, so it goes on with the rest;
+//   - a worker that fails before any candidate ran (bad input, no GPU) ends the run with
+//     its own message, printed on stderr.
+// docs/RELIABILITY.md explains the design and its costs.
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tuner/tuning_cache.hpp"
+
+namespace kpg {
+
+// What a worker reports. kind: "start" (record names the candidate) or "result".
+struct WorkerEvent {
+  std::string kind;
+  CacheKey key;
+  TuneRecord record;
+};
+
+std::string format_event(const WorkerEvent& event);  // one line, no newline
+// nullopt for a line that is not an event (anything else a worker might print there).
+std::optional<WorkerEvent> parse_event(const std::string& line);
+
+// The file descriptor on which a worker writes its events.
+constexpr int kWorkerEventFd = 3;
+
+struct WorkerSpec {
+  std::string label;              // e.g. "GPU 1", in messages
+  std::vector<std::string> argv;  // argv[0]: the program, run with execv
+};
+
+struct SupervisorOptions {
+  std::chrono::duration<double> watchdog{30.0};  // longest a started candidate may run
+  size_t max_restarts = 1000;                    // per worker: a guard, each restart follows a recorded failure
+};
+
+struct SupervisorHooks {
+  std::function<void(size_t worker, const WorkerEvent&)> on_event;
+  // A candidate the worker did not report a result for: record the failure (`why`).
+  std::function<void(size_t worker, const WorkerEvent& started, const std::string& why)> on_lost;
+  std::function<void(size_t worker, const std::string& why)> on_restart;
+};
+
+struct SupervisorReport {
+  size_t restarts = 0;
+  std::vector<std::string> lost;  // "<candidate>: <why>"
+};
+
+// Runs every worker to completion (they run at once), restarting the ones that lose a
+// candidate. Throws Error when a worker fails otherwise; the others are then killed.
+SupervisorReport supervise(const std::vector<WorkerSpec>& workers, const SupervisorOptions& options,
+                           const SupervisorHooks& hooks);
+
+}  // namespace kpg
