@@ -8,6 +8,7 @@
 
 #include "cli/command.hpp"
 #include "cli/watch/gpu_bench.hpp"
+#include "cli/watch/self_exec.hpp"
 #include "cli/watch/watch_loop.hpp"
 #include "cli/watch/watch_rounds.hpp"
 #include "runtime/compiler.hpp"
@@ -22,6 +23,7 @@ struct WatchArgs {
   std::string op;
   WatchTarget target;
   bool retune = false, once = false;
+  bool resume = false;  // hidden: this process replaces one that a GPU fault ended
   uint64_t seed = 0;
   unsigned jobs = 0;
   int debounce_ms = 100;
@@ -46,7 +48,12 @@ int run_watch(const CliContext& ctx, const WatchArgs& args) {
               << "; nothing is run or timed\n";
   }
   WatchRounds rounds(settings, compiler, gpu.get(), std::cout);
-  return run_watch_loop(rounds, {args.once, std::chrono::milliseconds(args.debounce_ms)}, std::cout);
+  LoopOptions loop;
+  loop.once = args.once;
+  loop.debounce = std::chrono::milliseconds(args.debounce_ms);
+  loop.resume = args.resume;
+  loop.restart = [] { exec_self("--resume"); };
+  return run_watch_loop(rounds, loop, std::cout);
 }
 
 }  // namespace
@@ -63,6 +70,7 @@ void add_watch_command(CLI::App& app, CliContext& ctx) {
                 "Tune every round (candidates with a record for the current source are not timed again); "
                 "without it only a changed grid is tuned");
   cmd->add_flag("--once", args->once, "Run one round and exit with its status (0 ok, 1 wrong/fault, 2 bad input)");
+  cmd->add_flag("--resume", args->resume, "Skip the first round (used when kpg watch restarts itself)")->group("");
   cmd->add_option("--seed", args->seed, "Seed of the random inputs (default: fresh)");
   cmd->add_option("-j,--jobs", args->jobs, "Compile threads of a tune (default: every core)");
   cmd->add_option("--debounce-ms", args->debounce_ms, "Quiet time after a save before a round starts")

@@ -20,22 +20,6 @@ bool GpuBench::healthy(std::string* why) const {
   }
 }
 
-bool GpuBench::reopen(std::string* why) {
-  tuner_.reset();
-  gpu_.reset();  // releases the primary context: with no other holder, the driver destroys it
-  try {
-    gpu_ = std::make_unique<Gpu>(0);
-    tuner_ = std::make_unique<Tuner>(*gpu_, compiler_, cache_, kernels_dir_);
-    gpu_->synchronize();
-    return true;
-  } catch (const Error& e) {
-    if (why) *why = e.what();
-    tuner_.reset();
-    gpu_.reset();
-    return false;
-  }
-}
-
 std::unique_ptr<GpuBench> open_gpu_bench(const Compiler& compiler, const TuningCache& cache,
                                          const std::filesystem::path& kernels_dir, std::string* why) {
   if (!driver_available(why)) return nullptr;

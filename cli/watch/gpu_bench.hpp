@@ -1,7 +1,7 @@
 #pragma once
 // The GPU side of `kpg watch`: the device (context, stream, timer) and a tuner on it,
-// held across rounds, and reopened after a fault: a kernel that faults poisons its CUDA
-// context, so every handle on it is dropped and the primary context retained afresh.
+// held across rounds. A kernel that faults poisons the context for the life of the
+// process (CUDA's sticky errors): healthy() tells a fault from an ordinary error.
 
 #include <filesystem>
 #include <memory>
@@ -22,13 +22,10 @@ class GpuBench {
   const Gpu& gpu() const { return *gpu_; }
   const Tuner& tuner() const { return *tuner_; }
   const TuningCache& tuning_cache() const { return cache_; }
+  const Compiler& compiler() const { return compiler_; }
 
   // False (with the driver's words in `why`) when the context is faulted.
   bool healthy(std::string* why = nullptr) const;
-  // Drops the context and everything on it and opens the device again. Every module,
-  // buffer and workload of the old context must be gone. False (with `why`) when the
-  // device does not come back.
-  bool reopen(std::string* why);
 
  private:
   const Compiler& compiler_;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <future>
+#include <map>
 #include <optional>
 #include <random>
 
@@ -24,22 +26,114 @@ struct Choice {
   std::string source;
 };
 
-// The configuration to run this round (see gpu_round.hpp), tuning first when asked.
-std::optional<Choice> choose(const GpuBench& bench, const OpConfig& config, const VariantSpec& variant,
-                             Workload& workload, const WatchSettings& settings, VariantHistory& history,
-                             std::ostream& out) {
+// What one variant runs this round: a choice known now, or a tune first (which needs the
+// reference, so it waits until the compiles are done).
+struct Plan {
+  const VariantSpec* variant = nullptr;
+  std::optional<Choice> choice;
+  std::string tune_reason;  // non-empty: tune, then run what it chooses
+  size_t candidates = 0;
+};
+
+std::string source_text(const TuneResult& r) {
+  return std::string(to_string(r.source)) + (r.source_detail.empty() ? "" : " " + r.source_detail);
+}
+
+Plan plan_variant(const GpuBench& bench, const OpConfig& config, const VariantSpec& variant, Workload& workload,
+                  const WatchSettings& settings, VariantHistory& history) {
+  Plan plan{&variant, std::nullopt, "", 0};
   const auto live = enumerate(config, variant, workload.shape(), bench.gpu().limits(), nullptr);
   std::vector<std::string> ids;
   for (const auto& c : live) ids.push_back(c.id());
   const bool grid_changed = history.grid && *history.grid != ids;
   history.grid = ids;
-  if (live.empty()) return std::nullopt;
-
-  const auto detail = [](const TuneResult& r) {
-    return std::string(to_string(r.source)) + (r.source_detail.empty() ? "" : " " + r.source_detail);
-  };
+  plan.candidates = live.size();
+  if (live.empty()) return plan;
   if (settings.retune || grid_changed) {
-    out << variant.name << "  " << (grid_changed ? "grid changed" : "--retune") << ": tuning " << live.size()
+    plan.tune_reason = grid_changed ? "grid changed" : "--retune";
+    return plan;
+  }
+  // The tuning cache's choice for this source; else the last tuned choice (a kernel edit
+  // changes the source hash, and the same configuration should be compared); else the
+  // nearest tuned shape's choice or the config default. Nothing is timed here.
+  TuneOptions lookup;
+  lookup.no_tune = true;
+  lookup.progress = false;
+  const TuneResult r = bench.tuner().tune(config, variant, workload, lookup);
+  if (r.source == ChoiceSource::cache) {
+    history.tuned_choice = r.chosen;
+    plan.choice = Choice{r.chosen, "tuning cache"};
+  } else if (const auto kept = history.tuned_choice
+                                   ? std::find_if(live.begin(), live.end(),
+                                                  [&](const Candidate& c) { return c.id() == history.tuned_choice->id(); })
+                                   : live.end();
+             kept != live.end()) {
+    plan.choice = Choice{*kept, "last tuned choice; no record for this source yet"};
+  } else {
+    plan.choice = Choice{r.chosen, source_text(r)};
+  }
+  return plan;
+}
+
+// Every variant's choice (and the reference variant's default) compiled at once, on as
+// many threads: after an edit the round waits for the slowest compile, not for their sum.
+class Prefetch {
+ public:
+  Prefetch(const GpuBench& bench, const OpConfig& config, const Shape& shape, const std::vector<Plan>& plans) {
+    const auto start = [&](const std::string& key, const Candidate& c) {
+      const CompileOptions options = bench.tuner().compile_options(config, c, shape);
+      const Compiler& compiler = bench.compiler();
+      const std::filesystem::path source = config.source;
+      jobs_.emplace(key, std::async(std::launch::async, [&compiler, source, options] {
+                      return compiler.compile_file(source, options);
+                    }));
+    };
+    for (const auto& plan : plans)
+      if (plan.choice) start(plan.variant->name, plan.choice->candidate);
+    // The reference's compile only warms the cubin cache (ensure_reference compiles it again).
+    if (const VariantSpec* ref = config.reference.variant.empty() ? nullptr : config.find_variant(config.reference.variant))
+      if (const auto c = default_candidate(config, *ref, shape, bench.gpu().limits())) start("\n" + ref->name, *c);
+  }
+  ~Prefetch() {
+    for (auto& [key, job] : jobs_)
+      if (job.valid()) job.wait();
+  }
+  Prefetch(const Prefetch&) = delete;
+  Prefetch& operator=(const Prefetch&) = delete;
+
+  // The compile started for this variant and candidate, if any (rethrows its CompileError).
+  std::optional<CompiledKernel> take(const std::string& variant) {
+    const auto it = jobs_.find(variant);
+    if (it == jobs_.end() || !it->second.valid()) return std::nullopt;
+    return it->second.get();
+  }
+
+ private:
+  std::map<std::string, std::future<CompiledKernel>> jobs_;
+};
+
+BoundCandidate bind_candidate(const GpuBench& bench, const OpConfig& config, const VariantSpec& variant, const Candidate& c,
+                    const Workload& workload, std::optional<CompiledKernel> compiled) {
+  if (!compiled) return bench.tuner().bind(config, variant, c, workload);
+  BoundCandidate b{c, std::move(*compiled), nullptr, nullptr};
+  b.module = std::make_unique<Module>(Module::load(b.compiled.image));
+  b.plan = std::make_unique<LaunchPlan>(variant.spaces.at(c.space_index), c, workload, bench.gpu().limits(), *b.module);
+  return b;
+}
+
+// Returns false when the result was wrong (the workload is then rebuilt next round).
+bool run_variant(const GpuBench& bench, const OpConfig& config, const Plan& plan, Prefetch& prefetch,
+                 Workload& workload, const WatchSettings& settings, VariantHistory& history, RoundOutcome& outcome,
+                 std::ostream& out) {
+  const VariantSpec& variant = *plan.variant;
+  if (plan.candidates == 0) {
+    out << variant.name << "  no configuration passes the constraints at " << workload.shape().to_string() << "\n";
+    ++outcome.other_errors;
+    return true;
+  }
+  Choice choice;
+  if (!plan.tune_reason.empty()) {
+    out << variant.name << "  " << plan.tune_reason << ": tuning " << plan.candidates
         << " candidates (those with a record for this source are not timed again)\n";
     out.flush();
     TuneOptions options;
@@ -47,41 +141,18 @@ std::optional<Choice> choose(const GpuBench& bench, const OpConfig& config, cons
     options.seed = settings.seed;
     const TuneResult r = bench.tuner().tune(config, variant, workload, options);
     if (r.best) history.tuned_choice = r.chosen;
-    return Choice{r.chosen, detail(r)};
+    choice = Choice{r.chosen, source_text(r)};
+  } else {
+    choice = *plan.choice;
   }
-  TuneOptions lookup;
-  lookup.no_tune = true;
-  lookup.progress = false;
-  const TuneResult r = bench.tuner().tune(config, variant, workload, lookup);
-  if (r.source == ChoiceSource::cache) {
-    history.tuned_choice = r.chosen;
-    return Choice{r.chosen, "tuning cache"};
-  }
-  if (history.tuned_choice) {
-    const auto kept = std::find_if(live.begin(), live.end(),
-                                   [&](const Candidate& c) { return c.id() == history.tuned_choice->id(); });
-    if (kept != live.end()) return Choice{*kept, "last tuned choice; no record for this source yet"};
-  }
-  return Choice{r.chosen, detail(r)};
-}
-
-// Returns false when the result was wrong (the workload is then rebuilt next round).
-bool run_variant(const GpuBench& bench, const OpConfig& config, const VariantSpec& variant, Workload& workload,
-                 const WatchSettings& settings, VariantHistory& history, RoundOutcome& outcome, std::ostream& out) {
-  const auto choice = choose(bench, config, variant, workload, settings, history, out);
-  if (!choice) {
-    out << variant.name << "  no configuration passes the constraints at " << workload.shape().to_string() << "\n";
-    ++outcome.other_errors;
-    return true;
-  }
-  const Candidate& chosen = choice->candidate;
+  const Candidate& chosen = choice.candidate;
   const std::string label = variant_label(variant.name, chosen.space_name);
   const std::string params = params_of(chosen.id());
   std::optional<BoundCandidate> bound;
   try {
-    bound.emplace(bench.tuner().bind(config, variant, chosen, workload));
+    bound.emplace(bind_candidate(bench, config, variant, chosen, workload, prefetch.take(variant.name)));
   } catch (const CompileError& e) {
-    out << label << "  COMPILE ERROR (" << params << ", " << choice->source << ")\n";
+    out << label << "  COMPILE ERROR (" << params << ", " << choice.source << ")\n";
     print_compile_error(out, e);
     ++outcome.compile_errors;
     return true;
@@ -93,7 +164,7 @@ bool run_variant(const GpuBench& bench, const OpConfig& config, const VariantSpe
   }
   const CheckReport check = bench.tuner().verify(*bound, workload);
   if (!check.ok) {
-    out << label << "  WRONG RESULT (" << params << ", " << choice->source << ")\n" << indented(check.describe()) << "\n";
+    out << label << "  WRONG RESULT (" << params << ", " << choice.source << ")\n" << indented(check.describe()) << "\n";
     ++outcome.wrong;
     history.timed.reset();
     return false;
@@ -104,7 +175,7 @@ bool run_variant(const GpuBench& bench, const OpConfig& config, const VariantSpe
                                             bench.gpu().stream());
   const TimedRun now{chosen.id(), t.median_ms, t.spread_pct};
   out << label << "  " << time_change(history.timed, now) << "\n";
-  std::string details = params + " (" + choice->source + ")";
+  std::string details = params + " (" + choice.source + ")";
   if (history.timed && history.timed->candidate_id != now.candidate_id)
     details += ", last round " + params_of(history.timed->candidate_id);
   details += fmt::format(", {:.0f} GB/s, spread {:.1f}%, {} reps, ",
@@ -128,21 +199,18 @@ Workload& GpuRound::workload_for(const OpConfig& config, const Shape& shape, con
   } else if (!config.reference.variant.empty()) {
     workload_->randomize(workload_seed_);  // same inputs; the reference variant's kernel may have changed
   }
-  bench_.tuner().ensure_reference(config, *workload_);
   return *workload_;
 }
 
 void GpuRound::handle_fault(const std::string& what, RoundOutcome& outcome, std::ostream& out) {
   ++outcome.faults;
   out << "GPU FAULT: " << what << "\n";
-  workload_.reset();  // every handle of the faulted context goes before it is reopened
-  std::string why;
-  if (bench_.reopen(&why)) {
-    out << "the GPU context was reopened; watching on\n";
-    return;
-  }
+  workload_.reset();
+  // A fault (illegal address, misaligned access, trap) is sticky: the driver returns it for
+  // every later call of this process, so the GPU cannot be used here any more.
+  outcome.gpu_lost = true;
   outcome.fatal = true;
-  outcome.fatal_message = "the GPU did not recover after the fault (" + why + "); restart kpg watch";
+  outcome.fatal_message = "the GPU context is unusable after a fault (CUDA keeps the error for the life of the process)";
 }
 
 void GpuRound::run(const OpConfig& config, const Shape& shape, const std::vector<const VariantSpec*>& variants,
@@ -150,13 +218,19 @@ void GpuRound::run(const OpConfig& config, const Shape& shape, const std::vector
   bool keep_workload = true;
   try {
     Workload& workload = workload_for(config, shape, settings);
-    for (const VariantSpec* variant : variants) {
+    std::vector<Plan> plans;
+    for (const VariantSpec* variant : variants)
+      plans.push_back(plan_variant(bench_, config, *variant, workload, settings, history[variant->name]));
+    Prefetch prefetch(bench_, config, shape, plans);
+    bench_.tuner().ensure_reference(config, workload);
+    for (const Plan& plan : plans) {
       if (settings.stop_requested && settings.stop_requested()) break;
       try {
-        keep_workload &= run_variant(bench_, config, *variant, workload, settings, history[variant->name], outcome, out);
+        keep_workload &= run_variant(bench_, config, plan, prefetch, workload, settings, history[plan.variant->name],
+                                     outcome, out);
       } catch (const Error& e) {
         if (!bench_.healthy()) throw;  // a fault: the context and the workload must go
-        out << variant->name << "  error: " << e.what() << "\n";
+        out << plan.variant->name << "  error: " << e.what() << "\n";
         ++(dynamic_cast<const InputError*>(&e) ? outcome.input_errors : outcome.other_errors);
       }
       out.flush();
@@ -166,8 +240,7 @@ void GpuRound::run(const OpConfig& config, const Shape& shape, const std::vector
     print_compile_error(out, e);
     ++outcome.compile_errors;
   } catch (const Error& e) {
-    std::string why;
-    if (!bench_.healthy(&why)) {
+    if (!bench_.healthy()) {
       handle_fault(e.what(), outcome, out);
       return;
     }

@@ -5,10 +5,12 @@
 // when the grid changed, compiled through the cubin cache, checked against the float64
 // reference and timed; its time printed beside last round's.
 //
-// The workload (random inputs, the reference) is kept while the config and the shape
-// stay the same, so a kernel edit does not recompute a slow CPU reference; it is rebuilt
-// after a wrong result or a fault (a kernel may have written over its inputs). A fault
-// is reported and the GPU context reopened; when that fails the outcome is fatal.
+// The choices of all variants are compiled at once (after an edit the round waits for the
+// slowest compile, not their sum). The workload (random inputs, the reference) is kept
+// while the config and the shape stay the same, so a kernel edit does not recompute a
+// slow CPU reference; it is rebuilt after a wrong result (a kernel may have written over
+// its inputs). A fault is reported and marks the outcome gpu_lost: CUDA keeps a fault
+// for the life of the process, so only a fresh process can go on (watch_loop restarts).
 
 #include <memory>
 #include <ostream>

@@ -32,7 +32,8 @@ struct WatchSettings {
 struct RoundOutcome {
   bool config_ok = true;  // config, shape and variants loaded
   size_t ok = 0, compile_errors = 0, input_errors = 0, wrong = 0, faults = 0, other_errors = 0;
-  bool fatal = false;  // the GPU cannot be used any more: the loop ends
+  bool fatal = false;  // this process cannot go on (fatal_message says why)
+  bool gpu_lost = false;  // a GPU fault: the process cannot use the GPU any more, a fresh one can
   std::string fatal_message;
   // 0 all ok; 2 bad input (config, flags, a kernel that does not compile, an unreadable file); 1 otherwise.
   int exit_code() const;

@@ -68,6 +68,14 @@ void WatchRounds::body(RoundOutcome& outcome) {
   }
 }
 
+void WatchRounds::prepare() {
+  try {
+    watched_ = kpg::watched_files(load(), settings_.kernels_dir);
+  } catch (const Error&) {
+    // The first round will say what is wrong; the config file is watched already.
+  }
+}
+
 RoundOutcome WatchRounds::run(const std::set<fs::path>& changed) {
   ++round_;
   out_ << "== round " << round_;

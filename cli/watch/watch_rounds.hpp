@@ -30,6 +30,10 @@ class WatchRounds {
   // the first round). Never throws for bad input or a failed kernel: it is in the outcome.
   RoundOutcome run(const std::set<std::filesystem::path>& changed);
 
+  // Loads the config and works out the watched files without running a round (a watch
+  // restarted after a GPU fault waits for the next save). Errors are left to the next round.
+  void prepare();
+
   // What the last round depended on: the config, the kernel source, its headers.
   const std::vector<std::filesystem::path>& watched_files() const { return watched_; }
   int rounds() const { return round_; }

@@ -106,6 +106,20 @@ TEST_F(WatchCommandTest, RunsARoundPerSaveAndCtrlCExitsZero) {
   EXPECT_NE(child.output().find("kpg watch: stopped (SIGINT)"), std::string::npos) << child.output();
 }
 
+TEST_F(WatchCommandTest, ResumeSkipsTheFirstRoundAndWaitsForASave) {
+  // How kpg watch comes back after a GPU fault: the faulty kernel is still there, so the
+  // fresh process runs nothing until the next save.
+  const auto op = test::write_copy_op(dir_.path() / "op");
+  Child child(kpg({"watch", op.config.string(), "--resume", "--debounce-ms", "50"}), env());
+  ASSERT_TRUE(child.read_until("watching 4 file(s)", 60s)) << child.output();
+  EXPECT_NE(child.output().find("restarted after a GPU fault; waiting for the next save"), std::string::npos);
+  EXPECT_EQ(child.output().find("== round"), std::string::npos) << child.output();
+  test::write_by_rename(op.source, test::read_text(op.source) + "// saved\n");
+  ASSERT_TRUE(child.read_until("save -> result: ", 60s)) << child.output();
+  EXPECT_NE(child.output().find("== round 1: copy.cu changed"), std::string::npos) << child.output();
+  EXPECT_EQ(child.finish(SIGINT), 0) << child.output();
+}
+
 TEST_F(WatchCommandTest, SigtermExitsZero) {
   const auto op = test::write_copy_op(dir_.path() / "op");
   Child child(kpg({"watch", op.config.string(), "--variant", "plain"}), env());

@@ -1,9 +1,10 @@
 // kpg watch on a GPU: a round checks and times each variant's choice and prints the time
 // beside last round's; a wrong result shows its worst element; a fault is reported and
-// the next round runs on a reopened context. Skipped without a GPU.
+// kpg watch restarts itself in a fresh process and goes on. Skipped without a GPU.
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <sstream>
 
 #include "cli/watch/gpu_bench.hpp"
@@ -93,21 +94,37 @@ TEST_F(WatchGpu, AWrongResultShowsTheWorstElementAndTheNextRoundRecovers) {
   EXPECT_EQ(outcome_.exit_code(), 0) << fixed;
 }
 
-TEST_F(WatchGpu, AFaultIsReportedAndTheNextRoundRunsOnAReopenedContext) {
-  ASSERT_EQ(round().find("WRONG"), std::string::npos);
+TEST_F(WatchGpu, AFaultIsReportedAndMarksTheGpuLost) {
+  round();
   ASSERT_EQ(outcome_.exit_code(), 0);
   write_by_rename(op_.math,
                   "#pragma once\n__device__ float same(float v) { *(volatile float*)nullptr = v; return v; }\n");
   const std::string faulted = round({normal(op_.math)});
   EXPECT_EQ(outcome_.faults, 1u) << faulted;
   EXPECT_NE(faulted.find("GPU FAULT: "), std::string::npos) << faulted;
-  ASSERT_FALSE(outcome_.fatal) << outcome_.fatal_message;
-  EXPECT_NE(faulted.find("the GPU context was reopened; watching on"), std::string::npos) << faulted;
+  EXPECT_TRUE(outcome_.gpu_lost);
+  EXPECT_TRUE(outcome_.fatal);
+  EXPECT_EQ(outcome_.exit_code(), 1);
+}
 
-  write_by_rename(op_.math, test::kCopyMath);
-  const std::string fixed = round({normal(op_.math)});
-  EXPECT_EQ(outcome_.exit_code(), 0) << fixed;
-  EXPECT_NE(fixed.find("tuned  0."), std::string::npos) << fixed;
+// The binary goes on after a fault: it restarts itself, waits for the fix, then times again.
+TEST(WatchCommandGpu, AFaultRestartsTheWatchInAFreshProcess) {
+  KPG_SKIP_WITHOUT_GPU();
+  test::TempDir dir;
+  const auto op = test::write_copy_op(dir.path() / "op");
+  test::Child child({KPG_TEST_KPG_BINARY, "watch", op.config.string(), "--variant", "tuned", "--debounce-ms", "50"},
+                    {{"KPG_CACHE_DIR", (dir.path() / "cache").string()}});
+  ASSERT_TRUE(child.read_until("watching 4 file(s)", 60s)) << child.output();
+  write_by_rename(op.math, "#pragma once\n__device__ float same(float v) { *(volatile float*)nullptr = v; return v; }\n");
+  ASSERT_TRUE(child.read_until("restarted after a GPU fault; waiting for the next save", 60s)) << child.output();
+  EXPECT_NE(child.output().find("GPU FAULT: "), std::string::npos) << child.output();
+  EXPECT_NE(child.output().find("kpg watch: restarting in a fresh process"), std::string::npos) << child.output();
+  ASSERT_TRUE(child.read_until("watching 4 file(s)", 60s, 2)) << child.output();
+  write_by_rename(op.math, test::kCopyMath);
+  ASSERT_TRUE(child.read_until("save -> result: ", 60s, 2)) << child.output();
+  const std::string after = child.output().substr(child.output().find("restarted after a GPU fault"));
+  EXPECT_NE(after.find("tuned  0."), std::string::npos) << child.output();
+  EXPECT_EQ(child.finish(SIGINT), 0) << child.output();
 }
 
 TEST_F(WatchGpu, AChangedGridIsTunedAndItsBestKeptAcrossAKernelEdit) {
