@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Configures and builds kpg into ${KPG_BUILD_DIR:-build} (Release-with-debug-info, tests on).
+# Extra arguments go to cmake's configure step (e.g. -DKPG_SANITIZE=ON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,5 +9,5 @@ jobs="${KPG_JOBS:-$(nproc)}"
 generator=()
 if [[ ! -f "$build_dir/CMakeCache.txt" ]] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
 
-cmake -S . -B "$build_dir" "${generator[@]}" -DKPG_BUILD_TESTS=ON
+cmake -S . -B "$build_dir" "${generator[@]}" -DKPG_BUILD_TESTS=ON "$@"
 cmake --build "$build_dir" -j "$jobs"

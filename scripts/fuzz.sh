@@ -13,7 +13,9 @@ jobs="${KPG_JOBS:-$(nproc)}"
 generator=()
 if [[ ! -f "$build_dir/CMakeCache.txt" ]] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
 
-CC=clang CXX=clang++ cmake -S . -B "$build_dir" "${generator[@]}" -DKPG_FUZZ=ON -DKPG_BUILD_TESTS=OFF
+# -O1 -g1: libFuzzer's recommendation, and far quicker to build than -O2 -g with ASan.
+CC=clang CXX=clang++ cmake -S . -B "$build_dir" "${generator[@]}" -DKPG_FUZZ=ON -DKPG_BUILD_TESTS=OFF \
+  -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1"
 cmake --build "$build_dir" -j "$jobs" --target kpg_config_fuzzer
 
 seeds="$build_dir/seeds"

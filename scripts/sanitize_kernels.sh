@@ -20,7 +20,7 @@ declare -A shapes=(
 )
 status=0
 summary=()
-for tool in memcheck racecheck initcheck synccheck; do
+for tool in ${TOOLS:-memcheck racecheck initcheck synccheck}; do
   for op in softmax layernorm rmsnorm attention; do
     log="$out/$tool-$op.log"
     # shellcheck disable=SC2086
