@@ -4,7 +4,7 @@
 //  * kpg_t, to_float, from_float: the element type picked by -DKPG_DTYPE_{F32,F16,BF16}
 //    (float when none is given, so a file compiles on its own).
 //  * KPG_DEFAULT(NAME, value): a tuning macro's value, or `value` when -DNAME is absent.
-//  * kVec, load_vec, store_vec: one 16-byte access = 4 floats or 8 halves.
+//  * kVec, load_vec, store_vec, pack_vec: one 16-byte access = 4 floats or 8 halves.
 //  * warp_* / block_* reductions (sum, max) with shuffles; ceil_div.
 #pragma once
 
@@ -100,13 +100,46 @@ __device__ __forceinline__ void load_vec(const kpg_t* p, float (&out)[kVec]) {
   for (int j = 0; j < kVec; ++j) out[j] = to_float(e[j]);
 }
 
+// The bits of one element (16 or 32 of them), zero-extended.
+__device__ __forceinline__ unsigned kpg_bits(kpg_t v) {
+#if defined(KPG_DTYPE_F16)
+  return __half_as_ushort(v);
+#elif defined(KPG_DTYPE_BF16)
+  return __bfloat16_as_ushort(v);
+#else
+  return __float_as_uint(v);
+#endif
+}
+
+// One 16-byte chunk of elements, rounded from float, as four 32-bit words.
+__device__ __forceinline__ uint4 pack_vec(const float (&in)[kVec]) {
+  unsigned word[4];
+#pragma unroll
+  for (int q = 0; q < 4; ++q) {
+    if constexpr (kVec == 8) {
+      word[q] = kpg_bits(from_float(in[2 * q])) | (kpg_bits(from_float(in[2 * q + 1])) << 16);
+    } else {
+      word[q] = kpg_bits(from_float(in[q]));
+    }
+  }
+  return make_uint4(word[0], word[1], word[2], word[3]);
+}
+
+// One 16-byte store to a 16-byte aligned global address. Inline PTX because NVVM split
+// `*(uint4*)p = v` of f16/bf16 chunks into four 4-byte stores (st.global.u32 / v2.u16,
+// four STG.E) in most kernels, merging it with the element-wise stores of the edge branch
+// beside it; __builtin_assume_aligned did not stop that, and __stwb (st.global.wb) keeps
+// it whole but ptxas makes it a STRONG.SM store. No "memory" clobber: with one, the loads
+// of the next chunk's gamma/beta could not be hoisted above this store (measured: -5% on
+// LayerNorm f16 2048 x 12288); nothing in a kernel reads back what it stores.
+__device__ __forceinline__ void store_raw_vec(void* p, const uint4& v) {
+  asm volatile("st.global.v4.u32 [%0], {%1, %2, %3, %4};" ::"l"(p), "r"(v.x), "r"(v.y),
+               "r"(v.z), "r"(v.w));
+}
+
 // p must be 16-byte aligned.
 __device__ __forceinline__ void store_vec(kpg_t* p, const float (&in)[kVec]) {
-  uint4 raw;
-  kpg_t* e = reinterpret_cast<kpg_t*>(&raw);
-#pragma unroll
-  for (int j = 0; j < kVec; ++j) e[j] = from_float(in[j]);
-  *reinterpret_cast<uint4*>(p) = raw;
+  store_raw_vec(p, pack_vec(in));
 }
 
 // ---------------------------------------------------------------- reductions

@@ -1,12 +1,14 @@
 #include "tuner/workload.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <random>
 #include <sstream>
 
+#include "runtime/buffer.hpp"
 #include "runtime/error.hpp"
 #include "tuner/half.hpp"
 #include "tuner/npy.hpp"
@@ -144,16 +146,36 @@ std::string CheckReport::describe() const {
 Workload::Workload(const OpConfig& config, const Shape& shape, const DeviceLimits& limits)
     : config_(config), shape_(shape), scope_(make_scope(shape, {}, limits)) {
   for (const auto& [name, expr] : config.scalars) scalars_[name] = expr.eval(scope_);
+  // Sizes first, so that a shape too large for the kernels' 32-bit indices or for the
+  // GPU's memory is one clear input error before anything is allocated.
+  std::vector<Buffer> sized;
+  size_t total = 0;
   for (const auto& spec : config.buffers) {
     Buffer b{&spec, resolve_dtype(spec.dtype, shape.dtype), {}, 1, {}};
     for (const auto& e : spec.shape) {
       b.dims.push_back(e.eval_int(scope_));
-      b.elements *= b.dims.back();
+      if (b.dims.back() > 0 && b.elements > std::numeric_limits<int32_t>::max() / b.dims.back())
+        b.elements = int64_t{std::numeric_limits<int32_t>::max()} + 1;
+      else
+        b.elements *= b.dims.back();
     }
+    if (b.elements > std::numeric_limits<int32_t>::max())
+      throw InputError(config.file.string() + ": shape " + shape.to_string() + ": buffer '" + spec.name +
+                       "' would hold 2^31 elements or more; the kernels index with 32-bit int");
+    total += static_cast<size_t>(b.elements) * dtype_bytes(b.dtype);
+    sized.push_back(std::move(b));
+  }
+  const MemoryInfo memory = memory_info();
+  if (total > memory.free)
+    throw InputError(config.file.string() + ": shape " + shape.to_string() + " needs " +
+                     std::to_string(total >> 20) + " MiB of device memory for its buffers; the GPU has " +
+                     std::to_string(memory.free >> 20) + " MiB free of " + std::to_string(memory.total >> 20));
+  for (auto& b : sized) {
     const auto bytes = static_cast<size_t>(b.elements) * dtype_bytes(b.dtype);
     b.device = DeviceBuffer(bytes);
-    if (spec.role != BufferSpec::scratch) min_bytes_ += static_cast<int64_t>(bytes);
-    buffers_.emplace(spec.name, std::move(b));
+    if (b.spec->role != BufferSpec::scratch) min_bytes_ += static_cast<int64_t>(bytes);
+    const std::string name = b.spec->name;
+    buffers_.emplace(name, std::move(b));
   }
 }
 
