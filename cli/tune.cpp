@@ -71,7 +71,9 @@ std::string summary(const TuneResult& r) {
   std::string out = fmt::format("{}/{} at {}: {} candidates of {}{}\n", r.op, r.variant, r.shape.to_string(),
                                 r.candidates, r.pruned.total, pruned);
   if (r.timed + r.failed == 0) {
-    out += "  all candidates were in the tuning cache: no compile, no timing\n";
+    // Worker processes report their own counts (workers_line); the cache line is for a
+    // choice nothing was timed for.
+    if (r.source != ChoiceSource::tuned_now) out += "  all candidates were in the tuning cache: no compile, no timing\n";
   } else {
     out += fmt::format("  {} compiled ({} cubin-cache hits, {:.1f} s of compile time over all threads), "
                        "{} timed, {} failed, {:.1f} s wall\n",
@@ -99,10 +101,14 @@ void write_html(const std::string& file, const std::string& title, const std::ve
   std::cout << "report written to " << path.string() << "\n";
 }
 
-// Prints what the workers did for this key, in place of the in-process counts.
+WorkerTally tally_of(const WorkersReport& w, const CacheKey& key) {
+  const auto it = w.by_key.find(key.file_stem());
+  return it == w.by_key.end() ? WorkerTally{} : it->second;
+}
+
+// What the workers did for this key, in place of the in-process counts.
 std::string workers_line(const WorkersReport& w, const TuneResult& r) {
-  const auto it = w.by_key.find(r.key.file_stem());
-  const WorkerTally tally = it == w.by_key.end() ? WorkerTally{} : it->second;
+  const WorkerTally tally = tally_of(w, r.key);
   return fmt::format("  {} timed, {} failed now, in {} worker process(es)\n", tally.timed, tally.failed, w.workers);
 }
 
@@ -129,7 +135,6 @@ int run_tune(const CliContext& ctx, const TuneArgs& args) {
     if (args.budget) options.budget = args.budget;
     options.jobs = args.jobs;
     options.seed = args.selection.seed;
-    options.timed_elsewhere = isolate;
     if (!args.html.empty())
       sections.push_back({"Run", describe_run(gpu) + "\n\nConfig: " + session.config().file.string(), {}, {}, ""});
     for (const auto& shape : session.shapes(args.selection)) {
@@ -137,6 +142,11 @@ int run_tune(const CliContext& ctx, const TuneArgs& args) {
       workload.randomize(args.selection.seed ? args.selection.seed : std::random_device{}());
       tuner.ensure_reference(session.config(), workload);
       for (const VariantSpec* variant : session.variants(args.selection)) {
+        // Tuned now only where the workers timed something; else the choice is the cache's.
+        if (workers) {
+          const WorkerTally t = tally_of(*workers, tuner.cache_key(session.config(), *variant, shape));
+          options.timed_elsewhere = t.timed + t.failed > 0;
+        }
         const TuneResult r = tuner.tune(session.config(), *variant, workload, options);
         std::cout << summary(r) << (workers ? workers_line(*workers, r) : "");
         std::optional<report::Table> ranking;
