@@ -66,6 +66,7 @@ struct SpaceSpec {
   std::string name;
   std::vector<std::pair<std::string, std::vector<int64_t>>> params;  // ordered as in the file
   std::vector<Expr> constraints;
+  std::vector<std::string> constraint_notes;  // per constraint: the YAML comment above it, or ""
   std::vector<std::pair<std::string, Expr>> defines;
   std::map<std::string, int64_t> defaults;  // every param; the first values when not given
   std::vector<LaunchSpec> launches;

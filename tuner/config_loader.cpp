@@ -53,8 +53,8 @@ YAML::Node parse_yaml(const std::string& text, const std::string& file) {
 
 class TopLevelLoader {
  public:
-  TopLevelLoader(const std::filesystem::path& file, const std::filesystem::path& kernels_dir)
-      : reader_(file.string()), kernels_dir_(kernels_dir) {
+  TopLevelLoader(const std::filesystem::path& file, const std::string& text, const std::filesystem::path& kernels_dir)
+      : reader_(file.string(), text), kernels_dir_(kernels_dir) {
     config_.file = file;
   }
 
@@ -341,7 +341,7 @@ OpConfig load_config_text(const std::string& yaml_text, const std::filesystem::p
                           const std::filesystem::path& kernels_dir) {
   const YAML::Node root = parse_yaml(yaml_text, name.string());
   try {
-    return TopLevelLoader(name, kernels_dir).load(root);
+    return TopLevelLoader(name, yaml_text, kernels_dir).load(root);
   } catch (const YAML::Exception& e) {
     // A yaml-cpp accessor met a node of a shape the checks before it let through: still
     // bad input, reported at the node (fuzz-found shapes get a check of their own).

@@ -49,13 +49,26 @@ std::optional<std::string> geometry_problem(const SpaceSpec& space, const Scope&
   return std::nullopt;
 }
 
+// "constraint {le: [N, 1024]} (softmax.yaml:31)", plus the YAML comment above it if any.
+// A long expression (YAML aliases expand in it) is left out: the line and the comment say
+// more than a page of nested maps.
+std::string constraint_label(const SpaceSpec& space, size_t i) {
+  constexpr size_t kLongestShown = 80;
+  const Expr& c = space.constraints[i];
+  const std::string note = i < space.constraint_notes.size() ? space.constraint_notes[i] : "";
+  std::string text = c.to_string();
+  if (text.size() > kLongestShown) text = note.empty() ? text.substr(0, kLongestShown - 4) + " ..." : "";
+  std::string label = "constraint " + (text.empty() ? "" : text + " ") + "(" + short_loc(c.loc()) + ")";
+  return note.empty() ? label : label + " \"" + note + "\"";
+}
+
 // The first constraint the candidate fails, if any.
 std::optional<std::string> constraint_problem(const SpaceSpec& space, const Scope& scope) {
-  for (const auto& c : space.constraints) {
+  for (size_t i = 0; i < space.constraints.size(); ++i) {
     try {
-      if (c.eval(scope) == 0) return "constraint " + c.to_string() + " (" + short_loc(c.loc()) + ")";
+      if (space.constraints[i].eval(scope) == 0) return constraint_label(space, i);
     } catch (const ConfigError& e) {
-      return "constraint " + c.to_string() + " (" + short_loc(c.loc()) + "): " + e.message();
+      return constraint_label(space, i) + ": " + e.message();
     }
   }
   return std::nullopt;

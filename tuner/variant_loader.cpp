@@ -51,8 +51,10 @@ class VariantLoader {
     for (const auto& [name, values] : s.params) known.insert(name);
     if (const auto c = node["constraints"]) {
       reader_.expect_list(c, path + ".constraints", false);
-      for (size_t i = 0; i < c.size(); ++i)
+      for (size_t i = 0; i < c.size(); ++i) {
         s.constraints.push_back(load_expr(reader_, c[i], path + ".constraints[" + std::to_string(i) + "]", known));
+        s.constraint_notes.push_back(reader_.comment_above(c[i]));
+      }
     }
     if (const auto d = node["defines"]) {
       for (const auto& e : reader_.entries(d, path + ".defines")) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <set>
+#include <sstream>
 
 namespace kpg {
 
@@ -30,6 +31,25 @@ std::string describe(const YAML::Node& node) {
 }
 
 }  // namespace
+
+YamlReader::YamlReader(std::string file, std::string text) : file_(std::move(file)) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines_.push_back(line);
+}
+
+std::string YamlReader::comment_above(const YAML::Node& node) const {
+  const int line = node.Mark().line;  // 0-based
+  std::vector<std::string> comment;
+  for (int i = line - 1; i >= 0 && i < static_cast<int>(lines_.size()); --i) {
+    const std::string& text = lines_[i];
+    const size_t start = text.find_first_not_of(" \t");
+    if (start == std::string::npos || text[start] != '#') break;
+    const size_t words = text.find_first_not_of("# \t", start);
+    comment.insert(comment.begin(), words == std::string::npos ? "" : text.substr(words));
+  }
+  std::erase(comment, "");
+  return join(comment, " ");
+}
 
 SourceLoc YamlReader::loc(const YAML::Node& node, const std::string& path) const {
   SourceLoc l{file_, 0, 0, path};

@@ -16,7 +16,8 @@ namespace kpg {
 
 class YamlReader {
  public:
-  explicit YamlReader(std::string file) : file_(std::move(file)) {}
+  // `text` is the file's content, kept for comment_above(); may be empty.
+  explicit YamlReader(std::string file, std::string text = {});
 
   struct Entry {
     std::string name;
@@ -43,10 +44,15 @@ class YamlReader {
   double number(const YAML::Node& node, const std::string& path) const;
   bool boolean(const YAML::Node& node, const std::string& path) const;
 
+  // The comment lines right above the node's line, without their '#', joined by spaces:
+  // what the author wrote about a constraint, for messages. Empty when there are none.
+  std::string comment_above(const YAML::Node& node) const;
+
   const std::string& file() const { return file_; }
 
  private:
   std::string file_;
+  std::vector<std::string> lines_;
 };
 
 bool is_identifier(std::string_view s);

@@ -33,6 +33,25 @@ TEST_F(SpaceTest, CountsPrunedCandidatesByReason) {
   EXPECT_EQ(report.by_reason.at("launch k_block: block dimension x above 1024"), 1u);
 }
 
+// A constraint built from YAML aliases expands to a page of nested maps: the reason shows
+// its line and the comment above it instead.
+TEST_F(SpaceTest, LongConstraintIsNamedByItsLineAndComment) {
+  std::string yaml = test::kTinyYaml;
+  const std::string plain = "          - {le: [N, {mul: [VEC, 32, 8]}]}\n";
+  const std::string commented =
+      "          # at most 8 chunks a lane,\n"
+      "          # for registers\n"
+      "          - {le: [N, {mul: [&v {add: [VEC, 0, 0, 0, 0, 0, 0, 0, 0, 0]}, *v, *v, 32, 8]}]}\n";
+  ASSERT_NE(yaml.find(plain), std::string::npos);
+  yaml.replace(yaml.find(plain), plain.size(), commented);
+  test::TempDir dir;
+  const OpConfig config = test::load_yaml(dir, yaml);
+  PruneReport report;
+  enumerate(config, *config.find_variant("fused"), shape(64, 300), DeviceLimits{}, &report);
+  const std::string expected = "constraint (tiny.yaml:30) \"at most 8 chunks a lane, for registers\"";
+  ASSERT_TRUE(report.by_reason.count(expected)) << report.by_reason.begin()->first;
+}
+
 TEST_F(SpaceTest, NothingPrunedWhenTheShapeAllows) {
   PruneReport report;
   const auto candidates = enumerate(config_, fused(), shape(64, 256), DeviceLimits{}, &report);

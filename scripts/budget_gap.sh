@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# How much a budgeted search (`kpg tune --budget N`) loses against the exhaustive search:
+# one exhaustive tune (every candidate ranked), then budgets of 4, 8 and 16 with seeds 1-3,
+# each on an empty tuning cache (sharing the exhaustive run's cubins, so they time only).
+# The budget's choice is looked up in the exhaustive ranking: its rank and its median there
+# over the exhaustive best (same run, same conditions). Needs a built kpg.
+# Usage: scripts/budget_gap.sh OP [kpg tune args...]
+#   e.g. scripts/budget_gap.sh attention --shape B=4,H=16,N=4096,D=128,CAUSAL=0,dtype=f16
+# Logs: ${OUT:-results/budget_gap}/; the table is printed last.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+kpg="${KPG:-build-gpu/cli/kpg}"
+out="${OUT:-results/budget_gap}"
+op=$1
+shift
+mkdir -p "$out/exhaustive"
+
+start=$SECONDS
+KPG_CACHE_DIR="$out/exhaustive" "$kpg" tune "$op" "$@" --top 100000 > "$out/exhaustive.log" 2>&1 ||
+  { echo "exhaustive tune failed:"; tail -20 "$out/exhaustive.log"; exit 1; }
+exhaustive_s=$((SECONDS - start))
+# Ranking rows: "|    1 | space:K=V,... |   0.1234 | ..." -> "id median rank"
+ranking() { awk -F'|' '/^\| +[0-9]+ \|/ { gsub(/ /, "", $3); gsub(/ /, "", $4); print $3, $4, $2 + 0 }' "$1"; }
+ranking "$out/exhaustive.log" > "$out/exhaustive.ranking"
+ranked=$(wc -l < "$out/exhaustive.ranking")
+best=$(head -1 "$out/exhaustive.ranking")
+
+rows=()
+for budget in 4 8 16; do
+  for seed in 1 2 3; do
+    dir="$out/budget$budget-seed$seed"
+    mkdir -p "$dir" && ln -sfn "$(cd "$out/exhaustive" && pwd)/cubin" "$dir/cubin"
+    start=$SECONDS
+    KPG_CACHE_DIR="$dir" "$kpg" tune "$op" "$@" --budget "$budget" --seed "$seed" --top 1 > "$dir.log" 2>&1
+    took=$((SECONDS - start))
+    chosen=$(ranking "$dir.log" | head -1 | cut -d' ' -f1)
+    read -r _ median rank < <(grep -F "$chosen " "$out/exhaustive.ranking" | head -1)
+    ratio=$(awk -v m="${median:-nan}" -v b="$(cut -d' ' -f2 <<<"$best")" 'BEGIN { printf "%.3f", m / b }')
+    rows+=("$(printf '| %6d | %4d | %5d s | %-50s | %4s of %d | %8s | %s |' "$budget" "$seed" "$took" "$chosen" \
+      "${rank:-?}" "$ranked" "${median:-?}" "$ratio")")
+    rm -rf "$dir"
+  done
+done
+rm -rf "$out/exhaustive"
+
+echo "== budget vs exhaustive: kpg tune $op $* ($(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)) =="
+echo "exhaustive: $ranked candidates ranked in $exhaustive_s s; best $(cut -d' ' -f1,2 <<<"$best") ms"
+echo "| budget | seed | wall    | chosen                                             | rank in exhaustive | median ms | / best |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
