@@ -1,4 +1,4 @@
-// kpg doctor: what kpg will use (versions, folders, driver, devices). Exits 0 without a GPU.
+// kpg doctor: what kpg will use (versions, folders, CUPTI, driver, devices). Exits 0 without a GPU.
 
 #include <cstdio>
 #include <iostream>
@@ -9,6 +9,7 @@
 #include "runtime/device.hpp"
 #include "runtime/driver.hpp"
 #include "runtime/version.hpp"
+#include "tutorials/memory/dram_counter.hpp"
 
 namespace kpg {
 namespace {
@@ -57,6 +58,9 @@ int run_doctor(const CliContext& ctx) {
   row("kernels dir", folder_text(ctx.kernels_dir()));
   row("configs dir", folder_text(ctx.configs_dir()));
   row("cache dir", ctx.cache_dir().string());
+  // Loading CUPTI needs no GPU; the memory lesson's measured DRAM bytes need it.
+  const memory::DramCounter cupti;
+  row("CUPTI", cupti.available() ? cupti.describe() : cupti.why_unavailable());
 
   std::string reason;
   if (!driver_available(&reason)) {

@@ -1,10 +1,22 @@
 // kpg run: run an op once per shape and variant with its chosen configuration (the
-// tuning cache's best, the nearest tuned shape's, the default, or --params), check it
-// against the reference and time it. Also the way to reproduce a failed candidate.
+// tuning cache's best, the nearest tuned shape's, the default, --params or each space's
+// default), check it against the reference and time it. Also the way to reproduce a
+// failed candidate.
+//
+// The units (one configuration of one variant at one shape) run in a worker process, so
+// that a GPU fault or an endless kernel costs one unit, not the run (cli/run_supervisor.hpp);
+// --in-process runs them here, as a debugger wants.
 
 #include <fmt/format.h>
+#include <signal.h>
+#include <sys/prctl.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -13,6 +25,7 @@
 
 #include "cli/command.hpp"
 #include "cli/op_session.hpp"
+#include "cli/run_supervisor.hpp"
 #include "runtime/error.hpp"
 #include "tutorials/report/table.hpp"
 
@@ -22,11 +35,16 @@ namespace {
 struct RunArgs {
   std::string op;
   OpSelection selection;
-  std::string params;  // "K=V,K=V"
+  std::vector<std::string> params;  // each "K=V,K=V": one configuration
   std::string space;
   std::string save_io;
   bool check_only = false;   // verify, do not time (e.g. under compute-sanitizer)
   bool all_spaces = false;   // each space's default configuration, not the chosen one
+  bool in_process = false;   // no worker: a fault ends the run, a hang hangs it
+  double watchdog_s = 30;    // a unit running longer is a hang
+  // Set only on worker processes (the supervising kpg run passes them).
+  int worker_fd = -1;
+  size_t resume_from = 0;  // skip the units before this one (they ran in an earlier worker)
 };
 
 ParamSet parse_params(const std::string& text) {
@@ -63,70 +81,240 @@ Candidate explicit_candidate(const VariantSpec& v, const std::string& space_name
                    "has all of the params given with --params");
 }
 
-int run_op(const CliContext& ctx, const RunArgs& args) {
-  OpSession session(ctx, args.op);
-  const ParamSet given = parse_params(args.params);
-  report::Table t{session.config().op + " (" + session.gpu().props().name + ")",
-                  {"shape", "variant", "config", "chosen from", "check", "median ms", "GB/s"}, {}, {}};
-  bool ok = true;
-  std::optional<double> first_launch_ms;  // process start to the first launch of the op
-  for (const auto& shape : session.shapes(args.selection)) {
-    Workload workload(session.config(), shape, session.gpu().limits());
-    workload.randomize(args.selection.seed ? args.selection.seed : std::random_device{}());
-    session.tuner().ensure_reference(session.config(), workload);
-    for (const VariantSpec* variant : session.variants(args.selection)) {
-      std::vector<std::pair<Candidate, std::string>> runs;  // configuration, where it came from
-      if (args.all_spaces) {
-        // Per space: its default where the constraints allow it at this shape, else its first valid configuration.
-        const auto valid = enumerate(session.config(), *variant, shape, session.gpu().limits(), nullptr);
-        for (size_t space = 0; space < variant->spaces.size(); ++space) {
-          const Candidate* pick = nullptr;
-          for (const auto& c : valid)
-            if (c.space_index == space && (!pick || c.params == variant->spaces[space].defaults)) pick = &c;
-          if (pick) runs.emplace_back(*pick, pick->params == variant->spaces[space].defaults ? "space default" : "space, first valid");
+// The variants --variant names, else every variant; without --variant, --space and
+// --params pick the variants that have such a space (`--space block_per_row` means the
+// fused softmax, not an error about the unfused one).
+std::vector<const VariantSpec*> variants_to_run(const OpSession& session, const RunArgs& args) {
+  auto variants = session.variants(args.selection);
+  if (!args.selection.variants.empty() || (args.space.empty() && args.params.empty()) || args.all_spaces)
+    return variants;
+  const auto check = [&](const VariantSpec* v) {  // throws InputError saying what v lacks
+    for (const auto& text : args.params) explicit_candidate(*v, args.space, parse_params(text));
+    if (args.params.empty()) explicit_candidate(*v, args.space, {});
+  };
+  std::vector<const VariantSpec*> out;
+  for (const VariantSpec* v : variants) {
+    try {
+      check(v);
+      out.push_back(v);
+    } catch (const InputError&) {
+    }
+  }
+  if (out.empty() && !variants.empty()) check(variants.front());  // its error says what is missing
+  return out;
+}
+
+// The configurations of one variant to run at one shape, and where each came from.
+std::vector<std::pair<Candidate, std::string>> plan(const OpSession& session, const RunArgs& args,
+                                                    const VariantSpec& variant, Workload& workload) {
+  std::vector<std::pair<Candidate, std::string>> runs;
+  if (args.all_spaces) {
+    // Per space: its default where the constraints allow it at this shape, else its first valid configuration.
+    const auto valid = enumerate(session.config(), variant, workload.shape(), session.gpu().limits(), nullptr);
+    for (size_t space = 0; space < variant.spaces.size(); ++space) {
+      const Candidate* pick = nullptr;
+      for (const auto& c : valid)
+        if (c.space_index == space && (!pick || c.params == variant.spaces[space].defaults)) pick = &c;
+      if (pick) runs.emplace_back(*pick, pick->params == variant.spaces[space].defaults ? "space default" : "space, first valid");
+    }
+  } else if (!args.params.empty()) {
+    for (const auto& text : args.params) runs.emplace_back(explicit_candidate(variant, args.space, parse_params(text)), "--params");
+  } else if (!args.space.empty()) {
+    runs.emplace_back(explicit_candidate(variant, args.space, {}), "--space");
+  } else {
+    TuneOptions no_tune;
+    no_tune.no_tune = true;
+    const auto r = session.tuner().tune(session.config(), variant, workload, no_tune);
+    runs.emplace_back(r.chosen, std::string(to_string(r.source)) + (r.source_detail.empty() ? "" : " " + r.source_detail));
+  }
+  return runs;
+}
+
+// Runs the units from `args.resume_from` on, in order: `report` gets each with kind
+// "start" just before its kernel runs and "result" once it is checked (and timed). A
+// CUDA error is the unit's result "fault: ..." and is thrown on as CandidateFault: the
+// context is lost.
+void run_units(const OpSession& session, const RunArgs& args,
+               const std::function<void(const std::string& kind, const RunUnit&)>& report) {
+  const auto shapes = session.shapes(args.selection);
+  const auto variants = variants_to_run(session, args);
+  size_t index = 0;
+  for (size_t si = 0; si < shapes.size(); ++si) {
+    Workload workload(session.config(), shapes[si], session.gpu().limits());
+    bool prepared = false;  // inputs and reference, made for the first unit that runs at this shape
+    for (size_t vi = 0; vi < variants.size(); ++vi) {
+      const VariantSpec& variant = *variants[vi];
+      const auto runs = plan(session, args, variant, workload);
+      for (size_t ri = 0; ri < runs.size(); ++ri, ++index) {
+        if (index < args.resume_from) continue;
+        if (!prepared) {
+          workload.randomize(args.selection.seed ? args.selection.seed : std::random_device{}());
+          session.tuner().ensure_reference(session.config(), workload);
+          prepared = true;
         }
-      } else if (!args.params.empty() || !args.space.empty()) {
-        runs.emplace_back(explicit_candidate(*variant, args.space, given), "--params");
-      } else {
-        TuneOptions no_tune;
-        no_tune.no_tune = true;
-        const auto r = session.tuner().tune(session.config(), *variant, workload, no_tune);
-        runs.emplace_back(r.chosen, std::string(to_string(r.source)) + (r.source_detail.empty() ? "" : " " + r.source_detail));
-      }
-      for (const auto& [chosen, source] : runs) {
-        const auto bound = session.tuner().bind(session.config(), *variant, chosen, workload);
-        if (!first_launch_ms)
-          first_launch_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ctx.started).count();
-        const CheckReport check = session.tuner().verify(bound, workload);
-        std::string median = "-", gbs = "-";
-        if (check.ok && !args.check_only) {
-          const auto& tm = session.config().timing;
-          const Timing timing = session.gpu().timer().time([&](CUstream s) { bound.plan->launch(s); },
-                                                           {tm.warmup_ms, tm.rep_ms, tm.min_reps, tm.max_reps,
-                                                            tm.graph_below_us},
-                                                           session.gpu().stream());
-          median = fmt::format("{:.4f}", timing.median_ms);
-          gbs = fmt::format("{:.0f}", static_cast<double>(workload.min_bytes()) / (timing.median_ms * 1e6));
-        } else if (!check.ok) {
-          ok = false;
-          std::cout << variant->name << " " << chosen.id() << " at " << shape.to_string()
-                    << ": WRONG: " << check.describe() << "\n";
+        const Candidate& chosen = runs[ri].first;
+        RunUnit unit;
+        unit.index = index;
+        unit.last = si + 1 == shapes.size() && vi + 1 == variants.size() && ri + 1 == runs.size();
+        unit.op = session.config().op;
+        unit.gpu = session.gpu().props().name;
+        unit.shape = shapes[si].to_string();
+        unit.source = runs[ri].second;
+        unit.record.candidate_id = chosen.id();
+        unit.record.params = chosen.params;
+        unit.record.variant = variant.name;
+        const auto bound = session.tuner().bind(session.config(), variant, chosen, workload);
+        report("start", unit);
+        try {
+          const CheckReport check = session.tuner().verify(bound, workload);
+          unit.record.ok = check.ok;
+          if (!check.ok) {
+            unit.record.failure = "wrong result: " + check.describe();
+          } else if (!args.check_only) {
+            const auto& tm = session.config().timing;
+            const Timing t = session.gpu().timer().time([&](CUstream s) { bound.plan->launch(s); },
+                                                        {tm.warmup_ms, tm.rep_ms, tm.min_reps, tm.max_reps,
+                                                         tm.graph_below_us},
+                                                        session.gpu().stream());
+            unit.record.median_ms = t.median_ms;
+            unit.record.min_ms = t.min_ms;
+            unit.record.spread_pct = t.spread_pct;
+            unit.record.reps = t.reps;
+            unit.gbs = static_cast<double>(workload.min_bytes()) / (t.median_ms * 1e6);
+          }
+        } catch (const CudaError& e) {
+          unit.record.ok = false;
+          unit.record.failure = std::string("fault: ") + e.what();
+          report("result", unit);
+          throw CandidateFault(variant.name + " " + chosen.id() + " at " + unit.shape + " faulted on the GPU (" +
+                               e.what() + ")");
+        } catch (const InputError&) {
+          throw;
+        } catch (const Error& e) {  // e.g. a launch the device rejects: the context is fine
+          unit.record.ok = false;
+          unit.record.failure = std::string("error: ") + e.what();
         }
-        t.rows.push_back({shape.to_string(), variant->name, chosen.id(), source, check.ok ? "ok" : "WRONG", median, gbs});
+        report("result", unit);
         if (!args.save_io.empty()) {
-          const auto dir = std::filesystem::path(args.save_io) / (variant->name + "-" + shape.to_string());
+          const auto dir = std::filesystem::path(args.save_io) / (variant.name + "-" + unit.shape);
           workload.save_io(dir);
           std::cout << "inputs and outputs saved as .npy in " << dir.string() << "\n";
         }
       }
     }
   }
-  if (first_launch_ms)
-    t.notes.push_back(fmt::format("first launch {:.0f} ms after the process started (config, inputs and reference, "
-                                  "tuning-cache lookup, cubin cache, module load)",
-                                  *first_launch_ms));
-  std::cout << report::render_text(t);
-  return ok ? kExitOk : kExitRuntimeError;
+}
+
+// "kpg [--kernels-dir D] [--configs-dir D] run OP [--seed S]": what every reproduce command starts with.
+std::string repro_prefix(const CliContext& ctx, const RunArgs& args) {
+  std::string out = "kpg";
+  if (!ctx.kernels_dir_flag.empty()) out += " --kernels-dir " + ctx.kernels_dir_flag;
+  if (!ctx.configs_dir_flag.empty()) out += " --configs-dir " + ctx.configs_dir_flag;
+  out += " run " + args.op;
+  if (args.selection.seed) out += " --seed " + std::to_string(args.selection.seed);
+  return out;
+}
+
+void print_results(const std::vector<RunUnit>& units, const std::string& title, const RunArgs& args,
+                   std::vector<std::string> notes) {
+  report::Table t{title, {"shape", "variant", "config", "chosen from", "check", "median ms", "GB/s"}, {}, std::move(notes)};
+  for (const auto& u : units) {
+    const bool timed = u.record.ok && !args.check_only;
+    t.rows.push_back({u.shape, u.record.variant, u.record.candidate_id, u.source, verdict(u),
+                      timed ? fmt::format("{:.4f}", u.record.median_ms) : "-",
+                      timed ? fmt::format("{:.0f}", u.gbs) : "-"});
+  }
+  std::cout << report::render_text(t) << summary_line(units) << "\n";
+}
+
+std::string first_launch_note(double ms) {
+  return fmt::format("first launch {:.0f} ms after the process started (config, inputs and reference, "
+                     "tuning-cache lookup, cubin cache, module load)",
+                     ms);
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0, std::chrono::steady_clock::time_point t1) {
+  return std::chrono::duration<double, std::milli>(t1 - t0).count();
+}
+
+// The body of a worker: run the units, each reported on the supervisor's pipe. After a
+// fault the context is lost: the worker exits at once (the supervisor starts a fresh one).
+int run_worker(const CliContext& ctx, const RunArgs& args) {
+  // Killed with its parent: a hung kernel must not hold the GPU after the parent is gone.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  const OpSession session(ctx, args.op);
+  try {
+    run_units(session, args, [&](const std::string& kind, const RunUnit& unit) {
+      write_event(args.worker_fd, run_event(kind, unit));
+    });
+  } catch (const CandidateFault&) {
+    // Reported. Freeing buffers and modules would only log the same error again.
+    std::cout.flush();
+    std::fflush(nullptr);
+    std::_Exit(kExitRuntimeError);
+  }
+  return kExitOk;
+}
+
+int run_in_process(const CliContext& ctx, const RunArgs& args) {
+  const OpSession session(ctx, args.op);
+  const std::string repro = repro_prefix(ctx, args);
+  std::vector<RunUnit> units;
+  std::optional<double> first_launch_ms;  // process start to the first launch of the op
+  std::vector<std::string> notes;
+  try {
+    run_units(session, args, [&](const std::string& kind, const RunUnit& unit) {
+      if (kind == "start") {
+        if (!first_launch_ms) first_launch_ms = ms_since(ctx.started, std::chrono::steady_clock::now());
+        return;
+      }
+      if (!unit.record.ok) std::cout << failure_report(unit, repro) << std::flush;
+      units.push_back(unit);
+    });
+  } catch (const CandidateFault&) {
+    notes.push_back("the run stopped at the fault: CUDA keeps the context broken for the life of the process "
+                    "(without --in-process, kpg run goes on in a fresh process)");
+  }
+  if (first_launch_ms) notes.insert(notes.begin(), first_launch_note(*first_launch_ms));
+  print_results(units, session.config().op + " (" + session.gpu().props().name + ")", args, notes);
+  RunOutcome outcome;
+  outcome.units = std::move(units);
+  return run_exit_code(outcome);
+}
+
+// This process's command line, argv[0] made absolute: what a worker is started with.
+std::vector<std::string> own_command_line() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> argv;
+  for (std::string arg; std::getline(in, arg, '\0');) argv.push_back(arg);
+  if (argv.empty()) throw Error("kpg run: cannot read /proc/self/cmdline to start a worker (try --in-process)");
+  argv[0] = std::filesystem::read_symlink("/proc/self/exe").string();
+  return argv;
+}
+
+int run_op(const CliContext& ctx, const RunArgs& args) {
+  if (args.worker_fd >= 0) return run_worker(ctx, args);
+  if (args.in_process) return run_in_process(ctx, args);
+  for (const auto& text : args.params) parse_params(text);  // bad input: exit 2 before a worker starts
+
+  RunSupervision supervision;
+  supervision.worker_argv = own_command_line();
+  supervision.worker_argv.insert(supervision.worker_argv.end(), {"--worker-fd", std::to_string(kWorkerEventFd)});
+  supervision.watchdog = std::chrono::duration<double>(args.watchdog_s);
+  supervision.repro = repro_prefix(ctx, args);
+  const RunOutcome outcome = supervise_run(supervision, std::cout);
+  if (outcome.units.empty() && outcome.worker_failed) return *outcome.worker_failed;  // its message says it all
+
+  std::vector<std::string> notes;
+  if (outcome.first_start) notes.push_back(first_launch_note(ms_since(ctx.started, *outcome.first_start)));
+  if (outcome.restarts)
+    notes.push_back(fmt::format("{} fresh worker process(es) after a fault, crash or hang (watchdog {:g} s)",
+                                outcome.restarts, args.watchdog_s));
+  if (outcome.worker_failed) notes.push_back("the run ended early: the worker failed (its message is above)");
+  const std::string title = outcome.units.empty() ? args.op
+                                                  : outcome.units.front().op + " (" + outcome.units.front().gpu + ")";
+  print_results(outcome.units, title, args, notes);
+  return run_exit_code(outcome);
 }
 
 }  // namespace
@@ -134,13 +322,28 @@ int run_op(const CliContext& ctx, const RunArgs& args) {
 void add_run_command(CLI::App& app, CliContext& ctx) {
   auto args = std::make_shared<RunArgs>();
   auto* cmd = app.add_subcommand("run", "Run an op with its chosen configuration: check and time it");
+  cmd->footer(
+      "Each unit (one configuration of one variant at one shape) runs in a worker process: a GPU fault, a crash "
+      "or a hang (--watchdog) is reported with the command that runs it again alone, and the run goes on with "
+      "the next unit in a fresh process. Exit 0 when every unit passed, 1 when one was wrong or failed, 2 on bad "
+      "input. docs/RELIABILITY.md");
   cmd->add_option("op", args->op, "Op name (configs/<op>.yaml) or a path to a .yaml file")->required();
   add_selection_options(cmd, args->selection);
-  cmd->add_option("--params", args->params, "Run this configuration, e.g. VEC=4,WARPS=2 (others: the default)");
+  cmd->add_option("--params", args->params,
+                  "Run this configuration, e.g. VEC=4,WARPS=2 (others: the default); repeat for several");
   cmd->add_option("--space", args->space, "With --params: the space (implementation) to run");
   cmd->add_option("--save-io", args->save_io, "Write inputs, outputs and reference as .npy files here");
-  cmd->add_flag("--check-only", args->check_only, "Check against the reference, do not time (e.g. under compute-sanitizer)");
+  cmd->add_flag("--check-only", args->check_only, "Check against the reference, do not time (e.g. under compute-sanitizer, with --in-process)");
   cmd->add_flag("--all-spaces", args->all_spaces, "Run the default configuration of every space of each variant");
+  cmd->add_flag("--in-process", args->in_process,
+                "Run in this process, no worker (for a debugger, profiler or compute-sanitizer): the first fault "
+                "ends the run, a hang hangs it");
+  cmd->add_option("--watchdog", args->watchdog_s, "Seconds a unit's kernel may run before it counts as hung")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  // The worker side, set by the supervising `kpg run` only.
+  cmd->add_option("--worker-fd", args->worker_fd)->group("");
+  cmd->add_option("--resume-from", args->resume_from)->group("");
   cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return run_op(ctx, *args); }; });
 }
 

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "cli/command.hpp"
@@ -64,12 +65,11 @@ report::Table ranking_table(const TuneResult& r, const Workload& workload, size_
   return t;
 }
 
-// What was tuned, pruned, compiled and chosen: three lines.
+// What was tuned, pruned (a line per reason), compiled and chosen.
 std::string summary(const TuneResult& r) {
-  std::string pruned;
-  for (const auto& [why, n] : r.pruned.by_reason) pruned += fmt::format("; {} pruned: {}", n, why);
-  std::string out = fmt::format("{}/{} at {}: {} candidates of {}{}\n", r.op, r.variant, r.shape.to_string(),
-                                r.candidates, r.pruned.total, pruned);
+  std::string out = fmt::format("{}/{} at {}: {} candidates of {}\n", r.op, r.variant, r.shape.to_string(),
+                                r.candidates, r.pruned.total);
+  for (const auto& [why, n] : r.pruned.by_reason) out += fmt::format("  {} pruned: {}\n", n, why);
   if (r.timed + r.failed == 0) {
     // Worker processes report their own counts (workers_line); the cache line is for a
     // choice nothing was timed for.
@@ -139,8 +139,18 @@ int run_tune(const CliContext& ctx, const TuneArgs& args) {
       sections.push_back({"Run", describe_run(gpu) + "\n\nConfig: " + session.config().file.string(), {}, {}, ""});
     for (const auto& shape : session.shapes(args.selection)) {
       Workload workload(session.config(), shape, gpu.limits());
-      workload.randomize(args.selection.seed ? args.selection.seed : std::random_device{}());
-      tuner.ensure_reference(session.config(), workload);
+      bool filled = false;
+      const auto fill = [&](Workload& w) {
+        if (std::exchange(filled, true)) return;
+        w.randomize(args.selection.seed ? args.selection.seed : std::random_device{}());
+        tuner.ensure_reference(session.config(), w);
+      };
+      // After the workers, this process times only ties worth re-measuring (if any): the
+      // inputs and the reference are built then, not for every shape.
+      if (workers)
+        options.prepare = fill;
+      else
+        fill(workload);
       for (const VariantSpec* variant : session.variants(args.selection)) {
         // Tuned now only where the workers timed something; else the choice is the cache's.
         if (workers) {

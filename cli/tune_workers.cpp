@@ -3,7 +3,10 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <cstdio>
@@ -89,16 +92,6 @@ std::vector<std::string> worker_argv(const CliContext& ctx, const TuneArgs& args
   return argv;
 }
 
-void write_line(int fd, std::string line) {
-  line += '\n';
-  for (size_t done = 0; done < line.size();) {
-    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw Error("tuning worker: lost the pipe to the supervisor");
-    done += static_cast<size_t>(n);
-  }
-}
-
 }  // namespace
 
 std::vector<std::vector<int>> device_groups(const std::string& devices) {
@@ -166,6 +159,9 @@ WorkersReport time_in_workers(const CliContext& ctx, const TuneArgs& args, const
 }
 
 int run_tune_worker(const CliContext& ctx, const TuneArgs& args) {
+  // Killed with its parent (as kpg run's workers): a hung kernel must not hold the GPU
+  // after `kpg tune` is gone.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   OpSession session(ctx, args.op, args.device);
   TuneOptions options;
   options.retime_before = args.retime_before;
@@ -179,8 +175,7 @@ int run_tune_worker(const CliContext& ctx, const TuneArgs& args) {
   options.progress = false;
   options.rematch_ties = false;  // the supervisor settles ties once every shard is in
   options.on_event = [&](const TuneEvent& e) {
-    write_line(args.worker_fd,
-               format_event({e.kind == TuneEvent::Kind::start ? "start" : "result", e.key, e.record}));
+    write_event(args.worker_fd, {e.kind == TuneEvent::Kind::start ? "start" : "result", e.key, e.record, ""});
   };
   using Clock = std::chrono::steady_clock;
   const auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };

@@ -43,11 +43,21 @@ std::string read_file(const fs::path& path) {
   return s.str();
 }
 
+// A malformed arch, or one this NVRTC cannot target (sm_99), is bad input that names the
+// archs it can, rather than NVRTC's bare NVRTC_ERROR_INVALID_OPTION.
 void check_arch(const std::string& arch) {
-  static const std::regex valid(R"((sm|compute)_\d{2,3}[af]?)");
-  if (!std::regex_match(arch, valid)) {
+  static const std::regex valid(R"((sm|compute)_(\d{2,3})[af]?)");
+  std::smatch m;
+  if (!std::regex_match(arch, m, valid)) {
     throw InputError("invalid GPU architecture '" + arch + "' (expected e.g. sm_90, sm_90a, compute_90)");
   }
+  const std::vector<int> supported = nvrtc_supported_archs();
+  if (supported.empty() || std::count(supported.begin(), supported.end(), std::stoi(m[2].str()))) return;
+  std::string list;
+  for (int a : supported) list += (list.empty() ? "sm_" : ", sm_") + std::to_string(a);
+  throw InputError("GPU architecture '" + arch + "' is not supported by NVRTC " +
+                   std::to_string(nvrtc_version() / 1000) + "." + std::to_string(nvrtc_version() % 1000 / 10) +
+                   " (it compiles for " + list + ")");
 }
 
 bool wants_ptx(const CompileOptions& o) { return o.ptx || o.arch.rfind("compute_", 0) == 0; }
@@ -132,6 +142,17 @@ int nvrtc_version() {
   int major = 0, minor = 0;
   KPG_NVRTC_CHECK(nvrtcVersion(&major, &minor));
   return major * 1000 + minor * 10;
+}
+
+const std::vector<int>& nvrtc_supported_archs() {
+  static const std::vector<int> archs = [] {
+    int count = 0;
+    KPG_NVRTC_CHECK(nvrtcGetNumSupportedArchs(&count));
+    std::vector<int> out(static_cast<size_t>(count));
+    if (count > 0) KPG_NVRTC_CHECK(nvrtcGetSupportedArchs(out.data()));
+    return out;
+  }();
+  return archs;
 }
 
 fs::path cuda_include_dir() {

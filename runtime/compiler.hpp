@@ -58,7 +58,7 @@ class Compiler {
   // Reads `source`; its folder is searched for headers after options.include_dirs.
   // NVRTC's program name is the absolute path, so log lines point at the real file:line.
   // Throws CompileError (with the log) when the source does not compile, InputError when
-  // the file cannot be read or the arch is malformed.
+  // the file cannot be read or the arch is malformed or not one NVRTC supports.
   CompiledKernel compile_file(const std::filesystem::path& source, const CompileOptions& options) const;
   CompiledKernel compile_source(const std::string& source, const std::string& name,
                                 const CompileOptions& options) const;
@@ -75,6 +75,9 @@ class Compiler {
 
 // NVRTC's version as major * 1000 + minor * 10 (13000 for 13.0), like CUDA_VERSION.
 int nvrtc_version();
+
+// The archs this NVRTC compiles for, as numbers (75, 80, ..., 90, 100, 120), ascending.
+const std::vector<int>& nvrtc_supported_archs();
 
 // The toolkit's include folder: $CUDA_HOME/include, $CUDA_PATH/include, /usr/local/cuda/include,
 // then the one found at build time; the first holding cuda_fp16.h. Empty if none does.

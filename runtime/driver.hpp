@@ -29,6 +29,7 @@ namespace kpg {
   X(cuModuleLoadData) X(cuModuleUnload) X(cuModuleGetFunction)                             \
   X(cuFuncGetAttribute) X(cuFuncSetAttribute)                                              \
   X(cuLaunchKernel) X(cuLaunchKernelEx) X(cuOccupancyMaxActiveBlocksPerMultiprocessor)     \
+  X(cuOccupancyMaxActiveClusters)                                                          \
   X(cuGraphInstantiate) X(cuGraphLaunch) X(cuGraphDestroy) X(cuGraphExecDestroy)           \
   X(cuTensorMapEncodeTiled)
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <sstream>
 #include <utility>
@@ -24,6 +25,7 @@ struct Function::State {
   int device_smem_optin = 0;
   // Largest dynamic shared size this kernel has been opted into so far.
   std::atomic<unsigned> configured_dynamic_shared{kDefaultDynamicSharedLimit};
+  std::atomic<bool> non_portable_clusters{false};  // opted into clusters above 8 blocks
 };
 
 namespace {
@@ -40,6 +42,36 @@ int current_device_attribute(CUdevice_attribute which) {
   int value = 0;
   KPG_CU_CHECK(driver().cuDeviceGetAttribute(&value, which, device));
   return value;
+}
+
+// For attributes older drivers or archs may not know (cluster dims): 0 then.
+int optional_function_attribute(CUfunction f, CUfunction_attribute which) {
+  int value = 0;
+  return driver().cuFuncGetAttribute(&value, which, f) == CUDA_SUCCESS ? value : 0;
+}
+
+// cuLaunchKernelEx's description of `c`; `cluster` is filled and attached when the launch
+// sets cluster dims.
+CUlaunchConfig extended_config(const LaunchConfig& c, CUlaunchAttribute& cluster) {
+  CUlaunchConfig config{};
+  config.gridDimX = c.grid[0];
+  config.gridDimY = c.grid[1];
+  config.gridDimZ = c.grid[2];
+  config.blockDimX = c.block[0];
+  config.blockDimY = c.block[1];
+  config.blockDimZ = c.block[2];
+  config.sharedMemBytes = c.shared_bytes;
+  config.hStream = c.stream;
+  if (c.cluster != std::array<unsigned, 3>{1, 1, 1}) {
+    cluster = CUlaunchAttribute{};
+    cluster.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+    cluster.value.clusterDim.x = c.cluster[0];
+    cluster.value.clusterDim.y = c.cluster[1];
+    cluster.value.clusterDim.z = c.cluster[2];
+    config.attrs = &cluster;
+    config.numAttrs = 1;
+  }
+  return config;
 }
 
 // Sizes of the kernel's parameters; false when the driver cannot report them.
@@ -117,6 +149,7 @@ void Function::launch_raw(const LaunchConfig& c, void** args) const {
     state.configured_dynamic_shared.store(c.shared_bytes, std::memory_order_relaxed);
   }
 
+  allow_cluster_size(cluster_size(c));
   const bool clustered = c.cluster != std::array<unsigned, 3>{1, 1, 1};
   if (!clustered) {
     KPG_CU_CHECK(driver().cuLaunchKernel(s.handle, c.grid[0], c.grid[1], c.grid[2], c.block[0], c.block[1],
@@ -129,22 +162,33 @@ void Function::launch_raw(const LaunchConfig& c, void** args) const {
     }
   }
   CUlaunchAttribute attribute{};
-  attribute.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
-  attribute.value.clusterDim.x = c.cluster[0];
-  attribute.value.clusterDim.y = c.cluster[1];
-  attribute.value.clusterDim.z = c.cluster[2];
-  CUlaunchConfig config{};
-  config.gridDimX = c.grid[0];
-  config.gridDimY = c.grid[1];
-  config.gridDimZ = c.grid[2];
-  config.blockDimX = c.block[0];
-  config.blockDimY = c.block[1];
-  config.blockDimZ = c.block[2];
-  config.sharedMemBytes = c.shared_bytes;
-  config.hStream = c.stream;
-  config.attrs = &attribute;
-  config.numAttrs = 1;
+  const CUlaunchConfig config = extended_config(c, attribute);
   KPG_CU_CHECK(driver().cuLaunchKernelEx(&config, s.handle, args, nullptr));
+}
+
+unsigned Function::cluster_size(const LaunchConfig& c) const {
+  if (c.cluster != std::array<unsigned, 3>{1, 1, 1}) return c.cluster[0] * c.cluster[1] * c.cluster[2];
+  const auto& r = attributes().required_cluster;
+  return r[0] > 0 ? static_cast<unsigned>(r[0] * std::max(r[1], 1) * std::max(r[2], 1)) : 1;
+}
+
+int Function::max_active_clusters(const LaunchConfig& c) const {
+  allow_cluster_size(cluster_size(c));
+  CUlaunchAttribute attribute{};
+  const CUlaunchConfig config = extended_config(c, attribute);
+  int clusters = 0;
+  const CUresult r = driver().cuOccupancyMaxActiveClusters(&clusters, handle(), &config);
+  if (r == CUDA_ERROR_INVALID_CLUSTER_SIZE) return 0;  // a size this device does not offer
+  KPG_CU_CHECK(r);
+  return clusters;
+}
+
+// The opt-in is a property of the CUfunction, set once, before the first launch or
+// occupancy query that needs it.
+void Function::allow_cluster_size(unsigned blocks) const {
+  if (blocks <= kMaxPortableClusterSize || state().non_portable_clusters.load(std::memory_order_relaxed)) return;
+  KPG_CU_CHECK(driver().cuFuncSetAttribute(handle(), CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1));
+  state_->non_portable_clusters.store(true, std::memory_order_relaxed);
 }
 
 Module Module::load(const std::vector<char>& image) {
@@ -182,6 +226,9 @@ Function Module::function(const std::string& name) const {
   a.max_threads_per_block = function_attribute(s->handle, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK);
   a.ptx_version = function_attribute(s->handle, CU_FUNC_ATTRIBUTE_PTX_VERSION);
   a.binary_version = function_attribute(s->handle, CU_FUNC_ATTRIBUTE_BINARY_VERSION);
+  a.required_cluster = {optional_function_attribute(s->handle, CU_FUNC_ATTRIBUTE_REQUIRED_CLUSTER_WIDTH),
+                        optional_function_attribute(s->handle, CU_FUNC_ATTRIBUTE_REQUIRED_CLUSTER_HEIGHT),
+                        optional_function_attribute(s->handle, CU_FUNC_ATTRIBUTE_REQUIRED_CLUSTER_DEPTH)};
   s->parameters_known = query_parameter_sizes(s->handle, s->parameter_sizes);
   s->device_max_threads_per_block = current_device_attribute(CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK);
   s->device_smem_optin = current_device_attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);

@@ -20,7 +20,12 @@ struct FunctionAttributes {
   int max_threads_per_block = 0;  // limited by registers
   int ptx_version = 0;            // 90 = 9.0
   int binary_version = 0;
+  std::array<int, 3> required_cluster{0, 0, 0};  // the kernel's __cluster_dims__; 0,0,0 = none
 };
+
+// Thread-block clusters of more blocks than this are non-portable (H100: up to 16); the
+// runtime opts a kernel into them (CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED).
+constexpr unsigned kMaxPortableClusterSize = 8;
 
 struct LaunchConfig {
   std::array<unsigned, 3> grid{1, 1, 1};
@@ -60,11 +65,20 @@ class Function {
   // Parameter sizes in bytes, when the driver reports them (empty otherwise).
   const std::vector<size_t>& parameter_sizes() const;
 
+  // Blocks per cluster of a launch with `config`: its cluster dims when set, else the
+  // kernel's __cluster_dims__, else 1.
+  unsigned cluster_size(const LaunchConfig& config) const;
+  // Clusters of `config` that can be resident at once (cuOccupancyMaxActiveClusters);
+  // 0 when this device cannot schedule such a cluster at all (also for a cluster size the
+  // driver rejects as unsupported). Needs a current context.
+  int max_active_clusters(const LaunchConfig& config) const;
+
  private:
   friend class Module;
   struct State;
   explicit Function(std::shared_ptr<State> state) : state_(std::move(state)) {}
   void check_arguments(const std::vector<size_t>& sizes) const;
+  void allow_cluster_size(unsigned blocks) const;
   const State& state() const;
 
   std::shared_ptr<State> state_;

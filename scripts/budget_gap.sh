@@ -6,7 +6,8 @@
 # over the exhaustive best (same run, same conditions). Needs a built kpg.
 # Usage: scripts/budget_gap.sh OP [kpg tune args...]
 #   e.g. scripts/budget_gap.sh attention --shape B=4,H=16,N=4096,D=128,CAUSAL=0,dtype=f16
-# Logs: ${OUT:-results/budget_gap}/; the table is printed last.
+# Output: ${OUT:-results/budget_gap}/exhaustive.ranking (id, median ms, rank) and
+# exhaustive-records.json (the tuning cache's records); the table is printed last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 kpg="${KPG:-build-gpu/cli/kpg}"
@@ -38,10 +39,12 @@ for budget in 4 8 16; do
     ratio=$(awk -v m="${median:-nan}" -v b="$(cut -d' ' -f2 <<<"$best")" 'BEGIN { printf "%.3f", m / b }')
     rows+=("$(printf '| %6d | %4d | %5d s | %-50s | %4s of %d | %8s | %s |' "$budget" "$seed" "$took" "$chosen" \
       "${rank:-?}" "$ranked" "${median:-?}" "$ratio")")
-    rm -rf "$dir"
+    rm -rf "$dir" "$dir.log"
   done
 done
-rm -rf "$out/exhaustive"
+# Every timed record (full params, median) stays, to replay other search strategies on it.
+find "$out/exhaustive" -name '*.json' -not -path '*/cubin/*' -exec cat {} + > "$out/exhaustive-records.json"
+rm -rf "$out/exhaustive" "$out/exhaustive.log"
 
 echo "== budget vs exhaustive: kpg tune $op $* ($(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)) =="
 echo "exhaustive: $ranked candidates ranked in $exhaustive_s s; best $(cut -d' ' -f1,2 <<<"$best") ms"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every shipped kernel under compute-sanitizer (memcheck, racecheck, initcheck, synccheck)
 # on the GPU machine: the default configuration of every space of every variant
-# (`kpg run --all-spaces --check-only`), at small edge shapes (tails: 1, 781, 65537
+# (`kpg run --all-spaces --check-only --in-process`: one process, no watchdog, as the
+# sanitizer slows kernels down), at small edge shapes (tails: 1, 781, 65537
 # columns, 97-token sequences) where out-of-bounds accesses show. Needs a built kpg
 # (scripts/gpu_suite.sh builds build-gpu). Prints one line per (tool, op) and a summary;
 # exits non-zero on any sanitizer error. Logs: ${OUT:-results/sanitizer}/<tool>-<op>.log
@@ -25,7 +26,7 @@ for tool in ${TOOLS:-memcheck racecheck initcheck synccheck}; do
     log="$out/$tool-$op.log"
     # shellcheck disable=SC2086
     compute-sanitizer --tool "$tool" --error-exitcode 99 --print-limit 20 --report-api-errors no \
-      "$kpg" run "$op" ${shapes[$op]} --all-spaces --check-only > "$log" 2>&1
+      "$kpg" run "$op" ${shapes[$op]} --all-spaces --check-only --in-process > "$log" 2>&1
     rc=$?
     kernels=$(grep -c " ok " "$log" || true)
     line=$(grep -E "ERROR SUMMARY" "$log" | tail -1)

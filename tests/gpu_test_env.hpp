@@ -3,15 +3,21 @@
 // kpg::testing::GpuTest, which skips with a visible reason when there is no driver or
 // device, and otherwise opens device 0 and makes its primary context current. The context
 // is released in the destructor, after the derived fixture's buffers and modules are gone.
+// load_module() compiles a kernel file for the device and loads it.
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "runtime/compiler.hpp"
 #include "runtime/context.hpp"
 #include "runtime/device.hpp"
 #include "runtime/driver.hpp"
+#include "runtime/module.hpp"
 
 namespace kpg::testing {
 
@@ -35,6 +41,15 @@ class GpuTest : public ::testing::Test {
   }
   const Device& device() const { return *device_; }
   const Context& context() const { return *context_; }
+
+  // `source` compiled for this device (no cubin cache) with `defines`, and loaded.
+  Module load_module(const std::filesystem::path& source,
+                     std::vector<std::pair<std::string, std::string>> defines = {}) const {
+    CompileOptions o;
+    o.arch = device().props().arch();
+    o.defines = std::move(defines);
+    return Module::load(Compiler().compile_file(source, o).image);
+  }
 
  private:
   std::optional<Device> device_;

@@ -100,6 +100,10 @@ std::optional<std::string> LaunchPlan::resource_problem(const DeviceProperties& 
     else if (int64_t{a.registers} * threads > props.regs_per_block)
       why << step.function.name() << ": " << a.registers << " registers x " << threads
           << " threads exceeds " << props.regs_per_block;
+    else if (const unsigned cluster = step.function.cluster_size(step.config);
+             cluster > 1 && step.function.max_active_clusters(step.config) == 0)
+      why << step.function.name() << ": a cluster of " << cluster << " blocks of " << threads
+          << " threads cannot be scheduled on this device (cuOccupancyMaxActiveClusters is 0)";
     if (!why.str().empty()) return why.str();
   }
   return std::nullopt;

@@ -30,7 +30,8 @@ class LaunchPlan {
   void launch(CUstream stream) const;
 
   // Why this candidate cannot run on the device after all (threads, shared memory or
-  // registers × threads over the limits the compiled code reveals), if it cannot.
+  // registers × threads over the limits the compiled code reveals, or a thread-block
+  // cluster the device cannot schedule, e.g. 16 blocks where only 8 fit), if it cannot.
   std::optional<std::string> resource_problem(const DeviceProperties& props) const;
 
   // A one-line description of every launch: "softmax_warp<<<(1024,1,1),(128,1,1),0>>>".

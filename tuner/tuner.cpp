@@ -294,6 +294,7 @@ TuneResult Tuner::tune(const OpConfig& config, const VariantSpec& variant, Workl
       return ms;
     };
 
+    if (options.prepare) options.prepare(workload);
     workload.reference();  // computed once, before the GPU starts waiting on it
     const unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
     const size_t budget =
@@ -329,7 +330,7 @@ TuneResult Tuner::tune(const OpConfig& config, const VariantSpec& variant, Workl
   // before one is declared the winner.
   const bool timed_now = !todo.empty() || options.timed_elsewhere;
   if (sel.within_noise && sel.best && sel.runner_up && options.rematch_ties && !options.no_tune && timed_now) {
-    std::vector<TuneRecord> rematch;
+    if (options.prepare) options.prepare(workload);
     for (const TuneRecord* r : {&*sel.best, &*sel.runner_up}) {
       const Candidate* c = find_candidate(r->candidate_id);
       const auto bound = bind(config, variant, *c, workload);

@@ -46,6 +46,10 @@ struct TuneOptions {
   size_t shard_index = 0, shard_count = 1;
   bool rematch_ties = true;           // re-measure a winner within noise of the runner-up
   bool timed_elsewhere = false;       // worker processes just timed this grid: report as tuned now
+  // When set, called before the workload's buffers are first used (a candidate is timed or
+  // a tie re-measured), to fill its inputs and reference then rather than up front; it may
+  // be called once per tune() and must do its work once per workload.
+  std::function<void(Workload&)> prepare;
   std::function<void(const TuneEvent&)> on_event;
 };
 

@@ -92,22 +92,38 @@ struct KillOnExit {
 }  // namespace
 
 std::string format_event(const WorkerEvent& event) {
-  return event.kind + "\t" + encode_json(event.key) + "\t" + encode_json(event.record);
+  std::string line = event.kind + "\t" + encode_json(event.key) + "\t" + encode_json(event.record);
+  if (event.note.empty()) return line;
+  std::string note = event.note;
+  std::replace_if(note.begin(), note.end(), [](char c) { return c == '\t' || c == '\n' || c == '\r'; }, ' ');
+  return line + "\t" + note;
+}
+
+void write_event(int fd, const WorkerEvent& event) {
+  const std::string line = format_event(event) + "\n";
+  for (size_t done = 0; done < line.size();) {
+    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw Error("worker: lost the pipe to the supervisor");
+    done += static_cast<size_t>(n);
+  }
 }
 
 std::optional<WorkerEvent> parse_event(const std::string& line) {
   const size_t a = line.find('\t');
   const size_t b = a == std::string::npos ? a : line.find('\t', a + 1);
   if (b == std::string::npos) return std::nullopt;
+  const size_t c = line.find('\t', b + 1);  // JSON has no raw tabs: a third one starts the note
   WorkerEvent e;
   e.kind = line.substr(0, a);
   if (e.kind != "start" && e.kind != "result") return std::nullopt;
   try {
     e.key = decode_key_json(line.substr(a + 1, b - a - 1));
-    e.record = decode_record_json(line.substr(b + 1));
+    e.record = decode_record_json(line.substr(b + 1, c == std::string::npos ? c : c - b - 1));
   } catch (const Error&) {
     return std::nullopt;
   }
+  if (c != std::string::npos) e.note = line.substr(c + 1);
   return e;
 }
 
@@ -128,14 +144,23 @@ SupervisorReport supervise(const std::vector<WorkerSpec>& specs, const Superviso
     if (++w.restarts > options.max_restarts)
       throw Error("tuning worker " + specs[i].label + " was restarted " + std::to_string(options.max_restarts) +
                   " times; giving up");
+    WorkerSpec spec = specs[i];
+    if (hooks.restart_argv) {
+      spec.argv = hooks.restart_argv(i);
+      if (spec.argv.empty()) {  // nothing left for it to do
+        w.done = true;
+        return;
+      }
+    }
     ++report.restarts;
     if (hooks.on_restart) hooks.on_restart(i, why);
-    spawn(specs[i], w);
+    spawn(spec, w);
   };
   // The worker's pipe closed: it ended. Decide whether to go on with a new one.
   const auto ended = [&](size_t i) {
     Worker& w = workers[i];
-    const std::string status = describe_status(reap(w));
+    const int code = reap(w);
+    const std::string status = describe_status(code);
     if (w.in_flight) {
       lose(i, "crash: the worker process ended (" + status + ") while this candidate ran");
       return restart(i, status);
@@ -146,7 +171,8 @@ SupervisorReport supervise(const std::vector<WorkerSpec>& specs, const Superviso
     }
     const TuneRecord* last = w.last_result ? &w.last_result->record : nullptr;
     if (last && !last->ok && last->failure.rfind("fault", 0) == 0) return restart(i, "fault in " + last->candidate_id);
-    throw Error("tuning worker " + specs[i].label + " failed (" + status + "); its messages are above");
+    throw WorkerFailed("tuning worker " + specs[i].label + " failed (" + status + "); its messages are above",
+                       WIFEXITED(code) ? WEXITSTATUS(code) : -1);
   };
 
   while (std::any_of(workers.begin(), workers.end(), [](const Worker& w) { return !w.done; })) {

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/error.hpp"
 #include "tuner/tuning_cache.hpp"
 
 namespace kpg {
@@ -29,6 +30,7 @@ struct WorkerEvent {
   std::string kind;
   CacheKey key;
   TuneRecord record;
+  std::string note;  // optional, for the supervisor's own use (kpg run: the unit, as JSON); one line
 };
 
 std::string format_event(const WorkerEvent& event);  // one line, no newline
@@ -37,6 +39,10 @@ std::optional<WorkerEvent> parse_event(const std::string& line);
 
 // The file descriptor on which a worker writes its events.
 constexpr int kWorkerEventFd = 3;
+
+// The worker side: writes one event line to `fd` (the supervisor's pipe). Throws Error
+// when the pipe is gone.
+void write_event(int fd, const WorkerEvent& event);
 
 struct WorkerSpec {
   std::string label;              // e.g. "GPU 1", in messages
@@ -53,6 +59,9 @@ struct SupervisorHooks {
   // A candidate the worker did not report a result for: record the failure (`why`).
   std::function<void(size_t worker, const WorkerEvent& started, const std::string& why)> on_lost;
   std::function<void(size_t worker, const std::string& why)> on_restart;
+  // The command line of a restarted worker (default: the one it started with); empty:
+  // nothing is left for it to do, so it counts as finished.
+  std::function<std::vector<std::string>(size_t worker)> restart_argv;
 };
 
 struct SupervisorReport {
@@ -60,8 +69,20 @@ struct SupervisorReport {
   std::vector<std::string> lost;  // "<candidate>: <why>"
 };
 
+// A worker ended with a failure that is not a candidate's (bad input, no GPU); its own
+// messages are on stderr. exit_code: the worker's, or -1 when a signal ended it.
+class WorkerFailed : public Error {
+ public:
+  WorkerFailed(const std::string& message, int exit_code) : Error(message), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
 // Runs every worker to completion (they run at once), restarting the ones that lose a
-// candidate. Throws Error when a worker fails otherwise; the others are then killed.
+// candidate. Throws WorkerFailed when a worker fails otherwise (the others are then
+// killed), Error when one cannot be started.
 SupervisorReport supervise(const std::vector<WorkerSpec>& workers, const SupervisorOptions& options,
                            const SupervisorHooks& hooks);
 

@@ -1,6 +1,6 @@
 #pragma once
-// Helpers of the kpg watch tests: a temporary folder, files written in place or the way
-// editors save (temp file renamed over), a small op (config, kernel, two headers) to
+// Helpers of the kpg CLI tests: those of every folder (TempDir, read_text), files written in
+// place or the way editors save (temp file renamed over), a small op (config, kernel, two headers) to
 // watch, and a child process whose output can be read while it runs.
 
 #include <fcntl.h>
@@ -20,32 +20,26 @@
 #include <string>
 #include <vector>
 
+#include "tests/shared_test_support.hpp"
+
 namespace kpg::test {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "kpg-watch-test-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
+using testing::read_text;
+using testing::TempDir;
 
- private:
-  std::filesystem::path path_;
-};
+// The absolute, normalized path, as the watcher reports files.
+inline std::filesystem::path normal(const std::filesystem::path& p) { return std::filesystem::absolute(p).lexically_normal(); }
+
+// How many times `needle` occurs in `text` (overlapping occurrences count).
+inline int count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
 
 // Writes over the file's own inode (truncate + write), as `echo > file` does.
 inline std::filesystem::path write_in_place(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-  return path;
+  return testing::write_file(path, text);
 }
 
 // Writes a temp file beside it and renames it over the original: a new inode, as vim,
@@ -54,11 +48,6 @@ inline void write_by_rename(const std::filesystem::path& path, const std::string
   const auto temp = path.parent_path() / ("." + path.filename().string() + ".swp-new");
   write_in_place(temp, text);
   std::filesystem::rename(temp, path);
-}
-
-inline std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // A small op to watch: copy.yaml (variants `plain`, the reference, and `tuned`, a grid
@@ -198,11 +187,7 @@ class Child {
   const std::string& output() const { return output_; }
 
  private:
-  int occurrences(const std::string& needle) const {
-    int n = 0;
-    for (size_t at = output_.find(needle); at != std::string::npos; at = output_.find(needle, at + 1)) ++n;
-    return n;
-  }
+  int occurrences(const std::string& needle) const { return count(output_, needle); }
   pid_t pid_ = -1;
   int fd_ = -1;
   std::string output_;

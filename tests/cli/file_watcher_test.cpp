@@ -20,9 +20,8 @@ namespace fs = std::filesystem;
 using test::TempDir;
 using test::write_by_rename;
 using test::write_in_place;
+using test::normal;
 using Status = FileWatcher::Status;
-
-fs::path normal(const fs::path& p) { return fs::absolute(p).lexically_normal(); }
 
 // Runs `edit` on another thread after a short pause, so the watcher is already waiting.
 std::thread after(std::chrono::milliseconds pause, std::function<void()> edit) {

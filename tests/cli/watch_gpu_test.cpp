@@ -18,9 +18,8 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+using test::normal;
 using test::write_by_rename;
-
-fs::path normal(const fs::path& p) { return fs::absolute(p).lexically_normal(); }
 
 class WatchGpu : public ::testing::Test {
  protected:

@@ -17,16 +17,10 @@ namespace kpg {
 namespace {
 
 namespace fs = std::filesystem;
+using test::count;
 using test::write_by_rename;
+using test::normal;
 using test::write_in_place;
-
-fs::path normal(const fs::path& p) { return fs::absolute(p).lexically_normal(); }
-
-int count(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
 
 class WatchRoundsTest : public ::testing::Test {
  protected:

@@ -14,9 +14,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::TempDir;
+using test::normal;
 using test::write_in_place;
-
-fs::path normal(const fs::path& p) { return fs::absolute(p).lexically_normal(); }
 
 TEST(WatchedFiles, ConfigSourceAndEveryHeaderItIncludesTransitively) {
   TempDir dir;

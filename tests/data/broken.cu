@@ -7,16 +7,7 @@
 #define BREAK 0
 #endif
 
-__device__ unsigned long long global_ns() {
-  unsigned long long t;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-  return t;
-}
-
-extern "C" __global__ void copy_plain(const float* x, float* y, int n) {
-  const int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i < n) y[i] = x[i];
-}
+#include "test_op_common.cuh"  // copy_plain, global_ns()
 
 extern "C" __global__ void copy_broken(const float* x, float* y, int n) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;

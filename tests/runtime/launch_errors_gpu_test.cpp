@@ -16,9 +16,7 @@ class LaunchErrorsGpu : public testing::GpuTest {
   void SetUp() override {
     testing::GpuTest::SetUp();
     if (IsSkipped()) return;
-    CompileOptions o;
-    o.arch = device().props().arch();
-    module_ = Module::load(Compiler().compile_file(testing::examples_dir() / "vector_add.cu", o).image);
+    module_ = load_module(testing::examples_dir() / "vector_add.cu");
     buffer_ = DeviceBuffer(1024 * sizeof(float));
   }
 

@@ -30,10 +30,8 @@ std::vector<float> random_floats(size_t n, unsigned seed) {
 class VectorAddGpu : public testing::GpuTest, public ::testing::WithParamInterface<int> {
  protected:
   Module build(const std::string& scale = "") const {
-    CompileOptions o;
-    o.arch = device().props().arch();
-    if (!scale.empty()) o.defines = {{"SCALE", scale}};
-    return Module::load(Compiler().compile_file(testing::examples_dir() / "vector_add.cu", o).image);
+    if (scale.empty()) return load_module(testing::examples_dir() / "vector_add.cu");
+    return load_module(testing::examples_dir() / "vector_add.cu", {{"SCALE", scale}});
   }
 
   // Runs c = scale * (a + b) on n elements and checks every one, and that the guard stays poisoned.
@@ -84,9 +82,7 @@ TEST_F(LaunchFeaturesGpu, DynamicSharedAbove48KBIsOptedIntoAutomatically) {
   constexpr int kBlock = 256, kPerThread = 96;  // 96 KB of dynamic shared memory
   const unsigned shared = kBlock * kPerThread * sizeof(float);
   if (static_cast<int>(shared) > props.smem_per_block_optin) GTEST_SKIP() << "device opt-in limit too small";
-  CompileOptions o;
-  o.arch = props.arch();
-  const auto module = Module::load(Compiler().compile_file(testing::examples_dir() / "shared_tile.cu", o).image);
+  const auto module = load_module(testing::examples_dir() / "shared_tile.cu");
   const int n = 3 * kBlock * kPerThread + 17;
   const auto in = random_floats(n, 7);
   DeviceBuffer din(n * sizeof(float)), dout(n * sizeof(float));

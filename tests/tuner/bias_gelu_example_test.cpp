@@ -6,18 +6,16 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <memory>
+#include <optional>
 #include <random>
 #include <set>
-#include <unistd.h>
 
 #include "runtime/cubin_cache.hpp"
 #include "tests/gpu_test_env.hpp"
+#include "tests/tuner_gpu_session.hpp"
 #include "tuner/compile_all.hpp"
 #include "tuner/gpu.hpp"
 #include "tuner/space.hpp"
-#include "tuner/tuner.hpp"
-#include "tuner/tuning_cache.hpp"
 #include "tuner_test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -97,43 +95,16 @@ class BiasGeluExampleGpu : public ::testing::Test {
  protected:
   void SetUp() override {
     KPG_SKIP_WITHOUT_GPU();
-    cache_dir_ = fs::temp_directory_path() / ("kpg-bias-gelu-" + std::to_string(::getpid()));
-    gpu_ = std::make_unique<Gpu>(0);
-    cubins_ = std::make_unique<CubinCache>(cache_dir_);
-    compiler_ = std::make_unique<Compiler>(cubins_.get());
-    records_ = std::make_unique<TuningCache>(cache_dir_);
-    tuner_ = std::make_unique<Tuner>(*gpu_, *compiler_, *records_, KPG_TEST_KERNELS_DIR);
+    session_.emplace(KPG_TEST_KERNELS_DIR);
     config_ = load_example();
-  }
-  void TearDown() override {
-    std::error_code ec;
-    if (!cache_dir_.empty()) fs::remove_all(cache_dir_, ec);
   }
 
   // Checks every candidate of every variant; returns how many ran.
-  int check_all(Workload& w) {
-    int checked = 0;
-    for (const auto& variant : config_.variants) {
-      for (const auto& c : enumerate(config_, variant, w.shape(), gpu_->limits(), nullptr)) {
-        const auto bound = tuner_->bind(config_, variant, c, w);
-        if (bound.plan->resource_problem(gpu_->props())) continue;
-        const CheckReport r = tuner_->verify(bound, w);
-        EXPECT_TRUE(r.ok) << variant.name << "/" << c.id() << " at " << w.shape().to_string() << ": "
-                          << r.describe();
-        ++checked;
-      }
-    }
-    return checked;
-  }
-
+  int check_all(Workload& w) { return testing::check_every_candidate(*session_, config_, w); }
+  DeviceLimits limits() const { return session_->gpu.limits(); }
   static Shape shape(int64_t m, int64_t n, DType t) { return Shape{{{"M", m}, {"N", n}}, t}; }
 
-  fs::path cache_dir_;
-  std::unique_ptr<Gpu> gpu_;
-  std::unique_ptr<CubinCache> cubins_;
-  std::unique_ptr<Compiler> compiler_;
-  std::unique_ptr<TuningCache> records_;
-  std::unique_ptr<Tuner> tuner_;
+  std::optional<testing::TunerSession> session_;
   OpConfig config_;
 };
 
@@ -142,7 +113,7 @@ TEST_F(BiasGeluExampleGpu, EveryCandidateMatchesTheReferenceOnOddShapes) {
   for (DType t : config_.dtypes)
     for (int64_t m : {1, 3, 257})
       for (int64_t n : {1, 31, 1024, 4097}) {
-        Workload w(config_, shape(m, n, t), gpu_->limits());
+        Workload w(config_, shape(m, n, t), limits());
         w.randomize(seeds());
         EXPECT_EQ(check_all(w), 18) << "every candidate of both variants runs at " << w.shape().to_string();
       }
@@ -153,7 +124,7 @@ TEST_F(BiasGeluExampleGpu, LargeMagnitudesSaturateLikeTheReference) {
   std::mt19937_64 rng(std::random_device{}());
   std::uniform_real_distribution<double> big(-40.0, 40.0);
   const int64_t m = 7, n = 1000;
-  Workload w(config_, shape(m, n, DType::f32), gpu_->limits());
+  Workload w(config_, shape(m, n, DType::f32), limits());
   w.randomize(rng());
   std::vector<double> x(static_cast<size_t>(m * n));
   for (auto& v : x) v = big(rng);

@@ -80,7 +80,7 @@ TEST(CompileAllTest, IdenticalCompilesAcrossShapesAndVariantsRunOnce) {
   yaml += "  reference_copy:\n    launches:\n"
           "      - {kernel: copy_plain, args: [x, y, N], block: [256], grid: [{ceil_div: [N, 256]}]}\n";
   const auto file = test::write_file(dir.path() / "slowed.yaml", yaml);
-  fs::copy_file(data_dir() / "slowed.cu", dir.path() / "slowed.cu");
+  for (const char* file : {"slowed.cu", "test_op_common.cuh"}) fs::copy_file(data_dir() / file, dir.path() / file);
   const OpConfig config = load_config(file, kernels_dir());
   ASSERT_EQ(config.shapes.size(), 2u);
 

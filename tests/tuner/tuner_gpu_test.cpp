@@ -3,14 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <optional>
 
-#include "runtime/cubin_cache.hpp"
 #include "tests/gpu_test_env.hpp"
+#include "tests/tuner_gpu_session.hpp"
 #include "tuner/config.hpp"
-#include "tuner/gpu.hpp"
-#include "tuner/tuner.hpp"
-#include "tuner/tuning_cache.hpp"
 
 namespace kpg {
 namespace {
@@ -21,34 +20,22 @@ class TunerGpu : public ::testing::Test {
  protected:
   void SetUp() override {
     KPG_SKIP_WITHOUT_GPU();
-    cache_dir_ = fs::temp_directory_path() / ("kpg-tuner-gpu-" + std::to_string(::getpid()));
-    fs::remove_all(cache_dir_);
-    gpu_ = std::make_unique<Gpu>(0);
-    cubins_ = std::make_unique<CubinCache>(cache_dir_);
-    compiler_ = std::make_unique<Compiler>(cubins_.get());
-    records_ = std::make_unique<TuningCache>(cache_dir_);
-    tuner_ = std::make_unique<Tuner>(*gpu_, *compiler_, *records_, data_dir());
+    session_.emplace(data_dir());
     config_ = load_config(data_dir() / "slowed.yaml", data_dir());
   }
-  void TearDown() override { fs::remove_all(cache_dir_); }
 
   static fs::path data_dir() { return fs::path(KPG_TEST_SOURCE_DIR) / "data"; }
 
   TuneResult tune(const OpConfig& config) {
-    Workload workload(config, config.shapes.front(), gpu_->limits());
+    Workload workload(config, config.shapes.front(), session_->gpu.limits());
     workload.randomize(0);
-    tuner_->ensure_reference(config, workload);
+    session_->tuner.ensure_reference(config, workload);
     TuneOptions options;
     options.progress = false;
-    return tuner_->tune(config, *config.find_variant("tuned"), workload, options);
+    return session_->tuner.tune(config, *config.find_variant("tuned"), workload, options);
   }
 
-  fs::path cache_dir_;
-  std::unique_ptr<Gpu> gpu_;
-  std::unique_ptr<CubinCache> cubins_;
-  std::unique_ptr<Compiler> compiler_;
-  std::unique_ptr<TuningCache> records_;
-  std::unique_ptr<Tuner> tuner_;
+  std::optional<testing::TunerSession> session_;
   OpConfig config_;
 };
 
@@ -95,6 +82,48 @@ TEST_F(TunerGpu, SecondRunTimesNothingAndAddedValueTimesOnlyNewCandidates) {
   const TuneResult grown_run = tune(grown);
   EXPECT_EQ(grown_run.timed + grown_run.failed, 2u);  // DELAY_US=10 with WRONG 0 and 1
   EXPECT_EQ(grown_run.records.size(), 10u);
+}
+
+// As `kpg tune` after its worker processes: records already in the cache, timed_elsewhere,
+// and the workload's inputs and reference left to `prepare`, which runs only for a tie.
+TEST_F(TunerGpu, AfterWorkersTheWorkloadIsFilledOnlyToReMeasureATie) {
+  const VariantSpec& tuned = *config_.find_variant("tuned");
+  const Shape& shape = config_.shapes.front();
+  const CacheKey key = session_->tuner.cache_key(config_, tuned, shape);
+  const auto candidates = enumerate(config_, tuned, shape, session_->gpu.limits(), nullptr);
+  const auto record = [&](int64_t delay, double median_ms) {
+    const auto c = std::find_if(candidates.begin(), candidates.end(), [&](const Candidate& c) {
+      return c.params.at("DELAY_US") == delay && c.params.at("WRONG") == 0;
+    });
+    ASSERT_NE(c, candidates.end());
+    TuneRecord r;
+    r.params = c->params;
+    r.candidate_id = c->id();
+    r.variant = "tuned";
+    r.ok = true;
+    r.median_ms = r.min_ms = median_ms;
+    r.spread_pct = 1;
+    r.timestamp = utc_timestamp();
+    session_->records.append(key, r);
+  };
+  record(0, 0.1);
+  record(20, 0.5);  // far apart: nothing to re-measure
+  int prepared = 0;
+  TuneOptions options;
+  options.progress = false;
+  options.timed_elsewhere = true;
+  options.prepare = [&](Workload& w) {
+    ++prepared;
+    w.randomize(0);
+    session_->tuner.ensure_reference(config_, w);
+  };
+  Workload workload(config_, shape, session_->gpu.limits());
+  EXPECT_TRUE(session_->tuner.tune(config_, tuned, workload, options).best.has_value());
+  EXPECT_EQ(prepared, 0);
+
+  record(20, 0.1005);  // within the 1 % spread of DELAY_US=0: a tie, measured again
+  EXPECT_TRUE(session_->tuner.tune(config_, tuned, workload, options).best.has_value());
+  EXPECT_EQ(prepared, 1);
 }
 
 }  // namespace

@@ -1,42 +1,20 @@
 #pragma once
-// Helpers of the CPU tuner tests: a temporary folder removed afterwards, YAML written to
-// files, and positions of a snippet inside a YAML text (to check reported line/column).
+// Helpers of the CPU tuner tests: those of every folder (TempDir, write_file), and positions
+// of a snippet inside a YAML text (to check reported line/column), a tiny config to vary.
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <stdexcept>
 #include <string>
 
+#include "tests/shared_test_support.hpp"
 #include "tuner/config.hpp"
 
 namespace kpg::test {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "kpg-tuner-test-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-inline std::filesystem::path write_file(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
+using testing::TempDir;
+using testing::write_file;
 
 // 1-based line and column of the n-th occurrence of `needle` in `text`.
 struct Position {

@@ -89,6 +89,39 @@ TEST(WorkerEvents, RoundTripThroughOneLine) {
   EXPECT_FALSE(parse_event("start\t{not json}\t{}").has_value());
 }
 
+TEST(WorkerEvents, ANoteRidesAlongAsAFourthField) {
+  WorkerEvent e = event("start", "a");
+  e.note = "{\"unit\": 3}\twith a tab";
+  const auto back = parse_event(format_event(e));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->record, e.record);
+  EXPECT_EQ(back->note, "{\"unit\": 3} with a tab");  // kept on one field
+  EXPECT_EQ(parse_event(format_event(event("start", "a")))->note, "");
+}
+
+TEST_F(WorkerSupervisor, ARestartedWorkerGetsTheCommandLineTheHookGives) {
+  Seen seen;
+  // The restart is told (as its first argument) to go on with b.
+  const auto w = worker("resume", {event("start", "a"), event("start", "b"), event("result", "b")},
+                        "if [ \"$1\" = b ]; then emit 1; emit 2; exit 0; fi; emit 0; kill -KILL $$");
+  SupervisorHooks h = hooks(seen);
+  h.restart_argv = [&](size_t) {
+    auto argv = w.argv;
+    argv.push_back("b");
+    return argv;
+  };
+  const SupervisorReport report = supervise({w}, {}, h);
+  EXPECT_EQ(report.restarts, 1u);
+  EXPECT_EQ(seen.events.back(), "0:result:b");
+  // An empty command line: nothing is left to do, so no restart.
+  Seen none;
+  SupervisorHooks done = hooks(none);
+  done.restart_argv = [](size_t) { return std::vector<std::string>{}; };
+  const auto again = worker("resume2", {event("start", "a")}, "emit 0; kill -KILL $$");
+  EXPECT_EQ(supervise({again}, {}, done).restarts, 0u);
+  EXPECT_EQ(none.lost.size(), 1u);
+}
+
 TEST_F(WorkerSupervisor, AWorkerThatFinishesIsNotRestarted) {
   Seen seen;
   const auto w = worker("ok", {event("start", "a"), event("result", "a")}, "emit 0; emit 1; exit 0");
@@ -146,8 +179,9 @@ TEST_F(WorkerSupervisor, AWorkerFailingBeforeAnyCandidateEndsTheRunWithItsStatus
   try {
     supervise({w}, {}, hooks(seen));
     FAIL() << "expected an Error";
-  } catch (const Error& e) {
+  } catch (const WorkerFailed& e) {
     EXPECT_NE(std::string(e.what()).find("tuning worker bad failed (exit code 2)"), std::string::npos) << e.what();
+    EXPECT_EQ(e.exit_code(), 2);
   }
   EXPECT_TRUE(seen.restarts.empty());
 }

@@ -23,10 +23,7 @@ class DramCounterGpu : public testing::GpuTest {
   void SetUp() override {
     testing::GpuTest::SetUp();
     if (IsSkipped()) return;
-    CompileOptions o;
-    o.arch = device().props().arch();
-    module_ = Module::load(
-        Compiler().compile_file(std::filesystem::path(KPG_TEST_KERNELS_DIR) / "memory" / "streaming.cu", o).image);
+    module_ = load_module(std::filesystem::path(KPG_TEST_KERNELS_DIR) / "memory" / "streaming.cu");
   }
 
   // Measures stream_copy over `bytes` (read once, written once) and checks both counts

@@ -6,15 +6,12 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <random>
 
-#include "runtime/compiler.hpp"
-#include "runtime/cubin_cache.hpp"
 #include "tests/gpu_test_env.hpp"
+#include "tests/tuner_gpu_session.hpp"
 #include "tuner/config.hpp"
-#include "tuner/gpu.hpp"
-#include "tuner/tuner.hpp"
-#include "tuner/tuning_cache.hpp"
 
 namespace kpg {
 namespace {
@@ -25,39 +22,16 @@ class FusedOpsGpu : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     KPG_SKIP_WITHOUT_GPU();
-    cache_dir_ = fs::temp_directory_path() / ("kpg-fused-ops-" + std::to_string(::getpid()));
-    gpu_ = std::make_unique<Gpu>(0);
-    cubins_ = std::make_unique<CubinCache>(cache_dir_);
-    compiler_ = std::make_unique<Compiler>(cubins_.get());
-    records_ = std::make_unique<TuningCache>(cache_dir_);
-    tuner_ = std::make_unique<Tuner>(*gpu_, *compiler_, *records_, KPG_TEST_KERNELS_DIR);
+    session_.emplace(KPG_TEST_KERNELS_DIR);
     config_ = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / (GetParam() + ".yaml"), KPG_TEST_KERNELS_DIR);
   }
-  void TearDown() override { fs::remove_all(cache_dir_); }
 
   // Checks every candidate of every variant at one shape; returns how many ran.
-  int check_all(Workload& w) {
-    int checked = 0;
-    for (const auto& variant : config_.variants) {
-      for (const auto& c : enumerate(config_, variant, w.shape(), gpu_->limits(), nullptr)) {
-        const auto bound = tuner_->bind(config_, variant, c, w);
-        if (bound.plan->resource_problem(gpu_->props())) continue;
-        const CheckReport r = tuner_->verify(bound, w);
-        EXPECT_TRUE(r.ok) << GetParam() << " " << c.id() << " at " << w.shape().to_string() << ": " << r.describe();
-        ++checked;
-      }
-    }
-    return checked;
-  }
+  int check_all(Workload& w) { return testing::check_every_candidate(*session_, config_, w); }
+  DeviceLimits limits() const { return session_->gpu.limits(); }
+  static Shape shape(int64_t m, int64_t n, DType t) { return Shape{{{"M", m}, {"N", n}}, t}; }
 
-  Shape shape(int64_t m, int64_t n, DType t) { return Shape{{{"M", m}, {"N", n}}, t}; }
-
-  fs::path cache_dir_;
-  std::unique_ptr<Gpu> gpu_;
-  std::unique_ptr<CubinCache> cubins_;
-  std::unique_ptr<Compiler> compiler_;
-  std::unique_ptr<TuningCache> records_;
-  std::unique_ptr<Tuner> tuner_;
+  std::optional<testing::TunerSession> session_;
   OpConfig config_;
 };
 
@@ -67,7 +41,7 @@ TEST_P(FusedOpsGpu, EveryCandidateMatchesTheReferenceOnOddShapes) {
     for (int64_t m : {1, 3, 4096})
       for (int64_t n : {1, 2, 31, 781, 1024, 65537}) {
         if (m == 4096 && n == 65537) continue;  // 1 GB of float64 reference: covered by M=3
-        Workload w(config_, shape(m, n, t), gpu_->limits());
+        Workload w(config_, shape(m, n, t), limits());
         w.randomize(seeds());
         EXPECT_GT(check_all(w), 1) << "no candidate ran at " << w.shape().to_string();
       }
@@ -77,7 +51,7 @@ TEST_P(FusedOpsGpu, LargeMagnitudesAndInfinitiesStayCorrect) {
   std::mt19937_64 rng(std::random_device{}());
   std::uniform_real_distribution<double> big(-1e4, 1e4);
   for (int64_t n : {31, 1024, 4097}) {
-    Workload w(config_, shape(5, n, DType::f32), gpu_->limits());
+    Workload w(config_, shape(5, n, DType::f32), limits());
     w.randomize(rng());
     std::vector<double> x(static_cast<size_t>(5 * n));
     for (auto& v : x) v = big(rng);
@@ -94,9 +68,9 @@ TEST_P(FusedOpsGpu, LargeMagnitudesAndInfinitiesStayCorrect) {
     w.set_input("x", x);
     for (const auto& variant : config_.variants) {
       if (variant.name != "fused") continue;  // the eager chain loses precision at mean 1e4 by design
-      for (const auto& c : enumerate(config_, variant, w.shape(), gpu_->limits(), nullptr)) {
-        const auto bound = tuner_->bind(config_, variant, c, w);
-        const CheckReport r = tuner_->verify(bound, w);
+      for (const auto& c : enumerate(config_, variant, w.shape(), limits(), nullptr)) {
+        const auto bound = session_->tuner.bind(config_, variant, c, w);
+        const CheckReport r = session_->tuner.verify(bound, w);
         EXPECT_TRUE(r.ok) << GetParam() << " " << c.id() << " n=" << n << ": " << r.describe();
       }
     }
