@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# One GPU-machine call that checks and measures this session's work, most important
-# first, each stage's result line printed as soon as it exists and again in the summary:
-#   1. build kpg and the test binaries (build-gpu)
-#   2. GPU tests of what changed: every fused-op candidate on odd shapes, DRAM counter,
-#      broken kernels, kpg watch
-#   3. tuning on 1 GPU and on every GPU (scripts/multi_gpu_bench.sh, attention)
-#   4. LayerNorm f16 and softmax at the shapes where we lost to Triton, peers side by side
-#   5. compute-sanitizer memcheck, kpg watch latency, doc commands marked # GPU
-# Logs: ${OUT:-results/session}/. Stages can be skipped: SKIP="multi sanitizer".
+# Stages of a GPU-machine call, run in the order given, each stage's result line printed as
+# soon as it exists and again in the summary at the end:
+#   suite    scripts/gpu_suite.sh: build build-gpu, every test (gpu label too), kpg doctor
+#   launch   a cached op's time from process start to first launch (kpg run, 3 times)
+#   watch    kpg watch save-to-result latency (scripts/watch_latency.sh)
+#   limits   shapes too large for 32-bit indices: one message, exit 2, nothing allocated
+#   softmax  fused softmax tuned at mid and long rows, Triton/torch beside it
+#   layernorm fused layer norm f16 tuned, Triton/torch beside it
+#   budget   budgeted vs exhaustive search on attention (scripts/budget_gap.sh)
+#   multi    tuning on 1 GPU and on every GPU (scripts/multi_gpu_bench.sh, attention)
+#   sanitizer compute-sanitizer memcheck over every space's default (scripts/sanitize_kernels.sh)
+#   docs     every kpg command of the docs, GPU ones included (scripts/check_docs.sh --gpu)
+# Usage: scripts/gpu_session.sh STAGE...   (default: suite launch watch limits docs)
+# Logs: ${OUT:-results/session}/; keep them few: the device returns a handful of files.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-results/session}"
@@ -16,59 +21,100 @@ kpg=build-gpu/cli/kpg
 export KPG_CACHE_DIR="$out/cache"
 summary=()
 note() { summary+=("$*"); echo ">> $*"; }
-skip() { [[ " ${SKIP:-} " == *" $1 "* ]]; }
 t0=$SECONDS
 
-cmake -S . -B build-gpu -G Ninja -DKPG_BUILD_TESTS=ON > "$out/cmake.log" 2>&1
-ninja -C build-gpu -k 0 > "$out/build.log" 2>&1
-note "build exit $? at $((SECONDS - t0)) s $(grep -m3 -E 'error|FAILED' "$out/build.log" | tr '\n' ' ')"
+ensure_built() {
+  [[ -x $kpg ]] && return
+  cmake -S . -B build-gpu -G Ninja -DKPG_BUILD_TESTS=ON > "$out/cmake.log" 2>&1
+  ninja -C build-gpu -k 0 > "$out/build.log" 2>&1
+  note "build exit $? at $((SECONDS - t0)) s"
+}
 
-if ! skip tests; then
-  for t in "kpg_tutorial_tests FusedOpsGpu.*:DramCounterGpu.*:FlashAttentionDefaultGpu.*" \
-           "kpg_cli_tests BrokenKernelsGpu.*:*Watch*Gpu*"; do
-    set -- $t
-    build-gpu/tests/$1 --gtest_filter="$2" > "$out/$1.log" 2>&1
-    note "$1 ($2) exit $?: $(grep -E '^\[  (PASSED|FAILED) ' "$out/$1.log" | tr '\n' ' ') $(grep -c '^\[  FAILED  \] [A-Z]' "$out/$1.log") failed"
+stage_suite() {
+  scripts/gpu_suite.sh > "$out/suite.log" 2>&1
+  note "suite exit $?: $(grep -E 'tests passed|tests failed out of' "$out/suite.log" | tail -1); $(grep -E '^build exit' "$out/suite.log")"
+  grep -E "^\s+[0-9]+ - .*(Failed|Not Run|Timeout)" "$out/suite.log" | head -20
+}
+
+stage_launch() {
+  "$kpg" tune softmax --shape M=4096,N=781 > /dev/null 2>&1
+  for i in 1 2 3; do
+    note "cached softmax, run $i: $("$kpg" run softmax --shape M=4096,N=781 2>&1 | grep -E 'first launch')"
   done
-  grep -A3 "^\[  FAILED  \]" "$out"/kpg_*tests.log | head -20
-fi
+}
 
-if ! skip multi; then
-  OUT="$out/multi_gpu" scripts/multi_gpu_bench.sh attention --shape B=4,H=16,N=4096,D=128,CAUSAL=0,dtype=f16 \
-    > "$out/multi_gpu.log" 2>&1
-  tail -7 "$out/multi_gpu.log"
-  note "$(tail -6 "$out/multi_gpu.log" | tr '\n' '|')"
-fi
+stage_watch() {
+  timeout 300 scripts/watch_latency.sh > "$out/watch.log" 2>&1
+  note "watch latency exit $?:"
+  grep -E "^(kernel edited|saved, no change|header edited)" "$out/watch.log" | sed 's/^/   /'
+  grep -E "^(kernel edited|saved, no change|header edited)" "$out/watch.log" | sed 's/^/   /' > "$out/watch.summary"
+  summary+=("$(cat "$out/watch.summary")")
+}
 
-if ! skip perf; then
-  ln_shapes=(M=16384,N=768,dtype=f16 M=4096,N=4096,dtype=f16 M=4096,N=8192,dtype=f16 M=2048,N=12288,dtype=f16)
-  sm_shapes=(M=4096,N=2048 M=512,N=65536 M=256,N=131072 M=128,N=262144)
-  args=(); for s in "${ln_shapes[@]}"; do args+=(--shape "$s"); done
-  $kpg tune layernorm --variant fused "${args[@]}" --top 3 > "$out/tune-layernorm.log" 2>&1
-  args=(); for s in "${sm_shapes[@]}"; do args+=(--shape "$s"); done
-  $kpg tune softmax --variant fused "${args[@]}" --top 3 > "$out/tune-softmax.log" 2>&1
-  for f in "$out"/tune-layernorm.log "$out"/tune-softmax.log; do
-    grep -E "^(softmax|layernorm)/fused at|chosen:|^\|    1 " "$f"
+stage_limits() {
+  for args in "softmax --shape M=65536,N=65536" "layernorm --shape M=1048576,N=2048,dtype=f32"; do
+    local text status
+    text=$("$kpg" run $args 2>&1); status=$?
+    note "kpg run $args: exit $status: $(tail -1 <<<"$text")"
   done
-  python3 scripts/peers/peers.py layernorm --json "$out/peers-layernorm.json" \
-    --shapes 16384,768,f16 4096,4096,f16 4096,8192,f16 2048,12288,f16 > "$out/peers-layernorm.log" 2>&1
+}
+
+stage_softmax() {
+  local shapes=(M=4096,N=4096 M=16384,N=4096 M=4096,N=8192 M=512,N=65536 M=256,N=131072 M=128,N=262144)
+  local args=()
+  for s in "${shapes[@]}"; do args+=(--shape "$s"); done
+  "$kpg" tune softmax --variant fused "${args[@]}" --top 3 > "$out/tune-softmax.log" 2>&1
+  note "softmax tune exit $?"
+  grep -E "^\|    1 |chosen:|at M=" "$out/tune-softmax.log" | grep -v pruned
   python3 scripts/peers/peers.py softmax --json "$out/peers-softmax.json" \
-    --shapes 4096,2048,f32 512,65536,f32 256,131072,f32 128,262144,f32 > "$out/peers-softmax.log" 2>&1
-  tail -8 "$out/peers-layernorm.log" "$out/peers-softmax.log"
-  note "perf stage done at $((SECONDS - t0)) s"
-fi
+    --shapes 4096,4096,f32 16384,4096,f32 4096,8192,f32 512,65536,f32 256,131072,f32 128,262144,f32 \
+    > "$out/peers-softmax.log" 2>&1
+  tail -6 "$out/peers-softmax.log"
+}
 
-if ! skip sanitizer; then
-  OUT="$out/sanitizer" TOOLS=memcheck timeout 120 scripts/sanitize_kernels.sh > "$out/sanitizer.log" 2>&1
+stage_layernorm() {
+  local shapes=(M=16384,N=768,dtype=f16 M=16384,N=1024,dtype=f16 M=4096,N=4096,dtype=f16 M=4096,N=8192,dtype=f16)
+  local args=()
+  for s in "${shapes[@]}"; do args+=(--shape "$s"); done
+  "$kpg" tune layernorm --variant fused "${args[@]}" --top 3 > "$out/tune-layernorm.log" 2>&1
+  note "layernorm tune exit $?"
+  grep -E "^\|    1 |chosen:|at M=" "$out/tune-layernorm.log" | grep -v pruned
+  python3 scripts/peers/peers.py layernorm --json "$out/peers-layernorm.json" \
+    --shapes 16384,768,f16 16384,1024,f16 4096,4096,f16 4096,8192,f16 > "$out/peers-layernorm.log" 2>&1
+  tail -4 "$out/peers-layernorm.log"
+}
+
+stage_budget() {
+  OUT="$out/budget" KPG="$kpg" timeout 300 scripts/budget_gap.sh attention --variant flash \
+    --shape B=4,H=16,N=4096,D=128,CAUSAL=0,dtype=f16 > "$out/budget.log" 2>&1
+  note "budget gap exit $?"
+  tail -13 "$out/budget.log"
+}
+
+stage_multi() {
+  OUT="$out/multi_gpu" KPG="$kpg" scripts/multi_gpu_bench.sh attention --variant flash \
+    --shape B=4,H=16,N=4096,D=128,CAUSAL=0,dtype=f16 > "$out/multi_gpu.log" 2>&1
+  note "$(tail -6 "$out/multi_gpu.log" | tr '\n' '|')"
+}
+
+stage_sanitizer() {
+  OUT="$out/sanitizer" TOOLS=memcheck timeout 180 scripts/sanitize_kernels.sh > "$out/sanitizer.log" 2>&1
   note "memcheck: $(grep -E '^memcheck' "$out/sanitizer.log" | awk '{print $2": "$NF" "$(NF-1)}' | tr '\n' ' ')"
-  head -20 "$out/sanitizer/errors.txt" 2>/dev/null
-fi
+}
 
-if ! skip docs; then
-  KPG_BUILD_DIR=build-gpu timeout 150 scripts/check_docs.sh --gpu > "$out/docs.log" 2>&1
+stage_docs() {
+  KPG_BUILD_DIR=build-gpu timeout 500 scripts/check_docs.sh --gpu > "$out/docs.log" 2>&1
   note "docs --gpu exit $?: $(tail -1 "$out/docs.log")"
-  grep -A4 "^FAILED" "$out/docs.log" | head -20
-fi
+  grep -A6 "^FAILED" "$out/docs.log" | head -30
+}
+
+stages=("$@")
+[[ ${#stages[@]} -eq 0 ]] && stages=(suite launch watch limits docs)
+[[ " ${stages[*]} " == *" suite "* ]] || ensure_built
+for stage in "${stages[@]}"; do
+  "stage_$stage"
+  note "-- $stage done at $((SECONDS - t0)) s"
+done
 
 rm -rf "$out/cache" "$out/sanitizer/cache"
 echo
