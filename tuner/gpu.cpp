@@ -12,6 +12,7 @@ DeviceLimits Gpu::limits() const {
   l.regs_per_block = p.regs_per_block;
   l.sm_count = p.sm_count;
   l.l2_bytes = p.l2_bytes;
+  l.compute_capability = p.cc_major * 10 + p.cc_minor;
   return l;
 }
 

@@ -1,5 +1,6 @@
 #include "tuner/space.hpp"
 
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -104,6 +105,20 @@ std::string Candidate::id() const {
   return s;
 }
 
+// Why a space's own `arch` cannot run on the device, if it cannot: an arch-specific target
+// ("sm_90a") runs only on that exact card, a plain one on its major with the same or a newer minor.
+static std::optional<std::string> arch_problem(const SpaceSpec& space, const DeviceLimits& limits) {
+  int target = 0;
+  char suffix = 0;
+  if (space.arch.empty() || std::sscanf(space.arch.c_str(), "%*[a-z]_%d%c", &target, &suffix) < 1) return std::nullopt;
+  const bool specific = suffix == 'a' || suffix == 'f';
+  const bool runs = specific ? target == limits.compute_capability
+                             : target / 10 == limits.compute_capability / 10 && target <= limits.compute_capability;
+  if (runs) return std::nullopt;
+  return "space '" + space.name + "' is built for " + space.arch + ": the device is sm_" +
+         std::to_string(limits.compute_capability);
+}
+
 std::vector<Candidate> enumerate(const OpConfig& config, const VariantSpec& variant, const Shape& shape,
                                  const DeviceLimits& limits, PruneReport* report) {
   (void)config;  // the grid lives in the variant; kept for symmetry with compile_defines
@@ -117,6 +132,7 @@ std::vector<Candidate> enumerate(const OpConfig& config, const VariantSpec& vari
     if (size > kMaxCandidatesPerSpace)
       throw ConfigError(space.loc, "the grid has " + std::to_string(static_cast<int64_t>(size)) +
                                        " combinations; at most 10,000,000 per space");
+    const auto wrong_arch = arch_problem(space, limits);
     // Odometer over the params, last param fastest, as itertools.product.
     std::vector<size_t> index(space.params.size(), 0);
     for (bool more = true; more;) {
@@ -125,7 +141,7 @@ std::vector<Candidate> enumerate(const OpConfig& config, const VariantSpec& vari
       c.is_default = c.params == space.defaults;
       ++r.total;
       const Scope scope = make_scope(shape, c.params, limits);
-      auto why = constraint_problem(space, scope);
+      auto why = wrong_arch ? wrong_arch : constraint_problem(space, scope);
       if (!why) why = geometry_problem(space, scope, limits);
       if (why) ++r.by_reason[*why];
       else out.push_back(std::move(c));

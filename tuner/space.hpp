@@ -21,6 +21,7 @@ struct DeviceLimits {
   int regs_per_block = 65536;
   int sm_count = 132;
   int64_t l2_bytes = 50 << 20;
+  int compute_capability = 90;  // major * 10 + minor: which spaces' `arch` can run
 };
 
 using ParamSet = std::map<std::string, int64_t>;

@@ -52,6 +52,25 @@ TEST_F(SpaceTest, LongConstraintIsNamedByItsLineAndComment) {
   ASSERT_TRUE(report.by_reason.count(expected)) << report.by_reason.begin()->first;
 }
 
+// A space built for an arch-specific target (sm_90a: wgmma) is pruned, with the reason, on
+// any other card instead of failing every candidate at module load.
+TEST_F(SpaceTest, ASpaceForAnotherArchIsPrunedWithTheReason) {
+  std::string yaml = test::kTinyYaml;
+  const std::string name = "      - name: warp\n";
+  ASSERT_NE(yaml.find(name), std::string::npos);
+  yaml.insert(yaml.find(name) + name.size(), "        arch: sm_90a\n");
+  test::TempDir dir;
+  const OpConfig config = test::load_yaml(dir, yaml);
+  DeviceLimits blackwell;
+  blackwell.compute_capability = 100;
+  PruneReport report;
+  const auto kept = enumerate(config, *config.find_variant("fused"), shape(64, 256), blackwell, &report);
+  EXPECT_EQ(report.by_reason.at("space 'warp' is built for sm_90a: the device is sm_100"), 12u);
+  for (const auto& c : kept) EXPECT_EQ(c.space_name, "block");
+  DeviceLimits hopper;  // compute capability 9.0
+  EXPECT_EQ(enumerate(config, *config.find_variant("fused"), shape(64, 256), hopper, nullptr).size(), 16u);
+}
+
 TEST_F(SpaceTest, NothingPrunedWhenTheShapeAllows) {
   PruneReport report;
   const auto candidates = enumerate(config_, fused(), shape(64, 256), DeviceLimits{}, &report);
