@@ -15,6 +15,11 @@
 // conflict-free. Masks (keys >= N, causal) are applied only on tiles that need them.
 // A row whose scores are all -inf gives O = 0 and LSE = -inf. Index derivations:
 // docs/notes/flash_attention.md.
+// The config has one source per op: the wgmma space (arch sm_90a) defines WGMMA=1 and gets
+// stage 2, flash_attn_fwd_wgmma in attention_sm90.cu, instead of this kernel.
+#if defined(WGMMA) && WGMMA
+#include "attention_sm90.cu"
+#else
 #include "attention/common.cuh"
 
 #ifndef HEAD_DIM
@@ -343,3 +348,4 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
           *reinterpret_cast<const uint4*>(sQ + swizzle(row_local, chunk));
   }
 }
+#endif  // WGMMA

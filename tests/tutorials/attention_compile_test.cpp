@@ -118,8 +118,55 @@ TEST(AttentionKernelsCompile, FlashGridExtremesCompileForTheirTargetWithoutSpill
     for (const auto& r : compiled[i].resources) {
       EXPECT_EQ(r.spill_store_bytes, 0) << jobs[i].what << " " << r.kernel;
       EXPECT_EQ(r.spill_load_bytes, 0) << jobs[i].what << " " << r.kernel;
+      EXPECT_EQ(r.stack_bytes, 0) << jobs[i].what << " " << r.kernel;
     }
+    // ptxas falls back to serialized wgmma (a wait after each one) when it cannot keep the
+    // accumulators in place; it says so with a "Potential Performance Loss" warning.
+    EXPECT_EQ(compiled[i].log.find("serialized"), std::string::npos) << jobs[i].what << ": " << compiled[i].log;
   }
+}
+
+// Both spaces of the flash variant are sampled: stage 1 (mma.sync, the device's arch) and
+// stage 2 (wgmma, sm_90a only), and the wgmma space compiles flash_attn_fwd_wgmma alone.
+TEST(AttentionKernelsCompile, FlashWgmmaSpaceTargetsSm90a) {
+  const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", kKernels);
+  const VariantSpec* flash = config.find_variant("flash");
+  ASSERT_NE(flash, nullptr);
+  const SpaceSpec* wgmma = nullptr;
+  for (const auto& space : flash->spaces)
+    if (space.name == "wgmma") wgmma = &space;
+  ASSERT_NE(wgmma, nullptr);
+  EXPECT_EQ(wgmma->arch, "sm_90a");
+  Shape shape;
+  shape.dims = {{"B", 1}, {"H", 1}, {"N", 1000}, {"D", 128}, {"CAUSAL", 1}};
+  shape.dtype = DType::bf16;
+  const auto all = enumerate(config, *flash, shape, h100_limits(), nullptr);
+  const Candidate* def = nullptr;
+  for (const auto& c : all)
+    if (flash->spaces.at(c.space_index).name == "wgmma" && c.is_default) def = &c;
+  ASSERT_NE(def, nullptr) << "the wgmma default must survive the constraints at D = 128";
+  Job job{def->id(), config.source, {}};
+  job.options.arch = wgmma->arch;
+  job.options.defines = compile_defines(config, *def, shape, h100_limits());
+  job.options.include_dirs = {kKernels, config.source.parent_path()};
+  std::vector<CompiledKernel> compiled;
+  const auto failures = compile_all({job}, &compiled);
+  for (const auto& f : failures) ADD_FAILURE() << f;
+  if (!failures.empty()) return;
+  std::vector<std::string> kernels;
+  for (const auto& r : compiled[0].resources) kernels.push_back(r.kernel);
+  EXPECT_EQ(kernels, std::vector<std::string>{"flash_attn_fwd_wgmma"});
+}
+
+// Without sm_90a the wgmma header refuses to compile, with a message that names the fix.
+TEST(AttentionKernelsCompile, FlashWgmmaRejectsPlainSm90) {
+  Job job{"sm_90", kKernels / "attention_sm90.cu", {}};
+  job.options.arch = "sm_90";
+  job.options.defines = {{"KPG_DTYPE_F16", "1"}};
+  job.options.include_dirs = {kKernels};
+  const auto failures = compile_all({job});
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_NE(failures[0].find("sm_90a"), std::string::npos) << failures[0];
 }
 
 TEST(AttentionKernelsCompile, StandardAttentionHelpersCompileForBothDtypes) {

@@ -1,4 +1,5 @@
-// GPU tests of the flash-attention kernel (kernels_src/attention.cu, configs/attention.yaml)
+// GPU tests of the flash-attention kernels (kernels_src/attention.cu, stage 2 in
+// kernels_src/attention_sm90.cu; configs/attention.yaml, spaces mma_sync and wgmma)
 // through the tuner's API, as the tutorial runs it: fresh random inputs, poisoned outputs,
 // the float64 reference. Sequence lengths cover one row, lengths that are not multiples of
 // any tile, and a long sequence with a ragged last tile.
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 
@@ -93,6 +95,16 @@ class FlashAttentionGpu : public ::testing::Test {
   static const OpConfig& config() { return g_session->config; }
   static const Tuner& tuner() { return *g_session->tuner; }
   static const VariantSpec& flash() { return *config().find_variant("flash"); }
+  // The default candidate of one space of the flash variant (default_candidate() gives the
+  // first space's): "mma_sync" (stage 1) or "wgmma" (stage 2, sm_90a).
+  static std::optional<Candidate> space_default(const OpConfig& cfg, const std::string& space, const Shape& s) {
+    const VariantSpec& variant = *cfg.find_variant("flash");
+    for (const auto& c : enumerate(cfg, variant, s, g_session->gpu->limits(), nullptr))
+      if (c.is_default && variant.spaces.at(c.space_index).name == space) return c;
+    return std::nullopt;
+  }
+  // wgmma needs compute capability 9.0 exactly (sm_90a code runs on no other GPU).
+  static bool is_sm90() { return g_session->gpu->props().arch() == "sm_90"; }
 };
 
 // (N, D, causal, dtype)
@@ -116,6 +128,24 @@ TEST_P(FlashAttentionDefaultGpu, DefaultCandidateMatchesFloat64Reference) {
   EXPECT_LE(err, 1e-2) << s.to_string() << " " << candidate->id();
 }
 
+// Stage 2 (wgmma space, flash_attn_fwd_wgmma) at its default, on the same cases.
+class FlashAttentionWgmmaGpu : public FlashAttentionGpu, public ::testing::WithParamInterface<Case> {};
+
+TEST_P(FlashAttentionWgmmaGpu, DefaultCandidateMatchesFloat64Reference) {
+  if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
+  const auto [n, d, causal, dtype] = GetParam();
+  const Shape s = n > 2048 ? shape(1, 2, n, d, causal, dtype) : shape(2, 2, n, d, causal, dtype);
+  Workload workload(config(), s, g_session->gpu->limits());
+  workload.randomize(static_cast<uint64_t>(n * 1000 + d * 10 + (causal ? 1 : 0)) + (dtype == DType::bf16 ? 7 : 0));
+  const auto candidate = space_default(config(), "wgmma", s);
+  ASSERT_TRUE(candidate.has_value()) << s.to_string();
+  const auto bound = tuner().bind(config(), flash(), *candidate, workload);
+  const CheckReport check = tuner().verify(bound, workload);  // poisons the outputs first
+  EXPECT_TRUE(check.ok) << s.to_string() << " " << candidate->id() << ": " << check.describe();
+  const double err = relative_error(workload.download_outputs().at("o").values, workload.reference().at("o").values);
+  EXPECT_LE(err, 1e-2) << s.to_string() << " " << candidate->id();
+}
+
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   const auto [n, d, causal, dtype] = info.param;
   return "N" + std::to_string(n) + "_D" + std::to_string(d) + (causal ? "_causal_" : "_full_") +
@@ -123,6 +153,12 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Lengths, FlashAttentionDefaultGpu,
+                         ::testing::Combine(::testing::Values<int64_t>(1, 17, 64, 127, 1000, 4097),
+                                            ::testing::Values<int64_t>(64, 128), ::testing::Bool(),
+                                            ::testing::Values(DType::f16, DType::bf16)),
+                         case_name);
+
+INSTANTIATE_TEST_SUITE_P(Lengths, FlashAttentionWgmmaGpu,
                          ::testing::Combine(::testing::Values<int64_t>(1, 17, 64, 127, 1000, 4097),
                                             ::testing::Values<int64_t>(64, 128), ::testing::Bool(),
                                             ::testing::Values(DType::f16, DType::bf16)),
@@ -158,19 +194,22 @@ TEST_F(FlashAttentionGpu, FullyMaskedRowsGiveZerosNotNaN) {
   }
   for (const Shape& s : {shape(1, 2, 1, 64, false, DType::f16), shape(1, 2, 100, 64, true, DType::f16),
                          shape(1, 2, 100, 128, false, DType::bf16), shape(2, 1, 300, 128, true, DType::bf16)}) {
-    Workload workload(masked, s, g_session->gpu->limits());
-    workload.randomize(3);
-    const auto candidate = default_candidate(masked, *masked.find_variant("flash"), s, g_session->gpu->limits());
-    ASSERT_TRUE(candidate.has_value());
-    const auto bound = tuner().bind(masked, *masked.find_variant("flash"), *candidate, workload);
-    const CheckReport check = tuner().verify(bound, workload);
-    EXPECT_TRUE(check.ok) << s.to_string() << ": " << check.describe();
-    const auto out = workload.download_outputs();
-    int64_t nonzero = 0, finite_lse = 0;
-    for (double v : out.at("o").values) nonzero += v != 0.0 ? 1 : 0;  // NaN counts as nonzero
-    for (double v : out.at("lse").values) finite_lse += v == -std::numeric_limits<double>::infinity() ? 0 : 1;
-    EXPECT_EQ(nonzero, 0) << s.to_string();
-    EXPECT_EQ(finite_lse, 0) << s.to_string();
+    for (const std::string space : {"mma_sync", "wgmma"}) {
+      if (space == "wgmma" && !is_sm90()) continue;
+      Workload workload(masked, s, g_session->gpu->limits());
+      workload.randomize(3);
+      const auto candidate = space_default(masked, space, s);
+      ASSERT_TRUE(candidate.has_value()) << space;
+      const auto bound = tuner().bind(masked, *masked.find_variant("flash"), *candidate, workload);
+      const CheckReport check = tuner().verify(bound, workload);
+      EXPECT_TRUE(check.ok) << s.to_string() << " " << candidate->id() << ": " << check.describe();
+      const auto out = workload.download_outputs();
+      int64_t nonzero = 0, finite_lse = 0;
+      for (double v : out.at("o").values) nonzero += v != 0.0 ? 1 : 0;  // NaN counts as nonzero
+      for (double v : out.at("lse").values) finite_lse += v == -std::numeric_limits<double>::infinity() ? 0 : 1;
+      EXPECT_EQ(nonzero, 0) << s.to_string() << " " << candidate->id();
+      EXPECT_EQ(finite_lse, 0) << s.to_string() << " " << candidate->id();
+    }
   }
 }
 

@@ -31,11 +31,11 @@ double attention_flops(const Shape& shape) {
 }
 
 bool uses_tensor_cores(const std::string& op, const std::string& kernel) {
-  return op == "attention" && kernel == "flash_attn_fwd";
+  return op == "attention" && kernel.starts_with("flash_attn_fwd");
 }
 
 double kernel_flops(const std::string& op, const std::string& kernel, const Shape& shape) {
-  if (op == "attention" && kernel == "flash_attn_fwd") return attention_flops(shape);
+  if (op == "attention" && kernel.starts_with("flash_attn_fwd")) return attention_flops(shape);
   const auto& table = row_kernel_flops();
   const auto it = table.find(kernel);
   if (it == table.end()) return 0;

@@ -1,0 +1,334 @@
+// attention_sm90.cu: flash-attention forward on Hopper warpgroup MMA (wgmma, sm_90a).
+// Stage 2 of the kernel of attention.cu, with the same contract:
+//
+//   flash_attn_fwd_wgmma(Q, K, V, O, LSE, N, softmax_scale)
+//     Q, K, V, O: [B, H, N, HEAD_DIM] contiguous 16-bit; LSE: float32 [B, H, N], natural
+//     log of the sum of exp of the scaled scores of each query row. grid
+//     (ceil(N / BLOCK_M), B * H), blockIdx.y = b * H + h, BLOCK_M = 64 * NUM_WG;
+//     128 * NUM_WG threads; dynamic shared memory
+//     (BLOCK_M + 2 * STAGES * BLOCK_N) * HEAD_DIM * 2 + 1024 bytes (1024: alignment slack).
+//     softmax_scale must be > 0. A fully masked row gives O = 0, LSE = -inf.
+//
+// Structure (FlashAttention-3, simplified): NUM_WG consumer warpgroups, each owning 64 query
+// rows; every thread helps load K/V tiles of BLOCK_N keys with cp.async into a STAGES-deep
+// ring of 128B-swizzled shared tiles (one __syncthreads per tile, as in stage 1). Per
+// tile and warpgroup: S = Q K^T with wgmma m64n{BLOCK_N}k16 (Q and K from shared memory
+// through descriptors), the online softmax on the S accumulators in registers (exp2 with
+// log2(e) folded into the scale; masks only on edge/diagonal tiles; causal tiles above a
+// warpgroup's last row skipped), then O += P V with wgmma m64n{HEAD_DIM}k16, P converted
+// to 16 bits in registers as the A operand and V read from shared memory transposed.
+// Compiled by the wgmma space of configs/attention.yaml (through attention.cu, which
+// includes this file when WGMMA is defined). Layouts: attention/wgmma.cuh and
+// docs/notes/flash_attention.md, "Stage 2".
+#include "attention/common.cuh"
+#include "attention/wgmma.cuh"
+
+#ifndef HEAD_DIM
+#define HEAD_DIM 64
+#endif
+#ifndef CAUSAL
+#define CAUSAL 0
+#endif
+#ifndef NUM_WG
+#define NUM_WG 2
+#endif
+#ifndef BLOCK_N
+#define BLOCK_N 128
+#endif
+#ifndef STAGES
+#define STAGES 2
+#endif
+#ifndef OVERLAP  // 1: S of the next tile and its softmax overlap P V (needs STAGES >= 3)
+#define OVERLAP 0
+#endif
+
+namespace {
+
+constexpr int kD = HEAD_DIM;
+constexpr bool kCausal = CAUSAL != 0;
+constexpr int kWG = NUM_WG;
+constexpr int kBlockM = 64 * kWG;
+constexpr int kBlockN = BLOCK_N;
+constexpr int kStages = STAGES;
+constexpr bool kOverlap = OVERLAP != 0;
+constexpr int kThreads = 128 * kWG;
+constexpr int kChunks = kD / 8;    // 16-byte chunks per row
+constexpr int kKSteps = kD / 16;   // k16 steps of Q K^T
+constexpr int kPSteps = kBlockN / 16;  // k16 steps of P V
+constexpr int kSRegs = kBlockN / 2;    // S accumulator floats per thread
+constexpr int kORegs = kD / 2;         // O accumulator floats per thread
+constexpr unsigned kQBytes = 64 * kD * 2;          // one warpgroup's Q tile
+constexpr unsigned kKVBytes = kBlockN * kD * 2;    // one K or V stage
+constexpr float kLog2e = 1.4426950408889634f;
+
+static_assert(kD == 64 || kD == 128 || kD == 192, "HEAD_DIM must be 64, 128 or 192 (wgmma N)");
+static_assert(kBlockN == 64 || kBlockN == 96 || kBlockN == 128 || kBlockN == 192,
+              "BLOCK_N must be 64, 96, 128 or 192 (wrappers in attention/wgmma.cuh)");
+static_assert(kWG >= 1 && kWG <= 3, "NUM_WG must be 1..3");
+static_assert(kStages >= 2 && kStages <= 4, "STAGES must be 2..4");
+static_assert(!kOverlap || kStages >= 3, "OVERLAP needs STAGES >= 3 (tile j + 1 resident at iteration j)");
+
+// Starts the copy of rows [0, Rows) of a [*, kD] global tile into an SW128 shared tile of
+// Rows rows (attention/wgmma.cuh); rows >= valid_rows are zero-filled. Threads t in
+// [0, NThreads) take part; consecutive threads copy consecutive chunks of a row.
+template <int Rows, int NThreads>
+__device__ __forceinline__ void load_tile_async(unsigned dst, const attn_t* src, int valid_rows, int t) {
+  constexpr int kTotal = Rows * kChunks;
+#pragma unroll
+  for (int i = 0; i < (kTotal + NThreads - 1) / NThreads; ++i) {
+    const int idx = t + i * NThreads;
+    if (kTotal % NThreads == 0 || idx < kTotal) {
+      const int row = idx / kChunks;
+      const int chunk = idx % kChunks;
+      const bool valid = row < valid_rows;
+      cp_async_16(dst + sw128_offset(Rows, row, chunk), valid ? src + row * kD + chunk * 8 : src, valid);
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" __global__ void __launch_bounds__(kThreads, 1)
+    flash_attn_fwd_wgmma(const attn_t* __restrict__ Q, const attn_t* __restrict__ K,
+                         const attn_t* __restrict__ V, attn_t* __restrict__ O,
+                         float* __restrict__ LSE, int N, float softmax_scale) {
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  // SW128 atoms must start at 1024-byte-aligned shared addresses (the hardware swizzles
+  // address bits [4,7) with [7,10)): round the base up; the launch adds 1024 bytes.
+  const unsigned raw_addr = attn_smem_addr(smem_raw);
+  const unsigned base = (raw_addr + 1023u) & ~1023u;
+  unsigned char* smem = smem_raw + (base - raw_addr);
+  const unsigned sQ_addr = base;                          // kWG tiles of 64 x kD
+  const unsigned sK_addr = sQ_addr + kWG * kQBytes;       // kStages tiles of kBlockN x kD
+  const unsigned sV_addr = sK_addr + kStages * kKVBytes;  // kStages tiles of kBlockN x kD
+
+  const int tid = threadIdx.x;
+  const int wg = tid >> 7;          // warpgroup: query rows 64 wg .. 64 wg + 63 of the block
+  const int wtid = tid & 127;       // thread in the warpgroup
+  const int warp_in_wg = wtid >> 5; // rows 16 warp_in_wg .. +15 of the warpgroup
+  const int lane = tid & 31;
+  const int m_block = kCausal ? gridDim.x - 1 - blockIdx.x : blockIdx.x;  // longest first
+  const int q0 = m_block * kBlockM;
+  const int q0_wg = q0 + 64 * wg;
+  const long long bh = blockIdx.y;
+  const attn_t* Qbh = Q + bh * N * kD;
+  const attn_t* Kbh = K + bh * N * kD;
+  const attn_t* Vbh = V + bh * N * kD;
+
+  // Causal: keys beyond the block's last row are masked for every row: skip those tiles.
+  const int kv_end = kCausal ? min(N, q0 + kBlockM) : N;
+  const int n_tiles = (kv_end + kBlockN - 1) / kBlockN;
+  // This warpgroup's last row sees keys <= q0_wg + 63: later tiles are skipped (causal).
+  const int wg_tiles = kCausal ? min(n_tiles, (q0_wg + 64 + kBlockN - 1) / kBlockN) : n_tiles;
+
+  auto load_kv = [&](int tile, int stage) {
+    const int kv0 = tile * kBlockN;
+    const long long off = static_cast<long long>(kv0) * kD;
+    load_tile_async<kBlockN, kThreads>(sK_addr + stage * kKVBytes, Kbh + off, N - kv0, tid);
+    load_tile_async<kBlockN, kThreads>(sV_addr + stage * kKVBytes, Vbh + off, N - kv0, tid);
+  };
+
+  // cp.async groups, in commit order: Q (each warpgroup its own 64 rows), then one group
+  // per K/V tile (empty past the last).
+  load_tile_async<64, 128>(sQ_addr + wg * kQBytes, Qbh + static_cast<long long>(q0_wg) * kD, N - q0_wg, wtid);
+  cp_async_commit();
+#pragma unroll
+  for (int s = 0; s < kStages - 1; ++s) {
+    if (s < n_tiles) load_kv(s, s);
+    cp_async_commit();
+  }
+
+  float o_acc[kORegs];
+#pragma unroll
+  for (int i = 0; i < kORegs; ++i) o_acc[i] = 0.0f;
+  // Rows of this thread: r = 0 -> 16 warp_in_wg + lane/4, r = 1 -> the same + 8.
+  float row_max[2] = {attn_neg_inf(), attn_neg_inf()};  // raw (unscaled) running max
+  float row_sum[2] = {0.0f, 0.0f};  // this thread's partial sums; quad-reduced at the end
+  const float scale_log2 = softmax_scale * kLog2e;
+  const int row_in_wg = warp_in_wg * 16 + (lane >> 2);
+  const unsigned sQ_wg = sQ_addr + wg * kQBytes;
+
+  // Waits for this thread's copies up to the tile the caller needs (at most kStages - 2
+  // groups pending), makes them visible to the async proxy (wgmma operand reads), then the
+  // barrier publishes everyone's and says every warpgroup is done with the wgmma it waited
+  // for before it (so the stage the next load overwrites is free).
+  auto tile_barrier = [&]() {
+    cp_async_wait<kStages - 2>();
+    fence_proxy_async_shared();
+    __syncthreads();
+  };
+  auto issue_load = [&](int tile) {  // one cp.async group per call, empty past the last tile
+    if (tile < n_tiles) load_kv(tile, tile % kStages);
+    cp_async_commit();
+  };
+
+  // S = Q K^T of tile j (asynchronous: wgmma_wait + fence_regs before reading s).
+  // Descriptors (attention/wgmma.cuh): Q (A) and K (B) K-major. Result layout:
+  // s[4i + {0,1}] = row g, keys 8i + 2q + {0,1}; s[4i + {2,3}] = row g + 8.
+  auto issue_s = [&](float(&s)[kSRegs], int j) {
+    const unsigned sK = sK_addr + (j % kStages) * kKVBytes;
+    wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < kKSteps; ++kk)
+      wgmma_ss(s, desc_k_major(sQ_wg, 64, kk), desc_k_major(sK, kBlockN, kk), kk > 0 ? 1 : 0);
+    wgmma_commit();
+  };
+
+  // Masks, then the online softmax of tile j in place (s becomes P, unnormalised), the
+  // running max and sums updated; returns in alpha the factor O must be scaled by.
+  auto softmax = [&](float(&s)[kSRegs], int j, float(&alpha)[2]) {
+    // Masks only on the last tile when N % BLOCK_N != 0 and on tiles that reach above this
+    // warpgroup's first row (causal).
+    const int kv0 = j * kBlockN;
+    const bool need_mask = kv0 + kBlockN > N || (kCausal && kv0 + kBlockN - 1 > q0_wg);
+    if (need_mask) {
+#pragma unroll
+      for (int i = 0; i < kSRegs; ++i) {
+        const int row = q0_wg + row_in_wg + ((i & 2) ? 8 : 0);
+        const int col = kv0 + (i >> 2) * 8 + (lane & 3) * 2 + (i & 1);
+        if (col >= N || (kCausal && col > row)) s[i] = attn_neg_inf();
+      }
+    }
+    // Row g's values are s[4i + {0,1}] of the 4 lanes of a quad (row g + 8: s[4i + {2,3}]):
+    // max over the quad with xor shuffles 1 and 2.
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      float mx = row_max[r];
+#pragma unroll
+      for (int i = 0; i < kBlockN / 8; ++i) mx = fmaxf(mx, fmaxf(s[4 * i + 2 * r], s[4 * i + 2 * r + 1]));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+      // All -inf so far: shift by 0 so exp2(-inf - 0) = 0 instead of NaN.
+      const float shift = mx == attn_neg_inf() ? 0.0f : mx * scale_log2;
+      alpha[r] = attn_exp2(row_max[r] * scale_log2 - shift);  // 0 on the first tile
+      row_max[r] = mx;
+      float sum = 0.0f;
+#pragma unroll
+      for (int i = 0; i < kBlockN / 8; ++i)
+#pragma unroll
+        for (int c = 0; c < 2; ++c) {
+          const float p = attn_exp2(fmaf(s[4 * i + 2 * r + c], scale_log2, -shift));
+          s[4 * i + 2 * r + c] = p;
+          sum += p;
+        }
+      row_sum[r] = row_sum[r] * alpha[r] + sum;
+    }
+  };
+  auto rescale_o = [&](const float(&alpha)[2]) {
+#pragma unroll
+    for (int i = 0; i < kD / 8; ++i)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) o_acc[4 * i + e] *= alpha[e >> 1];
+  };
+  // The A fragment of keys 16k..16k+15 is the S accumulator slice s[8k .. 8k+7] rounded to
+  // 16 bits (layouts in attention/wgmma.cuh): no data movement.
+  auto to_p = [&](const float(&s)[kSRegs], unsigned(&pa)[kPSteps][4]) {
+#pragma unroll
+    for (int k = 0; k < kPSteps; ++k) {
+      pa[k][0] = attn_pack2(s[8 * k + 0], s[8 * k + 1]);
+      pa[k][1] = attn_pack2(s[8 * k + 2], s[8 * k + 3]);
+      pa[k][2] = attn_pack2(s[8 * k + 4], s[8 * k + 5]);
+      pa[k][3] = attn_pack2(s[8 * k + 6], s[8 * k + 7]);
+    }
+  };
+  // O += P V of tile j (asynchronous): V (B) MN-major, imm-trans-b = 1. pa must stay
+  // unchanged until the wgmma_wait that covers it.
+  auto issue_pv = [&](const unsigned(&pa)[kPSteps][4], int j) {
+    const unsigned sV = sV_addr + (j % kStages) * kKVBytes;
+    fence_regs(o_acc);
+    wgmma_fence();
+#pragma unroll
+    for (int k = 0; k < kPSteps; ++k) wgmma_rs_tb(o_acc, pa[k], desc_mn_major(sV, kBlockN, k), 1);
+    wgmma_commit();
+  };
+
+  float s[kSRegs];
+  unsigned pa[kPSteps][4];
+  float alpha[2];
+  if constexpr (!kOverlap) {
+    // One tile at a time: S, wait, softmax, P V, wait. Other warpgroups fill the gaps.
+    for (int j = 0; j < n_tiles; ++j) {
+      // Committed so far: Q + (kStages - 1) + j groups; tile j is group j + 1.
+      tile_barrier();
+      issue_load(j + kStages - 1);  // into the stage of tile j - 1 (free: barrier)
+      if (j >= wg_tiles) continue;  // causal: all of this tile is above this warpgroup's rows
+      issue_s(s, j);
+      wgmma_wait<0>();
+      fence_regs(s);
+      softmax(s, j, alpha);
+      rescale_o(alpha);
+      to_p(s, pa);
+      issue_pv(pa, j);
+      wgmma_wait<0>();
+      fence_regs(o_acc);
+    }
+  } else {
+    // Intra-warpgroup overlap (FlashAttention-3): S of tile j + 1 is issued before P V of
+    // tile j, and its softmax runs while P V is in flight; O is rescaled after P V lands.
+    // Tile j + 1 must be resident at iteration j, and tile j - 1's stage is the first free
+    // one, so loads run kStages - 2 >= 1 tiles ahead (kStages >= 3).
+    tile_barrier();  // committed Q + (kStages - 1): Q and tile 0 landed
+    issue_s(s, 0);
+    wgmma_wait<0>();
+    fence_regs(s);
+    softmax(s, 0, alpha);  // O is 0: no rescale
+    to_p(s, pa);
+    for (int j = 0; j < n_tiles; ++j) {
+      // Committed so far: Q + (kStages - 1) + j; tile j + 1 is group j + 2: kStages - 2 may
+      // stay pending. The barrier also says every warpgroup's P V of tile j - 1 is done.
+      tile_barrier();
+      issue_load(j + kStages - 1);  // into the stage of tile j - 1
+      if (j >= wg_tiles) continue;
+      const bool next = j + 1 < wg_tiles;
+      if (next) issue_s(s, j + 1);  // s is free: tile j's P lives in pa
+      issue_pv(pa, j);
+      if (next) {
+        wgmma_wait<1>();  // S of tile j + 1 landed (groups complete in order)
+        fence_regs(s);
+        softmax(s, j + 1, alpha);
+      }
+      wgmma_wait<0>();  // P V of tile j landed
+      fence_regs(o_acc);
+      if (next) {
+        rescale_o(alpha);
+        to_p(s, pa);
+      }
+    }
+  }
+  cp_async_wait<0>();  // only empty groups can remain; leave none behind
+
+  // ---- Epilogue: O / l through this warp's own 16 rows of its warpgroup's Q tile (only
+  // this warp reads them back; every wgmma reading Q has completed), then 16-byte coalesced
+  // stores; LSE = max * scale + log(l), -inf when l = 0.
+  attn_t* Obh = O + bh * N * kD;
+  unsigned char* sQ_wg_ptr = smem + wg * kQBytes;
+  __syncwarp();
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    float l = row_sum[r];
+    l += __shfl_xor_sync(0xffffffffu, l, 1);
+    l += __shfl_xor_sync(0xffffffffu, l, 2);
+    const float inv = l == 0.0f ? 0.0f : 1.0f / l;
+    const int row_local = row_in_wg + 8 * r;
+    const int row = q0_wg + row_local;
+    if ((lane & 3) == 0 && row < N)
+      LSE[bh * N + row] = l == 0.0f ? attn_neg_inf() : row_max[r] * softmax_scale + logf(l);
+#pragma unroll
+    for (int i = 0; i < kD / 8; ++i) {
+      const unsigned off = sw128_offset(64, row_local, i) + (lane & 3) * 4;
+      *reinterpret_cast<unsigned*>(sQ_wg_ptr + off) =
+          attn_pack2(o_acc[4 * i + 2 * r] * inv, o_acc[4 * i + 2 * r + 1] * inv);
+    }
+  }
+  __syncwarp();
+#pragma unroll
+  for (int it = 0; it < 16 * kChunks / 32; ++it) {
+    const int idx = lane + 32 * it;
+    const int row_local = warp_in_wg * 16 + idx / kChunks;
+    const int chunk = idx % kChunks;
+    const int row = q0_wg + row_local;
+    if (row < N)
+      *reinterpret_cast<uint4*>(Obh + static_cast<long long>(row) * kD + chunk * 8) =
+          *reinterpret_cast<const uint4*>(sQ_wg_ptr + sw128_offset(64, row_local, chunk));
+  }
+}
