@@ -52,6 +52,7 @@ int run_compile_all(const CliContext& ctx, const CompileAllArgs& args) {
     options.limits = h100_limits();
     options.arch = args.arch.empty() ? "sm_90" : args.arch;
   }
+  options.limits.compute_capability = 0;  // compiling needs no card: spaces of every arch compile
 
   std::unique_ptr<CubinCache> cache;
   if (!args.no_cache) cache = std::make_unique<CubinCache>(ctx.cache_dir());

@@ -110,7 +110,7 @@ std::string Candidate::id() const {
 static std::optional<std::string> arch_problem(const SpaceSpec& space, const DeviceLimits& limits) {
   int target = 0;
   char suffix = 0;
-  if (space.arch.empty() || std::sscanf(space.arch.c_str(), "%*[a-z]_%d%c", &target, &suffix) < 1) return std::nullopt;
+  if (space.arch.empty() || limits.compute_capability == 0 || std::sscanf(space.arch.c_str(), "%*[a-z]_%d%c", &target, &suffix) < 1) return std::nullopt;
   const bool specific = suffix == 'a' || suffix == 'f';
   const bool runs = specific ? target == limits.compute_capability
                              : target / 10 == limits.compute_capability / 10 && target <= limits.compute_capability;

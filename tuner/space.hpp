@@ -21,7 +21,9 @@ struct DeviceLimits {
   int regs_per_block = 65536;
   int sm_count = 132;
   int64_t l2_bytes = 50 << 20;
-  int compute_capability = 90;  // major * 10 + minor: which spaces' `arch` can run
+  // major * 10 + minor of the card that will run the candidates: spaces whose own `arch`
+  // cannot load there are pruned. 0: no card (compiling only): every space is kept.
+  int compute_capability = 0;
 };
 
 using ParamSet = std::map<std::string, int64_t>;

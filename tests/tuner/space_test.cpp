@@ -67,8 +67,11 @@ TEST_F(SpaceTest, ASpaceForAnotherArchIsPrunedWithTheReason) {
   const auto kept = enumerate(config, *config.find_variant("fused"), shape(64, 256), blackwell, &report);
   EXPECT_EQ(report.by_reason.at("space 'warp' is built for sm_90a: the device is sm_100"), 12u);
   for (const auto& c : kept) EXPECT_EQ(c.space_name, "block");
-  DeviceLimits hopper;  // compute capability 9.0
+  DeviceLimits hopper;
+  hopper.compute_capability = 90;
   EXPECT_EQ(enumerate(config, *config.find_variant("fused"), shape(64, 256), hopper, nullptr).size(), 16u);
+  // No card (kpg compile --all without a GPU): every space is compiled.
+  EXPECT_EQ(enumerate(config, *config.find_variant("fused"), shape(64, 256), DeviceLimits{}, nullptr).size(), 16u);
 }
 
 TEST_F(SpaceTest, NothingPrunedWhenTheShapeAllows) {
