@@ -62,19 +62,18 @@ std::string verdict(const RunUnit& unit) {
   return "ERROR";
 }
 
-std::string reproduce_command(const std::string& repro, const RunUnit& unit) {
+std::string reproduce_command(const std::string& prefix, const std::string& shape, const TuneRecord& record) {
   std::string params;
-  for (const auto& [k, v] : unit.record.params) params += (params.empty() ? "" : ",") + k + "=" + std::to_string(v);
-  const std::string& id = unit.record.candidate_id;
-  const std::string space = id.substr(0, id.find(':'));
-  return fmt::format("{} --shape {} --variant {} --space {}{}", repro, unit.shape, unit.record.variant, space,
+  for (const auto& [k, v] : record.params) params += (params.empty() ? "" : ",") + k + "=" + std::to_string(v);
+  const std::string space = record.candidate_id.substr(0, record.candidate_id.find(':'));
+  return fmt::format("{} --shape {} --variant {} --space {}{}", prefix, shape, record.variant, space,
                      params.empty() ? "" : " --params " + params);
 }
 
 std::string failure_report(const RunUnit& unit, const std::string& repro) {
   return fmt::format("{} {} {} at {}: {}\n    reproduce: {}\n", verdict(unit), unit.record.variant,
                      unit.record.candidate_id, unit.shape, failure_detail(unit.record.failure),
-                     reproduce_command(repro, unit));
+                     reproduce_command(repro, unit.shape, unit.record));
 }
 
 RunOutcome supervise_run(const RunSupervision& supervision, std::ostream& out) {

@@ -41,9 +41,10 @@ std::optional<RunUnit> run_unit_of(const WorkerEvent& event);
 // "ok", "WRONG", "FAULT", "HANG", "CRASH" or "ERROR".
 std::string verdict(const RunUnit& unit);
 
-// `repro` ("kpg run OP", plus --seed when one was given) with the unit's shape, variant,
-// space and params: the command that runs the unit again, alone.
-std::string reproduce_command(const std::string& repro, const RunUnit& unit);
+// `prefix` ("kpg run OP", plus --seed when one was given) with the shape and the record's
+// variant, space and params: the command that runs that configuration again, alone
+// (kpg run's failed units, kpg tune's failed candidates).
+std::string reproduce_command(const std::string& prefix, const std::string& shape, const TuneRecord& record);
 
 // "FAULT tuned tuned:BREAK=1 at N=4096,dtype=f32: CUDA_ERROR_...\n    reproduce: kpg run ...\n"
 std::string failure_report(const RunUnit& unit, const std::string& repro);

@@ -14,6 +14,7 @@
 
 #include "cli/command.hpp"
 #include "cli/op_session.hpp"
+#include "cli/run_supervisor.hpp"
 #include "cli/tune_args.hpp"
 #include "tutorials/report/html_report.hpp"
 #include "tutorials/report/results_dir.hpp"
@@ -23,16 +24,6 @@
 
 namespace kpg {
 namespace {
-
-// The command that runs one failed candidate again, alone, in the foreground.
-std::string repro_command(const std::string& op_arg, const TuneResult& r, const TuneRecord& rec) {
-  std::string params;
-  for (const auto& [k, v] : rec.params) params += (params.empty() ? "" : ",") + k + "=" + std::to_string(v);
-  const size_t colon = rec.candidate_id.find(':');
-  const std::string space = rec.candidate_id.substr(0, colon);
-  return fmt::format("kpg run {} --shape {} --variant {} --space {}{}", op_arg, r.shape.to_string(), r.variant, space,
-                     params.empty() ? "" : " --params " + params);
-}
 
 report::Table ranking_table(const TuneResult& r, const Workload& workload, size_t top, const std::string& op_arg) {
   std::vector<const TuneRecord*> ok;
@@ -61,7 +52,7 @@ report::Table ranking_table(const TuneResult& r, const Workload& workload, size_
     for (const char* kind : {"wrong result", "fault", "hang", "crash"})
       if (rec->failure.rfind(kind, 0) == 0)
         t.notes.push_back("failed " + rec->candidate_id + ": " + rec->failure +
-                          "\n    reproduce: " + repro_command(op_arg, r, *rec));
+                          "\n    reproduce: " + reproduce_command("kpg run " + op_arg, r.shape.to_string(), *rec));
   return t;
 }
 

@@ -59,29 +59,29 @@ stage_limits() {
   done
 }
 
+# Tunes the fused variant of OP at the shapes ("M,N,dtype" each) and runs the peers on them.
+tune_fused_with_peers() {  # op shape...
+  local op=$1
+  shift
+  local args=() s m n t
+  for s in "$@"; do
+    IFS=, read -r m n t <<<"$s"
+    args+=(--shape "M=$m,N=$n,dtype=$t")
+  done
+  "$kpg" tune "$op" --variant fused "${args[@]}" --top 3 > "$out/tune-$op.log" 2>&1
+  note "$op tune exit $?"
+  grep -E "^\|    1 |chosen:|at M=" "$out/tune-$op.log" | grep -v pruned
+  python3 scripts/peers/peers.py "$op" --json "$out/peers-$op.json" --shapes "$@" > "$out/peers-$op.log" 2>&1
+  tail -$# "$out/peers-$op.log"
+}
+
 stage_softmax() {
-  local shapes=(M=4096,N=4096 M=16384,N=4096 M=4096,N=8192 M=512,N=65536 M=256,N=131072 M=128,N=262144)
-  local args=()
-  for s in "${shapes[@]}"; do args+=(--shape "$s"); done
-  "$kpg" tune softmax --variant fused "${args[@]}" --top 3 > "$out/tune-softmax.log" 2>&1
-  note "softmax tune exit $?"
-  grep -E "^\|    1 |chosen:|at M=" "$out/tune-softmax.log" | grep -v pruned
-  python3 scripts/peers/peers.py softmax --json "$out/peers-softmax.json" \
-    --shapes 4096,4096,f32 16384,4096,f32 4096,8192,f32 512,65536,f32 256,131072,f32 128,262144,f32 \
-    > "$out/peers-softmax.log" 2>&1
-  tail -6 "$out/peers-softmax.log"
+  tune_fused_with_peers softmax 4096,4096,f32 16384,4096,f32 4096,8192,f32 512,65536,f32 256,131072,f32 \
+    128,262144,f32
 }
 
 stage_layernorm() {
-  local shapes=(M=16384,N=768,dtype=f16 M=16384,N=1024,dtype=f16 M=4096,N=4096,dtype=f16 M=4096,N=8192,dtype=f16)
-  local args=()
-  for s in "${shapes[@]}"; do args+=(--shape "$s"); done
-  "$kpg" tune layernorm --variant fused "${args[@]}" --top 3 > "$out/tune-layernorm.log" 2>&1
-  note "layernorm tune exit $?"
-  grep -E "^\|    1 |chosen:|at M=" "$out/tune-layernorm.log" | grep -v pruned
-  python3 scripts/peers/peers.py layernorm --json "$out/peers-layernorm.json" \
-    --shapes 16384,768,f16 16384,1024,f16 4096,4096,f16 4096,8192,f16 > "$out/peers-layernorm.log" 2>&1
-  tail -4 "$out/peers-layernorm.log"
+  tune_fused_with_peers layernorm 16384,768,f16 16384,1024,f16 4096,4096,f16 4096,8192,f16
 }
 
 stage_budget() {

@@ -5,18 +5,17 @@
 // any tile, and a long sequence with a ragged last tile.
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <limits>
-#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
 
-#include "runtime/cubin_cache.hpp"
 #include "tests/gpu_test_env.hpp"
+#include "tests/tuner_gpu_session.hpp"
 #include "tuner/config.hpp"
 #include "tuner/gpu.hpp"
 #include "tuner/tuner.hpp"
@@ -30,27 +29,19 @@ namespace fs = std::filesystem;
 // Shared by every test of the process: one GPU session, and one cubin cache so that each
 // kernel configuration compiles once.
 struct Session {
-  fs::path dir = fs::temp_directory_path() / ("kpg-attention-gpu-" + std::to_string(::getpid()));
-  std::unique_ptr<Gpu> gpu;
-  std::unique_ptr<CubinCache> cubins;
-  std::unique_ptr<Compiler> compiler;
-  std::unique_ptr<TuningCache> records;
-  std::unique_ptr<Tuner> tuner;
-  OpConfig config;
+  testing::TunerSession tuning{KPG_TEST_KERNELS_DIR};
+  OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", KPG_TEST_KERNELS_DIR);
 };
 
 Session* g_session = nullptr;
 
 // Releases the session after the last test: modules and buffers go before the context (Gpu)
-// they live in, and the temporary caches are removed.
+// they live in, then the temporary caches' folder.
 class SessionCleanup : public ::testing::Environment {
  public:
   void TearDown() override {
-    if (!g_session) return;
-    const fs::path dir = g_session->dir;
     delete g_session;
     g_session = nullptr;
-    fs::remove_all(dir);
   }
 };
 [[maybe_unused]] const auto* const g_cleanup = ::testing::AddGlobalTestEnvironment(new SessionCleanup);
@@ -66,20 +57,15 @@ double relative_error(const std::vector<double>& out, const std::vector<double>&
   return norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
 }
 
+// (N, D, causal, dtype)
+using Case = std::tuple<int64_t, int64_t, bool, DType>;
+
 class FlashAttentionGpu : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string reason;
     if (g_session || !testing::gpu_available(&reason)) return;
     g_session = new Session;
-    fs::remove_all(g_session->dir);
-    g_session->gpu = std::make_unique<Gpu>(0);
-    g_session->cubins = std::make_unique<CubinCache>(g_session->dir);
-    g_session->compiler = std::make_unique<Compiler>(g_session->cubins.get());
-    g_session->records = std::make_unique<TuningCache>(g_session->dir);
-    g_session->tuner = std::make_unique<Tuner>(*g_session->gpu, *g_session->compiler, *g_session->records,
-                                               fs::path(KPG_TEST_KERNELS_DIR));
-    g_session->config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", KPG_TEST_KERNELS_DIR);
   }
   void SetUp() override {
     KPG_SKIP_WITHOUT_GPU();
@@ -93,39 +79,46 @@ class FlashAttentionGpu : public ::testing::Test {
     return s;
   }
   static const OpConfig& config() { return g_session->config; }
-  static const Tuner& tuner() { return *g_session->tuner; }
+  static const Tuner& tuner() { return g_session->tuning.tuner; }
   static const VariantSpec& flash() { return *config().find_variant("flash"); }
   // The default candidate of one space of the flash variant (default_candidate() gives the
   // first space's): "mma_sync" (stage 1) or "wgmma" (stage 2, sm_90a).
   static std::optional<Candidate> space_default(const OpConfig& cfg, const std::string& space, const Shape& s) {
     const VariantSpec& variant = *cfg.find_variant("flash");
-    for (const auto& c : enumerate(cfg, variant, s, g_session->gpu->limits(), nullptr))
+    for (const auto& c : enumerate(cfg, variant, s, limits(), nullptr))
       if (c.is_default && variant.spaces.at(c.space_index).name == space) return c;
     return std::nullopt;
   }
-  // wgmma needs compute capability 9.0 exactly (sm_90a code runs on no other GPU).
-  static bool is_sm90() { return g_session->gpu->props().arch() == "sm_90"; }
-};
+  static DeviceLimits limits() { return g_session->tuning.gpu.limits(); }
 
-// (N, D, causal, dtype)
-using Case = std::tuple<int64_t, int64_t, bool, DType>;
+  // The configuration `pick` chooses at the case's shape (B*H = 4 slices, 2 for the long
+  // sequence, whose reference is costly) matches the float64 reference on poisoned outputs,
+  // with a relative error of o within 1e-2.
+  static void expect_correct(const Case& c, const std::function<std::optional<Candidate>(const Shape&)>& pick) {
+    const auto [n, d, causal, dtype] = c;
+    const Shape s = n > 2048 ? shape(1, 2, n, d, causal, dtype) : shape(2, 2, n, d, causal, dtype);
+    Workload workload(config(), s, limits());
+    workload.randomize(static_cast<uint64_t>(n * 1000 + d * 10 + (causal ? 1 : 0)) + (dtype == DType::bf16 ? 7 : 0));
+    const auto candidate = pick(s);
+    ASSERT_TRUE(candidate.has_value()) << s.to_string();
+    const auto bound = tuner().bind(config(), flash(), *candidate, workload);
+    const CheckReport check = tuner().verify(bound, workload);  // poisons the outputs first
+    EXPECT_TRUE(check.ok) << s.to_string() << " " << candidate->id() << ": " << check.describe();
+    const double err =
+        relative_error(workload.download_outputs().at("o").values, workload.reference().at("o").values);
+    EXPECT_LE(err, 1e-2) << s.to_string() << " " << candidate->id();
+  }
+
+  // wgmma needs compute capability 9.0 exactly (sm_90a code runs on no other GPU).
+  static bool is_sm90() { return g_session->tuning.gpu.props().arch() == "sm_90"; }
+};
 
 class FlashAttentionDefaultGpu : public FlashAttentionGpu, public ::testing::WithParamInterface<Case> {};
 
 // The configuration the tutorial falls back to, on every length class, both head dims, both
-// dtypes, causal or not. B*H = 4 slices (2 for the long sequence, whose reference is costly).
+// dtypes, causal or not.
 TEST_P(FlashAttentionDefaultGpu, DefaultCandidateMatchesFloat64Reference) {
-  const auto [n, d, causal, dtype] = GetParam();
-  const Shape s = n > 2048 ? shape(1, 2, n, d, causal, dtype) : shape(2, 2, n, d, causal, dtype);
-  Workload workload(config(), s, g_session->gpu->limits());
-  workload.randomize(static_cast<uint64_t>(n * 1000 + d * 10 + (causal ? 1 : 0)) + (dtype == DType::bf16 ? 7 : 0));
-  const auto candidate = default_candidate(config(), flash(), s, g_session->gpu->limits());
-  ASSERT_TRUE(candidate.has_value()) << s.to_string();
-  const auto bound = tuner().bind(config(), flash(), *candidate, workload);
-  const CheckReport check = tuner().verify(bound, workload);  // poisons the outputs first
-  EXPECT_TRUE(check.ok) << s.to_string() << " " << candidate->id() << ": " << check.describe();
-  const double err = relative_error(workload.download_outputs().at("o").values, workload.reference().at("o").values);
-  EXPECT_LE(err, 1e-2) << s.to_string() << " " << candidate->id();
+  expect_correct(GetParam(), [](const Shape& s) { return default_candidate(config(), flash(), s, limits()); });
 }
 
 // Stage 2 (wgmma space, flash_attn_fwd_wgmma) at its default, on the same cases.
@@ -133,17 +126,7 @@ class FlashAttentionWgmmaGpu : public FlashAttentionGpu, public ::testing::WithP
 
 TEST_P(FlashAttentionWgmmaGpu, DefaultCandidateMatchesFloat64Reference) {
   if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
-  const auto [n, d, causal, dtype] = GetParam();
-  const Shape s = n > 2048 ? shape(1, 2, n, d, causal, dtype) : shape(2, 2, n, d, causal, dtype);
-  Workload workload(config(), s, g_session->gpu->limits());
-  workload.randomize(static_cast<uint64_t>(n * 1000 + d * 10 + (causal ? 1 : 0)) + (dtype == DType::bf16 ? 7 : 0));
-  const auto candidate = space_default(config(), "wgmma", s);
-  ASSERT_TRUE(candidate.has_value()) << s.to_string();
-  const auto bound = tuner().bind(config(), flash(), *candidate, workload);
-  const CheckReport check = tuner().verify(bound, workload);  // poisons the outputs first
-  EXPECT_TRUE(check.ok) << s.to_string() << " " << candidate->id() << ": " << check.describe();
-  const double err = relative_error(workload.download_outputs().at("o").values, workload.reference().at("o").values);
-  EXPECT_LE(err, 1e-2) << s.to_string() << " " << candidate->id();
+  expect_correct(GetParam(), [](const Shape& s) { return space_default(config(), "wgmma", s); });
 }
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
@@ -152,17 +135,13 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
          std::string(dtype_name(dtype));
 }
 
-INSTANTIATE_TEST_SUITE_P(Lengths, FlashAttentionDefaultGpu,
-                         ::testing::Combine(::testing::Values<int64_t>(1, 17, 64, 127, 1000, 4097),
-                                            ::testing::Values<int64_t>(64, 128), ::testing::Bool(),
-                                            ::testing::Values(DType::f16, DType::bf16)),
-                         case_name);
-
-INSTANTIATE_TEST_SUITE_P(Lengths, FlashAttentionWgmmaGpu,
-                         ::testing::Combine(::testing::Values<int64_t>(1, 17, 64, 127, 1000, 4097),
-                                            ::testing::Values<int64_t>(64, 128), ::testing::Bool(),
-                                            ::testing::Values(DType::f16, DType::bf16)),
-                         case_name);
+// One row, lengths no tile divides, a long sequence with a ragged last tile; both head dims,
+// causal or not, both dtypes.
+const auto kCases = ::testing::Combine(::testing::Values<int64_t>(1, 17, 64, 127, 1000, 4097),
+                                       ::testing::Values<int64_t>(64, 128), ::testing::Bool(),
+                                       ::testing::Values(DType::f16, DType::bf16));
+INSTANTIATE_TEST_SUITE_P(Lengths, FlashAttentionDefaultGpu, kCases, case_name);
+INSTANTIATE_TEST_SUITE_P(Lengths, FlashAttentionWgmmaGpu, kCases, case_name);
 
 // Every candidate the grid keeps, through the tuner itself (force: each one verified against
 // the reference on poisoned outputs, then timed briefly): none may be wrong, fail to compile
@@ -171,7 +150,7 @@ TEST_F(FlashAttentionGpu, EveryCandidateOfTheGridIsCorrect) {
   OpConfig quick = config();
   quick.timing = TimingSpec{1, 2, 2, 5, 0};  // correctness is the point, not the times
   for (const Shape& s : {shape(1, 2, 127, 64, true, DType::f16), shape(2, 1, 200, 128, false, DType::bf16)}) {
-    Workload workload(quick, s, g_session->gpu->limits());
+    Workload workload(quick, s, limits());
     workload.randomize(42);
     TuneOptions options;
     options.force = true;
@@ -196,7 +175,7 @@ TEST_F(FlashAttentionGpu, FullyMaskedRowsGiveZerosNotNaN) {
                          shape(1, 2, 100, 128, false, DType::bf16), shape(2, 1, 300, 128, true, DType::bf16)}) {
     for (const std::string space : {"mma_sync", "wgmma"}) {
       if (space == "wgmma" && !is_sm90()) continue;
-      Workload workload(masked, s, g_session->gpu->limits());
+      Workload workload(masked, s, limits());
       workload.randomize(3);
       const auto candidate = space_default(masked, space, s);
       ASSERT_TRUE(candidate.has_value()) << space;
