@@ -40,6 +40,21 @@ class VariantLoader {
   }
 
  private:
+  // A list item that is itself a list (the alias of a list shared with another space,
+  // `- *row_limits`) contributes its items, so spaces share constraints and add their own.
+  void constraints(const YAML::Node& list, const std::string& path, const std::set<std::string>& known,
+                   SpaceSpec& s) {
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string item_path = path + "[" + std::to_string(i) + "]";
+      if (list[i].IsSequence()) {
+        constraints(list[i], item_path, known, s);
+        continue;
+      }
+      s.constraints.push_back(load_expr(reader_, list[i], item_path, known));
+      s.constraint_notes.push_back(reader_.comment_above(list[i]));
+    }
+  }
+
   SpaceSpec space(const YAML::Node& node, const std::string& path, const std::string& variant_name) {
     reader_.entries(node, path, {"name", "params", "constraints", "defines", "default", "launches", "arch"});
     SpaceSpec s;
@@ -51,10 +66,7 @@ class VariantLoader {
     for (const auto& [name, values] : s.params) known.insert(name);
     if (const auto c = node["constraints"]) {
       reader_.expect_list(c, path + ".constraints", false);
-      for (size_t i = 0; i < c.size(); ++i) {
-        s.constraints.push_back(load_expr(reader_, c[i], path + ".constraints[" + std::to_string(i) + "]", known));
-        s.constraint_notes.push_back(reader_.comment_above(c[i]));
-      }
+      constraints(c, path + ".constraints", known, s);
     }
     if (const auto d = node["defines"]) {
       for (const auto& e : reader_.entries(d, path + ".defines")) {

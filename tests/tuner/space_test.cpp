@@ -52,6 +52,31 @@ TEST_F(SpaceTest, LongConstraintIsNamedByItsLineAndComment) {
   ASSERT_TRUE(report.by_reason.count(expected)) << report.by_reason.begin()->first;
 }
 
+// A space reuses another space's anchored constraint list (`- *alias`) and adds its own:
+// the alias's items count one by one, named by their own line.
+TEST_F(SpaceTest, AnAliasedConstraintListAddsItsItems) {
+  std::string yaml = test::kTinyYaml;
+  const std::string warp_list = "        constraints:\n          - {le: [N, {mul: [VEC, 32, 8]}]}\n";
+  const std::string block_params = "          THREADS: [128, 256, 512, 1024, 2048]\n";
+  ASSERT_NE(yaml.find(warp_list), std::string::npos);
+  yaml.replace(yaml.find(warp_list), warp_list.size(),
+               "        constraints: &warp_limits\n          - {le: [N, {mul: [VEC, 32, 8]}]}\n");
+  yaml.replace(yaml.find(block_params), block_params.size(),
+               block_params + "          VEC: [1, 4]\n        constraints:\n          - *warp_limits\n"
+                              "          - {ge: [THREADS, 512]}\n");
+  test::TempDir dir;
+  const OpConfig config = test::load_yaml(dir, yaml);
+  const SpaceSpec& block = config.find_variant("fused")->spaces.at(1);
+  ASSERT_EQ(block.constraints.size(), 2u);
+  PruneReport report;
+  const auto kept = enumerate(config, *config.find_variant("fused"), shape(64, 300), DeviceLimits{}, &report);
+  // block: 5 THREADS x 2 VEC = 10; VEC=1 fails N <= 256 (5), THREADS 128/256 fail (2 of
+  // the 5 left), THREADS=2048 exceeds the block limit: 2 kept (512, 1024 at VEC=4).
+  EXPECT_EQ(report.by_reason.at("constraint {le: [N, {mul: [VEC, 32, 8]}]} (tiny.yaml:28)"), 4u + 5u);
+  EXPECT_EQ(report.by_reason.at("constraint {ge: [THREADS, 512]} (tiny.yaml:44)"), 2u);
+  EXPECT_EQ(kept.size(), 8u + 2u);  // warp keeps 8 of its 12
+}
+
 // A space built for an arch-specific target (sm_90a: wgmma) is pruned, with the reason, on
 // any other card instead of failing every candidate at module load.
 TEST_F(SpaceTest, ASpaceForAnotherArchIsPrunedWithTheReason) {
