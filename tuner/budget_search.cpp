@@ -29,25 +29,50 @@ class Neighbourhood {
       }
   }
 
+  // One step along one param; where that point was pruned by a constraint coupling the
+  // param to another (WARPS=4 needs Q_IN_REGS=0), the step together with one step of one
+  // other param that repairs it, so the search can cross the constraint.
   std::vector<size_t> of(size_t i) const {
     std::vector<size_t> out;
     const auto& c = candidates_[i];
-    const auto& values = values_.at(c.space_index);
-    for (const auto& [name, v] : c.params) {
-      const auto& list = values.at(name);
-      const auto pos = static_cast<size_t>(std::lower_bound(list.begin(), list.end(), v) - list.begin());
-      for (const size_t next : {pos - 1, pos + 1}) {  // pos - 1 wraps for pos 0 and is skipped
-        if (next >= list.size()) continue;
-        ParamSet p = c.params;
-        p[name] = list[next];
-        const auto it = index_.find({c.space_index, p});
-        if (it != index_.end()) out.push_back(it->second);  // absent when pruned
+    for (const auto& [name, v] : c.params)
+      for (const int dir : {-1, 1}) {
+        const auto p = stepped(c.params, c.space_index, name, v, dir);
+        if (!p) continue;  // off the end of the param's values
+        if (const auto j = find(c.space_index, *p)) {
+          out.push_back(*j);
+          continue;
+        }
+        for (const auto& [other, w] : c.params) {
+          if (other == name) continue;
+          for (const int other_dir : {-1, 1}) {
+            const auto repaired = stepped(*p, c.space_index, other, w, other_dir);
+            if (!repaired) continue;
+            if (const auto j = find(c.space_index, *repaired)) out.push_back(*j);
+          }
+        }
       }
-    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
   }
 
  private:
+  // params with `name` moved one value (dir -1 or +1) along its sorted list, if there is one.
+  std::optional<ParamSet> stepped(ParamSet params, size_t space, const std::string& name, int64_t v, int dir) const {
+    const auto& list = values_.at(space).at(name);
+    const auto pos = static_cast<size_t>(std::lower_bound(list.begin(), list.end(), v) - list.begin());
+    const size_t next = pos + dir;  // wraps below 0 to a huge value
+    if (next >= list.size()) return std::nullopt;
+    params[name] = list[next];
+    return params;
+  }
+  std::optional<size_t> find(size_t space, const ParamSet& params) const {
+    const auto it = index_.find({space, params});
+    if (it == index_.end()) return std::nullopt;  // pruned before timing
+    return it->second;
+  }
+
   const std::vector<Candidate>& candidates_;
   std::map<std::pair<size_t, ParamSet>, size_t> index_;
   std::map<size_t, std::map<std::string, std::vector<int64_t>>> values_;

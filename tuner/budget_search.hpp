@@ -2,8 +2,9 @@
 // A budgeted search for spaces too large to time exhaustively (`kpg tune --budget N`):
 // a random sample (each space's default first), then best-first local search that
 // measures the untimed neighbours (one param one step along its sorted values, same
-// space) of the fastest candidate measured so far, falling back to random picks when
-// every measured candidate's neighbourhood is exhausted.
+// space; where a constraint pruned that point, the step plus one step of another param
+// that leads back into the space) of the fastest candidate measured so far, falling back
+// to random picks when every measured candidate's neighbourhood is exhausted.
 
 #include <cstddef>
 #include <cstdint>
@@ -21,7 +22,7 @@ namespace kpg {
 std::vector<size_t> budget_order(const std::vector<Candidate>& candidates, size_t budget, uint64_t seed,
                                  const std::function<double(const Candidate&)>& measure);
 
-// Indices of the candidates one step away from candidates[i] (for tests and reports).
+// Indices of the candidates one step away from candidates[i], as above (for tests).
 std::vector<size_t> neighbours(const std::vector<Candidate>& candidates, size_t i);
 
 }  // namespace kpg

@@ -63,6 +63,53 @@ TEST(BudgetSearch, FindsNearTheExhaustiveBestWithAFractionOfTheBudget) {
   }
 }
 
+// Shaped like the attention grid: WARPS=4 needs Q_IN_REGS=0 (those points are pruned, so
+// absent), the default sits in a good basin (WARPS=8, Q_IN_REGS=1), the way out of it along
+// one param (Q_IN_REGS=0 at WARPS=8) is slow, and the best lies across the constraint.
+std::vector<Candidate> coupled_candidates() {
+  std::vector<Candidate> out;
+  for (int64_t warps : {4, 8})
+    for (int64_t qregs : {0, 1})
+      for (int64_t bn : {32, 64, 128})
+        for (int64_t stages : {2, 3}) {
+          if (warps == 4 && qregs == 1) continue;  // pruned by the constraint
+          const bool is_default = warps == 8 && qregs == 1 && bn == 64 && stages == 2;
+          out.push_back({"v", 0, "mma", {{"WARPS", warps}, {"Q_IN_REGS", qregs}, {"BLOCK_N", bn}, {"STAGES", stages}}, is_default});
+        }
+  return out;
+}
+
+double coupled_cost(const Candidate& c) {
+  const auto& p = c.params;
+  const double bn = std::abs(std::log2(static_cast<double>(p.at("BLOCK_N"))) - (p.at("WARPS") == 4 ? 5 : 6));
+  if (p.at("Q_IN_REGS") == 1) return 1.06 + 0.02 * bn + 0.01 * (p.at("STAGES") == 2);
+  if (p.at("WARPS") == 8) return 1.30 + 0.02 * bn;
+  return 1.00 + 0.03 * bn + 0.01 * (p.at("STAGES") == 3);
+}
+
+// How many of seeds 1..100 find a candidate within 3 % of the best (1.00) in `budget`.
+int seeds_near_best(const std::vector<Candidate>& candidates, size_t budget) {
+  int near = 0;
+  for (uint64_t seed = 1; seed <= 100; ++seed) {
+    double found = std::numeric_limits<double>::infinity();
+    budget_order(candidates, budget, seed, [&](const Candidate& c) {
+      found = std::min(found, coupled_cost(c));
+      return coupled_cost(c);
+    });
+    near += found <= 1.03;
+  }
+  return near;
+}
+
+// One-step moves alone: 0 of 100 seeds at budget 6, 39 at budget 10 (measured before the
+// repaired steps existed).
+TEST(BudgetSearch, CrossesAConstraintThatCouplesTwoParams) {
+  const auto candidates = coupled_candidates();
+  ASSERT_EQ(candidates.size(), 18u);
+  EXPECT_GE(seeds_near_best(candidates, 6), 60);
+  EXPECT_EQ(seeds_near_best(candidates, 10), 100);
+}
+
 TEST(BudgetSearch, SameSeedSameOrder) {
   const auto candidates = landscape_candidates();
   const auto measure = [](const Candidate& c) { return cost(c); };
@@ -110,6 +157,23 @@ TEST(BudgetSearch, NeighboursAreOneStepOfOneParamInTheSameSpace) {
   }
   // A corner (the first candidate) has one neighbour per param.
   EXPECT_EQ(neighbours(candidates, 0).size(), 4u);
+}
+
+TEST(BudgetSearch, AStepIntoAPrunedPointIsRepairedByOneStepOfAnotherParam) {
+  const auto candidates = coupled_candidates();
+  const auto at = [&](int64_t warps, int64_t qregs, int64_t bn, int64_t stages) {
+    const ParamSet p{{"WARPS", warps}, {"Q_IN_REGS", qregs}, {"BLOCK_N", bn}, {"STAGES", stages}};
+    const auto it = std::find_if(candidates.begin(), candidates.end(), [&](const Candidate& c) { return c.params == p; });
+    return it == candidates.end() ? candidates.size() : static_cast<size_t>(it - candidates.begin());
+  };
+  // From WARPS=8, Q_IN_REGS=1, BLOCK_N=64, STAGES=2: Q_IN_REGS 0, BLOCK_N 32 and 128,
+  // STAGES 3 (one step each), and for WARPS=4 (pruned at Q_IN_REGS=1) WARPS=4 with
+  // Q_IN_REGS=0, the one repair that exists.
+  auto n = neighbours(candidates, at(8, 1, 64, 2));
+  std::sort(n.begin(), n.end());
+  std::vector<size_t> expected{at(8, 0, 64, 2), at(8, 1, 32, 2), at(8, 1, 128, 2), at(8, 1, 64, 3), at(4, 0, 64, 2)};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(n, expected);
 }
 
 }  // namespace
