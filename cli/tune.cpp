@@ -31,18 +31,25 @@ report::Table ranking_table(const TuneResult& r, const Workload& workload, size_
   for (const auto& rec : r.records) (rec.ok ? ok : failed).push_back(&rec);
   std::sort(ok.begin(), ok.end(), [](auto* a, auto* b) { return a->median_ms < b->median_ms; });
   const double slowest = ok.empty() ? 0 : ok.back()->median_ms;
-  report::Table t{fmt::format("{}/{} at {}", r.op, r.variant, r.shape.to_string()),
-                  {"rank", "config", "median ms", "min ms", "spread %", "GB/s", "vs slowest", "vs default"},
-                  {}, {}};
+  // Ops that declare their arithmetic (`flops:`) are also measured in TFLOP/s.
+  const auto& flops_expr = workload.config().flops;
+  const double flops = flops_expr ? flops_expr->eval(workload.scope()) : 0;
+  std::vector<std::string> columns{"rank", "config", "median ms", "min ms", "spread %", "GB/s"};
+  if (flops > 0) columns.push_back("TFLOP/s");
+  columns.insert(columns.end(), {"vs slowest", "vs default"});
+  report::Table t{fmt::format("{}/{} at {}", r.op, r.variant, r.shape.to_string()), columns, {}, {}};
   for (size_t i = 0; i < ok.size() && i < top; ++i) {
     const auto& rec = *ok[i];
     const double gbs = static_cast<double>(workload.min_bytes()) / (rec.median_ms * 1e6);
     const std::string vs_default =
         r.default_record && r.default_record->ok ? fmt::format("{:.2f}x", r.default_record->median_ms / rec.median_ms)
                                                  : "-";
-    t.rows.push_back({std::to_string(i + 1), rec.candidate_id, fmt::format("{:.4f}", rec.median_ms),
-                      fmt::format("{:.4f}", rec.min_ms), fmt::format("{:.1f}", rec.spread_pct),
-                      fmt::format("{:.0f}", gbs), fmt::format("{:.2f}x", slowest / rec.median_ms), vs_default});
+    std::vector<std::string> row{std::to_string(i + 1), rec.candidate_id, fmt::format("{:.4f}", rec.median_ms),
+                                 fmt::format("{:.4f}", rec.min_ms), fmt::format("{:.1f}", rec.spread_pct),
+                                 fmt::format("{:.0f}", gbs)};
+    if (flops > 0) row.push_back(fmt::format("{:.1f}", flops / (rec.median_ms * 1e9)));
+    row.insert(row.end(), {fmt::format("{:.2f}x", slowest / rec.median_ms), vs_default});
+    t.rows.push_back(std::move(row));
   }
   if (ok.size() > top) t.notes.push_back(fmt::format("{} more candidates not shown (--top)", ok.size() - top));
   std::map<std::string, size_t> reasons;

@@ -11,6 +11,8 @@
 #   multi    tuning on 1 GPU and on every GPU (scripts/multi_gpu_bench.sh, attention)
 #   sanitizer compute-sanitizer memcheck over every space's default (scripts/sanitize_kernels.sh)
 #   docs     every kpg command of the docs, GPU ones included (scripts/check_docs.sh --gpu)
+#   all      kpg tutorial all --no-tune (default configs; the tuned tutorials take > 20 min):
+#            the four tutorials end to end and their one report
 # Usage: scripts/gpu_session.sh STAGE...   (default: suite launch watch limits docs)
 # Logs: ${OUT:-results/session}/; keep them few: the device returns a handful of files.
 set -uo pipefail
@@ -100,6 +102,14 @@ stage_multi() {
 stage_sanitizer() {
   OUT="$out/sanitizer" TOOLS=memcheck timeout 180 scripts/sanitize_kernels.sh > "$out/sanitizer.log" 2>&1
   note "memcheck: $(grep -E '^memcheck' "$out/sanitizer.log" | awk '{print $2": "$NF" "$(NF-1)}' | tr '\n' ' ')"
+}
+
+stage_all() {
+  local start=$SECONDS status
+  timeout 500 "$kpg" tutorial all --no-tune --results "$out/all" > "$out/all.log" 2>&1
+  status=$?
+  note "tutorial all --no-tune exit $status in $((SECONDS - start)) s; $(ls "$out/all" | tr '\n' ' ')"
+  grep -E "^(kpg tutorial|combined report)|wrong|refuse|error" "$out/all.log" | head -20
 }
 
 stage_docs() {

@@ -110,6 +110,7 @@ struct OpConfig {
   ReferenceSpec reference;
   std::map<DType, Tolerance> tolerance;
   TimingSpec timing;
+  std::optional<Expr> flops;  // arithmetic of one run, over dims: the ranking's TFLOP/s
   std::vector<VariantSpec> variants;
 
   const VariantSpec* find_variant(std::string_view name) const;

@@ -61,7 +61,7 @@ class TopLevelLoader {
   OpConfig load(const YAML::Node& root) {
     if (!root.IsMap()) reader_.fail(root, "", "an op config is a map of keys (op, source, dims, ...); got none");
     reader_.entries(root, "", {"op", "description", "source", "dims", "flags", "dtypes", "shapes", "cache_key", "buffers",
-                               "scalars", "reference", "tolerance", "timing", "variants"});
+                               "scalars", "reference", "tolerance", "timing", "flops", "variants"});
     op(reader_.required(root, "", "op"));
     if (root["description"]) config_.description = reader_.string(root["description"], "description");
     source(reader_.required(root, "", "source"));
@@ -74,6 +74,7 @@ class TopLevelLoader {
     reference(reader_.required(root, "", "reference"));
     if (root["tolerance"]) tolerance(root["tolerance"]);
     if (root["timing"]) timing(root["timing"]);
+    if (root["flops"]) config_.flops = load_expr(reader_, root["flops"], "flops", shape_names());
     config_.variants = detail::load_variants(reader_, reader_.required(root, "", "variants"), "variants", names_);
     if (!config_.reference.variant.empty() && !config_.find_variant(config_.reference.variant)) {
       std::vector<std::string> known;

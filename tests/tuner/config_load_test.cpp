@@ -119,6 +119,20 @@ TEST(LoadConfig, RepositorySoftmaxConfigIsValid) {
   }
 }
 
+// `flops` (attention declares it) evaluates over the shape's dims; causal is half.
+TEST(LoadConfig, AttentionDeclaresItsFlops) {
+  const std::filesystem::path repo = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  const OpConfig c = load_config(repo / "configs" / "attention.yaml", repo / "kernels_src");
+  ASSERT_TRUE(c.flops.has_value());
+  Scope scope{{"B", 4}, {"H", 16}, {"N", 4096}, {"D", 128}, {"CAUSAL", 0}};
+  const double full = 4.0 * 4 * 16 * 4096 * 4096 * 128;
+  EXPECT_DOUBLE_EQ(c.flops->eval(scope), full);
+  scope["CAUSAL"] = 1;
+  EXPECT_DOUBLE_EQ(c.flops->eval(scope), full / 2);
+  test::TempDir dir;
+  EXPECT_FALSE(test::load_yaml(dir, test::kTinyYaml).flops.has_value());
+}
+
 // The example at the top of configs/README.md is a valid config, so the docs cannot rot.
 TEST(LoadConfig, ReadmeExampleIsValid) {
   const std::filesystem::path repo = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
