@@ -1,6 +1,5 @@
 #include "tuner/workload.hpp"
 
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -12,6 +11,7 @@
 #include "runtime/error.hpp"
 #include "tuner/half.hpp"
 #include "tuner/npy.hpp"
+#include "tuner/output_check.hpp"
 
 namespace kpg {
 namespace {
@@ -43,13 +43,6 @@ std::vector<double> make_values(const InitSpec& init, int64_t n, std::mt19937_64
       break;
   }
   return v;
-}
-
-bool matches(double out, double ref, const Tolerance& tol) {
-  if (std::isnan(ref)) return std::isnan(out);
-  if (std::isinf(ref)) return out == ref;
-  if (!std::isfinite(out)) return false;
-  return std::abs(out - ref) <= tol.abs + tol.rel * std::abs(ref);
 }
 
 std::string format_double(double x) {
@@ -94,35 +87,37 @@ std::vector<uint8_t> encode(const std::vector<double>& values, DType dtype) {
 std::vector<double> decode(const std::vector<uint8_t>& bytes, DType dtype) {
   const size_t n = bytes.size() / dtype_bytes(dtype);
   std::vector<double> v(n);
-  for (size_t i = 0; i < n; ++i) {
-    const uint8_t* src = bytes.data() + i * dtype_bytes(dtype);
-    switch (dtype) {
-      case DType::f32: {
-        float f;
-        std::memcpy(&f, src, 4);
-        v[i] = f;
-        break;
-      }
-      case DType::f16: {
-        uint16_t h;
-        std::memcpy(&h, src, 2);
-        v[i] = half_to_float(h);
-        break;
-      }
-      case DType::bf16: {
-        uint16_t h;
-        std::memcpy(&h, src, 2);
-        v[i] = bf16_to_float(h);
-        break;
-      }
-      case DType::i32: {
-        int32_t k;
-        std::memcpy(&k, src, 4);
-        v[i] = k;
-        break;
+  for_each_chunk(n, chunk_count(n), [&](size_t, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const uint8_t* src = bytes.data() + i * dtype_bytes(dtype);
+      switch (dtype) {
+        case DType::f32: {
+          float f;
+          std::memcpy(&f, src, 4);
+          v[i] = f;
+          break;
+        }
+        case DType::f16: {
+          uint16_t h;
+          std::memcpy(&h, src, 2);
+          v[i] = half_to_float(h);
+          break;
+        }
+        case DType::bf16: {
+          uint16_t h;
+          std::memcpy(&h, src, 2);
+          v[i] = bf16_to_float(h);
+          break;
+        }
+        case DType::i32: {
+          int32_t k;
+          std::memcpy(&k, src, 4);
+          v[i] = k;
+          break;
+        }
       }
     }
-  }
+  });
   return v;
 }
 
@@ -247,32 +242,9 @@ CheckReport Workload::check(const std::map<std::string, HostTensor>& expected) c
   for (const auto& [name, ref] : expected) {
     const auto it = actual.find(name);
     if (it == actual.end()) continue;
-    OutputCheck c;
-    c.buffer = name;
-    const auto& out = it->second.values;
-    double worst_excess = -1;
-    const auto& ref_values = ref.values;  // clang < 16 cannot capture a structured binding
-    const auto compare = [&](size_t i) {
-      const double o = out[i], r = ref_values[i];
-      ++c.checked;
-      const double err = std::abs(o - r);
-      if (std::isfinite(err)) {
-        c.max_abs_err = std::max(c.max_abs_err, err);
-        if (r != 0) c.max_rel_err = std::max(c.max_rel_err, err / std::abs(r));
-      }
-      if (matches(o, r, tol)) return;
-      ++c.bad;
-      const double excess = std::isfinite(err) ? err - (tol.abs + tol.rel * std::abs(r))
-                                               : std::numeric_limits<double>::infinity();
-      if (excess > worst_excess || c.worst_index < 0) {
-        worst_excess = excess;
-        c.worst_index = static_cast<int64_t>(i);
-        c.worst_value = o;
-        c.worst_expected = r;
-      }
-    };
+    std::vector<IndexRange> ranges;
     if (!checked_rows_) {
-      for (size_t i = 0; i < ref.values.size(); ++i) compare(i);
+      ranges.push_back({0, ref.values.size()});
     } else {
       const size_t row_len = rows ? ref.values.size() / rows : 0;
       if (row_len * rows != ref.values.size())
@@ -280,10 +252,11 @@ CheckReport Workload::check(const std::map<std::string, HostTensor>& expected) c
       for (const int64_t row : *checked_rows_) {
         if (row < 0 || static_cast<size_t>(row) >= rows)
           throw Error("sampled reference: row " + std::to_string(row) + " is not in [0, " + std::to_string(rows) + ")");
-        for (size_t i = static_cast<size_t>(row) * row_len; i < static_cast<size_t>(row + 1) * row_len; ++i) compare(i);
+        ranges.push_back({static_cast<size_t>(row) * row_len, static_cast<size_t>(row + 1) * row_len});
       }
     }
-    c.ok = c.bad == 0;
+    OutputCheck c = compare_output(it->second.values, ref.values, tol, ranges);
+    c.buffer = name;
     report.ok = report.ok && c.ok;
     report.outputs.push_back(std::move(c));
   }
