@@ -141,14 +141,7 @@ void Function::launch_raw(const LaunchConfig& c, void** args) const {
                             std::to_string(c.shared_bytes) + " dynamic shared bytes exceed the device's " +
                             std::to_string(s.device_smem_optin) + " bytes per block");
   }
-  // The opt-in is a property of the CUfunction; raise it only when a launch needs more.
-  auto& state = *state_;
-  if (c.shared_bytes > state.configured_dynamic_shared.load(std::memory_order_relaxed)) {
-    KPG_CU_CHECK(driver().cuFuncSetAttribute(s.handle, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                                             static_cast<int>(c.shared_bytes)));
-    state.configured_dynamic_shared.store(c.shared_bytes, std::memory_order_relaxed);
-  }
-
+  allow_dynamic_shared(c.shared_bytes);
   allow_cluster_size(cluster_size(c));
   const bool clustered = c.cluster != std::array<unsigned, 3>{1, 1, 1};
   if (!clustered) {
@@ -173,6 +166,9 @@ unsigned Function::cluster_size(const LaunchConfig& c) const {
 }
 
 int Function::max_active_clusters(const LaunchConfig& c) const {
+  // Without the launch's opt-ins the driver sizes the cluster against the 48 KB default and
+  // answers 0 for any block with more dynamic shared memory.
+  allow_dynamic_shared(c.shared_bytes);
   allow_cluster_size(cluster_size(c));
   CUlaunchAttribute attribute{};
   const CUlaunchConfig config = extended_config(c, attribute);
@@ -181,6 +177,16 @@ int Function::max_active_clusters(const LaunchConfig& c) const {
   if (r == CUDA_ERROR_INVALID_CLUSTER_SIZE) return 0;  // a size this device does not offer
   KPG_CU_CHECK(r);
   return clusters;
+}
+
+// The opt-in is a property of the CUfunction; raised only when a launch or an occupancy
+// query needs more than it allows so far.
+void Function::allow_dynamic_shared(unsigned bytes) const {
+  auto& state = *state_;
+  if (bytes <= state.configured_dynamic_shared.load(std::memory_order_relaxed)) return;
+  KPG_CU_CHECK(driver().cuFuncSetAttribute(handle(), CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                           static_cast<int>(bytes)));
+  state.configured_dynamic_shared.store(bytes, std::memory_order_relaxed);
 }
 
 // The opt-in is a property of the CUfunction, set once, before the first launch or

@@ -78,6 +78,7 @@ class Function {
   struct State;
   explicit Function(std::shared_ptr<State> state) : state_(std::move(state)) {}
   void check_arguments(const std::vector<size_t>& sizes) const;
+  void allow_dynamic_shared(unsigned bytes) const;
   void allow_cluster_size(unsigned blocks) const;
   const State& state() const;
 

@@ -1,0 +1,31 @@
+// Cluster occupancy is asked with the launch's own opt-ins: a cluster kernel whose blocks
+// use more than the 48 KB default of dynamic shared memory can be scheduled (the softmax
+// block_pipelined candidates were all failed as "resources" while the query left the
+// shared-memory opt-in to the launch).
+#include <gtest/gtest.h>
+
+#include "tests/gpu_test_env.hpp"
+#include "runtime/module.hpp"
+#include "test_support.hpp"
+
+namespace kpg {
+namespace {
+
+class ClusterOccupancyGpu : public testing::GpuTest {};
+
+TEST_F(ClusterOccupancyGpu, BlocksAboveTheDefaultSharedMemoryStillFormClusters) {
+  if (device().props().cc_major < 9) GTEST_SKIP() << "clusters need sm_90";
+  const Module module = load_module(std::filesystem::path(KPG_TEST_KERNELS_DIR) / "softmax.cu",
+                                    {{"THREADS", "512"}, {"COLS", "16"}, {"CLUSTER", "4"}, {"ROWS", "2"}});
+  const Function f = module.function("softmax_block_pipelined");
+  LaunchConfig c;
+  c.grid = {8, 1, 1};
+  c.block = {512, 1, 1};
+  for (const unsigned bytes : {16u << 10, 128u << 10}) {
+    c.shared_bytes = bytes;
+    EXPECT_GT(f.max_active_clusters(c), 0) << bytes << " bytes of dynamic shared memory a block";
+  }
+}
+
+}  // namespace
+}  // namespace kpg
