@@ -22,7 +22,6 @@
 //
 // Special values follow IEEE arithmetic as PyTorch does: -inf entries give 0 as long as
 // the row has a finite entry; a row that is all -inf (or holds +inf or NaN) gives NaN.
-#include "cp_async.cuh"
 #include "kpg_rows.cuh"
 
 // (max, sum of exp(x - max)) pairs: the online-softmax state.
@@ -32,32 +31,24 @@ __device__ __forceinline__ float2 combine_max_sum(float2 a, float2 b) {
   return make_float2(m, a.y * kpg_exp(a.x - m) + b.y * kpg_exp(b.x - m));
 }
 
-// The chunks [begin, end) of a row that slice `slice` of `Cluster` holds.
-struct RowSlice {
-  RowWindow w;
-  int begin, end;
-  bool fits;  // whether Cols chunks a thread hold the slice
-};
-
+// Fused softmax of one row (or one slice of it) held in registers.
+// Returns through y; `scratch` is 32 floats of shared memory (unused when Tpr == 32).
 template <int Cols, int Tpr, int Cluster>
-__device__ __forceinline__ RowSlice row_slice(const kpg_t* row, int n, int slice) {
-  RowSlice s;
-  s.w = row_window(row, n);
-  const int per_slice = ceil_div(s.w.chunks, Cluster);
-  s.begin = min(s.w.chunks, slice * per_slice);
-  s.end = min(s.w.chunks, s.begin + per_slice);
+__device__ __forceinline__ void softmax_row_in_registers(const kpg_t* x, kpg_t* y, int n,
+                                                         int slice, int t, float* scratch,
+                                                         float2* cluster_slot) {
+  const RowWindow w = row_window(x, n);
+  const int per_slice = ceil_div(w.chunks, Cluster);
+  const int c_begin = slice * per_slice;
+  const int c_end = min(w.chunks, c_begin + per_slice);
   // Cols comes from a config formula that assumes a 16-byte aligned buffer; if a row
   // ever needs more chunks than the registers hold, fail loudly with NaN (never wrong
   // numbers, never out-of-bounds access).
-  s.fits = per_slice <= Cols * Tpr;
-  return s;
-}
+  const bool fits = per_slice <= Cols * Tpr;
 
-// Fused softmax of one row (or one slice of it) held in registers as v (padding -inf).
-// Writes y; `scratch` is 32 floats of shared memory (unused when Tpr == 32).
-template <int Cols, int Tpr, int Cluster>
-__device__ __forceinline__ void softmax_fragment(float (&v)[Cols][kVec], kpg_t* y, const RowSlice& rs,
-                                                 int t, float* scratch, float2* cluster_slot) {
+  float v[Cols][kVec];
+  load_fragment<Cols, Tpr>(x, w, c_begin, c_end, t, v, kpg_neg_inf());
+
   float m = kpg_neg_inf();
 #pragma unroll
   for (int i = 0; i < Cols; ++i)
@@ -94,27 +85,15 @@ __device__ __forceinline__ void softmax_fragment(float (&v)[Cols][kVec], kpg_t* 
     // All -inf row: row.x = -inf and row.y = 0, so the scale is NaN, as in one block.
     scale = kpg_exp(m - row.x) / row.y;
   }
-  if (!rs.fits) scale = kpg_nan();
+  if (!fits) scale = kpg_nan();
 
 #pragma unroll
   for (int i = 0; i < Cols; ++i)
 #pragma unroll
     for (int j = 0; j < kVec; ++j) v[i][j] *= scale;
-  store_fragment<Cols, Tpr>(y, rs.w, rs.begin, rs.end, t, v);
+  store_fragment<Cols, Tpr>(y, w, c_begin, c_end, t, v);
 
-  // No block leaves, or overwrites its slot for a next row, while its slot is read.
-  if constexpr (Cluster > 1) cluster_wait();
-}
-
-// Fused softmax of one row (or one slice of it), loaded into registers from x.
-template <int Cols, int Tpr, int Cluster>
-__device__ __forceinline__ void softmax_row_in_registers(const kpg_t* x, kpg_t* y, int n,
-                                                         int slice, int t, float* scratch,
-                                                         float2* cluster_slot) {
-  const RowSlice rs = row_slice<Cols, Tpr, Cluster>(x, n, slice);
-  float v[Cols][kVec];
-  load_fragment<Cols, Tpr>(x, rs.w, rs.begin, rs.end, t, v, kpg_neg_inf());
-  softmax_fragment<Cols, Tpr, Cluster>(v, y, rs, t, scratch, cluster_slot);
+  if constexpr (Cluster > 1) cluster_wait();  // no block leaves while its slot is read
 }
 
 // ---------------------------------------------------------------- softmax_warp
@@ -160,74 +139,6 @@ extern "C" __global__ void KPG_SOFTMAX_CLUSTER_DIMS __launch_bounds__(softmax_bl
   const long long offset = row * N;
   softmax_row_in_registers<kCols, kThreads, kCluster>(x + offset, y + offset, N, slice,
                                                       threadIdx.x, scratch, &cluster_slot);
-}
-
-// ---------------------------------------------------------------- softmax_block_pipelined
-// softmax_block's long rows leave each block in lockstep phases: read its slice, wait for
-// the cluster, write, exit; with one block a SM (the slice fills the registers) the next
-// block's reads start only then, and every wave pays a memory round trip with nothing in
-// flight. Here each cluster walks ROWS consecutive rows and copies the next row's slice
-// into shared memory (cp.async, its own chunks a thread) while it reduces and writes the
-// current one from registers: reads and writes overlap, and the bubble is paid once.
-namespace softmax_pipelined_cfg {
-constexpr int kRows = KPG_DEFAULT(ROWS, 4);  // consecutive rows a cluster walks
-}  // namespace softmax_pipelined_cfg
-
-// Starts copying this thread's chunks of a row slice into staged (chunk i at i*Tpr + t).
-// Chunks that straddle the row's end copy only the row's bytes (zero-filled); the chunk
-// before a row's start reads the previous row's tail (in the buffer: the rows are
-// contiguous and the first row starts 16-byte aligned) and is masked when unstaged.
-template <int Cols, int Tpr>
-__device__ __forceinline__ void stage_slice(const kpg_t* row, const RowSlice& rs, int t, uint4* staged) {
-#pragma unroll
-  for (int i = 0; i < Cols; ++i) {
-    const int c = rs.begin + t + i * Tpr;
-    if (c >= rs.end) break;
-    const int k0 = frag_k0(rs.w, rs.begin, t, i, Tpr);
-    const int elements = min(kVec, rs.w.n - k0);
-    cp_async_16_zfill(static_cast<unsigned>(__cvta_generic_to_shared(staged + i * Tpr + t)), row + k0,
-                      elements * sizeof(kpg_t));
-  }
-  cp_async_commit();
-}
-
-// This thread's staged chunks as floats; elements outside the row or the slice read as fill.
-template <int Cols, int Tpr>
-__device__ __forceinline__ void unstage_slice(const uint4* staged, const RowSlice& rs, int t,
-                                              float (&v)[Cols][kVec], float fill) {
-#pragma unroll
-  for (int i = 0; i < Cols; ++i) {
-    const int c = rs.begin + t + i * Tpr;
-    const int k0 = frag_k0(rs.w, rs.begin, t, i, Tpr);
-    const uint4 raw = staged[i * Tpr + t];
-#pragma unroll
-    for (int j = 0; j < kVec; ++j) v[i][j] = c < rs.end && in_row(k0, j, rs.w.n) ? raw_element(raw, j) : fill;
-  }
-}
-
-extern "C" __global__ void KPG_SOFTMAX_CLUSTER_DIMS __launch_bounds__(softmax_block_cfg::kThreads, 1)
-    softmax_block_pipelined(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N) {
-  using namespace softmax_block_cfg;
-  extern __shared__ uint4 staged[];  // kThreads * kCols chunks: the next row's slice
-  __shared__ float scratch[32];
-  __shared__ float2 cluster_slot;
-  const int slice = blockIdx.x % kCluster;
-  const long long first = static_cast<long long>(blockIdx.x / kCluster) * softmax_pipelined_cfg::kRows;
-  const long long end = min(static_cast<long long>(M), first + softmax_pipelined_cfg::kRows);
-  // Every block of a cluster walks the same rows, so the cluster barriers stay paired.
-  RowSlice rs = row_slice<kCols, kThreads, kCluster>(x + first * N, N, slice);
-  stage_slice<kCols, kThreads>(x + first * N, rs, threadIdx.x, staged);
-  for (long long row = first; row < end; ++row) {
-    cp_async_wait<0>();  // this thread's own chunks: no block barrier needed
-    float v[kCols][kVec];
-    unstage_slice<kCols, kThreads>(staged, rs, threadIdx.x, v, kpg_neg_inf());
-    const RowSlice current = rs;
-    if (row + 1 < end) {
-      rs = row_slice<kCols, kThreads, kCluster>(x + (row + 1) * N, N, slice);
-      stage_slice<kCols, kThreads>(x + (row + 1) * N, rs, threadIdx.x, staged);
-    }
-    softmax_fragment<kCols, kThreads, kCluster>(v, y + row * N, current, threadIdx.x, scratch, &cluster_slot);
-  }
 }
 
 // ---------------------------------------------------------------- softmax_online

@@ -241,7 +241,7 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
   if (card.find("H100") != std::string::npos || card.find("H200") != std::string::npos)
     chart.hlines = {{989, "dense f16 tensor peak (datasheet)"}};
 
-  std::cout << report::render_text(table, 160) << "\n" << kLesson << "\n\n";
+  std::cout << report::render_text(table) << "\n" << kLesson << "\n\n";
   std::cout << "The lesson's code: " << config.source.string()
             << " (flash_attn_fwd, mma.sync; flash_attn_fwd_wgmma of attention_sm90.cu, wgmma on sm_90a), "
             << (options.kernels_dir / "attention_standard.cu").string() << " and cuBLAS (standard)\n";

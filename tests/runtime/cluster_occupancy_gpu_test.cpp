@@ -1,7 +1,7 @@
-// Cluster occupancy is asked with the launch's own opt-ins: a cluster kernel whose blocks
-// use more than the 48 KB default of dynamic shared memory can be scheduled (the softmax
-// block_pipelined candidates were all failed as "resources" while the query left the
-// shared-memory opt-in to the launch).
+// Cluster occupancy is asked with the launch's own opt-ins: a cluster kernel launched with
+// more than the 48 KB default of dynamic shared memory a block can still be scheduled (the
+// query used to leave the shared-memory opt-in to the launch and answered 0 clusters, so
+// the tuner failed such candidates as "resources").
 #include <gtest/gtest.h>
 
 #include "tests/gpu_test_env.hpp"
@@ -15,9 +15,10 @@ class ClusterOccupancyGpu : public testing::GpuTest {};
 
 TEST_F(ClusterOccupancyGpu, BlocksAboveTheDefaultSharedMemoryStillFormClusters) {
   if (device().props().cc_major < 9) GTEST_SKIP() << "clusters need sm_90";
+  // softmax_block with CLUSTER=4 carries __cluster_dims__(4, 1, 1).
   const Module module = load_module(std::filesystem::path(KPG_TEST_KERNELS_DIR) / "softmax.cu",
-                                    {{"THREADS", "512"}, {"COLS", "16"}, {"CLUSTER", "4"}, {"ROWS", "2"}});
-  const Function f = module.function("softmax_block_pipelined");
+                                    {{"THREADS", "512"}, {"COLS", "4"}, {"CLUSTER", "4"}});
+  const Function f = module.function("softmax_block");
   LaunchConfig c;
   c.grid = {8, 1, 1};
   c.block = {512, 1, 1};

@@ -163,6 +163,21 @@ TEST(Table, WideTablesWrapToFit) {
   EXPECT_GT(lines.size(), 7u);
 }
 
+// Not a terminal (ctest captures stdout): no limit unless $COLUMNS says otherwise.
+TEST(Table, OutputWidthFollowsColumnsWhenNotATerminal) {
+  if (isatty(STDOUT_FILENO)) GTEST_SKIP() << "standard output is a terminal here";
+  const char* saved = std::getenv("COLUMNS");
+  const std::string restore = saved ? saved : "";
+  unsetenv("COLUMNS");
+  EXPECT_GT(output_width(), 1000u);
+  setenv("COLUMNS", "90", 1);
+  EXPECT_EQ(output_width(), 90u);
+  Table t{"wide", {"name", "description"}, {{"a", std::string(150, 'x')}}, {}};
+  for (const auto& line : lines_of(render_text(t))) EXPECT_LE(line.size(), 90u) << line;
+  if (saved) setenv("COLUMNS", restore.c_str(), 1);
+  else unsetenv("COLUMNS");
+}
+
 TEST(Table, RowsMustMatchColumns) {
   Table t{"bad", {"a", "b"}, {{"1"}}, {}};
   EXPECT_THROW(render_text(t), Error);

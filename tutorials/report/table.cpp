@@ -1,6 +1,10 @@
 #include "tutorials/report/table.hpp"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <numeric>
 
 #include "runtime/error.hpp"
@@ -133,6 +137,19 @@ std::vector<bool> numeric_columns(const Table& table) {
     numeric[c] = any && all;
   }
   return numeric;
+}
+
+size_t output_width() {
+  constexpr size_t kUnlimited = 100000;
+  if (isatty(STDOUT_FILENO)) {
+    winsize size{};
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  }
+  if (const char* columns = std::getenv("COLUMNS")) {
+    const long n = std::strtol(columns, nullptr, 10);
+    if (n > 20) return static_cast<size_t>(n);
+  }
+  return isatty(STDOUT_FILENO) ? 120 : kUnlimited;
 }
 
 std::string render_text(const Table& table, size_t max_width) {

@@ -20,8 +20,12 @@ void check_table(const Table& table);
 // unit), ignoring placeholders "-" and "WRONG"; such columns are right-aligned.
 std::vector<bool> numeric_columns(const Table& table);
 
+// How wide printed tables may be: the terminal's width when standard output is one, else
+// $COLUMNS when set, else no limit (a log file or a pipe keeps every row on one line).
+size_t output_width();
+
 // ASCII box drawing (+, -, |), numeric columns right-aligned, at most `max_width` columns
 // wide: the widest columns are wrapped over several lines when the table would not fit.
-std::string render_text(const Table& table, size_t max_width = 120);
+std::string render_text(const Table& table, size_t max_width = output_width());
 
 }  // namespace kpg::report
