@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <map>
@@ -186,6 +187,7 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
                       {}, {}};
   std::map<std::string, report::Series> series;  // by name, so the legend is sorted
   bool all_ok = true;
+  std::vector<std::string> skipped;  // why standard attention did not run, a line per shape
   for (const auto& shape : shapes) {
     spdlog::info("attention {}", shape.to_string());
     const ShapeResult r = measure(session, config, setup, shape, options.tune, with_standard);
@@ -196,7 +198,15 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
                                     fmt::format("{}x{}", dim(shape, "B"), dim(shape, "H")),
                                     std::string(dtype_name(shape.dtype))};
     const auto& st = r.standard;
-    const std::string std_ms = st.timing ? fmt(st.timing->median_ms, 3) : (st.status.empty() ? "-" : st.status);
+    // "out of memory: S and P need ..." keeps the column narrow: the cell says what, a note why.
+    const size_t colon = st.status.find(": ");
+    if (!st.timing && colon != std::string::npos) {
+      const std::string why = fmt::format("standard at N={}, D={}: {}", dim(shape, "N"), dim(shape, "D"), st.status);
+      if (std::find(skipped.begin(), skipped.end(), why) == skipped.end()) skipped.push_back(why);  // causal too
+    }
+    const std::string std_ms = st.timing ? fmt(st.timing->median_ms, 3)
+                               : st.status.empty() ? "-"
+                                                   : st.status.substr(0, colon);
     const std::string scores_std = fmt_bytes(st.score_bytes) + (st.timing ? "" : " (not run)");
     const std::string scores_flash = "0 (lse " + fmt_bytes(lse_bytes) + ")";
     if (!r.flash_ok) {
@@ -233,6 +243,7 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
       "  and flash vs standard over all of O where standard fits.",
       "Peers on the same card: python3 scripts/peers/peers.py attention --json peers.json",
       "Run: " + describe_run(session.gpu)};
+  table.notes.insert(table.notes.end(), skipped.begin(), skipped.end());
 
   report::Chart chart{"Attention forward TFLOP/s (" + session.gpu.props().name + ")", "sequence length N",
                       "TFLOP/s", true, false, {}, {}};
