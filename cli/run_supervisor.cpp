@@ -116,7 +116,7 @@ RunOutcome supervise_run(const RunSupervision& supervision, std::ostream& out) {
   SupervisorOptions options;
   options.watchdog = supervision.watchdog;
   try {
-    supervise({{"kpg run", supervision.worker_argv}}, options, hooks);
+    supervise({{"kpg run worker", supervision.worker_argv}}, options, hooks);
   } catch (const WorkerFailed& e) {
     outcome.worker_failed = e.exit_code() == kExitBadInput ? kExitBadInput : kExitRuntimeError;
   }

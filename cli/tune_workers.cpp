@@ -117,7 +117,7 @@ WorkersReport time_in_workers(const CliContext& ctx, const TuneArgs& args, const
   const std::string retime_before = args.force ? utc_timestamp() : "";
   std::vector<WorkerSpec> specs;
   for (size_t i = 0; i < group.size(); ++i)
-    specs.push_back({fmt::format("GPU {}", group[i]), worker_argv(ctx, args, group[i], i, group.size(), retime_before)});
+    specs.push_back({fmt::format("tuning worker on GPU {}", group[i]), worker_argv(ctx, args, group[i], i, group.size(), retime_before)});
 
   WorkersReport report;
   report.workers = specs.size();
@@ -145,7 +145,7 @@ WorkersReport time_in_workers(const CliContext& ctx, const TuneArgs& args, const
     progress.update(done, done, ++failed);
   };
   hooks.on_restart = [&](size_t worker, const std::string& why) {
-    spdlog::warn("{}: tuning worker restarted after {}; it goes on with the candidates not yet recorded",
+    spdlog::warn("{} restarted after {}; it goes on with the candidates not yet recorded",
                  specs[worker].label, why);
   };
   SupervisorOptions options;

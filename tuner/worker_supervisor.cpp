@@ -59,7 +59,7 @@ void spawn(const WorkerSpec& spec, Worker& w) {
   ::close(write_fd);
   if (rc != 0) {
     ::close(fds[0]);
-    throw Error("could not start the tuning worker " + spec.argv[0] + ": " + std::strerror(rc));
+    throw Error("could not start " + spec.label + " (" + spec.argv[0] + "): " + std::strerror(rc));
   }
   w.fd = fds[0];
   w.pending.clear();
@@ -142,7 +142,7 @@ SupervisorReport supervise(const std::vector<WorkerSpec>& specs, const Superviso
   const auto restart = [&](size_t i, const std::string& why) {
     Worker& w = workers[i];
     if (++w.restarts > options.max_restarts)
-      throw Error("tuning worker " + specs[i].label + " was restarted " + std::to_string(options.max_restarts) +
+      throw Error(specs[i].label + " was restarted " + std::to_string(options.max_restarts) +
                   " times; giving up");
     WorkerSpec spec = specs[i];
     if (hooks.restart_argv) {
@@ -171,7 +171,7 @@ SupervisorReport supervise(const std::vector<WorkerSpec>& specs, const Superviso
     }
     const TuneRecord* last = w.last_result ? &w.last_result->record : nullptr;
     if (last && !last->ok && last->failure.rfind("fault", 0) == 0) return restart(i, "fault in " + last->candidate_id);
-    throw WorkerFailed("tuning worker " + specs[i].label + " failed (" + status + "); its messages are above",
+    throw WorkerFailed(specs[i].label + " failed (" + status + "); its messages are above",
                        WIFEXITED(code) ? WEXITSTATUS(code) : -1);
   };
 

@@ -45,7 +45,7 @@ constexpr int kWorkerEventFd = 3;
 void write_event(int fd, const WorkerEvent& event);
 
 struct WorkerSpec {
-  std::string label;              // e.g. "GPU 1", in messages
+  std::string label;              // e.g. "tuning worker on GPU 1", in messages
   std::vector<std::string> argv;  // argv[0]: the program, run with execv
 };
 

@@ -180,7 +180,7 @@ TEST_F(WorkerSupervisor, AWorkerFailingBeforeAnyCandidateEndsTheRunWithItsStatus
     supervise({w}, {}, hooks(seen));
     FAIL() << "expected an Error";
   } catch (const WorkerFailed& e) {
-    EXPECT_NE(std::string(e.what()).find("tuning worker bad failed (exit code 2)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("bad failed (exit code 2)"), std::string::npos) << e.what();
     EXPECT_EQ(e.exit_code(), 2);
   }
   EXPECT_TRUE(seen.restarts.empty());
