@@ -11,6 +11,7 @@
 #   multi    tuning on 1 GPU and on every GPU (scripts/multi_gpu_bench.sh, attention)
 #   sanitizer compute-sanitizer memcheck over every space's default (scripts/sanitize_kernels.sh)
 #   docs     every kpg command of the docs, GPU ones included (scripts/check_docs.sh --gpu)
+#   profile  ncu on the configs that miss their bars (softmax long rows, LayerNorm f16)
 #   all      kpg tutorial all --no-tune (default configs; the tuned tutorials take > 20 min):
 #            the four tutorials end to end and their one report
 # Usage: scripts/gpu_session.sh STAGE...   (default: suite launch watch limits docs)
@@ -102,6 +103,29 @@ stage_multi() {
 stage_sanitizer() {
   OUT="$out/sanitizer" TOOLS=memcheck timeout 180 scripts/sanitize_kernels.sh > "$out/sanitizer.log" 2>&1
   note "memcheck: $(grep -E '^memcheck' "$out/sanitizer.log" | awk '{print $2": "$NF" "$(NF-1)}' | tr '\n' ' ')"
+}
+
+# One kernel launch of a kpg run configuration under Nsight Compute: the sections that say
+# where a memory-bound kernel loses time (throughput, occupancy, warp stalls).
+profile_one() {  # name kernel-regex kpg-run-args...
+  local name=$1 kernel=$2
+  shift 2
+  timeout 120 ncu --kernel-name "regex:$kernel" --launch-count 1 \
+    --section SpeedOfLight --section MemoryWorkloadAnalysis --section Occupancy --section LaunchStats \
+    --section WarpStateStats --section SchedulerStats \
+    "$kpg" run "$@" --in-process > "$out/profile-$name.log" 2>&1
+  note "profile $name exit $?"
+  grep -E "DRAM Throughput|Memory Throughput|Duration|Achieved Occupancy|Theoretical Occupancy|Registers Per|Block Limit|Stall|Warp Cycles Per Issued|Eligible Warps|No Eligible|Waves Per SM|L2 Hit" \
+    "$out/profile-$name.log" | head -30
+}
+
+stage_profile() {
+  profile_one softmax-128x262144 softmax_block softmax --variant fused --shape M=128,N=262144,dtype=f32 \
+    --space block_per_row --params CLUSTER=16,THREADS=256
+  profile_one softmax-512x65536 softmax_block softmax --variant fused --shape M=512,N=65536,dtype=f32 \
+    --space block_per_row --params CLUSTER=4,THREADS=256
+  profile_one layernorm-f16-4096 layernorm_block_lean layernorm --variant fused \
+    --shape M=4096,N=4096,dtype=f16 --space block_lean --params THREADS=256,XF=0
 }
 
 stage_all() {
