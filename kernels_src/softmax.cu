@@ -14,6 +14,9 @@
 //                      sharing (max, sum) through distributed shared memory: CLUSTER
 //                      times the blocks in flight, and a slice small enough that the
 //                      normalising pass re-reads it from L2
+//  fused, row in shared memory (x read once, y written once), rows 16-byte aligned:
+//    softmax_cluster_smem  a block's slice arrives by bulk copies into shared memory;
+//                      CLUSTER blocks share a row as in softmax_block
 //  unfused, eager style (4 kernels, intermediates in device memory):
 //    softmax_row_max   rowmax[r] = max x[r, :]                     (float32, [M])
 //    softmax_sub_exp   e[r, :] = exp(x[r, :] - rowmax[r])          (T, [M, N])
@@ -22,6 +25,7 @@
 //
 // Special values follow IEEE arithmetic as PyTorch does: -inf entries give 0 as long as
 // the row has a finite entry; a row that is all -inf (or holds +inf or NaN) gives NaN.
+#include "kpg_bulk.cuh"
 #include "kpg_rows.cuh"
 
 // (max, sum of exp(x - max)) pairs: the online-softmax state.
@@ -311,6 +315,106 @@ extern "C" __global__ void KPG_SOFTMAX_CLUSTER_DIMS __launch_bounds__(softmax_on
     }
   }
   cluster_wait();  // no block leaves while its slot may still be read
+}
+
+// ---------------------------------------------------------------- softmax_cluster_smem
+// Long rows held in shared memory instead of registers. A cluster of CLUSTER blocks shares
+// a row (grid = M * CLUSTER); each block's slice arrives by PIECES bulk copies that one
+// thread issues (kpg_bulk.cuh), so the max pass starts on the first piece while the rest
+// land. The block then reads its slice from shared memory twice more (sum, then write),
+// exchanging (max, sum) with the cluster as softmax_block does.
+// Why: softmax_block holds a 64 KB slice in registers, so one block fits an SM, and its
+// load, reduce and store phases run one after another (ncu at 128 x 262,144: 12.5 %
+// occupancy, 45 % of DRAM bandwidth). A 64 KB slice in shared memory leaves room for
+// three blocks an SM, whose phases overlap, at a few registers a thread.
+// Needs rows that start 16-byte aligned (N a multiple of VEC: the space's constraint).
+namespace softmax_smem_cfg {
+constexpr int kThreads = KPG_DEFAULT(THREADS, 512);
+constexpr int kPieces = KPG_DEFAULT(PIECES, 4);  // bulk copies (and barriers) per slice
+static_assert(kPieces >= 1 && kPieces <= 16, "PIECES must be 1..16");
+}  // namespace softmax_smem_cfg
+
+extern "C" __global__ void KPG_SOFTMAX_CLUSTER_DIMS __launch_bounds__(softmax_smem_cfg::kThreads, 1)
+    softmax_cluster_smem(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N) {
+  using namespace softmax_smem_cfg;
+  constexpr int kCluster = softmax_block_cfg::kCluster;
+  extern __shared__ __align__(16) uint4 slice[];  // this block's chunks of the row
+  __shared__ unsigned long long piece_ready[kPieces];
+  __shared__ float scratch[32];
+  __shared__ float2 cluster_slot;
+  const long long row = blockIdx.x / kCluster;
+  if (N % kVec != 0) {  // rows off 16-byte boundaries (outside the space): loud NaN, no fault
+    for (int k = blockIdx.x % kCluster * kThreads + threadIdx.x; k < N; k += kCluster * kThreads)
+      y[row * N + k] = from_float(kpg_nan());
+    return;  // every block of the cluster returns here, before any cluster barrier
+  }
+  const int chunks = N / kVec;
+  const int per_slice = ceil_div(chunks, kCluster);
+  const int c_begin = min(chunks, static_cast<int>(blockIdx.x % kCluster) * per_slice);
+  const int count = min(chunks, c_begin + per_slice) - c_begin;  // 0 for a trailing block
+  const int per_piece = ceil_div(count, kPieces);
+  auto piece_begin = [&](int p) { return min(count, p * per_piece); };
+
+  const int t = threadIdx.x;
+  if (t == 0) {
+    for (int p = 0; p < kPieces; ++p) mbarrier_init(&piece_ready[p], 1);
+    fence_mbarrier_init();
+  }
+  __syncthreads();
+  if (t == 0) {
+    const uint4* src = reinterpret_cast<const uint4*>(x + row * N) + c_begin;
+    for (int p = 0; p < kPieces; ++p) {
+      const int lo = piece_begin(p), hi = piece_begin(p + 1);
+      if (hi > lo) bulk_load_to_shared(slice + lo, src + lo, (hi - lo) * 16u, &piece_ready[p]);
+    }
+  }
+
+  // Max, piece by piece as they land (empty pieces are never armed, nor waited on).
+  float m = kpg_neg_inf();
+  for (int p = 0; p < kPieces; ++p) {
+    const int lo = piece_begin(p), hi = piece_begin(p + 1);
+    if (hi <= lo) break;
+    mbarrier_wait(&piece_ready[p], 0);
+    for (int c = lo + t; c < hi; c += kThreads) {
+      const uint4 raw = slice[c];
+#pragma unroll
+      for (int j = 0; j < kVec; ++j) m = fmaxf(m, raw_element(raw, j));
+    }
+  }
+  m = block_max<kThreads>(m, scratch);
+
+  // As in softmax_row_in_registers: a slice without a finite entry sums to 0, not NaN.
+  const float m_shift = m == kpg_neg_inf() ? 0.0f : m;
+  float s = 0.0f;
+  for (int c = t; c < count; c += kThreads) {
+    const uint4 raw = slice[c];
+#pragma unroll
+    for (int j = 0; j < kVec; ++j) s += kpg_exp(raw_element(raw, j) - m_shift);
+  }
+  s = block_sum<kThreads>(s, scratch);
+
+  float scale = 1.0f / s;
+  if constexpr (kCluster > 1) {
+    if (t == 0) cluster_slot = make_float2(m, s);
+    cluster_arrive();
+    cluster_wait();
+    float2 whole = make_float2(kpg_neg_inf(), 0.0f);
+#pragma unroll
+    for (int b = 0; b < kCluster; ++b)
+      whole = combine_max_sum(whole, load_cluster_float2(&cluster_slot, b));
+    cluster_arrive();  // done reading the others' slots; wait again before exiting
+    scale = kpg_exp(m - whole.x) / whole.y;  // all -inf row: NaN, as softmax_block
+  }
+
+  uint4* dst = reinterpret_cast<uint4*>(y + row * N) + c_begin;
+  for (int c = t; c < count; c += kThreads) {
+    const uint4 raw = slice[c];
+    float v[kVec];
+#pragma unroll
+    for (int j = 0; j < kVec; ++j) v[j] = kpg_exp(raw_element(raw, j) - m_shift) * scale;
+    store_raw_vec(dst + c, pack_vec(v));
+  }
+  if constexpr (kCluster > 1) cluster_wait();  // no block leaves while its slot is read
 }
 
 // ---------------------------------------------------------------- unfused (eager)
