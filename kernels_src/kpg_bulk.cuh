@@ -6,7 +6,7 @@
 // Use: thread 0 calls mbarrier_init on each barrier, then fence_mbarrier_init, then the
 // block synchronises; thread 0 calls bulk_load_to_shared per piece (it arms the barrier
 // with the piece's byte count); readers call mbarrier_wait(bar, phase) before reading.
-// A barrier used once completes phase 0.
+// A barrier's k-th use completes phase k (waits compare its parity, k & 1).
 #pragma once
 
 __device__ __forceinline__ unsigned shared_addr(const void* p) {
@@ -35,6 +35,13 @@ __device__ __forceinline__ void bulk_load_to_shared(void* dst, const void* src, 
           shared_addr(dst)),
       "l"(src), "r"(bytes), "r"(b)
       : "memory");
+}
+
+// Orders this thread's earlier shared-memory accesses (and, after a barrier, the block's)
+// before its later asynchronous-proxy operations: a buffer the threads just read may be
+// refilled by a bulk copy.
+__device__ __forceinline__ void fence_proxy_async_shared() {
+  asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
 }
 
 __device__ __forceinline__ bool mbarrier_try_wait(unsigned long long* bar, unsigned phase) {

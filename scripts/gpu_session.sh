@@ -5,7 +5,8 @@
 #   launch   a cached op's time from process start to first launch (kpg run, 3 times)
 #   watch    kpg watch save-to-result latency (scripts/watch_latency.sh)
 #   limits   shapes too large for 32-bit indices: one message, exit 2, nothing allocated
-#   memtests the memory-bound ops' GPU tests only (every candidate vs the reference)
+#   memtests the memory-bound ops' GPU tests only (every candidate vs the reference;
+#            $MEMTESTS narrows the ctest regex, e.g. "FusedOpsGpu.*softmax")
 #   softmax  fused softmax tuned at mid and long rows, Triton/torch beside it
 #   layernorm fused layer norm f16 tuned, Triton/torch beside it
 #   budget   budgeted vs exhaustive search on attention (scripts/budget_gap.sh)
@@ -82,7 +83,7 @@ tune_fused_with_peers() {  # op shape...
 # Only the memory-bound ops' GPU tests (every candidate against the reference): after a
 # kernel change, before timing it.
 stage_memtests() {
-  ctest --test-dir build-gpu -R "FusedOpsGpu" --output-on-failure -j 4 > "$out/memtests.log" 2>&1
+  ctest --test-dir build-gpu -R "${MEMTESTS:-FusedOpsGpu}" --output-on-failure -j 4 > "$out/memtests.log" 2>&1
   note "memory-bound GPU tests exit $?: $(grep -E 'tests passed|tests failed out of' "$out/memtests.log")"
   grep -E "Failure|Expected|which is|Failed" "$out/memtests.log" | head -20
 }
