@@ -8,6 +8,8 @@
 #   memtests the memory-bound ops' GPU tests only (every candidate vs the reference;
 #            $MEMTESTS narrows the ctest regex, e.g. "FusedOpsGpu.*softmax")
 #   softmax  fused softmax tuned at mid and long rows, Triton/torch beside it
+#   softmax_long  the same at 4096x8192 and the three long-row shapes only
+#   fa_ws    flash attention stage 3 (wgmma_ws): watchdog checks, then tuned beside stage 2
 #   layernorm fused layer norm f16 tuned, Triton/torch beside it
 #   budget   budgeted vs exhaustive search on attention (scripts/budget_gap.sh)
 #   multi    tuning on 1 GPU and on every GPU (scripts/multi_gpu_bench.sh, attention)
@@ -91,6 +93,30 @@ stage_memtests() {
 stage_softmax() {
   tune_fused_with_peers softmax 4096,4096,f32 16384,4096,f32 4096,8192,f32 512,65536,f32 256,131072,f32 \
     128,262144,f32
+}
+
+stage_softmax_long() {
+  tune_fused_with_peers softmax 4096,8192,f32 512,65536,f32 256,131072,f32 128,262144,f32
+}
+
+# Flash attention stage 3 (space wgmma_ws): a few checks under the watchdog first (a
+# barrier mistake hangs), then a tune at three shapes beside stages 1 and 2.
+stage_fa_ws() {
+  local p s
+  for p in "NUM_WG=2,BLOCK_N=128,STAGES=2,PINGPONG=0 B=1,H=2,N=1000,D=128,CAUSAL=1,dtype=f16" \
+           "NUM_WG=2,BLOCK_N=64,STAGES=2,PINGPONG=1 B=1,H=2,N=127,D=64,CAUSAL=1,dtype=bf16" \
+           "NUM_WG=3,BLOCK_N=64,STAGES=3,PINGPONG=0 B=1,H=2,N=4097,D=128,CAUSAL=1,dtype=f16" \
+           "NUM_WG=2,BLOCK_N=128,STAGES=2,PINGPONG=1 B=2,H=4,N=4096,D=128,CAUSAL=0,dtype=f16"; do
+    read -r params s <<<"$p"
+    note "fa_ws $params $s: exit $(timeout 120 "$kpg" run attention --variant flash --space wgmma_ws \
+      --params "$params" --shape "$s" --check-only --watchdog 20 > "$out/fa_ws_run.log" 2>&1; echo $?):" \
+      "$(grep -E 'unit\(s\)' "$out/fa_ws_run.log")"
+  done
+  timeout 240 "$kpg" tune attention --variant flash --top 5 --shape B=4,H=16,N=4096,D=128,CAUSAL=0,dtype=f16 \
+    --shape B=4,H=32,N=4096,D=64,CAUSAL=0,dtype=f16 --shape B=4,H=16,N=4096,D=128,CAUSAL=1,dtype=f16 \
+    > "$out/tune-fa.log" 2>&1
+  note "fa tune exit $?"
+  grep -E "^\|    [1-5] |chosen:|at B=" "$out/tune-fa.log" | grep -v pruned
 }
 
 stage_layernorm() {
