@@ -14,10 +14,6 @@
 //                      sharing (max, sum) through distributed shared memory: CLUSTER
 //                      times the blocks in flight, and a slice small enough that the
 //                      normalising pass re-reads it from L2
-//  fused, row in shared memory (x read once, y written once), rows 16-byte aligned:
-//    softmax_cluster_smem  persistent: a block's slice arrives by a bulk copy into
-//                      shared memory (double-buffered across rows); CLUSTER blocks share
-//                      a row as in softmax_block
 //  unfused, eager style (4 kernels, intermediates in device memory):
 //    softmax_row_max   rowmax[r] = max x[r, :]                     (float32, [M])
 //    softmax_sub_exp   e[r, :] = exp(x[r, :] - rowmax[r])          (T, [M, N])
@@ -26,7 +22,6 @@
 //
 // Special values follow IEEE arithmetic as PyTorch does: -inf entries give 0 as long as
 // the row has a finite entry; a row that is all -inf (or holds +inf or NaN) gives NaN.
-#include "kpg_bulk.cuh"
 #include "kpg_rows.cuh"
 
 // (max, sum of exp(x - max)) pairs: the online-softmax state.
@@ -316,121 +311,6 @@ extern "C" __global__ void KPG_SOFTMAX_CLUSTER_DIMS __launch_bounds__(softmax_on
     }
   }
   cluster_wait();  // no block leaves while its slot may still be read
-}
-
-// ---------------------------------------------------------------- softmax_cluster_smem
-// Long rows held in shared memory, by a persistent grid. A cluster of CLUSTER blocks shares
-// a row (slice per block, (max, sum) folded through distributed shared memory as in
-// softmax_block) and walks rows cluster, cluster + clusters, ...; the grid holds
-// CTAS_PER_SM blocks an SM. Each slice arrives by one bulk copy that thread 0 issues
-// (kpg_bulk.cuh) into one of BUFFERS shared-memory buffers, so with two buffers the next
-// row lands while this one is reduced and written.
-// Why: softmax_block holds a 64 KB slice in registers, one block an SM, and runs its
-// load, reduce and store phases one after another (ncu at 128 x 262,144: 12.5 %
-// occupancy, 45 % of DRAM bandwidth); a grid of one row per cluster also ends in a
-// partial wave of 128 KB blocks. Here loads overlap the reductions and stores, and every
-// cluster gets the same number of rows when CLUSTERS divides M.
-// Needs rows that start 16-byte aligned (N a multiple of VEC: the space's constraint).
-namespace softmax_smem_cfg {
-constexpr int kThreads = KPG_DEFAULT(THREADS, 512);
-constexpr int kBuffers = KPG_DEFAULT(BUFFERS, 2);
-static_assert(kBuffers == 1 || kBuffers == 2, "BUFFERS must be 1 or 2");
-}  // namespace softmax_smem_cfg
-
-extern "C" __global__ void KPG_SOFTMAX_CLUSTER_DIMS __launch_bounds__(softmax_smem_cfg::kThreads, 1)
-    softmax_cluster_smem(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N) {
-  using namespace softmax_smem_cfg;
-  constexpr int kCluster = softmax_block_cfg::kCluster;
-  extern __shared__ __align__(16) uint4 buffers[];  // kBuffers slices of per_slice chunks
-  __shared__ unsigned long long buffer_ready[kBuffers];
-  __shared__ float scratch[32];
-  __shared__ float2 cluster_slot[2];  // alternate rows: see the fold below
-  const int t = threadIdx.x;
-  const int cluster = blockIdx.x / kCluster;
-  const int clusters = gridDim.x / kCluster;
-  if (N % kVec != 0) {  // rows off 16-byte boundaries (outside the space): loud NaN, no fault
-    for (long long i = static_cast<long long>(blockIdx.x) * kThreads + t; i < static_cast<long long>(M) * N;
-         i += static_cast<long long>(gridDim.x) * kThreads)
-      y[i] = from_float(kpg_nan());
-    return;  // every block returns here, before any cluster barrier
-  }
-  const int chunks = N / kVec;
-  const int per_slice = ceil_div(chunks, kCluster);
-  const int c_begin = min(chunks, static_cast<int>(blockIdx.x % kCluster) * per_slice);
-  const int count = min(chunks, c_begin + per_slice) - c_begin;  // 0 for a trailing block
-  auto row_of = [&](int iter) { return cluster + static_cast<long long>(iter) * clusters; };
-  // Thread 0 starts the copy of iteration iter's slice into buffer iter % kBuffers.
-  auto start_load = [&](int iter) {
-    const long long row = row_of(iter);
-    if (row >= M || count == 0) return;
-    const int b = iter % kBuffers;
-    bulk_load_to_shared(buffers + b * per_slice,
-                        reinterpret_cast<const uint4*>(x + row * N) + c_begin, count * 16u,
-                        &buffer_ready[b]);
-  };
-
-  if (t == 0) {
-    for (int b = 0; b < kBuffers; ++b) mbarrier_init(&buffer_ready[b], 1);
-    fence_mbarrier_init();
-  }
-  __syncthreads();
-  if (t == 0)
-    for (int b = 0; b < kBuffers; ++b) start_load(b);
-
-  for (int iter = 0; row_of(iter) < M; ++iter) {
-    const long long row = row_of(iter);
-    const uint4* slice = buffers + (iter % kBuffers) * per_slice;
-    if (count > 0) mbarrier_wait(&buffer_ready[iter % kBuffers], (iter / kBuffers) & 1);
-
-    float m = kpg_neg_inf();
-    for (int c = t; c < count; c += kThreads) {
-      const uint4 raw = slice[c];
-#pragma unroll
-      for (int j = 0; j < kVec; ++j) m = fmaxf(m, raw_element(raw, j));
-    }
-    m = block_max<kThreads>(m, scratch);
-    // As in softmax_row_in_registers: a slice without a finite entry sums to 0, not NaN.
-    const float m_shift = m == kpg_neg_inf() ? 0.0f : m;
-    float s = 0.0f;
-    for (int c = t; c < count; c += kThreads) {
-      const uint4 raw = slice[c];
-#pragma unroll
-      for (int j = 0; j < kVec; ++j) s += kpg_exp(raw_element(raw, j) - m_shift);
-    }
-    s = block_sum<kThreads>(s, scratch);
-
-    float scale = 1.0f / s;
-    if constexpr (kCluster > 1) {
-      // Slots alternate between rows: a block rewrites slot iter & 1 only after the next
-      // row's cluster barrier, which no block passes before all have read this row's.
-      float2* slot = &cluster_slot[iter & 1];
-      if (t == 0) *slot = make_float2(m, s);
-      cluster_arrive();
-      cluster_wait();
-      float2 whole = make_float2(kpg_neg_inf(), 0.0f);
-#pragma unroll
-      for (int b = 0; b < kCluster; ++b) whole = combine_max_sum(whole, load_cluster_float2(slot, b));
-      scale = kpg_exp(m - whole.x) / whole.y;  // all -inf row: NaN, as softmax_block
-    }
-
-    uint4* dst = reinterpret_cast<uint4*>(y + row * N) + c_begin;
-    for (int c = t; c < count; c += kThreads) {
-      const uint4 raw = slice[c];
-      float v[kVec];
-#pragma unroll
-      for (int j = 0; j < kVec; ++j) v[j] = kpg_exp(raw_element(raw, j) - m_shift) * scale;
-      store_raw_vec(dst + c, pack_vec(v));
-    }
-    __syncthreads();  // every thread is done reading this buffer: refill it
-    if (t == 0) {
-      fence_proxy_async_shared();
-      start_load(iter + kBuffers);
-    }
-  }
-  if constexpr (kCluster > 1) {  // no block leaves while its slots may still be read
-    cluster_arrive();
-    cluster_wait();
-  }
 }
 
 // ---------------------------------------------------------------- unfused (eager)
