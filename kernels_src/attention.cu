@@ -16,8 +16,11 @@
 // A row whose scores are all -inf gives O = 0 and LSE = -inf. Index derivations:
 // docs/notes/flash_attention.md.
 // The config has one source per op: the wgmma space (arch sm_90a) defines WGMMA=1 and gets
-// stage 2, flash_attn_fwd_wgmma in attention_sm90.cu, instead of this kernel.
-#if defined(WGMMA) && WGMMA
+// stage 2, flash_attn_fwd_wgmma in attention_sm90.cu, instead of this kernel; the wgmma_ws
+// space defines WGMMA_WS=1 and gets stage 3, flash_attn_fwd_wgmma_ws in attention_sm90_ws.cu.
+#if defined(WGMMA_WS) && WGMMA_WS
+#include "attention_sm90_ws.cu"
+#elif defined(WGMMA) && WGMMA
 #include "attention_sm90.cu"
 #else
 #include "attention/common.cuh"
@@ -348,4 +351,4 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
           *reinterpret_cast<const uint4*>(sQ + swizzle(row_local, chunk));
   }
 }
-#endif  // WGMMA
+#endif  // WGMMA_WS, WGMMA

@@ -254,7 +254,8 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
 
   std::cout << report::render_text(table) << "\n" << kLesson << "\n\n";
   std::cout << "The lesson's code: " << config.source.string()
-            << " (flash_attn_fwd, mma.sync; flash_attn_fwd_wgmma of attention_sm90.cu, wgmma on sm_90a), "
+            << " (flash_attn_fwd, mma.sync; on sm_90a, wgmma: flash_attn_fwd_wgmma of attention_sm90.cu"
+               " and the warp-specialised flash_attn_fwd_wgmma_ws of attention_sm90_ws.cu), "
             << (options.kernels_dir / "attention_standard.cu").string() << " and cuBLAS (standard)\n";
   if (options.show_source) std::cout << read_text_file(config.source).value_or("") << "\n";
 

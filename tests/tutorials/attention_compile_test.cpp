@@ -126,8 +126,8 @@ TEST(AttentionKernelsCompile, FlashGridExtremesCompileForTheirTargetWithoutSpill
   }
 }
 
-// Both spaces of the flash variant are sampled: stage 1 (mma.sync, the device's arch) and
-// stage 2 (wgmma, sm_90a only), and the wgmma space compiles flash_attn_fwd_wgmma alone.
+// Every space of the flash variant is sampled: stage 1 (mma.sync, the device's arch), stages
+// 2 and 3 (wgmma, wgmma_ws: sm_90a only); the wgmma space compiles flash_attn_fwd_wgmma alone.
 TEST(AttentionKernelsCompile, FlashWgmmaSpaceTargetsSm90a) {
   const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", kKernels);
   const VariantSpec* flash = config.find_variant("flash");
@@ -156,6 +156,58 @@ TEST(AttentionKernelsCompile, FlashWgmmaSpaceTargetsSm90a) {
   std::vector<std::string> kernels;
   for (const auto& r : compiled[0].resources) kernels.push_back(r.kernel);
   EXPECT_EQ(kernels, std::vector<std::string>{"flash_attn_fwd_wgmma"});
+}
+
+// Stage 3 (wgmma_ws, sm_90a): the default and its ping-pong form compile flash_attn_fwd_wgmma_ws
+// alone, without spills, at both head dims (the grid-extremes test above never reaches
+// PINGPONG = 1: it is not the last point of the space).
+TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
+  const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", kKernels);
+  const VariantSpec* flash = config.find_variant("flash");
+  ASSERT_NE(flash, nullptr);
+  const SpaceSpec* ws = nullptr;
+  for (const auto& space : flash->spaces)
+    if (space.name == "wgmma_ws") ws = &space;
+  ASSERT_NE(ws, nullptr);
+  EXPECT_EQ(ws->arch, "sm_90a");
+  std::vector<Job> jobs;
+  for (const int64_t d : {64, 128}) {
+    Shape shape;
+    shape.dims = {{"B", 1}, {"H", 1}, {"N", 1000}, {"D", d}, {"CAUSAL", 1}};
+    shape.dtype = DType::bf16;
+    const auto all = enumerate(config, *flash, shape, h100_limits(), nullptr);
+    const Candidate* def = nullptr;
+    for (const auto& c : all)
+      if (flash->spaces.at(c.space_index).name == "wgmma_ws" && c.is_default) def = &c;
+    ASSERT_NE(def, nullptr) << "the wgmma_ws default must survive the constraints at D = " << d;
+    ParamSet pingpong = def->params;
+    pingpong["PINGPONG"] = 1;
+    const Candidate* pp = nullptr;
+    for (const auto& c : all)
+      if (flash->spaces.at(c.space_index).name == "wgmma_ws" && c.params == pingpong) pp = &c;
+    ASSERT_NE(pp, nullptr) << "the default with PINGPONG = 1 must survive the constraints at D = " << d;
+    for (const Candidate* c : {def, pp}) {
+      Job job{shape.to_string() + " " + c->id(), config.source, {}};
+      job.options.arch = ws->arch;
+      job.options.defines = compile_defines(config, *c, shape, h100_limits());
+      job.options.include_dirs = {kKernels, config.source.parent_path()};
+      jobs.push_back(std::move(job));
+    }
+  }
+  std::vector<CompiledKernel> compiled;
+  const auto failures = compile_all(jobs, &compiled);
+  for (const auto& f : failures) ADD_FAILURE() << f;
+  if (!failures.empty()) return;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    std::vector<std::string> kernels;
+    for (const auto& r : compiled[i].resources) {
+      kernels.push_back(r.kernel);
+      EXPECT_EQ(r.spill_store_bytes, 0) << jobs[i].what;
+      EXPECT_EQ(r.stack_bytes, 0) << jobs[i].what;
+    }
+    EXPECT_EQ(kernels, std::vector<std::string>{"flash_attn_fwd_wgmma_ws"}) << jobs[i].what;
+    EXPECT_EQ(compiled[i].log.find("serialized"), std::string::npos) << jobs[i].what << ": " << compiled[i].log;
+  }
 }
 
 // Without sm_90a the wgmma header refuses to compile, with a message that names the fix.

@@ -1,5 +1,6 @@
 // GPU tests of the flash-attention kernels (kernels_src/attention.cu, stage 2 in
-// kernels_src/attention_sm90.cu; configs/attention.yaml, spaces mma_sync and wgmma)
+// kernels_src/attention_sm90.cu, stage 3 in kernels_src/attention_sm90_ws.cu;
+// configs/attention.yaml, spaces mma_sync, wgmma and wgmma_ws)
 // through the tuner's API, as the tutorial runs it: fresh random inputs, poisoned outputs,
 // the float64 reference. Sequence lengths cover one row, lengths that are not multiples of
 // any tile, and a long sequence with a ragged last tile.
@@ -18,6 +19,7 @@
 #include "tests/tuner_gpu_session.hpp"
 #include "tuner/config.hpp"
 #include "tuner/gpu.hpp"
+#include "tuner/space.hpp"
 #include "tuner/tuner.hpp"
 #include "tuner/tuning_cache.hpp"
 
@@ -82,11 +84,24 @@ class FlashAttentionGpu : public ::testing::Test {
   static const Tuner& tuner() { return g_session->tuning.tuner; }
   static const VariantSpec& flash() { return *config().find_variant("flash"); }
   // The default candidate of one space of the flash variant (default_candidate() gives the
-  // first space's): "mma_sync" (stage 1) or "wgmma" (stage 2, sm_90a).
+  // first space's): "mma_sync" (stage 1), "wgmma" (stage 2, sm_90a) or "wgmma_ws" (stage 3).
   static std::optional<Candidate> space_default(const OpConfig& cfg, const std::string& space, const Shape& s) {
     const VariantSpec& variant = *cfg.find_variant("flash");
     for (const auto& c : enumerate(cfg, variant, s, limits(), nullptr))
       if (c.is_default && variant.spaces.at(c.space_index).name == space) return c;
+    return std::nullopt;
+  }
+  // The candidate of `space` whose params are its default's with `overrides` applied (none
+  // when the constraints prune it).
+  static std::optional<Candidate> space_point(const OpConfig& cfg, const std::string& space, const Shape& s,
+                                              const ParamSet& overrides) {
+    const auto def = space_default(cfg, space, s);
+    if (!def) return std::nullopt;
+    ParamSet want = def->params;
+    for (const auto& [name, value] : overrides) want[name] = value;
+    const VariantSpec& variant = *cfg.find_variant("flash");
+    for (const auto& c : enumerate(cfg, variant, s, limits(), nullptr))
+      if (variant.spaces.at(c.space_index).name == space && c.params == want) return c;
     return std::nullopt;
   }
   static DeviceLimits limits() { return g_session->tuning.gpu.limits(); }
@@ -129,6 +144,27 @@ TEST_P(FlashAttentionWgmmaGpu, DefaultCandidateMatchesFloat64Reference) {
   expect_correct(GetParam(), [](const Shape& s) { return space_default(config(), "wgmma", s); });
 }
 
+// Stage 3 (wgmma_ws space, flash_attn_fwd_wgmma_ws: producer warpgroup, mbarrier ring,
+// setmaxnreg) at its default, with the ping-pong turns, and with three consumer warpgroups.
+class FlashAttentionWgmmaWsGpu : public FlashAttentionGpu, public ::testing::WithParamInterface<Case> {};
+
+TEST_P(FlashAttentionWgmmaWsGpu, DefaultCandidateMatchesFloat64Reference) {
+  if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
+  expect_correct(GetParam(), [](const Shape& s) { return space_default(config(), "wgmma_ws", s); });
+}
+
+TEST_P(FlashAttentionWgmmaWsGpu, PingpongMatchesFloat64Reference) {
+  if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
+  expect_correct(GetParam(), [](const Shape& s) { return space_point(config(), "wgmma_ws", s, {{"PINGPONG", 1}}); });
+}
+
+TEST_P(FlashAttentionWgmmaWsGpu, ThreeConsumersMatchFloat64Reference) {
+  if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
+  expect_correct(GetParam(), [](const Shape& s) {
+    return space_point(config(), "wgmma_ws", s, {{"NUM_WG", 3}, {"BLOCK_N", 64}, {"STAGES", 3}});
+  });
+}
+
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   const auto [n, d, causal, dtype] = info.param;
   return "N" + std::to_string(n) + "_D" + std::to_string(d) + (causal ? "_causal_" : "_full_") +
@@ -142,6 +178,7 @@ const auto kCases = ::testing::Combine(::testing::Values<int64_t>(1, 17, 64, 127
                                        ::testing::Values(DType::f16, DType::bf16));
 INSTANTIATE_TEST_SUITE_P(Lengths, FlashAttentionDefaultGpu, kCases, case_name);
 INSTANTIATE_TEST_SUITE_P(Lengths, FlashAttentionWgmmaGpu, kCases, case_name);
+INSTANTIATE_TEST_SUITE_P(Lengths, FlashAttentionWgmmaWsGpu, kCases, case_name);
 
 // Every candidate the grid keeps, through the tuner itself (force: each one verified against
 // the reference on poisoned outputs, then timed briefly): none may be wrong, fail to compile
@@ -173,8 +210,8 @@ TEST_F(FlashAttentionGpu, FullyMaskedRowsGiveZerosNotNaN) {
   }
   for (const Shape& s : {shape(1, 2, 1, 64, false, DType::f16), shape(1, 2, 100, 64, true, DType::f16),
                          shape(1, 2, 100, 128, false, DType::bf16), shape(2, 1, 300, 128, true, DType::bf16)}) {
-    for (const std::string space : {"mma_sync", "wgmma"}) {
-      if (space == "wgmma" && !is_sm90()) continue;
+    for (const std::string space : {"mma_sync", "wgmma", "wgmma_ws"}) {
+      if (space != "mma_sync" && !is_sm90()) continue;
       Workload workload(masked, s, limits());
       workload.randomize(3);
       const auto candidate = space_default(masked, space, s);

@@ -1,0 +1,396 @@
+// attention_sm90_ws.cu: flash-attention forward, warp-specialised (stage 3, sm_90a).
+// Same contract as stage 2 (attention_sm90.cu) but one more warpgroup:
+//
+//   flash_attn_fwd_wgmma_ws(Q, K, V, O, LSE, N, softmax_scale)
+//     Q, K, V, O: [B, H, N, HEAD_DIM] contiguous 16-bit; LSE: float32 [B, H, N], natural
+//     log of the sum of exp of the scaled scores of each query row. grid
+//     (ceil(N / BLOCK_M), B * H), blockIdx.y = b * H + h, BLOCK_M = 64 * NUM_WG;
+//     128 * (NUM_WG + 1) threads; dynamic shared memory
+//     (BLOCK_M + 2 * STAGES * BLOCK_N) * HEAD_DIM * 2 + 1024 + 256 bytes (1024: alignment
+//     slack, 256: the mbarriers). softmax_scale must be > 0. A fully masked row gives O = 0,
+//     LSE = -inf.
+//
+// Structure (FlashAttention-3, section 3.1, without TMA): warpgroup 0 is the producer, it
+// lowers its register budget (setmaxnreg) and only copies: Q once, then K and V tiles of
+// BLOCK_N keys into a STAGES-deep ring, with cp.async; each thread's
+// cp.async.mbarrier.arrive.noinc makes the stage's "full" mbarrier complete when the copies
+// have landed. Warpgroups 1..NUM_WG are consumers (64 query rows each, raised register
+// budget): they wait on "full", run stage 2's per-tile math (S = Q K^T by wgmma from shared
+// memory, online softmax in registers, O += P V by wgmma with P from registers) and arrive on
+// the stage's "empty" mbarrier when their wgmma have read it; the producer waits on "empty"
+// before it overwrites a stage. No block-wide barrier after the set-up. PINGPONG = 1 (two
+// consumers): named barriers hand the tensor cores to the consumers in turn, one GEMM each,
+// so one consumer's softmax runs under the other's GEMM. Layouts: attention/wgmma.cuh;
+// design and numbers: docs/notes/flash_attention.md, "Stage 3".
+#include "attention/common.cuh"
+#include "attention/mbarrier.cuh"
+#include "attention/wgmma.cuh"
+
+#ifndef HEAD_DIM
+#define HEAD_DIM 64
+#endif
+#ifndef CAUSAL
+#define CAUSAL 0
+#endif
+#ifndef NUM_WG  // consumer warpgroups
+#define NUM_WG 2
+#endif
+#ifndef BLOCK_N
+#define BLOCK_N 128
+#endif
+#ifndef STAGES
+#define STAGES 2
+#endif
+#ifndef PINGPONG  // 1: the two consumers take turns at issuing their GEMMs (NUM_WG = 2)
+#define PINGPONG 0
+#endif
+
+namespace {
+
+constexpr int kD = HEAD_DIM;
+constexpr bool kCausal = CAUSAL != 0;
+constexpr int kWG = NUM_WG;
+constexpr int kBlockM = 64 * kWG;
+constexpr int kBlockN = BLOCK_N;
+constexpr int kStages = STAGES;
+constexpr bool kPingpong = PINGPONG != 0;
+constexpr int kThreads = 128 * (kWG + 1);
+constexpr int kChunks = kD / 8;        // 16-byte chunks per row
+constexpr int kKSteps = kD / 16;       // k16 steps of Q K^T
+constexpr int kPSteps = kBlockN / 16;  // k16 steps of P V
+constexpr int kSRegs = kBlockN / 2;    // S accumulator floats per thread
+constexpr int kORegs = kD / 2;         // O accumulator floats per thread
+constexpr unsigned kQBytes = 64 * kD * 2;        // one consumer's Q tile
+constexpr unsigned kKVBytes = kBlockN * kD * 2;  // one K or V stage
+constexpr float kLog2e = 1.4426950408889634f;
+
+// Registers. __launch_bounds__(kThreads, 1) gives every thread (65536 / kThreads) rounded
+// down to a multiple of 8 at launch (168 for 384 threads, 128 for 512); setmaxnreg then moves
+// registers from the producer to the consumers inside that pool (FlashAttention-3's split).
+constexpr int kLaunchRegs = (65536 / kThreads) / 8 * 8;
+constexpr int kProducerRegs = 24;
+constexpr int kConsumerRegs = kWG == 2 ? 240 : 160;
+static_assert(128 * kProducerRegs + 128 * kWG * kConsumerRegs <= kThreads * kLaunchRegs,
+              "setmaxnreg: the split must fit the registers the block launched with");
+
+static_assert(kD == 64 || kD == 128, "HEAD_DIM must be 64 or 128");
+static_assert(kBlockN == 64 || kBlockN == 96 || kBlockN == 128 || kBlockN == 192,
+              "BLOCK_N must be 64, 96, 128 or 192 (wrappers in attention/wgmma.cuh)");
+static_assert(kWG == 2 || kWG == 3, "NUM_WG (consumer warpgroups) must be 2 or 3");
+static_assert(kStages >= 2 && kStages <= 4, "STAGES must be 2..4");
+static_assert(!kPingpong || kWG == 2, "PINGPONG needs exactly two consumer warpgroups");
+
+// mbarriers, 8 bytes each, after the tiles: kfull[s], vfull[s] (count 128: one noinc arrival
+// per producer thread), empty[s] (count 4 NUM_WG: one arrival per consumer warp), qfull.
+constexpr int kBarBytes = 256;
+static_assert((3 * kStages + 1) * 8 <= kBarBytes, "mbarrier area too small");
+// Named barrier ids of the ping-pong turns: consumer c waits on id kTurnBar + c.
+constexpr int kTurnBar = 1;
+
+// Starts the copy of rows [0, Rows) of a [*, kD] global tile into an SW128 shared tile of
+// Rows rows (attention/wgmma.cuh) by the 128 producer threads (t = thread in the
+// warpgroup); rows >= valid_rows are zero-filled (nothing read). Thread t copies chunk
+// t % kChunks of rows t / kChunks + i kRowStep: kRowStep is a multiple of 8, so every row it
+// copies has the same row % 8, hence the same swizzled chunk, and its shared and global
+// addresses advance by constants (few live registers: the producer runs on 24).
+template <int Rows>
+__device__ __forceinline__ void load_tile_async(unsigned dst, const attn_t* src, int valid_rows, int t) {
+  constexpr int kRowStep = 128 / kChunks;  // 8 (D = 128) or 16 (D = 64)
+  static_assert(128 % kChunks == 0 && kRowStep % 8 == 0 && Rows % kRowStep == 0,
+                "tile loads must divide evenly among 128 threads");
+  const int row0 = t / kChunks;
+  const int chunk = t % kChunks;
+  unsigned d = dst + sw128_offset(Rows, row0, chunk);
+  const attn_t* g = src + row0 * kD + chunk * 8;
+  int left = valid_rows - row0;
+  // Not unrolled: unrolled, the compiler hoists every row's address out of the producer's
+  // tile loop and spills them at 24 registers.
+#pragma unroll 1
+  for (int i = 0; i < Rows / kRowStep; ++i) {
+    const bool valid = left > 0;
+    cp_async_16(d, valid ? g : src, valid);
+    d += kRowStep * 128;
+    g += kRowStep * kD;
+    left -= kRowStep;
+  }
+}
+
+}  // namespace
+
+extern "C" __global__ void __launch_bounds__(kThreads, 1)
+    flash_attn_fwd_wgmma_ws(const attn_t* __restrict__ Q, const attn_t* __restrict__ K,
+                            const attn_t* __restrict__ V, attn_t* __restrict__ O,
+                            float* __restrict__ LSE, int N, float softmax_scale) {
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  // SW128 atoms must start at 1024-byte-aligned shared addresses: round the base up (the
+  // launch adds 1024 bytes of slack).
+  const unsigned raw_addr = attn_smem_addr(smem_raw);
+  const unsigned base = (raw_addr + 1023u) & ~1023u;
+  unsigned char* smem = smem_raw + (base - raw_addr);
+  const unsigned sQ_addr = base;                          // kWG tiles of 64 x kD
+  const unsigned sK_addr = sQ_addr + kWG * kQBytes;       // kStages tiles of kBlockN x kD
+  const unsigned sV_addr = sK_addr + kStages * kKVBytes;  // kStages tiles of kBlockN x kD
+  const unsigned bar_addr = sV_addr + kStages * kKVBytes;
+  const auto kfull = [&](int s) { return bar_addr + 8u * s; };
+  const auto vfull = [&](int s) { return bar_addr + 8u * (kStages + s); };
+  const auto empty = [&](int s) { return bar_addr + 8u * (2 * kStages + s); };
+  const unsigned qfull = bar_addr + 8u * (3 * kStages);
+
+  const int tid = threadIdx.x;
+  const int wg = tid >> 7;  // 0: producer; 1..kWG: consumers
+  const int m_block = kCausal ? gridDim.x - 1 - blockIdx.x : blockIdx.x;  // longest first
+  const int q0 = m_block * kBlockM;
+  const long long bh = blockIdx.y;
+  // Causal: keys beyond the block's last row are masked for every row: those tiles are
+  // neither loaded nor computed.
+  const int kv_end = kCausal ? min(N, q0 + kBlockM) : N;
+  const int n_tiles = (kv_end + kBlockN - 1) / kBlockN;
+
+  if (tid == 0) {
+    for (int s = 0; s < kStages; ++s) {
+      mbar_init(kfull(s), 128);
+      mbar_init(vfull(s), 128);
+      mbar_init(empty(s), 4 * kWG);
+    }
+    mbar_init(qfull, 128);
+    mbar_fence_init();
+  }
+  __syncthreads();  // the only block-wide barrier: the mbarriers are ready
+
+  // Phase bookkeeping. Tile t lives in stage s = t % kStages, round r = t / kStages; each
+  // barrier of stage s completes exactly one phase per round, so phase r of kfull[s] /
+  // vfull[s] = "K / V of tile t landed" and phase r of empty[s] = "every consumer warp is
+  // done with tile t". Invariant: kfull[s] and vfull[s] complete phase r only after empty[s]
+  // completed phase r - 1 (the producer waits for it before loading tile t), and empty[s]
+  // completes phase r only after every consumer warp waited for phase r of kfull[s] and
+  // vfull[s] (each warp arrives once per tile, in tile order, after those waits). So a
+  // consumer waiting for tile t finds kfull[s] / vfull[s] with r or r + 1 completed phases,
+  // and the producer loading tile t finds empty[s] with r - 1 or r: never two apart, and
+  // parity r & 1 (resp. (r - 1) & 1) names the phase unambiguously.
+  if (wg == 0) {
+    // ---------------- Producer warpgroup: copies only.
+    setmaxnreg_dec<kProducerRegs>();
+    const int t_in = tid;  // 0..127
+    const attn_t* Qbh = Q + bh * N * kD;
+    const attn_t* Kbh = K + bh * N * kD;
+    const attn_t* Vbh = V + bh * N * kD;
+#pragma unroll 1
+    for (int c = 0; c < kWG; ++c) {
+      const int row0 = q0 + 64 * c;
+      load_tile_async<64>(sQ_addr + c * kQBytes, Qbh + static_cast<long long>(row0) * kD, N - row0, t_in);
+    }
+    cp_async_mbar_arrive_noinc(qfull);
+#pragma unroll 1
+    for (int t = 0; t < n_tiles; ++t) {
+      const int s = t % kStages;
+      const int r = t / kStages;
+      // Stage s held tile t - kStages: wait until every consumer warp released it (phase
+      // r - 1 of empty[s]; round 0 needs no wait).
+      if (r > 0) mbar_wait(empty(s), (r - 1) & 1);
+      const int kv0 = t * kBlockN;
+      const long long off = static_cast<long long>(kv0) * kD;
+      load_tile_async<kBlockN>(sK_addr + s * kKVBytes, Kbh + off, N - kv0, t_in);
+      cp_async_mbar_arrive_noinc(kfull(s));  // completes when this thread's K copies land
+      load_tile_async<kBlockN>(sV_addr + s * kKVBytes, Vbh + off, N - kv0, t_in);
+      cp_async_mbar_arrive_noinc(vfull(s));
+    }
+    cp_async_wait<0>();  // leave no copy in flight behind an exited thread
+    return;
+  }
+
+  // ---------------- Consumer warpgroups.
+  setmaxnreg_inc<kConsumerRegs>();
+  const int cw = wg - 1;            // consumer index: query rows 64 cw .. 64 cw + 63 of the block
+  const int wtid = tid & 127;       // thread in the warpgroup
+  const int warp_in_wg = wtid >> 5; // rows 16 warp_in_wg .. +15 of the warpgroup
+  const int lane = tid & 31;
+  const int q0_wg = q0 + 64 * cw;
+  // This warpgroup's last row sees keys <= q0_wg + 63: later tiles are skipped (causal).
+  const int wg_tiles = kCausal ? min(n_tiles, (q0_wg + 64 + kBlockN - 1) / kBlockN) : n_tiles;
+  const unsigned sQ_wg = sQ_addr + cw * kQBytes;
+
+  float o_acc[kORegs];
+#pragma unroll
+  for (int i = 0; i < kORegs; ++i) o_acc[i] = 0.0f;
+  // Rows of this thread: r = 0 -> 16 warp_in_wg + lane/4, r = 1 -> the same + 8.
+  float row_max[2] = {attn_neg_inf(), attn_neg_inf()};  // raw (unscaled) running max
+  float row_sum[2] = {0.0f, 0.0f};  // this thread's partial sums; quad-reduced at the end
+  const float scale_log2 = softmax_scale * kLog2e;
+  const int row_in_wg = warp_in_wg * 16 + (lane >> 2);
+
+  // Ping-pong turns (PINGPONG = 1): consumer c issues a GEMM batch only inside a turn, turns
+  // alternate 0, 1, 0, 1, ... Turn k of consumer c = bar.sync on its own id (its 128 threads)
+  // + the 128 arrivals of the other consumer's turn end. Both consumers run exactly 2 turns
+  // per tile (S, P V; empty turns on causally skipped tiles), consumer 1 opens with an arrival
+  // on consumer 0's barrier (consumer 0 goes first) and skips the arrival of its very last
+  // turn, so every arrival is matched by one sync and no barrier is left half-complete.
+  const auto turn_begin = [&]() {
+    if constexpr (kPingpong) {
+      if (cw == 0) named_bar_sync<kTurnBar, 256>();
+      else named_bar_sync<kTurnBar + 1, 256>();
+    }
+  };
+  const auto turn_end = [&](bool last) {
+    if constexpr (kPingpong) {
+      if (cw == 0) named_bar_arrive<kTurnBar + 1, 256>();
+      else if (!last) named_bar_arrive<kTurnBar, 256>();
+    }
+  };
+  if constexpr (kPingpong) {
+    if (cw == 1) named_bar_arrive<kTurnBar, 256>();
+  }
+
+  // S = Q K^T of tile j (asynchronous: wgmma_wait + fence_regs before reading s).
+  // Q (A) and K (B) K-major; s[4i + {0,1}] = row g, keys 8i + 2q + {0,1}; s[4i + {2,3}] = row g + 8.
+  const auto issue_s = [&](float(&s)[kSRegs], int stage) {
+    const unsigned sK = sK_addr + stage * kKVBytes;
+    wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < kKSteps; ++kk)
+      wgmma_ss(s, desc_k_major(sQ_wg, 64, kk), desc_k_major(sK, kBlockN, kk), kk > 0 ? 1 : 0);
+    wgmma_commit();
+  };
+  // Masks, then the online softmax of tile j in place (s becomes P, unnormalised), the
+  // running max and sums updated; alpha = the factor O must be scaled by. As in stage 2.
+  const auto softmax = [&](float(&s)[kSRegs], int j, float(&alpha)[2]) {
+    const int kv0 = j * kBlockN;
+    const bool need_mask = kv0 + kBlockN > N || (kCausal && kv0 + kBlockN - 1 > q0_wg);
+    if (need_mask) {
+#pragma unroll
+      for (int i = 0; i < kSRegs; ++i) {
+        const int row = q0_wg + row_in_wg + ((i & 2) ? 8 : 0);
+        const int col = kv0 + (i >> 2) * 8 + (lane & 3) * 2 + (i & 1);
+        if (col >= N || (kCausal && col > row)) s[i] = attn_neg_inf();
+      }
+    }
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      float mx = row_max[r];
+#pragma unroll
+      for (int i = 0; i < kBlockN / 8; ++i) mx = fmaxf(mx, fmaxf(s[4 * i + 2 * r], s[4 * i + 2 * r + 1]));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+      // All -inf so far: shift by 0 so exp2(-inf - 0) = 0 instead of NaN.
+      const float shift = mx == attn_neg_inf() ? 0.0f : mx * scale_log2;
+      alpha[r] = attn_exp2(row_max[r] * scale_log2 - shift);  // 0 on the first tile
+      row_max[r] = mx;
+      float sum = 0.0f;
+#pragma unroll
+      for (int i = 0; i < kBlockN / 8; ++i)
+#pragma unroll
+        for (int c = 0; c < 2; ++c) {
+          const float p = attn_exp2(fmaf(s[4 * i + 2 * r + c], scale_log2, -shift));
+          s[4 * i + 2 * r + c] = p;
+          sum += p;
+        }
+      row_sum[r] = row_sum[r] * alpha[r] + sum;
+    }
+  };
+  const auto rescale_o = [&](const float(&alpha)[2]) {
+#pragma unroll
+    for (int i = 0; i < kD / 8; ++i)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) o_acc[4 * i + e] *= alpha[e >> 1];
+  };
+  // P's A fragment of keys 16k..16k+15 = s[8k .. 8k+7] rounded to 16 bits (attention/wgmma.cuh).
+  const auto to_p = [&](const float(&s)[kSRegs], unsigned(&pa)[kPSteps][4]) {
+#pragma unroll
+    for (int k = 0; k < kPSteps; ++k) {
+      pa[k][0] = attn_pack2(s[8 * k + 0], s[8 * k + 1]);
+      pa[k][1] = attn_pack2(s[8 * k + 2], s[8 * k + 3]);
+      pa[k][2] = attn_pack2(s[8 * k + 4], s[8 * k + 5]);
+      pa[k][3] = attn_pack2(s[8 * k + 6], s[8 * k + 7]);
+    }
+  };
+  // O += P V of the tile in `stage` (asynchronous): V (B) MN-major, imm-trans-b = 1.
+  const auto issue_pv = [&](const unsigned(&pa)[kPSteps][4], int stage) {
+    const unsigned sV = sV_addr + stage * kKVBytes;
+    fence_regs(o_acc);
+    wgmma_fence();
+#pragma unroll
+    for (int k = 0; k < kPSteps; ++k) wgmma_rs_tb(o_acc, pa[k], desc_mn_major(sV, kBlockN, k), 1);
+    wgmma_commit();
+  };
+
+  // Q landed (the producer's copies, tracked by qfull). Every wait on a "full" barrier is
+  // followed by fence.proxy.async: the cp.async writes are generic-proxy writes and wgmma
+  // reads shared memory through the async proxy (cheap; see the notes).
+  mbar_wait(qfull, 0);
+  fence_proxy_async_shared();
+
+  float s[kSRegs];
+  unsigned pa[kPSteps][4];
+  float alpha[2];
+#pragma unroll 1
+  for (int j = 0; j < n_tiles; ++j) {
+    const int stage = j % kStages;
+    const unsigned parity = (j / kStages) & 1;
+    const bool last = j == n_tiles - 1;
+    if (j < wg_tiles) {
+      mbar_wait(kfull(stage), parity);
+      fence_proxy_async_shared();
+      turn_begin();
+      issue_s(s, stage);
+      turn_end(false);
+      wgmma_wait<0>();
+      fence_regs(s);
+      softmax(s, j, alpha);
+      rescale_o(alpha);
+      to_p(s, pa);
+      mbar_wait(vfull(stage), parity);
+      fence_proxy_async_shared();
+      turn_begin();
+      issue_pv(pa, stage);
+      turn_end(last);
+      wgmma_wait<0>();  // this warp's wgmma reading stage `stage` are complete
+      fence_regs(o_acc);
+    } else {
+      // Causal: the whole tile is above this warpgroup's rows. Still wait for it (keeps this
+      // warp's empty arrivals one per phase, in order: see the invariant above) and take the
+      // two turns empty (keeps the turn count equal).
+      mbar_wait(kfull(stage), parity);
+      mbar_wait(vfull(stage), parity);
+      turn_begin();
+      turn_end(false);
+      turn_begin();
+      turn_end(last);
+    }
+    __syncwarp();
+    if (lane == 0) mbar_arrive(empty(stage));  // release the stage (one arrival per warp)
+  }
+
+  // ---- Epilogue: O / l through this warp's own 16 rows of its warpgroup's Q tile (only
+  // this warp reads them back; every wgmma reading Q has completed; the producer never
+  // writes Q again), then 16-byte coalesced stores; LSE = max * scale + log(l), -inf when l = 0.
+  attn_t* Obh = O + bh * N * kD;
+  unsigned char* sQ_wg_ptr = smem + cw * kQBytes;
+  __syncwarp();
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    float l = row_sum[r];
+    l += __shfl_xor_sync(0xffffffffu, l, 1);
+    l += __shfl_xor_sync(0xffffffffu, l, 2);
+    const float inv = l == 0.0f ? 0.0f : 1.0f / l;
+    const int row_local = row_in_wg + 8 * r;
+    const int row = q0_wg + row_local;
+    if ((lane & 3) == 0 && row < N)
+      LSE[bh * N + row] = l == 0.0f ? attn_neg_inf() : row_max[r] * softmax_scale + logf(l);
+#pragma unroll
+    for (int i = 0; i < kD / 8; ++i) {
+      const unsigned off = sw128_offset(64, row_local, i) + (lane & 3) * 4;
+      *reinterpret_cast<unsigned*>(sQ_wg_ptr + off) =
+          attn_pack2(o_acc[4 * i + 2 * r] * inv, o_acc[4 * i + 2 * r + 1] * inv);
+    }
+  }
+  __syncwarp();
+#pragma unroll
+  for (int it = 0; it < 16 * kChunks / 32; ++it) {
+    const int idx = lane + 32 * it;
+    const int row_local = warp_in_wg * 16 + idx / kChunks;
+    const int chunk = idx % kChunks;
+    const int row = q0_wg + row_local;
+    if (row < N)
+      *reinterpret_cast<uint4*>(Obh + static_cast<long long>(row) * kD + chunk * 8) =
+          *reinterpret_cast<const uint4*>(sQ_wg_ptr + sw128_offset(64, row_local, chunk));
+  }
+}
