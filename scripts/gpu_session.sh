@@ -120,7 +120,7 @@ stage_fa_ws() {
 }
 
 stage_layernorm() {
-  tune_fused_with_peers layernorm 16384,768,f16 16384,1024,f16 4096,4096,f16 4096,8192,f16
+  tune_fused_with_peers layernorm 16384,768,f16 16384,1024,f16 4096,4096,f16 4096,8192,f16 2048,12288,f16
 }
 
 stage_budget() {

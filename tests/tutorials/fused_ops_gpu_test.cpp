@@ -8,6 +8,7 @@
 #include <limits>
 #include <optional>
 #include <random>
+#include <utility>
 
 #include "tests/gpu_test_env.hpp"
 #include "tests/tuner_gpu_session.hpp"
@@ -47,17 +48,19 @@ TEST_P(FusedOpsGpu, EveryCandidateMatchesTheReferenceOnOddShapes) {
       }
 }
 
-// Spaces that need 16-byte aligned rows (N a multiple of 8 covers every dtype) and long
-// slices never see the odd shapes above: long aligned rows whose chunks split unevenly
-// over every cluster size (65,544 = 8 x 8,193). Two dtypes (4- and 8-element chunks): each
-// candidate compiles serially here, and more shapes took minutes on the H100.
-TEST_P(FusedOpsGpu, EveryCandidateMatchesTheReferenceOnLongAlignedRows) {
+// Spaces that need 16-byte aligned rows (N a multiple of 8 covers every dtype) never see
+// the odd shapes above but N = 1024: 781 x 4104 (a row of 513 f16 chunks: a partial last
+// warp; rows spread unevenly over persistent blocks) and 3 x 65,544 (long rows whose
+// chunks split unevenly over every cluster size). Two dtypes (4- and 8-element chunks):
+// each candidate compiles serially here, and more shapes took minutes on the H100.
+TEST_P(FusedOpsGpu, EveryCandidateMatchesTheReferenceOnAlignedRows) {
   std::mt19937_64 seeds(std::random_device{}());
-  for (DType t : {DType::f32, DType::f16}) {
-    Workload w(config_, shape(3, 65544, t), limits());
-    w.randomize(seeds());
-    EXPECT_GT(check_all(w), 1) << "no candidate ran at " << w.shape().to_string();
-  }
+  for (DType t : {DType::f32, DType::f16})
+    for (const auto& [m, n] : {std::pair<int64_t, int64_t>{781, 4104}, {3, 65544}}) {
+      Workload w(config_, shape(m, n, t), limits());
+      w.randomize(seeds());
+      EXPECT_GT(check_all(w), 1) << "no candidate ran at " << w.shape().to_string();
+    }
 }
 
 TEST_P(FusedOpsGpu, LargeMagnitudesAndInfinitiesStayCorrect) {
