@@ -593,13 +593,14 @@ extern "C" __global__ void __launch_bounds__(layernorm_persist_cfg::kThreads,
     // Sums per chunk, so that a chunk past the row (only a thread's last one) is left
     // out with one select instead of a mask per element.
     auto accumulate = [&](float acc, float part, int i) {
-      if (!in_row(i)) return acc;  // its buffer slot was never written: any value
+      if (!in_row(i)) return acc;  // a chunk past the row: not read, zeros
       return i == 0 ? part : acc + part;
     };
     float sum = 0.0f;
 #pragma unroll
     for (int i = 0; i < kCols; ++i) {
-      const uint4 raw = buf[i * kThreads];
+      // A chunk past the row lies past the last buffer's end too: never read it.
+      const uint4 raw = in_row(i) ? buf[i * kThreads] : make_uint4(0u, 0u, 0u, 0u);
       float part = 0.0f;
 #pragma unroll
       for (int j = 0; j < kVec; ++j) {

@@ -12,9 +12,6 @@
 
 namespace kpg {
 
-// Shared-memory size a kernel may use without opting in.
-constexpr unsigned kDefaultDynamicSharedLimit = 48 * 1024;
-
 struct Function::State {
   std::string name;
   CUfunction handle = nullptr;
@@ -23,8 +20,10 @@ struct Function::State {
   bool parameters_known = false;  // false when the driver cannot report them
   int device_max_threads_per_block = 0;
   int device_smem_optin = 0;
-  // Largest dynamic shared size this kernel has been opted into so far.
-  std::atomic<unsigned> configured_dynamic_shared{kDefaultDynamicSharedLimit};
+  // Largest dynamic shared size this kernel may launch with so far: at first the driver's
+  // default, 48 KB less the kernel's static shared memory (not 48 KB: a kernel with 256
+  // static bytes failed its launch with 48 KB dynamic as "invalid argument").
+  std::atomic<unsigned> configured_dynamic_shared{0};
   std::atomic<bool> non_portable_clusters{false};  // opted into clusters above 8 blocks
 };
 
@@ -227,6 +226,8 @@ Function Module::function(const std::string& name) const {
   auto& a = s->attributes;
   a.registers = function_attribute(s->handle, CU_FUNC_ATTRIBUTE_NUM_REGS);
   a.static_shared_bytes = function_attribute(s->handle, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES);
+  s->configured_dynamic_shared =
+      static_cast<unsigned>(function_attribute(s->handle, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES));
   a.const_bytes = function_attribute(s->handle, CU_FUNC_ATTRIBUTE_CONST_SIZE_BYTES);
   a.local_bytes = function_attribute(s->handle, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES);
   a.max_threads_per_block = function_attribute(s->handle, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK);
