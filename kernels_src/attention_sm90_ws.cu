@@ -25,6 +25,7 @@
 #include "attention/common.cuh"
 #include "attention/mbarrier.cuh"
 #include "attention/wgmma.cuh"
+#include "attention/wgmma_rows.cuh"
 
 #ifndef HEAD_DIM
 #define HEAD_DIM 64
@@ -250,57 +251,10 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
       wgmma_ss(s, desc_k_major(sQ_wg, 64, kk), desc_k_major(sK, kBlockN, kk), kk > 0 ? 1 : 0);
     wgmma_commit();
   };
-  // Masks, then the online softmax of tile j in place (s becomes P, unnormalised), the
-  // running max and sums updated; alpha = the factor O must be scaled by. As in stage 2.
+  // Masks and the online softmax of tile j (attention/wgmma_rows.cuh).
   const auto softmax = [&](float(&s)[kSRegs], int j, float(&alpha)[2]) {
-    const int kv0 = j * kBlockN;
-    const bool need_mask = kv0 + kBlockN > N || (kCausal && kv0 + kBlockN - 1 > q0_wg);
-    if (need_mask) {
-#pragma unroll
-      for (int i = 0; i < kSRegs; ++i) {
-        const int row = q0_wg + row_in_wg + ((i & 2) ? 8 : 0);
-        const int col = kv0 + (i >> 2) * 8 + (lane & 3) * 2 + (i & 1);
-        if (col >= N || (kCausal && col > row)) s[i] = attn_neg_inf();
-      }
-    }
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      float mx = row_max[r];
-#pragma unroll
-      for (int i = 0; i < kBlockN / 8; ++i) mx = fmaxf(mx, fmaxf(s[4 * i + 2 * r], s[4 * i + 2 * r + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-      // All -inf so far: shift by 0 so exp2(-inf - 0) = 0 instead of NaN.
-      const float shift = mx == attn_neg_inf() ? 0.0f : mx * scale_log2;
-      alpha[r] = attn_exp2(row_max[r] * scale_log2 - shift);  // 0 on the first tile
-      row_max[r] = mx;
-      float sum = 0.0f;
-#pragma unroll
-      for (int i = 0; i < kBlockN / 8; ++i)
-#pragma unroll
-        for (int c = 0; c < 2; ++c) {
-          const float p = attn_exp2(fmaf(s[4 * i + 2 * r + c], scale_log2, -shift));
-          s[4 * i + 2 * r + c] = p;
-          sum += p;
-        }
-      row_sum[r] = row_sum[r] * alpha[r] + sum;
-    }
-  };
-  const auto rescale_o = [&](const float(&alpha)[2]) {
-#pragma unroll
-    for (int i = 0; i < kD / 8; ++i)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) o_acc[4 * i + e] *= alpha[e >> 1];
-  };
-  // P's A fragment of keys 16k..16k+15 = s[8k .. 8k+7] rounded to 16 bits (attention/wgmma.cuh).
-  const auto to_p = [&](const float(&s)[kSRegs], unsigned(&pa)[kPSteps][4]) {
-#pragma unroll
-    for (int k = 0; k < kPSteps; ++k) {
-      pa[k][0] = attn_pack2(s[8 * k + 0], s[8 * k + 1]);
-      pa[k][1] = attn_pack2(s[8 * k + 2], s[8 * k + 3]);
-      pa[k][2] = attn_pack2(s[8 * k + 4], s[8 * k + 5]);
-      pa[k][3] = attn_pack2(s[8 * k + 6], s[8 * k + 7]);
-    }
+    wg_online_softmax<kBlockN, kCausal>(s, row_max, row_sum, alpha, j * kBlockN, N, q0_wg, row_in_wg,
+                                        lane, scale_log2);
   };
   // O += P V of the tile in `stage` (asynchronous): V (B) MN-major, imm-trans-b = 1.
   const auto issue_pv = [&](const unsigned(&pa)[kPSteps][4], int stage) {
@@ -335,8 +289,8 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
       wgmma_wait<0>();
       fence_regs(s);
       softmax(s, j, alpha);
-      rescale_o(alpha);
-      to_p(s, pa);
+      wg_rescale_o<kD>(o_acc, alpha);
+      wg_to_p<kBlockN>(s, pa);
       mbar_wait(vfull(stage), parity);
       fence_proxy_async_shared();
       turn_begin();
@@ -359,38 +313,8 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     if (lane == 0) mbar_arrive(empty(stage));  // release the stage (one arrival per warp)
   }
 
-  // ---- Epilogue: O / l through this warp's own 16 rows of its warpgroup's Q tile (only
-  // this warp reads them back; every wgmma reading Q has completed; the producer never
-  // writes Q again), then 16-byte coalesced stores; LSE = max * scale + log(l), -inf when l = 0.
-  attn_t* Obh = O + bh * N * kD;
-  unsigned char* sQ_wg_ptr = smem + cw * kQBytes;
-  __syncwarp();
-#pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    float l = row_sum[r];
-    l += __shfl_xor_sync(0xffffffffu, l, 1);
-    l += __shfl_xor_sync(0xffffffffu, l, 2);
-    const float inv = l == 0.0f ? 0.0f : 1.0f / l;
-    const int row_local = row_in_wg + 8 * r;
-    const int row = q0_wg + row_local;
-    if ((lane & 3) == 0 && row < N)
-      LSE[bh * N + row] = l == 0.0f ? attn_neg_inf() : row_max[r] * softmax_scale + logf(l);
-#pragma unroll
-    for (int i = 0; i < kD / 8; ++i) {
-      const unsigned off = sw128_offset(64, row_local, i) + (lane & 3) * 4;
-      *reinterpret_cast<unsigned*>(sQ_wg_ptr + off) =
-          attn_pack2(o_acc[4 * i + 2 * r] * inv, o_acc[4 * i + 2 * r + 1] * inv);
-    }
-  }
-  __syncwarp();
-#pragma unroll
-  for (int it = 0; it < 16 * kChunks / 32; ++it) {
-    const int idx = lane + 32 * it;
-    const int row_local = warp_in_wg * 16 + idx / kChunks;
-    const int chunk = idx % kChunks;
-    const int row = q0_wg + row_local;
-    if (row < N)
-      *reinterpret_cast<uint4*>(Obh + static_cast<long long>(row) * kD + chunk * 8) =
-          *reinterpret_cast<const uint4*>(sQ_wg_ptr + sw128_offset(64, row_local, chunk));
-  }
+  // ---- Epilogue (attention/wgmma_rows.cuh): every wgmma reading Q has completed and the
+  // producer never writes Q again.
+  wg_store_o_lse<kD>(o_acc, row_max, row_sum, smem + cw * kQBytes, O + bh * N * kD, LSE + bh * N, N,
+                     q0_wg, warp_in_wg, lane, softmax_scale);
 }
