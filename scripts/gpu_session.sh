@@ -10,6 +10,7 @@
 #   softmax  fused softmax tuned at mid and long rows, Triton/torch beside it
 #   softmax_long  the same at 4096x8192 and the three long-row shapes only
 #   fa_ws    flash attention stage 3 (wgmma_ws): watchdog checks, then tuned beside stage 2
+#   fa_rows  every tutorial attention row at head dim $FA_D (default 128), one tune each
 #   layernorm fused layer norm f16 tuned, Triton/torch beside it
 #   budget   budgeted vs exhaustive search on attention (scripts/budget_gap.sh)
 #   multi    tuning on 1 GPU and on every GPU (scripts/multi_gpu_bench.sh, attention)
@@ -102,7 +103,7 @@ stage_softmax_long() {
 # Flash attention stage 3 (space wgmma_ws): a few checks under the watchdog first (a
 # barrier mistake hangs), then a tune at three shapes beside stages 1 and 2.
 stage_fa_ws() {
-  local p s
+  local p s params
   for p in "NUM_WG=2,BLOCK_N=128,STAGES=2,PINGPONG=0 B=1,H=2,N=1000,D=128,CAUSAL=1,dtype=f16" \
            "NUM_WG=2,BLOCK_N=64,STAGES=2,PINGPONG=1 B=1,H=2,N=127,D=64,CAUSAL=1,dtype=bf16" \
            "NUM_WG=3,BLOCK_N=64,STAGES=3,PINGPONG=0 B=1,H=2,N=4097,D=128,CAUSAL=1,dtype=f16" \
@@ -117,6 +118,21 @@ stage_fa_ws() {
     > "$out/tune-fa.log" 2>&1
   note "fa tune exit $?"
   grep -E "^\|    [1-5] |chosen:|at B=" "$out/tune-fa.log" | grep -v pruned
+}
+
+# The tutorial's attention rows at one head dim ($FA_D: 64 or 128; 12 rows take about 9
+# minutes), one `kpg tune` per row so that a time limit loses at most the row it stops in
+# (kpg tune prints its rankings only at the end).
+stage_fa_rows() {
+  local d=${FA_D:-128} h n c
+  h=$([[ $d == 64 ]] && echo 32 || echo 16)
+  for c in 0 1; do
+    for n in 512 1024 2048 4096 8192 16384; do
+      timeout 120 "$kpg" tune attention --variant flash --top 1 \
+        --shape "B=4,H=$h,N=$n,D=$d,CAUSAL=$c,dtype=f16" > "$out/tune-fa-row.log" 2>&1
+      note "fa D=$d N=$n causal=$c exit $?: $(grep -E '^\|    1 ' "$out/tune-fa-row.log")"
+    done
+  done
 }
 
 stage_layernorm() {
