@@ -111,16 +111,22 @@ __device__ __forceinline__ unsigned kpg_bits(kpg_t v) {
 #endif
 }
 
-// One 16-byte chunk of elements, rounded from float, as four 32-bit words.
+// One 16-byte chunk of elements, rounded from float, as four 32-bit words; 16-bit types
+// round two elements per conversion (cvt.rn.f16x2.f32 / cvt.rn.bf16x2.f32, each element
+// rounded as from_float does), element 2q in the low half of word q.
 __device__ __forceinline__ uint4 pack_vec(const float (&in)[kVec]) {
   unsigned word[4];
 #pragma unroll
   for (int q = 0; q < 4; ++q) {
-    if constexpr (kVec == 8) {
-      word[q] = kpg_bits(from_float(in[2 * q])) | (kpg_bits(from_float(in[2 * q + 1])) << 16);
-    } else {
-      word[q] = kpg_bits(from_float(in[q]));
-    }
+#if defined(KPG_DTYPE_F16)
+    const __half2 h = __floats2half2_rn(in[2 * q], in[2 * q + 1]);
+    word[q] = *reinterpret_cast<const unsigned*>(&h);
+#elif defined(KPG_DTYPE_BF16)
+    const __nv_bfloat162 h = __floats2bfloat162_rn(in[2 * q], in[2 * q + 1]);
+    word[q] = *reinterpret_cast<const unsigned*>(&h);
+#else
+    word[q] = __float_as_uint(in[q]);
+#endif
   }
   return make_uint4(word[0], word[1], word[2], word[3]);
 }

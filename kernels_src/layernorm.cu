@@ -32,6 +32,7 @@
 // The raw-first and lean kernels load padding (window elements outside the row) as
 // x[r, 0], so it adds exactly 0 to the shifted sum, and take its share of the squares
 // out once per thread instead of masking every element (see layernorm_rows_raw_first).
+#include "cp_async.cuh"
 #include "kpg_rows.cuh"
 
 template <int Cols, int Tpr>
@@ -474,40 +475,6 @@ __device__ __forceinline__ float persist_block_sum(float v, float* partials) {
   }
 }
 
-// Eight (f16/bf16) or four (f32) floats rounded into one 16-byte chunk, two elements per
-// conversion (cvt.rn.f16x2.f32 / cvt.rn.bf16x2.f32).
-__device__ __forceinline__ uint4 persist_pack(const float (&v)[kVec]) {
-  unsigned w[4];
-#pragma unroll
-  for (int q = 0; q < 4; ++q) {
-#if defined(KPG_DTYPE_F16)
-    const __half2 h = __floats2half2_rn(v[2 * q], v[2 * q + 1]);
-    w[q] = *reinterpret_cast<const unsigned*>(&h);
-#elif defined(KPG_DTYPE_BF16)
-    const __nv_bfloat162 h = __floats2bfloat162_rn(v[2 * q], v[2 * q + 1]);
-    w[q] = *reinterpret_cast<const unsigned*>(&h);
-#else
-    w[q] = __float_as_uint(v[q]);
-#endif
-  }
-  return make_uint4(w[0], w[1], w[2], w[3]);
-}
-
-// 16 bytes global -> shared, L2 only (x is read once).
-__device__ __forceinline__ void persist_cp_async(unsigned smem_addr, const void* gmem) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(smem_addr), "l"(gmem)
-               : "memory");
-}
-
-__device__ __forceinline__ void persist_cp_commit() {
-  asm volatile("cp.async.commit_group;" ::: "memory");
-}
-
-template <int Pending>
-__device__ __forceinline__ void persist_cp_wait() {
-  asm volatile("cp.async.wait_group %0;" ::"n"(Pending) : "memory");
-}
-
 extern "C" __global__ void __launch_bounds__(layernorm_persist_cfg::kThreads,
                                              layernorm_persist_cfg::kBlocksPerSm)
     layernorm_block_persist(const kpg_t* __restrict__ x, const kpg_t* __restrict__ gamma,
@@ -562,9 +529,9 @@ extern "C" __global__ void __launch_bounds__(layernorm_persist_cfg::kThreads,
       const unsigned dst = my_smem + static_cast<unsigned>(stage) * kStageBytes;
 #pragma unroll
       for (int i = 0; i < kCols; ++i)
-        if (in_row(i)) persist_cp_async(dst + i * kThreads * kVecBytes, src + i * kThreads * kVec);
+        if (in_row(i)) cp_async_16(dst + i * kThreads * kVecBytes, src + i * kThreads * kVec);
     }
-    persist_cp_commit();
+    cp_async_commit();
   };
   // x[r, 0] of the rows in flight, raw: converted only when its row comes up, so the
   // load's latency hides behind the rows before it.
@@ -586,7 +553,7 @@ extern "C" __global__ void __launch_bounds__(layernorm_persist_cfg::kThreads,
 #pragma unroll
     for (int s = 0; s < kStages - 2; ++s) shift_q[s] = shift_q[s + 1];
     shift_q[kStages - 2] = first(ahead);
-    persist_cp_wait<kStages - 1>();  // this row's group has landed
+    cp_async_wait<kStages - 1>();  // this row's group has landed
 
     const uint4* buf = stages + stage * kChunks + t;
     float v[kCols][kVec];  // x - shift, then x - mean
@@ -635,7 +602,7 @@ extern "C" __global__ void __launch_bounds__(layernorm_persist_cfg::kThreads,
       float out[kVec];
 #pragma unroll
       for (int j = 0; j < kVec; ++j) out[j] = fmaf(v[i][j] * r, g[i][j], b[i][j]);
-      store_raw_vec(yrow + i * kThreads * kVec, persist_pack(out));
+      store_raw_vec(yrow + i * kThreads * kVec, pack_vec(out));
     }
     stage = stage == kStages - 1 ? 0 : stage + 1;
   }

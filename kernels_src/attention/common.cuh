@@ -1,6 +1,7 @@
 // attention/common.cuh: the element type and the PTX wrappers the flash-attention kernels
-// use (mma.sync m16n8k16, ldmatrix, cp.async, ex2). Device code only (NVRTC); kept apart
-// from kpg_common.cuh so the attention kernels depend on nothing else in the tree.
+// use (mma.sync m16n8k16, ldmatrix, ex2; cp.async from cp_async.cuh). Device code only
+// (NVRTC); kept apart from kpg_common.cuh so the attention kernels depend on little else in
+// the tree.
 //
 // attn_t is the element type picked by -DKPG_DTYPE_F16 / -DKPG_DTYPE_BF16 (f16 when
 // neither is given, so the file compiles alone). float32 has no m16n8k16 tensor-core
@@ -20,6 +21,8 @@ typedef __nv_bfloat16 attn_t;
 typedef __half attn_t;
 #define ATTN_PTX_TYPE "f16"
 #endif
+
+#include "cp_async.cuh"
 
 static_assert(sizeof(attn_t) == 2, "attention kernels assume 16-bit elements");
 
@@ -63,25 +66,6 @@ __device__ __forceinline__ void ldmatrix_x4_trans(unsigned (&r)[4], unsigned add
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(addr)
                : "memory");
-}
-
-// 16-byte global -> shared copy; when !valid nothing is read and the 16 bytes are zeroed
-// (src-size 0), so padding rows hold zeros, never garbage that could turn into NaN.
-__device__ __forceinline__ void cp_async_16(unsigned smem_addr, const void* gmem, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;"
-               :
-               : "r"(smem_addr), "l"(gmem), "r"(valid ? 16 : 0)
-               : "memory");
-}
-
-__device__ __forceinline__ void cp_async_commit() {
-  asm volatile("cp.async.commit_group;" ::: "memory");
-}
-
-// Waits until at most `Pending` of this thread's committed groups are still in flight.
-template <int Pending>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;" ::"n"(Pending) : "memory");
 }
 
 // 2^x with one MUFU op; ex2.approx(-inf) = +0, which the masking relies on.
