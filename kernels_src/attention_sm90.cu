@@ -54,7 +54,6 @@ constexpr int kStages = STAGES;
 constexpr bool kOverlap = OVERLAP != 0;
 constexpr int kThreads = 128 * kWG;
 constexpr int kChunks = kD / 8;    // 16-byte chunks per row
-constexpr int kKSteps = kD / 16;   // k16 steps of Q K^T
 constexpr int kPSteps = kBlockN / 16;  // k16 steps of P V
 constexpr int kSRegs = kBlockN / 2;    // S accumulator floats per thread
 constexpr int kORegs = kD / 2;         // O accumulator floats per thread
@@ -163,32 +162,13 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     cp_async_commit();
   };
 
-  // S = Q K^T of tile j (asynchronous: wgmma_wait + fence_regs before reading s).
-  // Descriptors (attention/wgmma.cuh): Q (A) and K (B) K-major. Result layout:
-  // s[4i + {0,1}] = row g, keys 8i + 2q + {0,1}; s[4i + {2,3}] = row g + 8.
-  auto issue_s = [&](float(&s)[kSRegs], int j) {
-    const unsigned sK = sK_addr + (j % kStages) * kKVBytes;
-    wgmma_fence();
-#pragma unroll
-    for (int kk = 0; kk < kKSteps; ++kk)
-      wgmma_ss(s, desc_k_major(sQ_wg, 64, kk), desc_k_major(sK, kBlockN, kk), kk > 0 ? 1 : 0);
-    wgmma_commit();
-  };
-
+  // Shared tiles of K and V tile j (stage j % kStages).
+  auto sK_of = [&](int j) { return sK_addr + (j % kStages) * kKVBytes; };
+  auto sV_of = [&](int j) { return sV_addr + (j % kStages) * kKVBytes; };
   // Masks and the online softmax of tile j (attention/wgmma_rows.cuh).
   auto softmax = [&](float(&s)[kSRegs], int j, float(&alpha)[2]) {
     wg_online_softmax<kBlockN, kCausal>(s, row_max, row_sum, alpha, j * kBlockN, N, q0_wg, row_in_wg,
                                         lane, scale_log2);
-  };
-  // O += P V of tile j (asynchronous): V (B) MN-major, imm-trans-b = 1. pa must stay
-  // unchanged until the wgmma_wait that covers it.
-  auto issue_pv = [&](const unsigned(&pa)[kPSteps][4], int j) {
-    const unsigned sV = sV_addr + (j % kStages) * kKVBytes;
-    fence_regs(o_acc);
-    wgmma_fence();
-#pragma unroll
-    for (int k = 0; k < kPSteps; ++k) wgmma_rs_tb(o_acc, pa[k], desc_mn_major(sV, kBlockN, k), 1);
-    wgmma_commit();
   };
 
   float s[kSRegs];
@@ -201,13 +181,13 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
       tile_barrier();
       issue_load(j + kStages - 1);  // into the stage of tile j - 1 (free: barrier)
       if (j >= wg_tiles) continue;  // causal: all of this tile is above this warpgroup's rows
-      issue_s(s, j);
+      wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_of(j));
       wgmma_wait<0>();
       fence_regs(s);
       softmax(s, j, alpha);
       wg_rescale_o<kD>(o_acc, alpha);
       wg_to_p<kBlockN>(s, pa);
-      issue_pv(pa, j);
+      wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_of(j));
       wgmma_wait<0>();
       fence_regs(o_acc);
     }
@@ -217,7 +197,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     // Tile j + 1 must be resident at iteration j, and tile j - 1's stage is the first free
     // one, so loads run kStages - 2 >= 1 tiles ahead (kStages >= 3).
     tile_barrier();  // committed Q + (kStages - 1): Q and tile 0 landed
-    issue_s(s, 0);
+    wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_of(0));
     wgmma_wait<0>();
     fence_regs(s);
     softmax(s, 0, alpha);  // O is 0: no rescale
@@ -229,8 +209,8 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
       issue_load(j + kStages - 1);  // into the stage of tile j - 1
       if (j >= wg_tiles) continue;
       const bool next = j + 1 < wg_tiles;
-      if (next) issue_s(s, j + 1);  // s is free: tile j's P lives in pa
-      issue_pv(pa, j);
+      if (next) wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_of(j + 1));  // s is free: tile j's P lives in pa
+      wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_of(j));
       if (next) {
         wgmma_wait<1>();  // S of tile j + 1 landed (groups complete in order)
         fence_regs(s);

@@ -57,7 +57,6 @@ constexpr int kStages = STAGES;
 constexpr bool kPingpong = PINGPONG != 0;
 constexpr int kThreads = 128 * (kWG + 1);
 constexpr int kChunks = kD / 8;        // 16-byte chunks per row
-constexpr int kKSteps = kD / 16;       // k16 steps of Q K^T
 constexpr int kPSteps = kBlockN / 16;  // k16 steps of P V
 constexpr int kSRegs = kBlockN / 2;    // S accumulator floats per thread
 constexpr int kORegs = kD / 2;         // O accumulator floats per thread
@@ -241,31 +240,11 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     if (cw == 1) named_bar_arrive<kTurnBar, 256>();
   }
 
-  // S = Q K^T of tile j (asynchronous: wgmma_wait + fence_regs before reading s).
-  // Q (A) and K (B) K-major; s[4i + {0,1}] = row g, keys 8i + 2q + {0,1}; s[4i + {2,3}] = row g + 8.
-  const auto issue_s = [&](float(&s)[kSRegs], int stage) {
-    const unsigned sK = sK_addr + stage * kKVBytes;
-    wgmma_fence();
-#pragma unroll
-    for (int kk = 0; kk < kKSteps; ++kk)
-      wgmma_ss(s, desc_k_major(sQ_wg, 64, kk), desc_k_major(sK, kBlockN, kk), kk > 0 ? 1 : 0);
-    wgmma_commit();
-  };
   // Masks and the online softmax of tile j (attention/wgmma_rows.cuh).
   const auto softmax = [&](float(&s)[kSRegs], int j, float(&alpha)[2]) {
     wg_online_softmax<kBlockN, kCausal>(s, row_max, row_sum, alpha, j * kBlockN, N, q0_wg, row_in_wg,
                                         lane, scale_log2);
   };
-  // O += P V of the tile in `stage` (asynchronous): V (B) MN-major, imm-trans-b = 1.
-  const auto issue_pv = [&](const unsigned(&pa)[kPSteps][4], int stage) {
-    const unsigned sV = sV_addr + stage * kKVBytes;
-    fence_regs(o_acc);
-    wgmma_fence();
-#pragma unroll
-    for (int k = 0; k < kPSteps; ++k) wgmma_rs_tb(o_acc, pa[k], desc_mn_major(sV, kBlockN, k), 1);
-    wgmma_commit();
-  };
-
   // Q landed (the producer's copies, tracked by qfull). Every wait on a "full" barrier is
   // followed by fence.proxy.async: the cp.async writes are generic-proxy writes and wgmma
   // reads shared memory through the async proxy (cheap; see the notes).
@@ -284,7 +263,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
       mbar_wait(kfull(stage), parity);
       fence_proxy_async_shared();
       turn_begin();
-      issue_s(s, stage);
+      wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + stage * kKVBytes);
       turn_end(false);
       wgmma_wait<0>();
       fence_regs(s);
@@ -294,7 +273,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
       mbar_wait(vfull(stage), parity);
       fence_proxy_async_shared();
       turn_begin();
-      issue_pv(pa, stage);
+      wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + stage * kKVBytes);
       turn_end(last);
       wgmma_wait<0>();  // this warp's wgmma reading stage `stage` are complete
       fence_regs(o_acc);

@@ -5,6 +5,29 @@
 // attention/common.cuh and attention/wgmma.cuh first.
 #pragma once
 
+// S = Q K^T of one tile (asynchronous: wgmma_wait + fence_regs before reading s). Q (A,
+// the warpgroup's 64 rows at sQ_wg) and K (B, BlockN rows at sK) K-major, D wide.
+template <int D, int BlockN>
+__device__ __forceinline__ void wg_issue_s(float (&s)[BlockN / 2], unsigned sQ_wg, unsigned sK) {
+  wgmma_fence();
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk)
+    wgmma_ss(s, desc_k_major(sQ_wg, 64, kk), desc_k_major(sK, BlockN, kk), kk > 0 ? 1 : 0);
+  wgmma_commit();
+}
+
+// O += P V of one tile (asynchronous): V (B, BlockN rows at sV) MN-major, imm-trans-b = 1.
+// pa must stay unchanged until the wgmma_wait that covers it.
+template <int D, int BlockN>
+__device__ __forceinline__ void wg_issue_pv(float (&o)[D / 2], const unsigned (&pa)[BlockN / 16][4],
+                                            unsigned sV) {
+  fence_regs(o);
+  wgmma_fence();
+#pragma unroll
+  for (int k = 0; k < BlockN / 16; ++k) wgmma_rs_tb(o, pa[k], desc_mn_major(sV, BlockN, k), 1);
+  wgmma_commit();
+}
+
 // Masks, then the online softmax of one S tile of BlockN keys starting at key kv0, in
 // place (s becomes P, unnormalised); row_max (raw, unscaled) and row_sum (this thread's
 // partial sums, quad-reduced in the epilogue) are updated, and alpha[r] is the factor the
