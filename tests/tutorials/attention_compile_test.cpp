@@ -34,6 +34,17 @@ struct Job {
   CompileOptions options;
 };
 
+// How the tuner compiles candidate c of the flash variant at `shape`: its space's arch
+// (sm_90 when the space names none), its defines, the kernels folder on the include path.
+Job candidate_job(const OpConfig& config, const VariantSpec& flash, const Candidate& c, const Shape& shape) {
+  Job job{shape.to_string() + " " + c.id(), config.source, {}};
+  const auto& space = flash.spaces.at(c.space_index);
+  job.options.arch = space.arch.empty() ? "sm_90" : space.arch;
+  job.options.defines = compile_defines(config, c, shape, h100_limits());
+  job.options.include_dirs = {kKernels, config.source.parent_path()};
+  return job;
+}
+
 // The sample of the grid: per space, its first and last kept candidate and its default.
 std::vector<Candidate> extremes(const OpConfig& config, const VariantSpec& variant, const Shape& shape) {
   const auto all = enumerate(config, variant, shape, h100_limits(), nullptr);
@@ -97,14 +108,7 @@ TEST(AttentionKernelsCompile, FlashGridExtremesCompileForTheirTargetWithoutSpill
         shape.dtype = dtype;
         const auto sample = extremes(config, *flash, shape);
         EXPECT_FALSE(sample.empty()) << shape.to_string();
-        for (const auto& c : sample) {
-          Job job{shape.to_string() + " " + c.id(), config.source, {}};
-          const auto& space = flash->spaces.at(c.space_index);
-          job.options.arch = space.arch.empty() ? "sm_90" : space.arch;
-          job.options.defines = compile_defines(config, c, shape, h100_limits());
-          job.options.include_dirs = {kKernels, config.source.parent_path()};
-          jobs.push_back(std::move(job));
-        }
+        for (const auto& c : sample) jobs.push_back(candidate_job(config, *flash, c, shape));
       }
     }
   }
@@ -145,12 +149,8 @@ TEST(AttentionKernelsCompile, FlashWgmmaSpaceTargetsSm90a) {
   for (const auto& c : all)
     if (flash->spaces.at(c.space_index).name == "wgmma" && c.is_default) def = &c;
   ASSERT_NE(def, nullptr) << "the wgmma default must survive the constraints at D = 128";
-  Job job{def->id(), config.source, {}};
-  job.options.arch = wgmma->arch;
-  job.options.defines = compile_defines(config, *def, shape, h100_limits());
-  job.options.include_dirs = {kKernels, config.source.parent_path()};
   std::vector<CompiledKernel> compiled;
-  const auto failures = compile_all({job}, &compiled);
+  const auto failures = compile_all({candidate_job(config, *flash, *def, shape)}, &compiled);
   for (const auto& f : failures) ADD_FAILURE() << f;
   if (!failures.empty()) return;
   std::vector<std::string> kernels;
@@ -186,13 +186,7 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
     for (const auto& c : all)
       if (flash->spaces.at(c.space_index).name == "wgmma_ws" && c.params == pingpong) pp = &c;
     ASSERT_NE(pp, nullptr) << "the default with PINGPONG = 1 must survive the constraints at D = " << d;
-    for (const Candidate* c : {def, pp}) {
-      Job job{shape.to_string() + " " + c->id(), config.source, {}};
-      job.options.arch = ws->arch;
-      job.options.defines = compile_defines(config, *c, shape, h100_limits());
-      job.options.include_dirs = {kKernels, config.source.parent_path()};
-      jobs.push_back(std::move(job));
-    }
+    for (const Candidate* c : {def, pp}) jobs.push_back(candidate_job(config, *flash, *c, shape));
   }
   std::vector<CompiledKernel> compiled;
   const auto failures = compile_all(jobs, &compiled);
