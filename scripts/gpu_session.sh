@@ -120,13 +120,13 @@ stage_fa_ws() {
   grep -E "^\|    [1-5] |chosen:|at B=" "$out/tune-fa.log" | grep -v pruned
 }
 
-# The tutorial's attention rows at one head dim ($FA_D: 64 or 128; 12 rows take about 9
-# minutes), one `kpg tune` per row so that a time limit loses at most the row it stops in
-# (kpg tune prints its rankings only at the end).
+# The tutorial's attention rows at one head dim ($FA_D: 64 or 128) and causal setting
+# ($FA_CAUSAL: "0", "1" or "0 1"; 12 rows take about 9 minutes), one `kpg tune` per row so
+# that a time limit loses at most the row it stops in.
 stage_fa_rows() {
   local d=${FA_D:-128} h n c
   h=$([[ $d == 64 ]] && echo 32 || echo 16)
-  for c in 0 1; do
+  for c in ${FA_CAUSAL:-0 1}; do
     for n in 512 1024 2048 4096 8192 16384; do
       timeout 120 "$kpg" tune attention --variant flash --top 1 \
         --shape "B=4,H=$h,N=$n,D=$d,CAUSAL=$c,dtype=f16" > "$out/tune-fa-row.log" 2>&1
