@@ -121,14 +121,15 @@ stage_fa_ws() {
 }
 
 # The tutorial's attention rows at one head dim ($FA_D: 64 or 128) and causal setting
-# ($FA_CAUSAL: "0", "1" or "0 1"; 12 rows take about 9 minutes), one `kpg tune` per row so
-# that a time limit loses at most the row it stops in.
+# ($FA_CAUSAL: "0", "1" or "0 1") and sequence lengths ($FA_N), one `kpg tune` per row so
+# that a time limit loses at most the row it stops in. A row takes 20-100 s up to N=8192,
+# more at 16384.
 stage_fa_rows() {
   local d=${FA_D:-128} h n c
   h=$([[ $d == 64 ]] && echo 32 || echo 16)
   for c in ${FA_CAUSAL:-0 1}; do
-    for n in 512 1024 2048 4096 8192 16384; do
-      timeout 120 "$kpg" tune attention --variant flash --top 1 \
+    for n in ${FA_N:-512 1024 2048 4096 8192 16384}; do
+      timeout $((n >= 16384 ? 330 : 150)) "$kpg" tune attention --variant flash --top 1 \
         --shape "B=4,H=$h,N=$n,D=$d,CAUSAL=$c,dtype=f16" > "$out/tune-fa-row.log" 2>&1
       note "fa D=$d N=$n causal=$c exit $?: $(grep -E '^\|    1 ' "$out/tune-fa-row.log")"
     done
