@@ -124,8 +124,8 @@ int run_tune(const CliContext& ctx, const TuneArgs& args) {
     if (group.front() != 0) other_gpu = std::make_unique<Gpu>(group.front());
     const Gpu& gpu = other_gpu ? *other_gpu : session.gpu();
     const Tuner tuner(gpu, session.compiler(), session.tuning_cache(), session.kernels_dir());
-    std::optional<WorkersReport> workers;
-    if (isolate) workers = time_in_workers(ctx, args, session, tuner, group);
+    double workers_wall_ms = 0;
+    size_t workers_restarts = 0;
 
     TuneOptions options;
     options.force = args.force && !isolate;
@@ -136,6 +136,16 @@ int run_tune(const CliContext& ctx, const TuneArgs& args) {
     if (!args.html.empty())
       sections.push_back({"Run", describe_run(gpu) + "\n\nConfig: " + session.config().file.string(), {}, {}, ""});
     for (const auto& shape : session.shapes(args.selection)) {
+      // The workers take one shape at a time, so that each shape's ranking is printed as
+      // soon as it is timed: a run stopped from outside keeps what it has shown.
+      std::optional<WorkersReport> workers;
+      if (isolate) {
+        TuneArgs one_shape = args;
+        one_shape.selection.shapes = {shape.to_string()};
+        workers = time_in_workers(ctx, one_shape, session, tuner, group);
+        workers_wall_ms += workers->wall_ms;
+        workers_restarts += workers->restarts;
+      }
       Workload workload(session.config(), shape, gpu.limits());
       bool filled = false;
       const auto fill = [&](Workload& w) {
@@ -164,12 +174,12 @@ int run_tune(const CliContext& ctx, const TuneArgs& args) {
         }
         if (!args.html.empty()) sections.push_back(html_section(*variant, r, ranking ? &*ranking : nullptr));
         all_found = all_found && (r.best.has_value() || args.no_tune);
-        std::cout << "\n";
+        std::cout << "\n" << std::flush;
       }
     }
-    if (workers)
+    if (isolate)
       std::cout << fmt::format("timing took {:.1f} s wall on {} GPU(s) ({}), {} worker restart(s)\n\n",
-                               workers->wall_ms / 1000, group.size(), gpu.props().name, workers->restarts);
+                               workers_wall_ms / 1000, group.size(), gpu.props().name, workers_restarts);
   }
   if (!args.html.empty()) write_html(args.html, "kpg tune " + session.config().op, sections);
   return all_found ? kExitOk : kExitRuntimeError;

@@ -121,7 +121,9 @@ WorkersReport time_in_workers(const CliContext& ctx, const TuneArgs& args, const
 
   WorkersReport report;
   report.workers = specs.size();
-  Progress progress(session.config().op + " on " + std::to_string(group.size()) + " GPU(s)",
+  const auto& shapes = args.selection.shapes;
+  Progress progress(session.config().op + (shapes.size() == 1 ? " at " + shapes.front() : "") + " on " +
+                        std::to_string(group.size()) + " GPU(s)",
                     count_todo(args, session, tuner, group.size()), true);
   size_t done = 0, failed = 0;
   SupervisorHooks hooks;
