@@ -117,6 +117,7 @@ namespace softmax_block_cfg {
 constexpr int kThreads = KPG_DEFAULT(THREADS, 256);
 constexpr int kCols = KPG_DEFAULT(COLS, 4);        // chunks per thread and slice
 constexpr int kCluster = KPG_DEFAULT(CLUSTER, 1);  // blocks per row (grid = M * CLUSTER)
+constexpr int kMinBlocks = KPG_DEFAULT(MIN_BLOCKS, 1);  // blocks per SM the registers must allow
 // Above 8 the cluster size is non-portable: kpg's runtime opts the kernel in, and a device
 // that cannot schedule it fails the candidate as a resource problem (tuner/launch_plan.hpp).
 static_assert(kCluster >= 1 && kCluster <= 16, "CLUSTER must be 1..16 (16: non-portable, H100)");
@@ -128,7 +129,7 @@ static_assert(kCluster >= 1 && kCluster <= 16, "CLUSTER must be 1..16 (16: non-p
 #define KPG_SOFTMAX_CLUSTER_DIMS
 #endif
 
-extern "C" __global__ void KPG_SOFTMAX_CLUSTER_DIMS __launch_bounds__(softmax_block_cfg::kThreads, 1)
+extern "C" __global__ void KPG_SOFTMAX_CLUSTER_DIMS __launch_bounds__(softmax_block_cfg::kThreads, softmax_block_cfg::kMinBlocks)
     softmax_block(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N) {
   using namespace softmax_block_cfg;
   __shared__ float scratch[32];
