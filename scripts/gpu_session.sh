@@ -78,7 +78,7 @@ tune_fused_with_peers() {  # op shape...
   done
   "$kpg" tune "$op" --variant fused "${args[@]}" --top 3 > "$out/tune-$op.log" 2>&1
   note "$op tune exit $?"
-  grep -E "^\|    1 |chosen:|at M=" "$out/tune-$op.log" | grep -v pruned
+  grep -E "^\|    1 |chosen:|^$op/fused at M=.*candidates" "$out/tune-$op.log"
   python3 scripts/peers/peers.py "$op" --json "$out/peers-$op.json" --shapes "$@" > "$out/peers-$op.log" 2>&1
   tail -$# "$out/peers-$op.log"
 }
