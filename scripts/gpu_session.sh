@@ -11,7 +11,7 @@
 #   softmax_long  the same at 4096x8192 and the three long-row shapes only
 #   fa_ws    flash attention stage 3 (wgmma_ws): watchdog checks, then tuned beside stage 2
 #   fa_rows  every tutorial attention row at head dim $FA_D (default 128), one tune each
-#   layernorm fused layer norm f16 tuned, Triton/torch beside it
+#   layernorm fused layer norm tuned ($LN_DTYPE, default f16), Triton/torch beside it
 #   budget   budgeted vs exhaustive search on attention (scripts/budget_gap.sh)
 #   multi    tuning on 1 GPU and on every GPU (scripts/multi_gpu_bench.sh, attention)
 #   sanitizer compute-sanitizer memcheck over every space's default (scripts/sanitize_kernels.sh)
@@ -136,8 +136,9 @@ stage_fa_rows() {
   done
 }
 
-stage_layernorm() {
-  tune_fused_with_peers layernorm 16384,768,f16 16384,1024,f16 4096,4096,f16 4096,8192,f16 2048,12288,f16
+stage_layernorm() {  # $LN_DTYPE: f16 (default) or f32
+  local t=${LN_DTYPE:-f16}
+  tune_fused_with_peers layernorm 16384,768,$t 16384,1024,$t 4096,4096,$t 4096,8192,$t 2048,12288,$t
 }
 
 stage_budget() {
