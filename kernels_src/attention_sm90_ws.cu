@@ -45,6 +45,9 @@
 #ifndef PINGPONG  // 1: the two consumers take turns at issuing their GEMMs (NUM_WG = 2)
 #define PINGPONG 0
 #endif
+#ifndef MIN_BLOCKS  // 2: registers split so that two blocks share an SM (short sequences)
+#define MIN_BLOCKS 1
+#endif
 
 namespace {
 
@@ -64,12 +67,18 @@ constexpr unsigned kQBytes = 64 * kD * 2;        // one consumer's Q tile
 constexpr unsigned kKVBytes = kBlockN * kD * 2;  // one K or V stage
 constexpr float kLog2e = 1.4426950408889634f;
 
-// Registers. __launch_bounds__(kThreads, 1) gives every thread (65536 / kThreads) rounded
-// down to a multiple of 8 at launch (168 for 384 threads, 128 for 512); setmaxnreg then moves
-// registers from the producer to the consumers inside that pool (FlashAttention-3's split).
-constexpr int kLaunchRegs = (65536 / kThreads) / 8 * 8;
+// Registers. __launch_bounds__(kThreads, MIN_BLOCKS) gives every thread (65536 / (kThreads
+// MIN_BLOCKS)) rounded down to a multiple of 8 at launch (168 for 384 threads, 128 for 512,
+// 80 for 384 at MIN_BLOCKS 2); setmaxnreg then moves registers from the producer to the
+// consumers inside that pool (FlashAttention-3's split): 240 / 160 for 2 / 3 consumers, 104
+// for 2 consumers at MIN_BLOCKS 2, where two blocks per SM overlap one's prologue and
+// epilogue with the other's GEMMs.
+constexpr int kMinBlocks = MIN_BLOCKS;
+constexpr int kLaunchRegs = (65536 / (kThreads * kMinBlocks)) / 8 * 8;
 constexpr int kProducerRegs = 24;
-constexpr int kConsumerRegs = kWG == 2 ? 240 : 160;
+constexpr int kConsumerRegs =
+    kMinBlocks == 1 ? (kWG == 2 ? 240 : 160) : (kThreads * kLaunchRegs - 128 * kProducerRegs) / (128 * kWG) / 8 * 8;
+static_assert(kMinBlocks == 1 || kMinBlocks == 2, "MIN_BLOCKS must be 1 or 2");
 static_assert(128 * kProducerRegs + 128 * kWG * kConsumerRegs <= kThreads * kLaunchRegs,
               "setmaxnreg: the split must fit the registers the block launched with");
 
@@ -117,7 +126,7 @@ __device__ __forceinline__ void load_tile_async(unsigned dst, const attn_t* src,
 
 }  // namespace
 
-extern "C" __global__ void __launch_bounds__(kThreads, 1)
+extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
     flash_attn_fwd_wgmma_ws(const attn_t* __restrict__ Q, const attn_t* __restrict__ K,
                             const attn_t* __restrict__ V, attn_t* __restrict__ O,
                             float* __restrict__ LSE, int N, float softmax_scale) {

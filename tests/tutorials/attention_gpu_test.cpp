@@ -165,6 +165,17 @@ TEST_P(FlashAttentionWgmmaWsGpu, ThreeConsumersMatchFloat64Reference) {
   });
 }
 
+// Stage 3 with two blocks an SM (MIN_BLOCKS 2: 80 registers a thread, consumers at 104),
+// offered only at D = 64, BLOCK_N = 64, non-causal: every length class, both dtypes.
+TEST_F(FlashAttentionGpu, WgmmaWsTwoBlocksAnSmMatchesFloat64Reference) {
+  if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
+  for (const int64_t n : {1, 17, 64, 127, 1000, 4097})
+    for (const DType dtype : {DType::f16, DType::bf16})
+      expect_correct(Case{n, 64, false, dtype}, [](const Shape& s) {
+        return space_point(config(), "wgmma_ws", s, {{"MIN_BLOCKS", 2}, {"BLOCK_N", 64}});
+      });
+}
+
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   const auto [n, d, causal, dtype] = info.param;
   return "N" + std::to_string(n) + "_D" + std::to_string(d) + (causal ? "_causal_" : "_full_") +
