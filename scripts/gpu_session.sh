@@ -198,7 +198,7 @@ stage_docs() {
 
 stages=("$@")
 [[ ${#stages[@]} -eq 0 ]] && stages=(suite launch watch limits docs)
-[[ " ${stages[*]} " == *" suite "* ]] || ensure_built
+[[ ${stages[0]} == suite ]] || ensure_built  # suite builds build-gpu itself
 for stage in "${stages[@]}"; do
   "stage_$stage"
   note "-- $stage done at $((SECONDS - t0)) s"

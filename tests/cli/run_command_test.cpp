@@ -85,7 +85,7 @@ TEST(RunCommandGpu, ASpaceWithoutAVariantRunsTheVariantsThatHaveIt) {
   };
   std::string out;
   EXPECT_EQ(run({"--space", "block_per_row", "--params", "THREADS=256"}, &out), 0) << out;
-  EXPECT_NE(out.find("block_per_row:CLUSTER=1,THREADS=256"), std::string::npos) << out;
+  EXPECT_NE(out.find("block_per_row:CLUSTER=1,MIN_BLOCKS=1,THREADS=256"), std::string::npos) << out;
   EXPECT_NE(out.find("1 unit(s): 1 ok"), std::string::npos) << out;  // fused only, not unfused
   EXPECT_EQ(run({"--space", "no_such_space"}, &out), 2) << out;
   EXPECT_NE(out.find("no space 'no_such_space'"), std::string::npos) << out;
