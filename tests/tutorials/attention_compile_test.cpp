@@ -17,6 +17,7 @@
 
 #include "runtime/compiler.hpp"
 #include "runtime/error.hpp"
+#include "tests/tutorials/space_point.hpp"
 #include "tuner/config.hpp"
 #include "tuner/gpu.hpp"
 #include "tuner/space.hpp"
@@ -64,6 +65,12 @@ std::vector<Candidate> extremes(const OpConfig& config, const VariantSpec& varia
   std::vector<Candidate> out;
   for (auto& [id, c] : picked) out.push_back(c);
   return out;
+}
+
+const SpaceSpec* find_space(const VariantSpec& variant, const std::string& name) {
+  for (const auto& space : variant.spaces)
+    if (space.name == name) return &space;
+  return nullptr;
 }
 
 // Compiles every job on all cores; returns one message per failure.
@@ -136,19 +143,14 @@ TEST(AttentionKernelsCompile, FlashWgmmaSpaceTargetsSm90a) {
   const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", kKernels);
   const VariantSpec* flash = config.find_variant("flash");
   ASSERT_NE(flash, nullptr);
-  const SpaceSpec* wgmma = nullptr;
-  for (const auto& space : flash->spaces)
-    if (space.name == "wgmma") wgmma = &space;
+  const SpaceSpec* wgmma = find_space(*flash, "wgmma");
   ASSERT_NE(wgmma, nullptr);
   EXPECT_EQ(wgmma->arch, "sm_90a");
   Shape shape;
   shape.dims = {{"B", 1}, {"H", 1}, {"N", 1000}, {"D", 128}, {"CAUSAL", 1}};
   shape.dtype = DType::bf16;
-  const auto all = enumerate(config, *flash, shape, h100_limits(), nullptr);
-  const Candidate* def = nullptr;
-  for (const auto& c : all)
-    if (flash->spaces.at(c.space_index).name == "wgmma" && c.is_default) def = &c;
-  ASSERT_NE(def, nullptr) << "the wgmma default must survive the constraints at D = 128";
+  const auto def = testing::space_point(config, *flash, shape, h100_limits(), "wgmma");
+  ASSERT_TRUE(def.has_value()) << "the wgmma default must survive the constraints at D = 128";
   std::vector<CompiledKernel> compiled;
   const auto failures = compile_all({candidate_job(config, *flash, *def, shape)}, &compiled);
   for (const auto& f : failures) ADD_FAILURE() << f;
@@ -165,9 +167,7 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
   const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", kKernels);
   const VariantSpec* flash = config.find_variant("flash");
   ASSERT_NE(flash, nullptr);
-  const SpaceSpec* ws = nullptr;
-  for (const auto& space : flash->spaces)
-    if (space.name == "wgmma_ws") ws = &space;
+  const SpaceSpec* ws = find_space(*flash, "wgmma_ws");
   ASSERT_NE(ws, nullptr);
   EXPECT_EQ(ws->arch, "sm_90a");
   std::vector<Job> jobs;
@@ -175,18 +175,11 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
     Shape shape;
     shape.dims = {{"B", 1}, {"H", 1}, {"N", 1000}, {"D", d}, {"CAUSAL", 1}};
     shape.dtype = DType::bf16;
-    const auto all = enumerate(config, *flash, shape, h100_limits(), nullptr);
-    const Candidate* def = nullptr;
-    for (const auto& c : all)
-      if (flash->spaces.at(c.space_index).name == "wgmma_ws" && c.is_default) def = &c;
-    ASSERT_NE(def, nullptr) << "the wgmma_ws default must survive the constraints at D = " << d;
-    ParamSet pingpong = def->params;
-    pingpong["PINGPONG"] = 1;
-    const Candidate* pp = nullptr;
-    for (const auto& c : all)
-      if (flash->spaces.at(c.space_index).name == "wgmma_ws" && c.params == pingpong) pp = &c;
-    ASSERT_NE(pp, nullptr) << "the default with PINGPONG = 1 must survive the constraints at D = " << d;
-    for (const Candidate* c : {def, pp}) jobs.push_back(candidate_job(config, *flash, *c, shape));
+    const auto def = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws");
+    ASSERT_TRUE(def.has_value()) << "the wgmma_ws default must survive the constraints at D = " << d;
+    const auto pp = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", {{"PINGPONG", 1}});
+    ASSERT_TRUE(pp.has_value()) << "the default with PINGPONG = 1 must survive the constraints at D = " << d;
+    for (const auto& c : {*def, *pp}) jobs.push_back(candidate_job(config, *flash, c, shape));
   }
   std::vector<CompiledKernel> compiled;
   const auto failures = compile_all(jobs, &compiled);

@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "tests/gpu_test_env.hpp"
+#include "tests/tutorials/space_point.hpp"
 #include "tests/tuner_gpu_session.hpp"
 #include "tuner/config.hpp"
 #include "tuner/gpu.hpp"
@@ -84,25 +85,14 @@ class FlashAttentionGpu : public ::testing::Test {
   static const Tuner& tuner() { return g_session->tuning.tuner; }
   static const VariantSpec& flash() { return *config().find_variant("flash"); }
   // The default candidate of one space of the flash variant (default_candidate() gives the
-  // first space's): "mma_sync" (stage 1), "wgmma" (stage 2, sm_90a) or "wgmma_ws" (stage 3).
+  // first space's): "mma_sync" (stage 1), "wgmma" (stage 2, sm_90a) or "wgmma_ws" (stage 3);
+  // space_point also overrides some of its params (tests/tutorials/space_point.hpp).
   static std::optional<Candidate> space_default(const OpConfig& cfg, const std::string& space, const Shape& s) {
-    const VariantSpec& variant = *cfg.find_variant("flash");
-    for (const auto& c : enumerate(cfg, variant, s, limits(), nullptr))
-      if (c.is_default && variant.spaces.at(c.space_index).name == space) return c;
-    return std::nullopt;
+    return space_point(cfg, space, s, {});
   }
-  // The candidate of `space` whose params are its default's with `overrides` applied (none
-  // when the constraints prune it).
   static std::optional<Candidate> space_point(const OpConfig& cfg, const std::string& space, const Shape& s,
                                               const ParamSet& overrides) {
-    const auto def = space_default(cfg, space, s);
-    if (!def) return std::nullopt;
-    ParamSet want = def->params;
-    for (const auto& [name, value] : overrides) want[name] = value;
-    const VariantSpec& variant = *cfg.find_variant("flash");
-    for (const auto& c : enumerate(cfg, variant, s, limits(), nullptr))
-      if (variant.spaces.at(c.space_index).name == space && c.params == want) return c;
-    return std::nullopt;
+    return testing::space_point(cfg, *cfg.find_variant("flash"), s, limits(), space, overrides);
   }
   static DeviceLimits limits() { return g_session->tuning.gpu.limits(); }
 
