@@ -117,7 +117,7 @@ stage_fa_ws() {
     --shape B=4,H=32,N=4096,D=64,CAUSAL=0,dtype=f16 --shape B=4,H=16,N=4096,D=128,CAUSAL=1,dtype=f16 \
     > "$out/tune-fa.log" 2>&1
   note "fa tune exit $?"
-  grep -E "^\|    [1-5] |chosen:|at B=" "$out/tune-fa.log" | grep -v pruned
+  grep -E "^\|    [1-5] |chosen:|^attention/flash at B=.*candidates" "$out/tune-fa.log"
 }
 
 # The tutorial's attention rows at one head dim ($FA_D: 64 or 128) and causal setting
