@@ -31,12 +31,41 @@ __device__ __forceinline__ float2 combine_max_sum(float2 a, float2 b) {
   return make_float2(m, a.y * kpg_exp(a.x - m) + b.y * kpg_exp(b.x - m));
 }
 
+// The (max, sum) pairs of a cluster's blocks folded into the row's pair, returned to every
+// thread of every block. `slots` is this block's shared float2[2]: [0] publishes `mine` to the
+// cluster, [1] holds the folded pair. Lane b of warp 0 reads block b's pair (distributed
+// shared memory) and the warp folds them by shuffles: one remote-load latency, where reading
+// the CLUSTER pairs one after another cost CLUSTER of them (each behind the last one's fold),
+// with every block of the cluster idle meanwhile.
+template <int Cluster>
+__device__ __forceinline__ float2 cluster_max_sum(float2 mine, float2* slots) {
+  static_assert(Cluster >= 1 && Cluster <= 32, "one lane per block of the cluster");
+  if (threadIdx.x == 0) slots[0] = mine;
+  cluster_arrive();
+  cluster_wait();
+  if (threadIdx.x < 32) {
+    float2 p = threadIdx.x < Cluster ? load_cluster_float2(slots, static_cast<int>(threadIdx.x))
+                                     : make_float2(kpg_neg_inf(), 0.0f);
+#pragma unroll
+    for (int offset = 16; offset > 0; offset >>= 1) {
+      if (offset >= Cluster) continue;  // lanes >= Cluster hold the empty pair
+      p = combine_max_sum(p, make_float2(__shfl_xor_sync(0xffffffffu, p.x, offset),
+                                         __shfl_xor_sync(0xffffffffu, p.y, offset)));
+    }
+    if (threadIdx.x == 0) slots[1] = p;
+  }
+  cluster_arrive();  // done reading the others' slots; wait again before exiting
+  __syncthreads();   // slots[1] is written
+  return slots[1];
+}
+
 // Fused softmax of one row (or one slice of it) held in registers.
-// Returns through y; `scratch` is 32 floats of shared memory (unused when Tpr == 32).
+// Returns through y; `scratch` is 32 floats of shared memory (unused when Tpr == 32),
+// `cluster_slots` two float2 of it (used when Cluster > 1).
 template <int Cols, int Tpr, int Cluster>
 __device__ __forceinline__ void softmax_row_in_registers(const kpg_t* x, kpg_t* y, int n,
                                                          int slice, int t, float* scratch,
-                                                         float2* cluster_slot) {
+                                                         float2* cluster_slots) {
   const RowWindow w = row_window(x, n);
   const int per_slice = ceil_div(w.chunks, Cluster);
   const int c_begin = slice * per_slice;
@@ -72,16 +101,7 @@ __device__ __forceinline__ void softmax_row_in_registers(const kpg_t* x, kpg_t* 
 
   float scale = 1.0f / s;
   if constexpr (Cluster > 1) {
-    // Publish this slice's (max, sum), then fold all slices of the cluster.
-    if (threadIdx.x == 0) *cluster_slot = make_float2(m, s);
-    cluster_arrive();
-    cluster_wait();
-    // Folded one slot at a time: keeps only the running pair live next to the row.
-    float2 row = make_float2(kpg_neg_inf(), 0.0f);
-#pragma unroll
-    for (int b = 0; b < Cluster; ++b)
-      row = combine_max_sum(row, load_cluster_float2(cluster_slot, b));
-    cluster_arrive();  // done reading the others' slots; wait again before exiting
+    const float2 row = cluster_max_sum<Cluster>(make_float2(m, s), cluster_slots);
     // All -inf row: row.x = -inf and row.y = 0, so the scale is NaN, as in one block.
     scale = kpg_exp(m - row.x) / row.y;
   }
@@ -133,13 +153,13 @@ extern "C" __global__ void KPG_SOFTMAX_CLUSTER_DIMS __launch_bounds__(softmax_bl
     softmax_block(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N) {
   using namespace softmax_block_cfg;
   __shared__ float scratch[32];
-  __shared__ float2 cluster_slot;
+  __shared__ float2 cluster_slots[2];
   // A cluster's blocks are consecutive in x; grid = M * CLUSTER, so row < M always.
   const long long row = blockIdx.x / kCluster;
   const int slice = blockIdx.x % kCluster;
   const long long offset = row * N;
   softmax_row_in_registers<kCols, kThreads, kCluster>(x + offset, y + offset, N, slice,
-                                                      threadIdx.x, scratch, &cluster_slot);
+                                                      threadIdx.x, scratch, cluster_slots);
 }
 
 // ---------------------------------------------------------------- softmax_online
@@ -236,7 +256,7 @@ extern "C" __global__ void KPG_SOFTMAX_CLUSTER_DIMS __launch_bounds__(softmax_on
   constexpr int kCluster = softmax_block_cfg::kCluster;
   constexpr int kStep = kThreads * kUnroll;
   __shared__ float2 scratch[32];
-  __shared__ float2 cluster_slot;
+  __shared__ float2 cluster_slots[2];
   const long long offset = static_cast<long long>(blockIdx.x / kCluster) * N;
   const int slice = blockIdx.x % kCluster;
   const kpg_t* xr = x + offset;
@@ -279,14 +299,7 @@ extern "C" __global__ void KPG_SOFTMAX_CLUSTER_DIMS __launch_bounds__(softmax_on
   }
   state = block_max_sum<kThreads>(state, scratch);
 
-  // Fold the cluster's pairs (as softmax_block does), one slot at a time.
-  if (threadIdx.x == 0) cluster_slot = state;
-  cluster_arrive();
-  cluster_wait();
-  float2 row = make_float2(kpg_neg_inf(), 0.0f);
-#pragma unroll
-  for (int b = 0; b < kCluster; ++b) row = combine_max_sum(row, load_cluster_float2(&cluster_slot, b));
-  cluster_arrive();  // done reading the others' slots; wait again before exiting
+  const float2 row = cluster_max_sum<kCluster>(state, cluster_slots);
   const float row_max = row.x;
   const float inv_sum = 1.0f / row.y;  // all -inf row: exp(NaN) * inf = NaN below
 
