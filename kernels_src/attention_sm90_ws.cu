@@ -1,17 +1,20 @@
 // attention_sm90_ws.cu: flash-attention forward, warp-specialised (stage 3, sm_90a).
 // Same contract as stage 2 (attention_sm90.cu) but one more warpgroup:
 //
-//   flash_attn_fwd_wgmma_ws(Q, K, V, O, LSE, N, softmax_scale)
+//   flash_attn_fwd_wgmma_ws(Q, K, V, O, LSE, N, softmax_scale, BH)
 //     Q, K, V, O: [B, H, N, HEAD_DIM] contiguous 16-bit; LSE: float32 [B, H, N], natural
-//     log of the sum of exp of the scaled scores of each query row. grid
-//     (ceil(N / BLOCK_M), B * H), blockIdx.y = b * H + h, BLOCK_M = 64 * NUM_WG;
-//     128 * (NUM_WG + 1) threads; dynamic shared memory
-//     (BLOCK_M + 2 * STAGES * BLOCK_N) * HEAD_DIM * 2 + 1024 + 256 bytes (1024: alignment
-//     slack, 256: the mbarriers). softmax_scale must be > 0. A fully masked row gives O = 0,
-//     LSE = -inf.
+//     log of the sum of exp of the scaled scores of each query row; BH = B * H. A work tile
+//     is BLOCK_M = 64 * NUM_WG query rows of one head. PERSIST = 0: grid
+//     (ceil(N / BLOCK_M), B * H), one tile a block, blockIdx.y = b * H + h. PERSIST = 1
+//     (non-causal only): grid (G, 1) with any G >= 1 (the config: min(tiles, SMs)), block b
+//     takes tiles b, b + G, b + 2G, ... (m-block fastest), loading the next tile's Q and
+//     K/V while its consumers finish this one. 128 * (NUM_WG + 1) threads; dynamic shared
+//     memory ((1 + PERSIST) * BLOCK_M + 2 * STAGES * BLOCK_N) * HEAD_DIM * 2 + 1024 + 256
+//     bytes (1024: alignment slack, 256: the mbarriers). softmax_scale must be > 0. A fully
+//     masked row gives O = 0, LSE = -inf.
 //
 // Structure (FlashAttention-3, section 3.1, without TMA): warpgroup 0 is the producer, it
-// lowers its register budget (setmaxnreg) and only copies: Q once, then K and V tiles of
+// lowers its register budget (setmaxnreg) and only copies: a tile's Q, then K and V tiles of
 // BLOCK_N keys into a STAGES-deep ring, with cp.async; each thread's
 // cp.async.mbarrier.arrive.noinc makes the stage's "full" mbarrier complete when the copies
 // have landed. Warpgroups 1..NUM_WG are consumers (64 query rows each, raised register
@@ -48,6 +51,9 @@
 #ifndef MIN_BLOCKS  // 2: registers split so that two blocks share an SM (short sequences)
 #define MIN_BLOCKS 1
 #endif
+#ifndef PERSIST  // 1: a block walks work tiles; the next tile's loads overlap this one's end
+#define PERSIST 0
+#endif
 
 namespace {
 
@@ -58,6 +64,10 @@ constexpr int kBlockM = 64 * kWG;
 constexpr int kBlockN = BLOCK_N;
 constexpr int kStages = STAGES;
 constexpr bool kPingpong = PINGPONG != 0;
+constexpr bool kPersist = PERSIST != 0;
+// Q buffers: a persistent block loads the next tile's Q while this tile's epilogue stages O
+// through the other buffer.
+constexpr int kQBufs = kPersist ? 2 : 1;
 constexpr int kThreads = 128 * (kWG + 1);
 constexpr int kChunks = kD / 8;        // 16-byte chunks per row
 constexpr int kPSteps = kBlockN / 16;  // k16 steps of P V
@@ -88,11 +98,14 @@ static_assert(kBlockN == 64 || kBlockN == 96 || kBlockN == 128 || kBlockN == 192
 static_assert(kWG == 2 || kWG == 3, "NUM_WG (consumer warpgroups) must be 2 or 3");
 static_assert(kStages >= 2 && kStages <= 4, "STAGES must be 2..4");
 static_assert(!kPingpong || kWG == 2, "PINGPONG needs exactly two consumer warpgroups");
+// A static round-robin of causal tiles (lengths 1 .. N / BLOCK_M tiles) unbalances blocks.
+static_assert(!kPersist || !kCausal, "PERSIST is for non-causal attention");
 
-// mbarriers, 8 bytes each, after the tiles: kfull[s], vfull[s] (count 128: one noinc arrival
-// per producer thread), empty[s] (count 4 NUM_WG: one arrival per consumer warp), qfull.
+// mbarriers, 8 bytes each, after the tiles: kfull[s], vfull[s], qfull[b] (count 128: one
+// noinc arrival per producer thread), empty[s], qempty[b] (count 4 NUM_WG: one arrival per
+// consumer warp).
 constexpr int kBarBytes = 256;
-static_assert((3 * kStages + 1) * 8 <= kBarBytes, "mbarrier area too small");
+static_assert((3 * kStages + 2 * kQBufs) * 8 <= kBarBytes, "mbarrier area too small");
 // Named barrier ids of the ping-pong turns: consumer c waits on id kTurnBar + c.
 constexpr int kTurnBar = 1;
 
@@ -124,36 +137,51 @@ __device__ __forceinline__ void load_tile_async(unsigned dst, const attn_t* src,
   }
 }
 
+// The query rows [q0, q0 + kBlockM) of head bh that work tile w covers.
+struct WorkTile {
+  int q0;
+  long long bh;
+};
+
+__device__ __forceinline__ WorkTile work_tile(int w, int m_blocks) {
+  if constexpr (kPersist) return {(w % m_blocks) * kBlockM, w / m_blocks};
+  // One tile a block; causal blocks run in reverse order (longest first).
+  const int m_block = kCausal ? gridDim.x - 1 - blockIdx.x : blockIdx.x;
+  return {m_block * kBlockM, static_cast<long long>(blockIdx.y)};
+}
+
 }  // namespace
 
 extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
     flash_attn_fwd_wgmma_ws(const attn_t* __restrict__ Q, const attn_t* __restrict__ K,
                             const attn_t* __restrict__ V, attn_t* __restrict__ O,
-                            float* __restrict__ LSE, int N, float softmax_scale) {
+                            float* __restrict__ LSE, int N, float softmax_scale, int BH) {
   extern __shared__ __align__(128) unsigned char smem_raw[];
   // SW128 atoms must start at 1024-byte-aligned shared addresses: round the base up (the
   // launch adds 1024 bytes of slack).
   const unsigned raw_addr = attn_smem_addr(smem_raw);
   const unsigned base = (raw_addr + 1023u) & ~1023u;
   unsigned char* smem = smem_raw + (base - raw_addr);
-  const unsigned sQ_addr = base;                          // kWG tiles of 64 x kD
-  const unsigned sK_addr = sQ_addr + kWG * kQBytes;       // kStages tiles of kBlockN x kD
+  const unsigned sQ_addr = base;                          // kQBufs x kWG tiles of 64 x kD
+  const unsigned sK_addr = sQ_addr + kQBufs * kWG * kQBytes;  // kStages tiles of kBlockN x kD
   const unsigned sV_addr = sK_addr + kStages * kKVBytes;  // kStages tiles of kBlockN x kD
   const unsigned bar_addr = sV_addr + kStages * kKVBytes;
   const auto kfull = [&](int s) { return bar_addr + 8u * s; };
   const auto vfull = [&](int s) { return bar_addr + 8u * (kStages + s); };
   const auto empty = [&](int s) { return bar_addr + 8u * (2 * kStages + s); };
-  const unsigned qfull = bar_addr + 8u * (3 * kStages);
+  const auto qfull = [&](int b) { return bar_addr + 8u * (3 * kStages + b); };
+  const auto qempty = [&](int b) { return bar_addr + 8u * (3 * kStages + kQBufs + b); };
 
   const int tid = threadIdx.x;
   const int wg = tid >> 7;  // 0: producer; 1..kWG: consumers
-  const int m_block = kCausal ? gridDim.x - 1 - blockIdx.x : blockIdx.x;  // longest first
-  const int q0 = m_block * kBlockM;
-  const long long bh = blockIdx.y;
-  // Causal: keys beyond the block's last row are masked for every row: those tiles are
-  // neither loaded nor computed.
-  const int kv_end = kCausal ? min(N, q0 + kBlockM) : N;
-  const int n_tiles = (kv_end + kBlockN - 1) / kBlockN;
+  // Work tiles w = first, first + step, ... < total (one tile when not persistent).
+  const int m_blocks = (N + kBlockM - 1) / kBlockM;
+  const int total = kPersist ? m_blocks * BH : 1;
+  const int first = kPersist ? static_cast<int>(blockIdx.x) : 0;
+  const int step = kPersist ? static_cast<int>(gridDim.x) : 1;
+  // K/V tiles of a work tile. Causal: keys beyond the tile's last row are masked for every
+  // row: those tiles are neither loaded nor computed.
+  const auto kv_tiles = [&](int q0) { return ((kCausal ? min(N, q0 + kBlockM) : N) + kBlockN - 1) / kBlockN; };
 
   if (tid == 0) {
     for (int s = 0; s < kStages; ++s) {
@@ -161,12 +189,16 @@ extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
       mbar_init(vfull(s), 128);
       mbar_init(empty(s), 4 * kWG);
     }
-    mbar_init(qfull, 128);
+    for (int b = 0; b < kQBufs; ++b) {
+      mbar_init(qfull(b), 128);
+      mbar_init(qempty(b), 4 * kWG);
+    }
     mbar_fence_init();
   }
   __syncthreads();  // the only block-wide barrier: the mbarriers are ready
 
-  // Phase bookkeeping. Tile t lives in stage s = t % kStages, round r = t / kStages; each
+  // Phase bookkeeping. K/V tiles are numbered t = 0, 1, ... over all of the block's work
+  // tiles, in order. Tile t lives in stage s = t % kStages, round r = t / kStages; each
   // barrier of stage s completes exactly one phase per round, so phase r of kfull[s] /
   // vfull[s] = "K / V of tile t landed" and phase r of empty[s] = "every consumer warp is
   // done with tile t". Invariant: kfull[s] and vfull[s] complete phase r only after empty[s]
@@ -175,33 +207,43 @@ extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
   // vfull[s] (each warp arrives once per tile, in tile order, after those waits). So a
   // consumer waiting for tile t finds kfull[s] / vfull[s] with r or r + 1 completed phases,
   // and the producer loading tile t finds empty[s] with r - 1 or r: never two apart, and
-  // parity r & 1 (resp. (r - 1) & 1) names the phase unambiguously.
+  // parity r & 1 (resp. (r - 1) & 1) names the phase unambiguously. The same holds for the
+  // k-th work tile's Q buffer b = k % kQBufs, use u = k / kQBufs: qfull[b] phase u = "Q
+  // landed", qempty[b] phase u = "every consumer warp finished the tile's epilogue".
   if (wg == 0) {
     // ---------------- Producer warpgroup: copies only.
     setmaxnreg_dec<kProducerRegs>();
     const int t_in = tid;  // 0..127
-    const attn_t* Qbh = Q + bh * N * kD;
-    const attn_t* Kbh = K + bh * N * kD;
-    const attn_t* Vbh = V + bh * N * kD;
+    int t = 0;             // K/V tiles issued so far
 #pragma unroll 1
-    for (int c = 0; c < kWG; ++c) {
-      const int row0 = q0 + 64 * c;
-      load_tile_async<64>(sQ_addr + c * kQBytes, Qbh + static_cast<long long>(row0) * kD, N - row0, t_in);
-    }
-    cp_async_mbar_arrive_noinc(qfull);
+    for (int w = first, k = 0; w < total; w += step, ++k) {
+      const WorkTile tile = work_tile(w, m_blocks);
+      const int qb = k % kQBufs;
+      // Buffer qb held work tile k - kQBufs: wait until its epilogue is done.
+      if (k >= kQBufs) mbar_wait(qempty(qb), (k / kQBufs - 1) & 1);
+      const long long head = tile.bh * N * kD;
 #pragma unroll 1
-    for (int t = 0; t < n_tiles; ++t) {
-      const int s = t % kStages;
-      const int r = t / kStages;
-      // Stage s held tile t - kStages: wait until every consumer warp released it (phase
-      // r - 1 of empty[s]; round 0 needs no wait).
-      if (r > 0) mbar_wait(empty(s), (r - 1) & 1);
-      const int kv0 = t * kBlockN;
-      const long long off = static_cast<long long>(kv0) * kD;
-      load_tile_async<kBlockN>(sK_addr + s * kKVBytes, Kbh + off, N - kv0, t_in);
-      cp_async_mbar_arrive_noinc(kfull(s));  // completes when this thread's K copies land
-      load_tile_async<kBlockN>(sV_addr + s * kKVBytes, Vbh + off, N - kv0, t_in);
-      cp_async_mbar_arrive_noinc(vfull(s));
+      for (int c = 0; c < kWG; ++c) {
+        const int row0 = tile.q0 + 64 * c;
+        load_tile_async<64>(sQ_addr + (qb * kWG + c) * kQBytes, Q + head + static_cast<long long>(row0) * kD,
+                            N - row0, t_in);
+      }
+      cp_async_mbar_arrive_noinc(qfull(qb));
+      const int n_tiles = kv_tiles(tile.q0);
+#pragma unroll 1
+      for (int j = 0; j < n_tiles; ++j, ++t) {
+        const int s = t % kStages;
+        const int r = t / kStages;
+        // Stage s held tile t - kStages: wait until every consumer warp released it (phase
+        // r - 1 of empty[s]; round 0 needs no wait).
+        if (r > 0) mbar_wait(empty(s), (r - 1) & 1);
+        const int kv0 = j * kBlockN;
+        const long long off = head + static_cast<long long>(kv0) * kD;
+        load_tile_async<kBlockN>(sK_addr + s * kKVBytes, K + off, N - kv0, t_in);
+        cp_async_mbar_arrive_noinc(kfull(s));  // completes when this thread's K copies land
+        load_tile_async<kBlockN>(sV_addr + s * kKVBytes, V + off, N - kv0, t_in);
+        cp_async_mbar_arrive_noinc(vfull(s));
+      }
     }
     cp_async_wait<0>();  // leave no copy in flight behind an exited thread
     return;
@@ -209,30 +251,20 @@ extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
 
   // ---------------- Consumer warpgroups.
   setmaxnreg_inc<kConsumerRegs>();
-  const int cw = wg - 1;            // consumer index: query rows 64 cw .. 64 cw + 63 of the block
+  const int cw = wg - 1;            // consumer index: query rows 64 cw .. 64 cw + 63 of the tile
   const int wtid = tid & 127;       // thread in the warpgroup
   const int warp_in_wg = wtid >> 5; // rows 16 warp_in_wg .. +15 of the warpgroup
   const int lane = tid & 31;
-  const int q0_wg = q0 + 64 * cw;
-  // This warpgroup's last row sees keys <= q0_wg + 63: later tiles are skipped (causal).
-  const int wg_tiles = kCausal ? min(n_tiles, (q0_wg + 64 + kBlockN - 1) / kBlockN) : n_tiles;
-  const unsigned sQ_wg = sQ_addr + cw * kQBytes;
-
-  float o_acc[kORegs];
-#pragma unroll
-  for (int i = 0; i < kORegs; ++i) o_acc[i] = 0.0f;
-  // Rows of this thread: r = 0 -> 16 warp_in_wg + lane/4, r = 1 -> the same + 8.
-  float row_max[2] = {attn_neg_inf(), attn_neg_inf()};  // raw (unscaled) running max
-  float row_sum[2] = {0.0f, 0.0f};  // this thread's partial sums; quad-reduced at the end
   const float scale_log2 = softmax_scale * kLog2e;
   const int row_in_wg = warp_in_wg * 16 + (lane >> 2);
 
   // Ping-pong turns (PINGPONG = 1): consumer c issues a GEMM batch only inside a turn, turns
   // alternate 0, 1, 0, 1, ... Turn k of consumer c = bar.sync on its own id (its 128 threads)
   // + the 128 arrivals of the other consumer's turn end. Both consumers run exactly 2 turns
-  // per tile (S, P V; empty turns on causally skipped tiles), consumer 1 opens with an arrival
-  // on consumer 0's barrier (consumer 0 goes first) and skips the arrival of its very last
-  // turn, so every arrival is matched by one sync and no barrier is left half-complete.
+  // per K/V tile (S, P V; empty turns on causally skipped tiles), consumer 1 opens with an
+  // arrival on consumer 0's barrier (consumer 0 goes first) and skips the arrival of its very
+  // last turn (of the block's last work tile), so every arrival is matched by one sync and no
+  // barrier is left half-complete.
   const auto turn_begin = [&]() {
     if constexpr (kPingpong) {
       if (cw == 0) named_bar_sync<kTurnBar, 256>();
@@ -249,60 +281,82 @@ extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
     if (cw == 1) named_bar_arrive<kTurnBar, 256>();
   }
 
-  // Masks and the online softmax of tile j (attention/wgmma_rows.cuh).
-  const auto softmax = [&](float(&s)[kSRegs], int j, float(&alpha)[2]) {
-    wg_online_softmax<kBlockN, kCausal>(s, row_max, row_sum, alpha, j * kBlockN, N, q0_wg, row_in_wg,
-                                        lane, scale_log2);
-  };
-  // Q landed (the producer's copies, tracked by qfull). Every wait on a "full" barrier is
-  // followed by fence.proxy.async: the cp.async writes are generic-proxy writes and wgmma
-  // reads shared memory through the async proxy (cheap; see the notes).
-  mbar_wait(qfull, 0);
-  fence_proxy_async_shared();
-
+  float o_acc[kORegs];
   float s[kSRegs];
   unsigned pa[kPSteps][4];
   float alpha[2];
+  int t = 0;  // K/V tiles consumed so far (all work tiles)
 #pragma unroll 1
-  for (int j = 0; j < n_tiles; ++j) {
-    const int stage = j % kStages;
-    const unsigned parity = (j / kStages) & 1;
-    const bool last = j == n_tiles - 1;
-    if (j < wg_tiles) {
-      mbar_wait(kfull(stage), parity);
-      fence_proxy_async_shared();
-      turn_begin();
-      wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + stage * kKVBytes);
-      turn_end(false);
-      wgmma_wait<0>();
-      fence_regs(s);
-      softmax(s, j, alpha);
-      wg_rescale_o<kD>(o_acc, alpha);
-      wg_to_p<kBlockN>(s, pa);
-      mbar_wait(vfull(stage), parity);
-      fence_proxy_async_shared();
-      turn_begin();
-      wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + stage * kKVBytes);
-      turn_end(last);
-      wgmma_wait<0>();  // this warp's wgmma reading stage `stage` are complete
-      fence_regs(o_acc);
-    } else {
-      // Causal: the whole tile is above this warpgroup's rows. Still wait for it (keeps this
-      // warp's empty arrivals one per phase, in order: see the invariant above) and take the
-      // two turns empty (keeps the turn count equal).
-      mbar_wait(kfull(stage), parity);
-      mbar_wait(vfull(stage), parity);
-      turn_begin();
-      turn_end(false);
-      turn_begin();
-      turn_end(last);
-    }
-    __syncwarp();
-    if (lane == 0) mbar_arrive(empty(stage));  // release the stage (one arrival per warp)
-  }
+  for (int w = first, k = 0; w < total; w += step, ++k) {
+    const WorkTile tile = work_tile(w, m_blocks);
+    const bool last_work = w + step >= total;
+    const int n_tiles = kv_tiles(tile.q0);
+    const int q0_wg = tile.q0 + 64 * cw;
+    // This warpgroup's last row sees keys <= q0_wg + 63: later tiles are skipped (causal).
+    const int wg_tiles = kCausal ? min(n_tiles, (q0_wg + 64 + kBlockN - 1) / kBlockN) : n_tiles;
+    const int qb = k % kQBufs;
+    const unsigned sQ_wg = sQ_addr + (qb * kWG + cw) * kQBytes;
 
-  // ---- Epilogue (attention/wgmma_rows.cuh): every wgmma reading Q has completed and the
-  // producer never writes Q again.
-  wg_store_o_lse<kD>(o_acc, row_max, row_sum, smem + cw * kQBytes, O + bh * N * kD, LSE + bh * N, N,
-                     q0_wg, warp_in_wg, lane, softmax_scale);
+#pragma unroll
+    for (int i = 0; i < kORegs; ++i) o_acc[i] = 0.0f;
+    // Rows of this thread: r = 0 -> 16 warp_in_wg + lane/4, r = 1 -> the same + 8.
+    float row_max[2] = {attn_neg_inf(), attn_neg_inf()};  // raw (unscaled) running max
+    float row_sum[2] = {0.0f, 0.0f};  // this thread's partial sums; quad-reduced at the end
+
+    // Masks and the online softmax of K/V tile j (attention/wgmma_rows.cuh).
+    const auto softmax = [&](float(&sc)[kSRegs], int j, float(&a)[2]) {
+      wg_online_softmax<kBlockN, kCausal>(sc, row_max, row_sum, a, j * kBlockN, N, q0_wg, row_in_wg,
+                                          lane, scale_log2);
+    };
+    // Q landed (the producer's copies, tracked by qfull). Every wait on a "full" barrier is
+    // followed by fence.proxy.async: the cp.async writes are generic-proxy writes and wgmma
+    // reads shared memory through the async proxy (cheap; see the notes).
+    mbar_wait(qfull(qb), (k / kQBufs) & 1);
+    fence_proxy_async_shared();
+
+#pragma unroll 1
+    for (int j = 0; j < n_tiles; ++j, ++t) {
+      const int stage = t % kStages;
+      const unsigned parity = (t / kStages) & 1;
+      const bool last = last_work && j == n_tiles - 1;
+      if (j < wg_tiles) {
+        mbar_wait(kfull(stage), parity);
+        fence_proxy_async_shared();
+        turn_begin();
+        wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + stage * kKVBytes);
+        turn_end(false);
+        wgmma_wait<0>();
+        fence_regs(s);
+        softmax(s, j, alpha);
+        wg_rescale_o<kD>(o_acc, alpha);
+        wg_to_p<kBlockN>(s, pa);
+        mbar_wait(vfull(stage), parity);
+        fence_proxy_async_shared();
+        turn_begin();
+        wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + stage * kKVBytes);
+        turn_end(last);
+        wgmma_wait<0>();  // this warp's wgmma reading stage `stage` are complete
+        fence_regs(o_acc);
+      } else {
+        // Causal: the whole tile is above this warpgroup's rows. Still wait for it (keeps this
+        // warp's empty arrivals one per phase, in order: see the invariant above) and take the
+        // two turns empty (keeps the turn count equal).
+        mbar_wait(kfull(stage), parity);
+        mbar_wait(vfull(stage), parity);
+        turn_begin();
+        turn_end(false);
+        turn_begin();
+        turn_end(last);
+      }
+      __syncwarp();
+      if (lane == 0) mbar_arrive(empty(stage));  // release the stage (one arrival per warp)
+    }
+
+    // ---- Epilogue (attention/wgmma_rows.cuh), staged through this warpgroup's Q tile: every
+    // wgmma reading it has completed, and the producer rewrites it only after qempty.
+    wg_store_o_lse<kD>(o_acc, row_max, row_sum, smem + (sQ_wg - base), O + tile.bh * N * kD,
+                       LSE + tile.bh * N, N, q0_wg, warp_in_wg, lane, softmax_scale);
+    __syncwarp();
+    if (lane == 0) mbar_arrive(qempty(qb));  // this warp is done with the buffer
+  }
 }

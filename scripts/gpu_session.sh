@@ -10,7 +10,9 @@
 #   softmax  fused softmax tuned at mid and long rows, Triton/torch beside it
 #   softmax_long  the same at 4096x8192 and the three long-row shapes only
 #   fa_ws    flash attention stage 3 (wgmma_ws): watchdog checks, then tuned beside stage 2
-#   fa_rows  every tutorial attention row at head dim $FA_D (default 128), one tune each
+#   fa_persist flash attention stage 3 with PERSIST=1: watchdog checks, then the stage-3 GPU tests
+#   fa_rows  every tutorial attention row at head dim $FA_D (default 128), one tune each;
+#            FA_PEERS=1 runs PyTorch SDPA (flash, cuDNN) on the same rows
 #   layernorm fused layer norm tuned ($LN_DTYPE, default f16), Triton/torch beside it
 #   budget   budgeted vs exhaustive search on attention (scripts/budget_gap.sh)
 #   multi    tuning on 1 GPU and on every GPU (scripts/multi_gpu_bench.sh, attention)
@@ -120,20 +122,47 @@ stage_fa_ws() {
   grep -E "^\|    [1-5] |chosen:|^attention/flash at B=.*candidates" "$out/tune-fa.log"
 }
 
+# Persistent stage 3 (PERSIST=1): a missed barrier phase hangs, so a few points run under
+# the watchdog first; the stage-3 GPU tests (reference checks, persistent ones included) run
+# only if none hung.
+stage_fa_persist() {
+  local p s params status hung=0
+  for p in "PERSIST=1 B=2,H=17,N=1000,D=64" "PERSIST=1,PINGPONG=1 B=2,H=17,N=1000,D=128" \
+           "PERSIST=1,NUM_WG=3,BLOCK_N=64,STAGES=3 B=4,H=64,N=127,D=64"; do
+    read -r params s <<<"$p"
+    timeout 120 "$kpg" run attention --variant flash --space wgmma_ws --params "$params" \
+      --shape "$s,CAUSAL=0,dtype=f16" --check-only --watchdog 20 > "$out/fa_persist_run.log" 2>&1
+    status=$?
+    [[ $status == 0 ]] || hung=1
+    note "fa_persist $params $s: exit $status: $(grep -E 'unit\(s\)' "$out/fa_persist_run.log")"
+  done
+  if [[ $hung == 1 ]]; then note "fa_persist: a check failed, GPU tests not run"; return; fi
+  ctest --test-dir build-gpu -R "WgmmaWs" --timeout 300 --output-on-failure -j 2 > "$out/fa_persist_tests.log" 2>&1
+  note "stage-3 GPU tests exit $?: $(grep -E 'tests passed|tests failed out of' "$out/fa_persist_tests.log")"
+  grep -E "Failure|Expected|which is|Failed" "$out/fa_persist_tests.log" | head -20
+}
+
 # The tutorial's attention rows at one head dim ($FA_D: 64 or 128) and causal setting
 # ($FA_CAUSAL: "0", "1" or "0 1") and sequence lengths ($FA_N), one `kpg tune` per row so
 # that a time limit loses at most the row it stops in. A row takes 20-100 s up to N=8192,
 # more at 16384.
 stage_fa_rows() {
-  local d=${FA_D:-128} h n c
+  local d=${FA_D:-128} h n c rows=()
   h=$([[ $d == 64 ]] && echo 32 || echo 16)
   for c in ${FA_CAUSAL:-0 1}; do
     for n in ${FA_N:-512 1024 2048 4096 8192 16384}; do
-      timeout $((n >= 16384 ? 330 : 150)) "$kpg" tune attention --variant flash --top 1 \
+      timeout $((n >= 16384 ? 330 : 150)) "$kpg" tune attention --variant flash --top 3 \
         --shape "B=4,H=$h,N=$n,D=$d,CAUSAL=$c,dtype=f16" > "$out/tune-fa-row.log" 2>&1
       note "fa D=$d N=$n causal=$c exit $?: $(grep -E '^\|    1 ' "$out/tune-fa-row.log")"
+      grep -E '^\|    [23] ' "$out/tune-fa-row.log"
+      rows+=("4,$h,$n,$d,$c,f16")
     done
   done
+  if [[ -n ${FA_PEERS:-} ]]; then
+    python3 scripts/peers/peers.py attention --json "$out/peers-attention.json" --shapes "${rows[@]}" \
+      > "$out/peers-attention.log" 2>&1
+    tail -${#rows[@]} "$out/peers-attention.log"
+  fi
 }
 
 stage_layernorm() {  # $LN_DTYPE: f16 (default) or f32

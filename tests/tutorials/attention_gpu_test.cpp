@@ -101,9 +101,13 @@ class FlashAttentionGpu : public ::testing::Test {
   // with a relative error of o within 1e-2.
   static void expect_correct(const Case& c, const std::function<std::optional<Candidate>(const Shape&)>& pick) {
     const auto [n, d, causal, dtype] = c;
-    const Shape s = n > 2048 ? shape(1, 2, n, d, causal, dtype) : shape(2, 2, n, d, causal, dtype);
+    expect_correct_at(n > 2048 ? shape(1, 2, n, d, causal, dtype) : shape(2, 2, n, d, causal, dtype), pick);
+  }
+  static void expect_correct_at(const Shape& s, const std::function<std::optional<Candidate>(const Shape&)>& pick) {
+    const int64_t n = s.dims.at("N"), d = s.dims.at("D");
     Workload workload(config(), s, limits());
-    workload.randomize(static_cast<uint64_t>(n * 1000 + d * 10 + (causal ? 1 : 0)) + (dtype == DType::bf16 ? 7 : 0));
+    workload.randomize(static_cast<uint64_t>(n * 1000 + d * 10 + s.dims.at("CAUSAL") + s.dims.at("H") * 100003) +
+                       (s.dtype == DType::bf16 ? 7 : 0));
     const auto candidate = pick(s);
     ASSERT_TRUE(candidate.has_value()) << s.to_string();
     const auto bound = tuner().bind(config(), flash(), *candidate, workload);
@@ -164,6 +168,22 @@ TEST_F(FlashAttentionGpu, WgmmaWsTwoBlocksAnSmMatchesFloat64Reference) {
       expect_correct(Case{n, 64, false, dtype}, [](const Shape& s) {
         return space_point(config(), "wgmma_ws", s, {{"MIN_BLOCKS", 2}, {"BLOCK_N", 64}});
       });
+}
+
+// Stage 3 persistent (PERSIST 1, non-causal only): grids of fewer blocks than work tiles, so
+// blocks take 1-3 tiles and reuse both Q buffers (34 or 256 heads), and a one-tile grid; at
+// both head dims with two and three consumers and with the ping-pong turns.
+TEST_F(FlashAttentionGpu, WgmmaWsPersistentMatchesFloat64Reference) {
+  if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
+  const std::vector<ParamSet> points = {
+      {{"PERSIST", 1}}, {{"PERSIST", 1}, {"PINGPONG", 1}}, {{"PERSIST", 1}, {"NUM_WG", 3}, {"BLOCK_N", 64}, {"STAGES", 3}}};
+  for (const int64_t d : {64, 128}) {
+    const DType dtype = d == 64 ? DType::f16 : DType::bf16;
+    for (const Shape& s : {shape(2, 17, 1000, d, false, dtype), shape(4, 64, 127, d, false, dtype),
+                           shape(1, 1, 17, d, false, dtype)})
+      for (const ParamSet& point : points)
+        expect_correct_at(s, [&](const Shape& at) { return space_point(config(), "wgmma_ws", at, point); });
+  }
 }
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
