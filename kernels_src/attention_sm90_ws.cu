@@ -1,14 +1,17 @@
 // attention_sm90_ws.cu: flash-attention forward, warp-specialised (stage 3, sm_90a).
 // Same contract as stage 2 (attention_sm90.cu) but one more warpgroup:
 //
-//   flash_attn_fwd_wgmma_ws(Q, K, V, O, LSE, N, softmax_scale, BH)
+//   flash_attn_fwd_wgmma_ws(Q, K, V, O, LSE, N, softmax_scale, BH, tile_counter)
 //     Q, K, V, O: [B, H, N, HEAD_DIM] contiguous 16-bit; LSE: float32 [B, H, N], natural
 //     log of the sum of exp of the scaled scores of each query row; BH = B * H. A work tile
 //     is BLOCK_M = 64 * NUM_WG query rows of one head. PERSIST = 0: grid
-//     (ceil(N / BLOCK_M), B * H), one tile a block, blockIdx.y = b * H + h. PERSIST = 1
-//     (non-causal only): grid (G, 1) with any G >= 1 (the config: min(tiles, SMs)), block b
-//     takes tiles b, b + G, b + 2G, ... (m-block fastest), loading the next tile's Q and
-//     K/V while its consumers finish this one. 128 * (NUM_WG + 1) threads; dynamic shared
+//     (ceil(N / BLOCK_M), B * H), one tile a block, blockIdx.y = b * H + h; tile_counter
+//     unused. PERSIST = 1: grid (G, 1) with any G >= 1 (the config: min(tiles, SMs)); each
+//     block takes the next work tile from tile_counter[0] (atomicAdd), in the order the
+//     hardware hands out PERSIST = 0's blocks (head by head, causal longest first), and
+//     loads its Q and K/V while the consumers finish the tile before. tile_counter: two
+//     int32 that must be 0 at launch; the kernel leaves them 0 (the last block resets
+//     them). 128 * (NUM_WG + 1) threads; dynamic shared
 //     memory ((1 + PERSIST) * BLOCK_M + 2 * STAGES * BLOCK_N) * HEAD_DIM * 2 + 1024 + 256
 //     bytes (1024: alignment slack, 256: the mbarriers). softmax_scale must be > 0. A fully
 //     masked row gives O = 0, LSE = -inf.
@@ -51,7 +54,7 @@
 #ifndef MIN_BLOCKS  // 2: registers split so that two blocks share an SM (short sequences)
 #define MIN_BLOCKS 1
 #endif
-#ifndef PERSIST  // 1: a block walks work tiles; the next tile's loads overlap this one's end
+#ifndef PERSIST  // 1: blocks take work tiles from a counter; the next tile's loads overlap this one's end
 #define PERSIST 0
 #endif
 
@@ -98,16 +101,17 @@ static_assert(kBlockN == 64 || kBlockN == 96 || kBlockN == 128 || kBlockN == 192
 static_assert(kWG == 2 || kWG == 3, "NUM_WG (consumer warpgroups) must be 2 or 3");
 static_assert(kStages >= 2 && kStages <= 4, "STAGES must be 2..4");
 static_assert(!kPingpong || kWG == 2, "PINGPONG needs exactly two consumer warpgroups");
-// A static round-robin of causal tiles (lengths 1 .. N / BLOCK_M tiles) unbalances blocks.
-static_assert(!kPersist || !kCausal, "PERSIST is for non-causal attention");
 
-// mbarriers, 8 bytes each, after the tiles: kfull[s], vfull[s], qfull[b] (count 128: one
-// noinc arrival per producer thread), empty[s], qempty[b] (count 4 NUM_WG: one arrival per
-// consumer warp).
+// mbarriers, 8 bytes each, after the tiles: kfull[s], vfull[s] (count 128: one noinc
+// arrival per producer thread), qfull[b] (the same; persistent: 129, plus producer thread
+// 0's arrival that publishes the work tile it wrote to slot[b]), empty[s], qempty[b] (count
+// 4 NUM_WG: one arrival per consumer warp); then slot[b], the work tile index of Q buffer b.
 constexpr int kBarBytes = 256;
-static_assert((3 * kStages + 2 * kQBufs) * 8 <= kBarBytes, "mbarrier area too small");
-// Named barrier ids of the ping-pong turns: consumer c waits on id kTurnBar + c.
+static_assert((3 * kStages + 2 * kQBufs) * 8 + 4 * kQBufs <= kBarBytes, "mbarrier area too small");
+// Named barrier ids: the ping-pong turns (consumer c waits on id kTurnBar + c) and the
+// producer warpgroup's own (slot[b] written -> read).
 constexpr int kTurnBar = 1;
+constexpr int kProducerBar = 3;
 
 // Starts the copy of rows [0, Rows) of a [*, kD] global tile into an SW128 shared tile of
 // Rows rows (attention/wgmma.cuh) by the 128 producer threads (t = thread in the
@@ -143,11 +147,12 @@ struct WorkTile {
   long long bh;
 };
 
+// Not persistent: the block's own tile (w unused); causal blocks run in reverse order
+// (longest first). Persistent: the same order over w, head by head.
 __device__ __forceinline__ WorkTile work_tile(int w, int m_blocks) {
-  if constexpr (kPersist) return {(w % m_blocks) * kBlockM, w / m_blocks};
-  // One tile a block; causal blocks run in reverse order (longest first).
-  const int m_block = kCausal ? gridDim.x - 1 - blockIdx.x : blockIdx.x;
-  return {m_block * kBlockM, static_cast<long long>(blockIdx.y)};
+  const int m = kPersist ? w % m_blocks : static_cast<int>(blockIdx.x);
+  const int m_block = kCausal ? m_blocks - 1 - m : m;
+  return {m_block * kBlockM, kPersist ? w / m_blocks : static_cast<long long>(blockIdx.y)};
 }
 
 }  // namespace
@@ -155,7 +160,8 @@ __device__ __forceinline__ WorkTile work_tile(int w, int m_blocks) {
 extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
     flash_attn_fwd_wgmma_ws(const attn_t* __restrict__ Q, const attn_t* __restrict__ K,
                             const attn_t* __restrict__ V, attn_t* __restrict__ O,
-                            float* __restrict__ LSE, int N, float softmax_scale, int BH) {
+                            float* __restrict__ LSE, int N, float softmax_scale, int BH,
+                            int* __restrict__ tile_counter) {
   extern __shared__ __align__(128) unsigned char smem_raw[];
   // SW128 atoms must start at 1024-byte-aligned shared addresses: round the base up (the
   // launch adds 1024 bytes of slack).
@@ -171,14 +177,13 @@ extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
   const auto empty = [&](int s) { return bar_addr + 8u * (2 * kStages + s); };
   const auto qfull = [&](int b) { return bar_addr + 8u * (3 * kStages + b); };
   const auto qempty = [&](int b) { return bar_addr + 8u * (3 * kStages + kQBufs + b); };
+  volatile int* slot = reinterpret_cast<volatile int*>(smem + (bar_addr - base) + 8 * (3 * kStages + 2 * kQBufs));
 
   const int tid = threadIdx.x;
   const int wg = tid >> 7;  // 0: producer; 1..kWG: consumers
-  // Work tiles w = first, first + step, ... < total (one tile when not persistent).
+  // Work tiles w < total (one, w = 0, when not persistent); w >= total ends the block.
   const int m_blocks = (N + kBlockM - 1) / kBlockM;
   const int total = kPersist ? m_blocks * BH : 1;
-  const int first = kPersist ? static_cast<int>(blockIdx.x) : 0;
-  const int step = kPersist ? static_cast<int>(gridDim.x) : 1;
   // K/V tiles of a work tile. Causal: keys beyond the tile's last row are masked for every
   // row: those tiles are neither loaded nor computed.
   const auto kv_tiles = [&](int q0) { return ((kCausal ? min(N, q0 + kBlockM) : N) + kBlockN - 1) / kBlockN; };
@@ -190,7 +195,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
       mbar_init(empty(s), 4 * kWG);
     }
     for (int b = 0; b < kQBufs; ++b) {
-      mbar_init(qfull(b), 128);
+      mbar_init(qfull(b), kPersist ? 129 : 128);
       mbar_init(qempty(b), 4 * kWG);
     }
     mbar_fence_init();
@@ -208,19 +213,35 @@ extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
   // consumer waiting for tile t finds kfull[s] / vfull[s] with r or r + 1 completed phases,
   // and the producer loading tile t finds empty[s] with r - 1 or r: never two apart, and
   // parity r & 1 (resp. (r - 1) & 1) names the phase unambiguously. The same holds for the
-  // k-th work tile's Q buffer b = k % kQBufs, use u = k / kQBufs: qfull[b] phase u = "Q
-  // landed", qempty[b] phase u = "every consumer warp finished the tile's epilogue".
+  // k-th work tile's Q buffer b = k % kQBufs, use u = k / kQBufs: qfull[b] phase u = "slot[b]
+  // names the tile and its Q landed" (or slot[b] >= total: no more tiles), qempty[b] phase u
+  // = "every consumer warp finished the tile's epilogue" (so slot[b] is free too).
   if (wg == 0) {
     // ---------------- Producer warpgroup: copies only.
     setmaxnreg_dec<kProducerRegs>();
     const int t_in = tid;  // 0..127
     int t = 0;             // K/V tiles issued so far
 #pragma unroll 1
-    for (int w = first, k = 0; w < total; w += step, ++k) {
-      const WorkTile tile = work_tile(w, m_blocks);
+    for (int k = 0; kPersist || k < 1; ++k) {
       const int qb = k % kQBufs;
-      // Buffer qb held work tile k - kQBufs: wait until its epilogue is done.
-      if (k >= kQBufs) mbar_wait(qempty(qb), (k / kQBufs - 1) & 1);
+      int w = 0;
+      if constexpr (kPersist) {
+        // Buffer qb held work tile k - kQBufs: wait until its epilogue is done.
+        if (k >= kQBufs) mbar_wait(qempty(qb), (k / kQBufs - 1) & 1);
+        // Thread 0 takes the next work tile and publishes it: to the producer warps through
+        // the named barrier, to the consumers through its own qfull arrival (release).
+        if (t_in == 0) {
+          slot[qb] = atomicAdd(tile_counter, 1);
+          mbar_arrive(qfull(qb));
+        }
+        named_bar_sync<kProducerBar, 128>();
+        w = slot[qb];
+        if (w >= total) {
+          mbar_arrive(qfull(qb));  // the other 128 arrivals, no copies: "no more tiles"
+          break;
+        }
+      }
+      const WorkTile tile = work_tile(w, m_blocks);
       const long long head = tile.bh * N * kD;
 #pragma unroll 1
       for (int c = 0; c < kWG; ++c) {
@@ -246,6 +267,17 @@ extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
       }
     }
     cp_async_wait<0>();  // leave no copy in flight behind an exited thread
+    if constexpr (kPersist) {
+      // Every block took its end marker from tile_counter[0] before counting itself out
+      // here, so the last one can reset both for the next launch.
+      if (t_in == 0) {
+        __threadfence();
+        if (atomicAdd(tile_counter + 1, 1) == static_cast<int>(gridDim.x) - 1) {
+          tile_counter[0] = 0;
+          tile_counter[1] = 0;
+        }
+      }
+    }
     return;
   }
 
@@ -262,19 +294,19 @@ extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
   // alternate 0, 1, 0, 1, ... Turn k of consumer c = bar.sync on its own id (its 128 threads)
   // + the 128 arrivals of the other consumer's turn end. Both consumers run exactly 2 turns
   // per K/V tile (S, P V; empty turns on causally skipped tiles), consumer 1 opens with an
-  // arrival on consumer 0's barrier (consumer 0 goes first) and skips the arrival of its very
-  // last turn (of the block's last work tile), so every arrival is matched by one sync and no
-  // barrier is left half-complete.
+  // arrival on consumer 0's barrier (consumer 0 goes first), and consumer 0 takes one more
+  // turn when the block has no more work (it absorbs consumer 1's last arrival), so every
+  // arrival is matched by one sync and no barrier is left half-complete.
   const auto turn_begin = [&]() {
     if constexpr (kPingpong) {
       if (cw == 0) named_bar_sync<kTurnBar, 256>();
       else named_bar_sync<kTurnBar + 1, 256>();
     }
   };
-  const auto turn_end = [&](bool last) {
+  const auto turn_end = [&]() {
     if constexpr (kPingpong) {
       if (cw == 0) named_bar_arrive<kTurnBar + 1, 256>();
-      else if (!last) named_bar_arrive<kTurnBar, 256>();
+      else named_bar_arrive<kTurnBar, 256>();
     }
   };
   if constexpr (kPingpong) {
@@ -287,14 +319,20 @@ extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
   float alpha[2];
   int t = 0;  // K/V tiles consumed so far (all work tiles)
 #pragma unroll 1
-  for (int w = first, k = 0; w < total; w += step, ++k) {
+  for (int k = 0; kPersist || k < 1; ++k) {
+    const int qb = k % kQBufs;
+    // The producer's slot[qb] and Q (qfull: see the invariant above). Every wait on a "full"
+    // barrier is followed by fence.proxy.async: the cp.async writes are generic-proxy
+    // writes and wgmma reads shared memory through the async proxy (cheap; see the notes).
+    mbar_wait(qfull(qb), (k / kQBufs) & 1);
+    const int w = kPersist ? slot[qb] : 0;
+    if (w >= total) break;
+    fence_proxy_async_shared();
     const WorkTile tile = work_tile(w, m_blocks);
-    const bool last_work = w + step >= total;
     const int n_tiles = kv_tiles(tile.q0);
     const int q0_wg = tile.q0 + 64 * cw;
     // This warpgroup's last row sees keys <= q0_wg + 63: later tiles are skipped (causal).
     const int wg_tiles = kCausal ? min(n_tiles, (q0_wg + 64 + kBlockN - 1) / kBlockN) : n_tiles;
-    const int qb = k % kQBufs;
     const unsigned sQ_wg = sQ_addr + (qb * kWG + cw) * kQBytes;
 
 #pragma unroll
@@ -308,23 +346,17 @@ extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
       wg_online_softmax<kBlockN, kCausal>(sc, row_max, row_sum, a, j * kBlockN, N, q0_wg, row_in_wg,
                                           lane, scale_log2);
     };
-    // Q landed (the producer's copies, tracked by qfull). Every wait on a "full" barrier is
-    // followed by fence.proxy.async: the cp.async writes are generic-proxy writes and wgmma
-    // reads shared memory through the async proxy (cheap; see the notes).
-    mbar_wait(qfull(qb), (k / kQBufs) & 1);
-    fence_proxy_async_shared();
 
 #pragma unroll 1
     for (int j = 0; j < n_tiles; ++j, ++t) {
       const int stage = t % kStages;
       const unsigned parity = (t / kStages) & 1;
-      const bool last = last_work && j == n_tiles - 1;
       if (j < wg_tiles) {
         mbar_wait(kfull(stage), parity);
         fence_proxy_async_shared();
         turn_begin();
         wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + stage * kKVBytes);
-        turn_end(false);
+        turn_end();
         wgmma_wait<0>();
         fence_regs(s);
         softmax(s, j, alpha);
@@ -334,7 +366,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
         fence_proxy_async_shared();
         turn_begin();
         wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + stage * kKVBytes);
-        turn_end(last);
+        turn_end();
         wgmma_wait<0>();  // this warp's wgmma reading stage `stage` are complete
         fence_regs(o_acc);
       } else {
@@ -344,9 +376,9 @@ extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
         mbar_wait(kfull(stage), parity);
         mbar_wait(vfull(stage), parity);
         turn_begin();
-        turn_end(false);
+        turn_end();
         turn_begin();
-        turn_end(last);
+        turn_end();
       }
       __syncwarp();
       if (lane == 0) mbar_arrive(empty(stage));  // release the stage (one arrival per warp)
@@ -357,6 +389,9 @@ extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
     wg_store_o_lse<kD>(o_acc, row_max, row_sum, smem + (sQ_wg - base), O + tile.bh * N * kD,
                        LSE + tile.bh * N, N, q0_wg, warp_in_wg, lane, softmax_scale);
     __syncwarp();
-    if (lane == 0) mbar_arrive(qempty(qb));  // this warp is done with the buffer
+    if (lane == 0) mbar_arrive(qempty(qb));  // this warp is done with the buffer and slot
+  }
+  if constexpr (kPingpong) {
+    if (cw == 0) named_bar_sync<kTurnBar, 256>();  // consumer 1's last turn end
   }
 }

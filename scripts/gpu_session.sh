@@ -127,11 +127,12 @@ stage_fa_ws() {
 # only if none hung.
 stage_fa_persist() {
   local p s params status hung=0
-  for p in "PERSIST=1 B=2,H=17,N=1000,D=64" "PERSIST=1,PINGPONG=1 B=2,H=17,N=1000,D=128" \
-           "PERSIST=1,NUM_WG=3,BLOCK_N=64,STAGES=3 B=4,H=64,N=127,D=64"; do
+  for p in "PERSIST=1 B=2,H=17,N=1000,D=64,CAUSAL=0" "PERSIST=1,PINGPONG=1 B=2,H=17,N=1000,D=128,CAUSAL=1" \
+           "PERSIST=1,NUM_WG=3,BLOCK_N=64,STAGES=3 B=4,H=64,N=127,D=64,CAUSAL=1" \
+           "PERSIST=1 B=4,H=16,N=4096,D=128,CAUSAL=1"; do
     read -r params s <<<"$p"
     timeout 120 "$kpg" run attention --variant flash --space wgmma_ws --params "$params" \
-      --shape "$s,CAUSAL=0,dtype=f16" --check-only --watchdog 20 > "$out/fa_persist_run.log" 2>&1
+      --shape "$s,dtype=f16" --check-only --watchdog 20 > "$out/fa_persist_run.log" 2>&1
     status=$?
     [[ $status == 0 ]] || hung=1
     note "fa_persist $params $s: exit $status: $(grep -E 'unit\(s\)' "$out/fa_persist_run.log")"

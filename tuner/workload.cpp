@@ -168,7 +168,10 @@ Workload::Workload(const OpConfig& config, const Shape& shape, const DeviceLimit
   for (auto& b : sized) {
     const auto bytes = static_cast<size_t>(b.elements) * dtype_bytes(b.dtype);
     b.device = DeviceBuffer(bytes);
-    if (b.spec->role != BufferSpec::scratch) min_bytes_ += static_cast<int64_t>(bytes);
+    // Scratch starts zeroed: a kernel may keep state there across launches (a work counter)
+    // as long as it leaves it zeroed.
+    if (b.spec->role == BufferSpec::scratch) b.device.fill_bytes(0);
+    else min_bytes_ += static_cast<int64_t>(bytes);
     const std::string name = b.spec->name;
     buffers_.emplace(name, std::move(b));
   }
