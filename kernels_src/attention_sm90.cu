@@ -149,11 +149,13 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
   const unsigned sQ_wg = sQ_addr + wg * kQBytes;
 
   // Waits for this thread's copies up to the tile the caller needs (at most kStages - 2
-  // groups pending), makes them visible to the async proxy (wgmma operand reads), then the
-  // barrier publishes everyone's and says every warpgroup is done with the wgmma it waited
-  // for before it (so the stage the next load overwrites is free).
-  auto tile_barrier = [&]() {
-    cp_async_wait<kStages - 2>();
+  // groups still in flight; kStages - 3 in the OVERLAP loop, which also reads the next
+  // tile), makes them visible to the async proxy (wgmma operand reads), then the barrier
+  // publishes everyone's and says every warpgroup is done with the wgmma it waited for
+  // before it (so the stage the next load overwrites is free).
+  auto tile_barrier = [&](bool next_tile_too) {
+    if (next_tile_too) cp_async_wait<(kStages >= 3 ? kStages - 3 : 0)>();
+    else cp_async_wait<kStages - 2>();
     fence_proxy_async_shared();
     __syncthreads();
   };
@@ -178,7 +180,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     // One tile at a time: S, wait, softmax, P V, wait. Other warpgroups fill the gaps.
     for (int j = 0; j < n_tiles; ++j) {
       // Committed so far: Q + (kStages - 1) + j groups; tile j is group j + 1.
-      tile_barrier();
+      tile_barrier(false);
       issue_load(j + kStages - 1);  // into the stage of tile j - 1 (free: barrier)
       if (j >= wg_tiles) continue;  // causal: all of this tile is above this warpgroup's rows
       wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_of(j));
@@ -196,16 +198,19 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     // tile j, and its softmax runs while P V is in flight; O is rescaled after P V lands.
     // Tile j + 1 must be resident at iteration j, and tile j - 1's stage is the first free
     // one, so loads run kStages - 2 >= 1 tiles ahead (kStages >= 3).
-    tile_barrier();  // committed Q + (kStages - 1): Q and tile 0 landed
+    tile_barrier(false);  // committed Q + (kStages - 1): Q and tile 0 landed
     wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_of(0));
     wgmma_wait<0>();
     fence_regs(s);
     softmax(s, 0, alpha);  // O is 0: no rescale
     wg_to_p<kBlockN>(s, pa);
     for (int j = 0; j < n_tiles; ++j) {
-      // Committed so far: Q + (kStages - 1) + j; tile j + 1 is group j + 2: kStages - 2 may
-      // stay pending. The barrier also says every warpgroup's P V of tile j - 1 is done.
-      tile_barrier();
+      // Committed so far: Q + (kStages - 1) + j groups, the last is tile j + kStages - 2; S
+      // of tile j + 1 (group j + 2) is issued below, so at most kStages - 3 may stay pending.
+      // (kStages - 2, as without OVERLAP, left tile j + 1 in flight: a race that the tuner
+      // caught as wrong results at BLOCK_N 64, STAGES 3.) The barrier also says every
+      // warpgroup's P V of tile j - 1 is done.
+      tile_barrier(true);
       issue_load(j + kStages - 1);  // into the stage of tile j - 1
       if (j >= wg_tiles) continue;
       const bool next = j + 1 < wg_tiles;
