@@ -104,16 +104,25 @@ stage_softmax_long() {
 
 # Flash attention stage 3 (space wgmma_ws): a few checks under the watchdog first (a
 # barrier mistake hangs), then a tune at three shapes beside stages 1 and 2.
+# One stage-3 point ("PARAMS SHAPE") checked against the reference under the watchdog (a
+# barrier mistake hangs); prints its line and returns kpg run's exit status.
+ws_watchdog_check() {  # label "params shape"
+  local params s status
+  read -r params s <<<"$2"
+  timeout 120 "$kpg" run attention --variant flash --space wgmma_ws --params "$params" --shape "$s" \
+    --check-only --watchdog 20 > "$out/ws_check.log" 2>&1
+  status=$?
+  note "$1 $params $s: exit $status: $(grep -E 'unit\(s\)' "$out/ws_check.log")"
+  return $status
+}
+
 stage_fa_ws() {
-  local p s params
+  local p
   for p in "NUM_WG=2,BLOCK_N=128,STAGES=2,PINGPONG=0 B=1,H=2,N=1000,D=128,CAUSAL=1,dtype=f16" \
            "NUM_WG=2,BLOCK_N=64,STAGES=2,PINGPONG=1 B=1,H=2,N=127,D=64,CAUSAL=1,dtype=bf16" \
            "NUM_WG=3,BLOCK_N=64,STAGES=3,PINGPONG=0 B=1,H=2,N=4097,D=128,CAUSAL=1,dtype=f16" \
            "NUM_WG=2,BLOCK_N=128,STAGES=2,PINGPONG=1 B=2,H=4,N=4096,D=128,CAUSAL=0,dtype=f16"; do
-    read -r params s <<<"$p"
-    note "fa_ws $params $s: exit $(timeout 120 "$kpg" run attention --variant flash --space wgmma_ws \
-      --params "$params" --shape "$s" --check-only --watchdog 20 > "$out/fa_ws_run.log" 2>&1; echo $?):" \
-      "$(grep -E 'unit\(s\)' "$out/fa_ws_run.log")"
+    ws_watchdog_check fa_ws "$p"
   done
   timeout 240 "$kpg" tune attention --variant flash --top 5 --shape B=4,H=16,N=4096,D=128,CAUSAL=0,dtype=f16 \
     --shape B=4,H=32,N=4096,D=64,CAUSAL=0,dtype=f16 --shape B=4,H=16,N=4096,D=128,CAUSAL=1,dtype=f16 \
@@ -126,16 +135,12 @@ stage_fa_ws() {
 # the watchdog first; the stage-3 GPU tests (reference checks, persistent ones included) run
 # only if none hung.
 stage_fa_persist() {
-  local p s params status hung=0
-  for p in "PERSIST=1 B=2,H=17,N=1000,D=64,CAUSAL=0" "PERSIST=1,PINGPONG=1 B=2,H=17,N=1000,D=128,CAUSAL=1" \
-           "PERSIST=1,NUM_WG=3,BLOCK_N=64,STAGES=3 B=4,H=64,N=127,D=64,CAUSAL=1" \
-           "PERSIST=1 B=4,H=16,N=4096,D=128,CAUSAL=1"; do
-    read -r params s <<<"$p"
-    timeout 120 "$kpg" run attention --variant flash --space wgmma_ws --params "$params" \
-      --shape "$s,dtype=f16" --check-only --watchdog 20 > "$out/fa_persist_run.log" 2>&1
-    status=$?
-    [[ $status == 0 ]] || hung=1
-    note "fa_persist $params $s: exit $status: $(grep -E 'unit\(s\)' "$out/fa_persist_run.log")"
+  local p hung=0
+  for p in "PERSIST=1 B=2,H=17,N=1000,D=64,CAUSAL=0,dtype=f16" \
+           "PERSIST=1,PINGPONG=1 B=2,H=17,N=1000,D=128,CAUSAL=1,dtype=f16" \
+           "PERSIST=1,NUM_WG=3,BLOCK_N=64,STAGES=3 B=4,H=64,N=127,D=64,CAUSAL=1,dtype=f16" \
+           "PERSIST=1 B=4,H=16,N=4096,D=128,CAUSAL=1,dtype=f16"; do
+    ws_watchdog_check fa_persist "$p" || hung=1
   done
   if [[ $hung == 1 ]]; then note "fa_persist: a check failed, GPU tests not run"; return; fi
   ctest --test-dir build-gpu -R "WgmmaWs" --timeout 300 --output-on-failure -j 2 > "$out/fa_persist_tests.log" 2>&1
