@@ -18,6 +18,8 @@
 #   multi    tuning on 1 GPU and on every GPU (scripts/multi_gpu_bench.sh, attention)
 #   sanitizer compute-sanitizer memcheck over every space's default (scripts/sanitize_kernels.sh)
 #   docs     every kpg command of the docs, GPU ones included (scripts/check_docs.sh --gpu)
+#   flush    how much of a 64 MB kernel's time is the L2 flush's write-backs
+#            (scripts/peers/flush_study.py: copies and Triton LayerNorm, three flushes)
 #   profile  ncu on the configs that miss their bars (softmax long rows, LayerNorm f16)
 #   all      kpg tutorial all --no-tune (default configs; the tuned tutorials take > 20 min):
 #            the four tutorials end to end and their one report
@@ -223,6 +225,12 @@ stage_all() {
   status=$?
   note "tutorial all --no-tune exit $status in $((SECONDS - start)) s; $(ls "$out/all" | tr '\n' ' ')"
   grep -E "^(kpg tutorial|combined report)|wrong|refuse|error" "$out/all.log" | head -20
+}
+
+stage_flush() {
+  (cd scripts/peers && timeout 300 python3 flush_study.py) > "$out/flush.log" 2>&1
+  note "flush study exit $?"
+  cat "$out/flush.log" | tail -12
 }
 
 stage_docs() {
