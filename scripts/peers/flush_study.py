@@ -26,14 +26,14 @@ FLUSH_BYTES = 256 << 20
 def make_flushes():
     dirty_buf = torch.empty(FLUSH_BYTES // 4, dtype=torch.int32, device="cuda")
     read_buf = torch.ones(FLUSH_BYTES // 4, dtype=torch.int32, device="cuda")
-    sink = torch.empty(1, dtype=torch.int64, device="cuda")
+    sink = torch.empty((), dtype=torch.int64, device="cuda")
 
     def dirty():
         dirty_buf.zero_()
 
     def clean():
         dirty_buf.zero_()
-        torch.sum(read_buf, out=sink)
+        torch.sum(read_buf, dim=0, out=sink)
 
     return {"dirty": dirty, "clean": clean, "none": lambda: None}
 
