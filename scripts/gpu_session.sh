@@ -175,7 +175,8 @@ stage_fa_rows() {
 
 stage_layernorm() {  # $LN_DTYPE: f16 (default) or f32
   local t=${LN_DTYPE:-f16}
-  tune_fused_with_peers layernorm 16384,768,$t 16384,1024,$t 4096,4096,$t 4096,8192,$t 2048,12288,$t
+  tune_fused_with_peers layernorm 16384,768,$t 16384,1024,$t 16384,1600,$t 4096,4096,$t 4096,8192,$t \
+    2048,12288,$t
 }
 
 stage_budget() {

@@ -62,13 +62,10 @@ Timing summarize(std::vector<double> samples_ms) {
   return t;
 }
 
-Timer::Timer(const DeviceProperties& props)
-    : flush_(static_cast<size_t>(std::max<int64_t>(props.l2_bytes, 1 << 20)) * 2) {}
-
-void Timer::flush_l2(CUstream stream) const { flush_.fill_bytes(0x5a, stream); }
+Timer::Timer(const DeviceProperties& props) : flush_(props) {}
 
 double Timer::time_once_ms(const LaunchFn& launch, CUstream stream) const {
-  flush_l2(stream);
+  flush_.run(stream);
   start_.record(stream);
   launch(stream);
   stop_.record(stream);

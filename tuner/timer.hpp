@@ -1,6 +1,7 @@
 #pragma once
-// Honest GPU timing: CUDA events around each repetition, L2 flushed before each one,
-// repetitions adapted to the kernel's length, median reported with min and spread.
+// Honest GPU timing: CUDA events around each repetition, L2 emptied before each one (and
+// left clean, see l2_flush.hpp), repetitions adapted to the kernel's length, median reported
+// with min and spread.
 
 #include <cuda.h>
 
@@ -8,9 +9,9 @@
 #include <memory>
 #include <vector>
 
-#include "runtime/buffer.hpp"
 #include "runtime/device.hpp"
 #include "runtime/event.hpp"
+#include "tuner/l2_flush.hpp"
 
 namespace kpg {
 
@@ -35,17 +36,15 @@ using LaunchFn = std::function<void(CUstream)>;
 
 class Timer {
  public:
-  // The flush buffer is twice the device's L2 so that nothing of the previous
-  // repetition stays cached.
+  // Needs a current context (the flush allocates twice the L2 and loads its kernel).
   explicit Timer(const DeviceProperties& props);
 
   Timing time(const LaunchFn& launch, const TimingSettings& settings, CUstream stream) const;
 
  private:
-  void flush_l2(CUstream stream) const;
   double time_once_ms(const LaunchFn& launch, CUstream stream) const;
 
-  mutable DeviceBuffer flush_;  // written by every flush, content irrelevant
+  L2Flush flush_;
   Event start_, stop_;
 };
 

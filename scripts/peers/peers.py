@@ -2,9 +2,10 @@
 """Peers measured side by side with kpg on the same card, in the same run.
 
 PyTorch (eager ops, torch.softmax / layer_norm / SDPA) and Triton kernels written in the
-style of Triton's tutorials, timed with triton.testing.do_bench (CUDA events, L2 flushed
-before each repetition, median). GB/s counts the fewest bytes: inputs read once, outputs
-written once; TFLOP/s counts 4*B*H*N^2*D for attention (half when causal).
+style of Triton's tutorials, timed as kpg times its kernels (timing.py: CUDA events, L2
+emptied by a read before each repetition, median; do_bench's memset flush would charge each
+run ~6 us of write-backs that are not its own). GB/s counts the fewest bytes: inputs read
+once, outputs written once; TFLOP/s counts 4*B*H*N^2*D for attention (half when causal).
 
 Usage: peers.py softmax|layernorm|attention --json OUT [--shapes ...]
 """
@@ -15,13 +16,10 @@ import sys
 import torch
 import triton
 import triton.language as tl
-from triton.testing import do_bench
+
+from timing import bench
 
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
-
-
-def bench(fn):
-    return do_bench(fn, warmup=25, rep=100, return_mode="median")
 
 
 @triton.jit
