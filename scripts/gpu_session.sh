@@ -231,7 +231,7 @@ stage_all() {
 stage_flush() {
   (cd scripts/peers && timeout 300 python3 flush_study.py) > "$out/flush.log" 2>&1
   note "flush study exit $?"
-  cat "$out/flush.log" | tail -12
+  tail -12 "$out/flush.log"
 }
 
 stage_docs() {

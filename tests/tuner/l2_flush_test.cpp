@@ -38,7 +38,7 @@ TEST(L2FlushPtx, AssemblesForHopperWithPtxas) {
 
 class L2FlushGpu : public testing::GpuTest {
  protected:
-  // `chunks` zero chunks then one more, with kNeverXor at word `word` of chunk `marked`;
+  // `chunks` zero chunks then one more, with kNeverXor in the last word of chunk `marked`;
   // returns what the read of the first `read` chunks left in word 0.
   uint32_t word0_after_read(uint64_t chunks, uint64_t marked, uint64_t read) const {
     std::vector<uint32_t> host((chunks + 1) * 4, 0);
