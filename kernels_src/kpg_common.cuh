@@ -194,6 +194,15 @@ __device__ __forceinline__ float block_max(float v, float* scratch) {
   return warp_max(lane < Threads / 32 ? scratch[lane] : kpg_neg_inf());
 }
 
+// ---------------------------------------------------------------- blocks meeting in global memory
+// A load that later reads by this thread cannot overtake, and that sees what the writer
+// published before its release (or fence + atomic): the spin of a block waiting for others.
+__device__ __forceinline__ int load_acquire_gpu(const int* p) {
+  int v;
+  asm volatile("ld.acquire.gpu.global.b32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
+  return v;
+}
+
 // ---------------------------------------------------------------- thread-block clusters
 // (sm_90) Inline PTX, so no cooperative_groups header is needed. A kernel that uses these
 // carries __cluster_dims__, so a plain cuLaunchKernel launches it as clusters.

@@ -8,6 +8,8 @@
 //                      each block holding a slice and exchanging (max, sum) through
 //                      distributed shared memory (rows up to 16*1024*COLS chunks;
 //                      clusters above 8 blocks are non-portable: H100 offers 16)
+//    softmax_split     the same split over SPLIT ordinary blocks that exchange (max, sum)
+//                      through global memory: no cluster, so every SM takes them
 //  fused, row streamed (x read twice, y written once), any N:
 //    softmax_online    one block per row, running max & sum, then a normalising pass
 //    softmax_online_cluster  the same over a slice per block, CLUSTER blocks per row
@@ -59,15 +61,76 @@ __device__ __forceinline__ float2 cluster_max_sum(float2 mine, float2* slots) {
   return slots[1];
 }
 
-// Fused softmax of one row (or one slice of it) held in registers.
-// Returns through y; `scratch` is 32 floats of shared memory (unused when Tpr == 32),
-// `cluster_slots` two float2 of it (used when Cluster > 1).
-template <int Cols, int Tpr, int Cluster>
+// The (max, sum) pairs of a row's slices, each held by one block, folded into the row's
+// pair. An exchange has fold(mine) -> row pair (every thread of the block calls it) and
+// release(), called after the block's stores.
+struct NoExchange {  // one block (or warp) holds the whole row
+  __device__ float2 fold(float2 mine) const { return mine; }
+  __device__ void release() const {}
+};
+
+template <int Cluster>
+struct ClusterExchange {  // the slices' blocks form a cluster: distributed shared memory
+  float2* slots;          // two float2 of shared memory
+  __device__ float2 fold(float2 mine) const { return cluster_max_sum<Cluster>(mine, slots); }
+  __device__ void release() const { cluster_wait(); }  // no block leaves while its slot is read
+};
+
+// The slices' blocks are ordinary blocks that meet in global memory. Why: a cluster's
+// blocks must share one GPC, and H100's GPCs do not all hold a multiple of 8 or 16 SMs, so
+// clusters of 8 or 16 leave SMs idle for the whole kernel (see docs/notes/memory_bound_
+// kernels.md). Without progress guarantees, a block must never wait for a block that may
+// not start, so blocks take their (row, slice) from a ticket counter in the order they
+// start: a row's slices hold consecutive tickets, all lower tickets are taken by blocks that
+// are running or done, and while fewer than SPLIT blocks are resident an SM is free for the
+// next ticket. So the oldest unfinished row always completes, given that SPLIT blocks fit
+// on the device at once. State (scratch, zeroed at allocation, left zeroed): count[row]
+// counts publications, then departures (the last one resets it); count[M] is the ticket.
+template <int Split>
+struct GridExchange {
+  int* count;
+  float2* pairs;   // [row * Split + slice]
+  float2* shared;  // one float2 of shared memory
+  long long row;
+  int slice;
+
+  __device__ float2 fold(float2 mine) const {
+    int* arrivals = count + row;
+    if (threadIdx.x == 0) {
+      __stcg(pairs + row * Split + slice, mine);
+      __threadfence();  // the pair is visible before the count says so
+      atomicAdd(arrivals, 1);
+      while (load_acquire_gpu(arrivals) < Split) __nanosleep(32);
+    }
+    __syncthreads();
+    if (threadIdx.x < 32) {
+      float2 p = threadIdx.x < Split ? __ldcg(pairs + row * Split + threadIdx.x)
+                                     : make_float2(kpg_neg_inf(), 0.0f);
+#pragma unroll
+      for (int offset = 16; offset > 0; offset >>= 1) {
+        if (offset >= Split) continue;  // lanes >= Split hold the empty pair
+        p = combine_max_sum(p, make_float2(__shfl_xor_sync(0xffffffffu, p.x, offset),
+                                           __shfl_xor_sync(0xffffffffu, p.y, offset)));
+      }
+      if (threadIdx.x == 0) {
+        *shared = p;  // p depends on every lane's load: all pairs are read
+        if (atomicAdd(arrivals, 1) == 2 * Split - 1) atomicExch(arrivals, 0);
+      }
+    }
+    __syncthreads();
+    return *shared;
+  }
+  __device__ void release() const {}
+};
+
+// Fused softmax of one row (or of slice `slice` of Split slices of it) held in registers.
+// Returns through y; `scratch` is 32 floats of shared memory (unused when Tpr == 32).
+template <int Cols, int Tpr, int Split, class Exchange>
 __device__ __forceinline__ void softmax_row_in_registers(const kpg_t* x, kpg_t* y, int n,
                                                          int slice, int t, float* scratch,
-                                                         float2* cluster_slots) {
+                                                         const Exchange& exchange) {
   const RowWindow w = row_window(x, n);
-  const int per_slice = ceil_div(w.chunks, Cluster);
+  const int per_slice = ceil_div(w.chunks, Split);
   const int c_begin = slice * per_slice;
   const int c_end = min(w.chunks, c_begin + per_slice);
   // Cols comes from a config formula that assumes a 16-byte aligned buffer; if a row
@@ -100,8 +163,8 @@ __device__ __forceinline__ void softmax_row_in_registers(const kpg_t* x, kpg_t* 
   s = group_sum<Tpr>(s, scratch);
 
   float scale = 1.0f / s;
-  if constexpr (Cluster > 1) {
-    const float2 row = cluster_max_sum<Cluster>(make_float2(m, s), cluster_slots);
+  if constexpr (Split > 1) {
+    const float2 row = exchange.fold(make_float2(m, s));
     // All -inf row: row.x = -inf and row.y = 0, so the scale is NaN, as in one block.
     scale = kpg_exp(m - row.x) / row.y;
   }
@@ -112,8 +175,7 @@ __device__ __forceinline__ void softmax_row_in_registers(const kpg_t* x, kpg_t* 
 #pragma unroll
     for (int j = 0; j < kVec; ++j) v[i][j] *= scale;
   store_fragment<Cols, Tpr>(y, w, c_begin, c_end, t, v);
-
-  if constexpr (Cluster > 1) cluster_wait();  // no block leaves while its slot is read
+  exchange.release();
 }
 
 // ---------------------------------------------------------------- softmax_warp
@@ -129,7 +191,7 @@ extern "C" __global__ void __launch_bounds__(softmax_warp_cfg::kWarps * 32, 1)
   if (row >= M) return;  // whole warps leave together: warp shuffles stay full
   const long long offset = row * N;
   softmax_row_in_registers<kCols, 32, 1>(x + offset, y + offset, N, 0, threadIdx.x & 31,
-                                         nullptr, nullptr);
+                                         nullptr, NoExchange{});
 }
 
 // ---------------------------------------------------------------- softmax_block
@@ -159,7 +221,39 @@ extern "C" __global__ void KPG_SOFTMAX_CLUSTER_DIMS __launch_bounds__(softmax_bl
   const int slice = blockIdx.x % kCluster;
   const long long offset = row * N;
   softmax_row_in_registers<kCols, kThreads, kCluster>(x + offset, y + offset, N, slice,
-                                                      threadIdx.x, scratch, cluster_slots);
+                                                      threadIdx.x, scratch,
+                                                      ClusterExchange<kCluster>{cluster_slots});
+}
+
+// ---------------------------------------------------------------- softmax_split
+namespace softmax_split_cfg {
+constexpr int kThreads = KPG_DEFAULT(THREADS, 256);
+constexpr int kCols = KPG_DEFAULT(COLS, 4);           // chunks per thread and slice
+constexpr int kSplit = KPG_DEFAULT(SPLIT, 16);        // blocks per row (grid = M * SPLIT)
+constexpr int kMinBlocks = KPG_DEFAULT(MIN_BLOCKS, 1);
+static_assert(kSplit >= 2 && kSplit <= 32, "SPLIT must be 2..32 (one lane per slice in the fold)");
+}  // namespace softmax_split_cfg
+
+// count: int[M + 1] and pairs: float2[M * SPLIT], scratch (see GridExchange).
+extern "C" __global__ void __launch_bounds__(softmax_split_cfg::kThreads, softmax_split_cfg::kMinBlocks)
+    softmax_split(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N, int* count,
+                  float2* pairs) {
+  using namespace softmax_split_cfg;
+  __shared__ float scratch[32];
+  __shared__ float2 folded;
+  __shared__ int ticket;
+  if (threadIdx.x == 0) {
+    ticket = atomicAdd(count + M, 1);
+    // The last ticket: every other block has taken its own, so the counter can be reset.
+    if (ticket == static_cast<int>(gridDim.x) - 1) atomicExch(count + M, 0);
+  }
+  __syncthreads();
+  const long long row = ticket / kSplit;
+  const int slice = ticket % kSplit;
+  const long long offset = row * N;
+  softmax_row_in_registers<kCols, kThreads, kSplit>(
+      x + offset, y + offset, N, slice, threadIdx.x, scratch,
+      GridExchange<kSplit>{count, pairs, &folded, row, slice});
 }
 
 // ---------------------------------------------------------------- softmax_online

@@ -20,6 +20,8 @@
 #   docs     every kpg command of the docs, GPU ones included (scripts/check_docs.sh --gpu)
 #   flush    how much of a 64 MB kernel's time is the L2 flush's write-backs
 #            (scripts/peers/flush_study.py: copies and Triton LayerNorm, three flushes)
+#   clusters what a cluster of 1..16 blocks costs a 64 KB-a-block copy, beside the clusters
+#            the device holds at once (scripts/studies/cluster_packing.cu, built with nvcc)
 #   profile  ncu on the configs that miss their bars (softmax long rows, LayerNorm f16)
 #   all      kpg tutorial all --no-tune (default configs; the tuned tutorials take > 20 min):
 #            the four tutorials end to end and their one report
@@ -232,6 +234,13 @@ stage_flush() {
   (cd scripts/peers && timeout 300 python3 flush_study.py) > "$out/flush.log" 2>&1
   note "flush study exit $?"
   tail -12 "$out/flush.log"
+}
+
+stage_clusters() {
+  "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" -std=c++17 -arch=sm_90 -O2 -o build-gpu/cluster_packing scripts/studies/cluster_packing.cu &&
+    build-gpu/cluster_packing > "$out/clusters.log" 2>&1
+  note "cluster packing study exit $?"
+  cat "$out/clusters.log"
 }
 
 stage_docs() {
