@@ -195,8 +195,16 @@ __device__ __forceinline__ float block_max(float v, float* scratch) {
 }
 
 // ---------------------------------------------------------------- blocks meeting in global memory
-// A load that later reads by this thread cannot overtake, and that sees what the writer
-// published before its release (or fence + atomic): the spin of a block waiting for others.
+// A block publishes data, then adds to a counter with acquire-release semantics (its
+// earlier writes become visible first, without a full fence; and when the old value shows
+// it arrived last, its later reads see what the others published); a waiting block spins
+// on the counter with acquire loads. Both at GPU scope.
+__device__ __forceinline__ int atomic_add_acq_rel_gpu(int* p, int v) {
+  int old;
+  asm volatile("atom.acq_rel.gpu.global.add.s32 %0, [%1], %2;" : "=r"(old) : "l"(p), "r"(v) : "memory");
+  return old;
+}
+
 __device__ __forceinline__ int load_acquire_gpu(const int* p) {
   int v;
   asm volatile("ld.acquire.gpu.global.b32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");

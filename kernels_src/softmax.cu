@@ -77,15 +77,19 @@ struct ClusterExchange {  // the slices' blocks form a cluster: distributed shar
 };
 
 // The slices' blocks are ordinary blocks that meet in global memory. Why: a cluster's
-// blocks must share one GPC, and H100's GPCs do not all hold a multiple of 8 or 16 SMs, so
-// clusters of 8 or 16 leave SMs idle for the whole kernel (see docs/notes/memory_bound_
-// kernels.md). Without progress guarantees, a block must never wait for a block that may
-// not start, so blocks take their (row, slice) from a ticket counter in the order they
-// start: a row's slices hold consecutive tickets, all lower tickets are taken by blocks that
-// are running or done, and while fewer than SPLIT blocks are resident an SM is free for the
-// next ticket. So the oldest unfinished row always completes, given that SPLIT blocks fit
-// on the device at once. State (scratch, zeroed at allocation, left zeroed): count[row]
+// blocks must share one GPC, and H100's GPCs do not all hold a multiple of 16 SMs, so
+// clusters of 16 leave 20 of 132 SMs idle for the whole kernel (scripts/studies/
+// cluster_packing.cu: a 128 MB copy in clusters of 16 runs at 88 % of one without).
+// Without progress guarantees, a block must never wait for a block that may not start, so
+// blocks take their (row, slice) from a ticket counter in the order they start: a row's
+// slices hold consecutive tickets, all lower tickets are held by blocks that are running
+// or done, and while fewer than SPLIT blocks are resident an SM is free for the next
+// ticket. So the oldest unfinished row always completes, given that SPLIT blocks fit on
+// the device at once. State (scratch, zeroed at allocation, left zeroed): count[row]
 // counts publications, then departures (the last one resets it); count[M] is the ticket.
+// Only thread 0 talks to global memory; the rest of the block waits at a barrier, so the
+// chain it waits for is kept short: publish with an acq_rel atomic (no full fence), skip
+// the spin when this block arrived last, depart after the stores.
 template <int Split>
 struct GridExchange {
   int* count;
@@ -98,9 +102,8 @@ struct GridExchange {
     int* arrivals = count + row;
     if (threadIdx.x == 0) {
       __stcg(pairs + row * Split + slice, mine);
-      __threadfence();  // the pair is visible before the count says so
-      atomicAdd(arrivals, 1);
-      while (load_acquire_gpu(arrivals) < Split) __nanosleep(32);
+      if (atomic_add_acq_rel_gpu(arrivals, 1) < Split - 1)  // the pair is visible first
+        while (load_acquire_gpu(arrivals) < Split) __nanosleep(32);
     }
     __syncthreads();
     if (threadIdx.x < 32) {
@@ -112,15 +115,15 @@ struct GridExchange {
         p = combine_max_sum(p, make_float2(__shfl_xor_sync(0xffffffffu, p.x, offset),
                                            __shfl_xor_sync(0xffffffffu, p.y, offset)));
       }
-      if (threadIdx.x == 0) {
-        *shared = p;  // p depends on every lane's load: all pairs are read
-        if (atomicAdd(arrivals, 1) == 2 * Split - 1) atomicExch(arrivals, 0);
-      }
+      if (threadIdx.x == 0) *shared = p;
     }
     __syncthreads();
     return *shared;
   }
-  __device__ void release() const {}
+  // Every pair was read before the barrier that ended fold(): depart; the last resets.
+  __device__ void release() const {
+    if (threadIdx.x == 0 && atomicAdd(count + row, 1) == 2 * Split - 1) atomicExch(count + row, 0);
+  }
 };
 
 // Fused softmax of one row (or of slice `slice` of Split slices of it) held in registers.
