@@ -211,12 +211,6 @@ __device__ __forceinline__ int load_acquire_gpu(const int* p) {
   return v;
 }
 
-// Asks L2 to fetch [p, p + bytes) from DRAM (sm_90 bulk prefetch; p 16-byte aligned, bytes
-// a multiple of 16). A hint: nothing reaches the SM, and the issuing thread does not wait.
-__device__ __forceinline__ void prefetch_l2_bulk(const void* p, unsigned bytes) {
-  asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(p), "r"(bytes) : "memory");
-}
-
 // ---------------------------------------------------------------- thread-block clusters
 // (sm_90) Inline PTX, so no cooperative_groups header is needed. A kernel that uses these
 // carries __cluster_dims__, so a plain cuLaunchKernel launches it as clusters.

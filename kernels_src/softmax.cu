@@ -103,7 +103,7 @@ struct GridExchange {
     if (threadIdx.x == 0) {
       __stcg(pairs + row * Split + slice, mine);
       if (atomic_add_acq_rel_gpu(arrivals, 1) < Split - 1)  // the pair is visible first
-        while (load_acquire_gpu(arrivals) < Split) {}
+        while (load_acquire_gpu(arrivals) < Split) __nanosleep(32);
     }
     __syncthreads();
     if (threadIdx.x < 32) {
@@ -234,25 +234,8 @@ constexpr int kThreads = KPG_DEFAULT(THREADS, 256);
 constexpr int kCols = KPG_DEFAULT(COLS, 4);           // chunks per thread and slice
 constexpr int kSplit = KPG_DEFAULT(SPLIT, 16);        // blocks per row (grid = M * SPLIT)
 constexpr int kMinBlocks = KPG_DEFAULT(MIN_BLOCKS, 1);
-constexpr bool kPrefetch = KPG_DEFAULT(PREFETCH, 0);  // L2 prefetch of the likely slice
 static_assert(kSplit >= 2 && kSplit <= 32, "SPLIT must be 2..32 (one lane per slice in the fold)");
 }  // namespace softmax_split_cfg
-
-// Blocks mostly start in blockIdx order, so a block's ticket is most often its blockIdx:
-// that slice is sent on its way into L2 while the ticket's round trip runs. Never wasted
-// bandwidth: whichever block takes the slice reads it moments later. Whole chunks inside
-// the row only (the window's last chunk may pass the end of the buffer).
-__device__ __forceinline__ void prefetch_likely_slice(const kpg_t* x, int n, long long row, int slice) {
-  using namespace softmax_split_cfg;
-  const kpg_t* xr = x + row * n;
-  const RowWindow w = row_window(xr, n);
-  const int per_slice = ceil_div(w.chunks, kSplit);
-  const int c_begin = slice * per_slice;
-  const int c_end = min(min(w.chunks, c_begin + per_slice), (w.mis + n) / kVec);
-  if (c_end > c_begin)
-    prefetch_l2_bulk(xr - w.mis + static_cast<long long>(c_begin) * kVec,
-                     static_cast<unsigned>(c_end - c_begin) * kVecBytes);
-}
 
 // count: int[M + 1] and pairs: float2[M * SPLIT], scratch (see GridExchange).
 extern "C" __global__ void __launch_bounds__(softmax_split_cfg::kThreads, softmax_split_cfg::kMinBlocks)
@@ -263,7 +246,6 @@ extern "C" __global__ void __launch_bounds__(softmax_split_cfg::kThreads, softma
   __shared__ float2 folded;
   __shared__ int ticket;
   if (threadIdx.x == 0) {
-    if constexpr (kPrefetch) prefetch_likely_slice(x, N, blockIdx.x / kSplit, blockIdx.x % kSplit);
     ticket = atomicAdd(count + M, 1);
     // The last ticket: every other block has taken its own, so the counter can be reset.
     if (ticket == static_cast<int>(gridDim.x) - 1) atomicExch(count + M, 0);
