@@ -10,8 +10,6 @@
 //                      clusters above 8 blocks are non-portable: H100 offers 16)
 //    softmax_split     the same split over SPLIT ordinary blocks that exchange (max, sum)
 //                      through global memory: no cluster, so every SM takes them
-//    softmax_split_two_pass  a row's slices as separate stats and normalise work items,
-//                      the second read from L2 (x read twice, from DRAM once)
 //  fused, row streamed (x read twice, y written once), any N:
 //    softmax_online    one block per row, running max & sum, then a normalising pass
 //    softmax_online_cluster  the same over a slice per block, CLUSTER blocks per row
@@ -35,7 +33,8 @@ __device__ __forceinline__ float2 combine_max_sum(float2 a, float2 b) {
   return make_float2(m, a.y * kpg_exp(a.x - m) + b.y * kpg_exp(b.x - m));
 }
 
-// Lane i of a warp holds pair i, lanes >= Count the empty pair; every lane gets the fold.
+// Lane i of a warp holds pair i, lanes >= Count the empty pair. Lane 0 gets the fold (so
+// does every lane when Count = 32; a smaller Count saves the far shuffles).
 template <int Count>
 __device__ __forceinline__ float2 warp_fold_max_sum(float2 p) {
   static_assert(Count >= 1 && Count <= 32, "one lane per pair");
@@ -283,7 +282,8 @@ __device__ __forceinline__ float2 block_max_sum(float2 v, float2* scratch) {
   __syncthreads();
   if (lane == 0) scratch[threadIdx.x >> 5] = v;
   __syncthreads();
-  return warp_fold_max_sum<Threads / 32>(lane < Threads / 32 ? scratch[lane] : make_float2(kpg_neg_inf(), 0.0f));
+  // All 32 lanes fold, so that every thread gets the block's pair.
+  return warp_fold_max_sum<32>(lane < Threads / 32 ? scratch[lane] : make_float2(kpg_neg_inf(), 0.0f));
 }
 
 extern "C" __global__ void __launch_bounds__(softmax_online_cfg::kThreads, 1)
@@ -336,76 +336,6 @@ extern "C" __global__ void __launch_bounds__(softmax_online_cfg::kThreads, 1)
   }
 }
 
-// ---------------------------------------------------------------- streamed slices
-// Chunks [c_begin, c_end) of a row window, streamed by a block of Threads threads with
-// Unroll chunks in flight per thread. Loads are raw-first (kpg_rows.cuh), so 16-bit types
-// also keep Unroll chunks in flight.
-
-// This thread's running (max, sum of exp(x - max)) over its chunks of the slice.
-template <int Threads, int Unroll>
-__device__ __forceinline__ float2 slice_max_sum(const kpg_t* xr, const RowWindow& w, int c_begin,
-                                                int c_end, int n) {
-  constexpr int kStep = Threads * Unroll;
-  float2 state = make_float2(kpg_neg_inf(), 0.0f);
-  for (int base = c_begin; base < c_end; base += kStep) {
-    uint4 raw[Unroll];
-#pragma unroll
-    for (int u = 0; u < Unroll; ++u) {
-      const int c = base + u * Threads + threadIdx.x;
-      raw[u] = load_chunk_raw<false>(xr, c * kVec - w.mis, c < c_end ? n : 0);
-    }
-    float v[Unroll][kVec];
-    float m = state.x;
-#pragma unroll
-    for (int u = 0; u < Unroll; ++u) {
-      const int c = base + u * Threads + threadIdx.x;
-      const int k0 = c * kVec - w.mis;
-      const bool full = c < c_end && chunk_in_row(k0, n);
-#pragma unroll
-      for (int j = 0; j < kVec; ++j) {
-        v[u][j] = (full || (c < c_end && in_row(k0, j, n))) ? raw_element(raw[u], j) : kpg_neg_inf();
-        m = fmaxf(m, v[u][j]);
-      }
-    }
-    if (m == kpg_neg_inf()) continue;  // nothing finite yet
-    float s = state.y * kpg_exp(state.x - m);
-#pragma unroll
-    for (int u = 0; u < Unroll; ++u)
-#pragma unroll
-      for (int j = 0; j < kVec; ++j) s += kpg_exp(v[u][j] - m);
-    state = make_float2(m, s);
-  }
-  return state;
-}
-
-// y = exp(x - row_max) * inv_sum over the slice, last chunks first: when the slice was
-// read moments ago, those are the likeliest L2 hits.
-template <int Threads, int Unroll>
-__device__ __forceinline__ void slice_normalize(const kpg_t* xr, kpg_t* yr, const RowWindow& w,
-                                                int c_begin, int c_end, int n, float row_max,
-                                                float inv_sum) {
-  constexpr int kStep = Threads * Unroll;
-  if (c_end <= c_begin) return;
-  const int last_base = c_begin + (c_end - 1 - c_begin) / kStep * kStep;
-  for (int base = last_base; base >= c_begin; base -= kStep) {
-    uint4 raw[Unroll];
-#pragma unroll
-    for (int u = 0; u < Unroll; ++u) {
-      const int c = base + u * Threads + threadIdx.x;
-      raw[u] = load_chunk_raw<false>(xr, c * kVec - w.mis, c < c_end ? n : 0);
-    }
-#pragma unroll
-    for (int u = 0; u < Unroll; ++u) {
-      const int c = base + u * Threads + threadIdx.x;
-      if (c >= c_end) continue;
-      float v[kVec];
-#pragma unroll
-      for (int j = 0; j < kVec; ++j) v[j] = kpg_exp(raw_element(raw[u], j) - row_max) * inv_sum;
-      store_chunk(yr, c * kVec - w.mis, n, v);
-    }
-  }
-}
-
 // ---------------------------------------------------------------- softmax_online_cluster
 // Long rows with few of them (128 x 262,144: 128 rows for 132 SMs) leave softmax_online
 // one block per row and a whole-row re-read that falls out of L2. Here a row is split
@@ -413,106 +343,83 @@ __device__ __forceinline__ void slice_normalize(const kpg_t* xr, kpg_t* yr, cons
 // with a running (max, sum), the blocks fold their pairs through distributed shared
 // memory, and each block normalises its own slice (last chunks first), which it read
 // moments ago: CLUSTER x the blocks in flight, and an L2-sized working set
-// (slices of all resident blocks) for the second read.
+// (slices of all resident blocks) for the second read. Loads are raw-first
+// (kpg_rows.cuh), so 16-bit types also keep UNROLL chunks in flight.
 extern "C" __global__ void KPG_SOFTMAX_CLUSTER_DIMS __launch_bounds__(softmax_online_cfg::kThreads, 1)
     softmax_online_cluster(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N) {
   using namespace softmax_online_cfg;
   constexpr int kCluster = softmax_block_cfg::kCluster;
+  constexpr int kStep = kThreads * kUnroll;
   __shared__ float2 scratch[32];
   __shared__ float2 cluster_slots[2];
   const long long offset = static_cast<long long>(blockIdx.x / kCluster) * N;
   const int slice = blockIdx.x % kCluster;
   const kpg_t* xr = x + offset;
+  kpg_t* yr = y + offset;
   const RowWindow w = row_window(xr, N);
   const int per_slice = ceil_div(w.chunks, kCluster);
   const int c_begin = min(w.chunks, slice * per_slice);
   const int c_end = min(w.chunks, c_begin + per_slice);
 
-  float2 state = slice_max_sum<kThreads, kUnroll>(xr, w, c_begin, c_end, N);
-  state = block_max_sum<kThreads>(state, scratch);
-  const float2 row = cluster_max_sum<kCluster>(state, cluster_slots);
-  // All -inf row: row.x = -inf and row.y = 0, so exp(NaN) * inf = NaN below.
-  slice_normalize<kThreads, kUnroll>(xr, y + offset, w, c_begin, c_end, N, row.x, 1.0f / row.y);
-  cluster_wait();  // no block leaves while its slot may still be read
-}
-
-// ---------------------------------------------------------------- softmax_split_two_pass
-// Long rows without waiting on chip: a row is cut into SPLIT slices, and each slice is two
-// work items for two different blocks. A "stats" item streams its slice and publishes its
-// (max, sum); a "normalise" item folds the row's pairs, re-reads its slice (from L2: it
-// was read LAG rows of work earlier) and writes y. Blocks take items from a ticket counter
-// in this order: stats of rows 0..LAG-1; then stats of row LAG+p beside normalise of row p;
-// then the last LAG rows' normalise items. A normalise item waits only for stats items of
-// lower tickets, which are running or done and wait for nothing, so it cannot deadlock
-// whatever the residency; with LAG rows of lead it rarely waits at all. No block holds a
-// slice in registers across a wait (softmax_split's cost), no cluster leaves SMs idle.
-// State (scratch, zeroed at allocation, left zeroed): count[row] counts stats items, then
-// normalise items (the last resets it); count[M] is the ticket; pairs[row * SPLIT + slice].
-namespace softmax_two_pass_cfg {
-constexpr int kThreads = KPG_DEFAULT(THREADS, 256);
-constexpr int kUnroll = KPG_DEFAULT(UNROLL, 4);
-constexpr int kSplit = KPG_DEFAULT(SPLIT, 16);
-constexpr int kLag = KPG_DEFAULT(LAG, 8);  // rows the stats items run ahead
-static_assert(kSplit >= 1 && kSplit <= 32, "SPLIT must be 1..32 (one lane per slice in the fold)");
-}  // namespace softmax_two_pass_cfg
-
-struct SliceItem {
-  bool normalise;
-  int row, slice;
-};
-
-// Ticket t of 2 * M * Split, in the order described above (lag = min(LAG, M) rows).
-__device__ __forceinline__ SliceItem two_pass_item(int t, int m, int lag, int split) {
-  if (t < lag * split) return {false, t / split, t % split};
-  t -= lag * split;
-  const int body = (m - lag) * 2 * split;
-  if (t < body) {
-    const int p = t / (2 * split), k = t % (2 * split);
-    return k < split ? SliceItem{false, lag + p, k} : SliceItem{true, p, k - split};
-  }
-  t -= body;
-  return {true, m - lag + t / split, t % split};
-}
-
-extern "C" __global__ void __launch_bounds__(softmax_two_pass_cfg::kThreads, 1)
-    softmax_split_two_pass(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N,
-                           int* count, float2* pairs) {
-  using namespace softmax_two_pass_cfg;
-  __shared__ float2 scratch[32];
-  __shared__ float2 folded;
-  __shared__ int ticket;
-  if (threadIdx.x == 0) {
-    ticket = atomicAdd(count + M, 1);
-    // The last ticket: every other block has taken its own, so the counter can be reset.
-    if (ticket == static_cast<int>(gridDim.x) - 1) atomicExch(count + M, 0);
-  }
-  __syncthreads();
-  const SliceItem item = two_pass_item(ticket, M, min(kLag, M), kSplit);
-  const long long offset = static_cast<long long>(item.row) * N;
-  const kpg_t* xr = x + offset;
-  const RowWindow w = row_window(xr, N);
-  const int per_slice = ceil_div(w.chunks, kSplit);
-  const int c_begin = min(w.chunks, item.slice * per_slice);
-  const int c_end = min(w.chunks, c_begin + per_slice);
-  int* arrivals = count + item.row;
-  float2* row_pairs = pairs + static_cast<long long>(item.row) * kSplit;
-
-  if (!item.normalise) {
-    const float2 state = block_max_sum<kThreads>(slice_max_sum<kThreads, kUnroll>(xr, w, c_begin, c_end, N), scratch);
-    if (threadIdx.x == 0) {
-      __stcg(row_pairs + item.slice, state);
-      atomic_add_acq_rel_gpu(arrivals, 1);  // the pair is visible before the count says so
+  // Pass 1 over the slice: running max and sum, kUnroll chunks in flight per thread.
+  float2 state = make_float2(kpg_neg_inf(), 0.0f);
+  for (int base = c_begin; base < c_end; base += kStep) {
+    uint4 raw[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int c = base + u * kThreads + threadIdx.x;
+      raw[u] = load_chunk_raw<false>(xr, c * kVec - w.mis, c < c_end ? N : 0);
     }
-    return;
+    float v[kUnroll][kVec];
+    float m = state.x;
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int c = base + u * kThreads + threadIdx.x;
+      const int k0 = c * kVec - w.mis;
+      const bool full = c < c_end && chunk_in_row(k0, N);
+#pragma unroll
+      for (int j = 0; j < kVec; ++j) {
+        v[u][j] = (full || (c < c_end && in_row(k0, j, N))) ? raw_element(raw[u], j)
+                                                             : kpg_neg_inf();
+        m = fmaxf(m, v[u][j]);
+      }
+    }
+    if (m == kpg_neg_inf()) continue;  // nothing finite yet
+    float s = state.y * kpg_exp(state.x - m);
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u)
+#pragma unroll
+      for (int j = 0; j < kVec; ++j) s += kpg_exp(v[u][j] - m);
+    state = make_float2(m, s);
   }
-  if (threadIdx.x == 0)
-    while (load_acquire_gpu(arrivals) < kSplit) __nanosleep(64);
-  __syncthreads();
-  const float2 row = fold_published_pairs<kSplit>(row_pairs, &folded);
-  // All -inf row: row.x = -inf and row.y = 0, so exp(NaN) * inf = NaN below.
-  slice_normalize<kThreads, kUnroll>(xr, y + offset, w, c_begin, c_end, N, row.x, 1.0f / row.y);
-  // Every pair was read before the barrier above: depart; the last one resets the count.
-  if (threadIdx.x == 0 && atomicAdd(arrivals, 1) == 2 * kSplit - 1) atomicExch(arrivals, 0);
+  state = block_max_sum<kThreads>(state, scratch);
+
+  const float2 row = cluster_max_sum<kCluster>(state, cluster_slots);
+  const float row_max = row.x;
+  const float inv_sum = 1.0f / row.y;  // all -inf row: exp(NaN) * inf = NaN below
+
+  // Pass 2 over the slice, last chunks first: they are the likeliest L2 hits.
+  if (c_end > c_begin) {
+    const int last_base = c_begin + (c_end - 1 - c_begin) / kStep * kStep;
+    for (int base = last_base; base >= c_begin; base -= kStep) {
+      uint4 raw[kUnroll];
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+        const int c = base + u * kThreads + threadIdx.x;
+        raw[u] = load_chunk_raw<false>(xr, c * kVec - w.mis, c < c_end ? N : 0);
+      }
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+        const int c = base + u * kThreads + threadIdx.x;
+        if (c >= c_end) continue;
+        float v[kVec];
+#pragma unroll
+        for (int j = 0; j < kVec; ++j) v[j] = kpg_exp(raw_element(raw[u], j) - row_max) * inv_sum;
+        store_chunk(yr, c * kVec - w.mis, N, v);
+      }
+    }
+  }
+  cluster_wait();  // no block leaves while its slot may still be read
 }
 
 // ---------------------------------------------------------------- unfused (eager)
