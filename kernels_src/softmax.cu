@@ -33,33 +33,6 @@ __device__ __forceinline__ float2 combine_max_sum(float2 a, float2 b) {
   return make_float2(m, a.y * kpg_exp(a.x - m) + b.y * kpg_exp(b.x - m));
 }
 
-// Lane i of a warp holds pair i, lanes >= Count the empty pair. Lane 0 gets the fold (so
-// does every lane when Count = 32; a smaller Count saves the far shuffles).
-template <int Count>
-__device__ __forceinline__ float2 warp_fold_max_sum(float2 p) {
-  static_assert(Count >= 1 && Count <= 32, "one lane per pair");
-#pragma unroll
-  for (int offset = 16; offset > 0; offset >>= 1) {
-    if (offset >= Count) continue;  // only empty pairs that far away
-    p = combine_max_sum(p, make_float2(__shfl_xor_sync(0xffffffffu, p.x, offset),
-                                       __shfl_xor_sync(0xffffffffu, p.y, offset)));
-  }
-  return p;
-}
-
-// The Count pairs that other blocks published at row_pairs (global memory), folded by
-// warp 0 into *folded (shared) and returned to every thread of the block.
-template <int Count>
-__device__ __forceinline__ float2 fold_published_pairs(const float2* row_pairs, float2* folded) {
-  if (threadIdx.x < 32) {
-    const float2 p = warp_fold_max_sum<Count>(
-        threadIdx.x < Count ? __ldcg(row_pairs + threadIdx.x) : make_float2(kpg_neg_inf(), 0.0f));
-    if (threadIdx.x == 0) *folded = p;
-  }
-  __syncthreads();
-  return *folded;
-}
-
 // The (max, sum) pairs of a cluster's blocks folded into the row's pair, returned to every
 // thread of every block. `slots` is this block's shared float2[2]: [0] publishes `mine` to the
 // cluster, [1] holds the folded pair. Lane b of warp 0 reads block b's pair (distributed
@@ -68,13 +41,19 @@ __device__ __forceinline__ float2 fold_published_pairs(const float2* row_pairs, 
 // with every block of the cluster idle meanwhile.
 template <int Cluster>
 __device__ __forceinline__ float2 cluster_max_sum(float2 mine, float2* slots) {
+  static_assert(Cluster >= 1 && Cluster <= 32, "one lane per block of the cluster");
   if (threadIdx.x == 0) slots[0] = mine;
   cluster_arrive();
   cluster_wait();
   if (threadIdx.x < 32) {
-    const float2 p = warp_fold_max_sum<Cluster>(
-        threadIdx.x < Cluster ? load_cluster_float2(slots, static_cast<int>(threadIdx.x))
-                              : make_float2(kpg_neg_inf(), 0.0f));
+    float2 p = threadIdx.x < Cluster ? load_cluster_float2(slots, static_cast<int>(threadIdx.x))
+                                     : make_float2(kpg_neg_inf(), 0.0f);
+#pragma unroll
+    for (int offset = 16; offset > 0; offset >>= 1) {
+      if (offset >= Cluster) continue;  // lanes >= Cluster hold the empty pair
+      p = combine_max_sum(p, make_float2(__shfl_xor_sync(0xffffffffu, p.x, offset),
+                                         __shfl_xor_sync(0xffffffffu, p.y, offset)));
+    }
     if (threadIdx.x == 0) slots[1] = p;
   }
   cluster_arrive();  // done reading the others' slots; wait again before exiting
@@ -127,7 +106,19 @@ struct GridExchange {
         while (load_acquire_gpu(arrivals) < Split) __nanosleep(32);
     }
     __syncthreads();
-    return fold_published_pairs<Split>(pairs + row * Split, shared);
+    if (threadIdx.x < 32) {
+      float2 p = threadIdx.x < Split ? __ldcg(pairs + row * Split + threadIdx.x)
+                                     : make_float2(kpg_neg_inf(), 0.0f);
+#pragma unroll
+      for (int offset = 16; offset > 0; offset >>= 1) {
+        if (offset >= Split) continue;  // lanes >= Split hold the empty pair
+        p = combine_max_sum(p, make_float2(__shfl_xor_sync(0xffffffffu, p.x, offset),
+                                           __shfl_xor_sync(0xffffffffu, p.y, offset)));
+      }
+      if (threadIdx.x == 0) *shared = p;
+    }
+    __syncthreads();
+    return *shared;
   }
   // Every pair was read before the barrier that ended fold(): depart; the last resets.
   __device__ void release() const {
@@ -276,14 +267,25 @@ constexpr int kUnroll = KPG_DEFAULT(UNROLL, 2);  // chunks in flight per thread
 
 template <int Threads>
 __device__ __forceinline__ float2 block_max_sum(float2 v, float2* scratch) {
-  v = warp_fold_max_sum<32>(v);
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) {
+    const float2 other = make_float2(__shfl_xor_sync(0xffffffffu, v.x, offset),
+                                     __shfl_xor_sync(0xffffffffu, v.y, offset));
+    v = combine_max_sum(v, other);
+  }
   if (Threads == 32) return v;
   const int lane = threadIdx.x & 31;
   __syncthreads();
   if (lane == 0) scratch[threadIdx.x >> 5] = v;
   __syncthreads();
-  // All 32 lanes fold, so that every thread gets the block's pair.
-  return warp_fold_max_sum<32>(lane < Threads / 32 ? scratch[lane] : make_float2(kpg_neg_inf(), 0.0f));
+  v = lane < Threads / 32 ? scratch[lane] : make_float2(kpg_neg_inf(), 0.0f);
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) {
+    const float2 other = make_float2(__shfl_xor_sync(0xffffffffu, v.x, offset),
+                                     __shfl_xor_sync(0xffffffffu, v.y, offset));
+    v = combine_max_sum(v, other);
+  }
+  return v;
 }
 
 extern "C" __global__ void __launch_bounds__(softmax_online_cfg::kThreads, 1)
