@@ -167,15 +167,23 @@ TEST_F(WatchRoundsTest, AStopRequestEndsTheRoundBeforeTheNextVariant) {
   EXPECT_EQ(outcome_.ok, 0u);
 }
 
+// One round, a short debounce; the other options at their defaults.
+LoopOptions once_quickly() {
+  LoopOptions o;
+  o.once = true;
+  o.debounce = std::chrono::milliseconds(10);
+  return o;
+}
+
 TEST_F(WatchRoundsTest, OnceRunsOneRoundAndReturnsItsExitCode) {
   WatchRounds rounds(settings_, compiler_, nullptr, out_);
-  EXPECT_EQ(run_watch_loop(rounds, {true, std::chrono::milliseconds(10)}, out_), 0);
+  EXPECT_EQ(run_watch_loop(rounds, once_quickly(), out_), 0);
   EXPECT_EQ(rounds.rounds(), 1);
   EXPECT_NE(out_.str().find("start -> result: "), std::string::npos) << out_.str();
 
   write_in_place(op_.source, "this is not CUDA\n");
   WatchRounds broken(settings_, compiler_, nullptr, out_);
-  EXPECT_EQ(run_watch_loop(broken, {true, std::chrono::milliseconds(10)}, out_), 2);
+  EXPECT_EQ(run_watch_loop(broken, once_quickly(), out_), 2);
 }
 
 }  // namespace
