@@ -27,9 +27,7 @@ class SoftmaxSplitGpu : public ::testing::Test {
 TEST_F(SoftmaxSplitGpu, EveryLaunchLeavesTheCountersZeroedAndStaysCorrect) {
   testing::TunerSession session(KPG_TEST_KERNELS_DIR);
   const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "softmax.yaml", KPG_TEST_KERNELS_DIR);
-  const VariantSpec* fused = nullptr;
-  for (const auto& v : config.variants)
-    if (v.name == "fused") fused = &v;
+  const VariantSpec* fused = config.find_variant("fused");
   ASSERT_NE(fused, nullptr);
 
   // 7 rows of 65,537: chunks split unevenly over every SPLIT, rows start off 16 bytes.
