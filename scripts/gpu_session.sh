@@ -10,6 +10,7 @@
 #   softmax  fused softmax tuned at mid and long rows, Triton/torch beside it
 #   softmax_long  the same at 4096x8192 and the three long-row shapes only
 #   split_check   softmax split_pipelined at a few points under the watchdog
+#   softmax_lesson_long  kpg tutorial softmax at 128x262144 and 256x131072 (copy measured)
 #   fa_ws    flash attention stage 3 (wgmma_ws): watchdog checks, then tuned beside stage 2
 #   fa_persist flash attention stage 3 with PERSIST=1: watchdog checks, then the stage-3 GPU tests
 #   fa_rows  every tutorial attention row at head dim $FA_D (default 128), one tune each;
@@ -122,6 +123,15 @@ stage_softmax() {
 
 stage_softmax_long() {
   tune_fused_with_peers softmax 4096,8192,f32 512,65536,f32 256,131072,f32 128,262144,f32
+}
+
+# The softmax lesson at the two longest rows: the copy bandwidth measured in the same
+# run, fused against unfused, % of copy (after softmax_long, the fused choice is cached).
+stage_softmax_lesson_long() {
+  "$kpg" tutorial softmax --shape M=128,N=262144 --shape M=256,N=131072 \
+    --results /tmp/kpg-softmax-lesson > "$out/lesson.log" 2>&1
+  note "softmax lesson exit $?"
+  grep -E "copy|GB/s|^\| *[0-9]+x|M=" "$out/lesson.log" | head -12
 }
 
 # Flash attention stage 3 (space wgmma_ws): a few checks under the watchdog first (a
