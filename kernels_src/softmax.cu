@@ -274,9 +274,9 @@ extern "C" __global__ void __launch_bounds__(softmax_split_cfg::kThreads, softma
 // the current row, normalises and stores it. Slices stay raw 16-byte words until used;
 // exp is taken twice (for the sum, then for y), which the SM has room for.
 // Deadlock freedom, as in softmax_split: a block never waits on a row while it holds an
-// unpublished slice of that row (a next slice in the same row is published first). So
-// every block that waits holds two published slices of the oldest rows, and the oldest
-// unfinished row completes as long as SPLIT <= 2 x the blocks resident (SPLIT <= SMs).
+// unpublished slice of that row (a next slice in the same row is published first, and no
+// further ticket is taken until the wait is over). So the oldest unfinished row waits
+// only on running blocks, and completes as long as SPLIT blocks fit at once (SPLIT <= SMs).
 namespace softmax_split_pipelined_cfg {
 constexpr int kThreads = KPG_DEFAULT(THREADS, 1024);
 constexpr int kCols = KPG_DEFAULT(COLS, 4);     // chunks per thread and slice
@@ -301,18 +301,21 @@ struct PipelinedSlices {
   float2* pairs;
   float* scratch;  // 32 floats of shared memory
   float2* folded;  // one float2 of shared memory
-  int* ticket;     // one int of shared memory
+  int* tickets;    // two ints of shared memory
 
-  // Every block takes exactly one ticket past the last slice, so the last ticket of the
-  // launch is m * Split + gridDim.x - 1: its taker resets the counter.
-  __device__ SliceTicket take() const {
-    if (threadIdx.x == 0) {
-      const int t = atomicAdd(count + m, 1);
-      if (t == m * Split + static_cast<int>(gridDim.x) - 1) atomicExch(count + m, 0);
-      *ticket = t;
-    }
+  // Ticket k is requested by thread 0 into slot k % 2 and received by the block after a
+  // barrier, so the atomic's round trip overlaps other work. Every block takes exactly one
+  // ticket past the last slice, so the launch's last ticket is m * Split + gridDim.x - 1:
+  // its taker resets the counter.
+  __device__ void request(int k) const {
+    if (threadIdx.x != 0) return;
+    const int t = atomicAdd(count + m, 1);
+    if (t == m * Split + static_cast<int>(gridDim.x) - 1) atomicExch(count + m, 0);
+    tickets[k % 2] = t;
+  }
+  __device__ SliceTicket receive(int k) const {
     __syncthreads();
-    const int t = *ticket;
+    const int t = tickets[k % 2];
     return {t / Split, t % Split, t < m * Split};
   }
 
@@ -388,23 +391,30 @@ extern "C" __global__ void __launch_bounds__(softmax_split_pipelined_cfg::kThrea
   using namespace softmax_split_pipelined_cfg;
   __shared__ float scratch[32];
   __shared__ float2 folded;
-  __shared__ int ticket;
+  __shared__ int tickets[2];
   const PipelinedSlices<kCols, kThreads, kSplit> slices{x, y, M, N, count, pairs,
-                                                        scratch, &folded, &ticket};
-  SliceTicket a = slices.take();
+                                                        scratch, &folded, tickets};
+  int k = 0;  // tickets taken
+  slices.request(k);
+  SliceTicket a = slices.receive(k++);
   if (!a.valid) return;
   uint4 cur[kCols];
   slices.load(a, cur);
   bool a_last = slices.publish(a, cur);
+  slices.request(k);
   while (true) {
-    const SliceTicket b = slices.take();
+    const SliceTicket b = slices.receive(k++);
     uint4 next[kCols];
     if (b.valid) slices.load(b, next);  // in flight while `a` waits and is stored
+    // a's row needs b when b lies in it: publish b first. Otherwise the next ticket lies
+    // past a's row too, so it may be held, unpublished, while a waits: take it now.
     const bool same_row = b.valid && b.row == a.row;
-    bool b_last = same_row && slices.publish(b, next);  // a's row needs b: publish it first
+    bool b_last = same_row && slices.publish(b, next);
+    if (b.valid && !same_row) slices.request(k);
     slices.finish(a, cur, a_last);
     if (!b.valid) return;
-    if (!same_row) b_last = slices.publish(b, next);
+    if (same_row) slices.request(k);
+    else b_last = slices.publish(b, next);
     a = b;
     a_last = b_last;
 #pragma unroll
