@@ -270,8 +270,8 @@ extern "C" __global__ void __launch_bounds__(softmax_split_cfg::kThreads, softma
 // softmax_split's block holds its slice while it waits for the slowest slice of its row,
 // and its SM idles meanwhile (128 x 262,144: 89.5 % of copy; with no exchange, 101 %).
 // Here blocks stay resident (grid = SMs x MIN_BLOCKS) and loop over tickets with two
-// slices in registers: the next slice's loads are in flight while the block waits for
-// the current row, normalises and stores it. Slices stay raw 16-byte words until used;
+// slices in registers: a block loads and publishes slice b before it waits for the row of
+// slice a, published one slice earlier, then normalises and stores a. Slices stay raw 16-byte words until used;
 // exp is taken twice (for the sum, then for y), which the SM has room for.
 // Deadlock freedom, as in softmax_split: a block never waits on a row while it holds an
 // unpublished slice of that row (a next slice in the same row is published first, and no
@@ -405,16 +405,20 @@ extern "C" __global__ void __launch_bounds__(softmax_split_pipelined_cfg::kThrea
   while (true) {
     const SliceTicket b = slices.receive(k++);
     uint4 next[kCols];
-    if (b.valid) slices.load(b, next);  // in flight while `a` waits and is stored
-    // a's row needs b when b lies in it: publish b first. Otherwise the next ticket lies
-    // past a's row too, so it may be held, unpublished, while a waits: take it now.
+    bool b_last = false;
+    // b is published before a's row is awaited: a block that held b unpublished while it
+    // waited would make b's row wait on a's row, and rows would finish in a convoy.
+    if (b.valid) {
+      slices.load(b, next);
+      b_last = slices.publish(b, next);
+    }
+    // The next ticket may be held while a's row is awaited only if it lies past that row,
+    // which it does when b does.
     const bool same_row = b.valid && b.row == a.row;
-    bool b_last = same_row && slices.publish(b, next);
     if (b.valid && !same_row) slices.request(k);
     slices.finish(a, cur, a_last);
     if (!b.valid) return;
     if (same_row) slices.request(k);
-    else b_last = slices.publish(b, next);
     a = b;
     a_last = b_last;
 #pragma unroll
