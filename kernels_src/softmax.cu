@@ -10,8 +10,6 @@
 //                      clusters above 8 blocks are non-portable: H100 offers 16)
 //    softmax_split     the same split over SPLIT ordinary blocks that exchange (max, sum)
 //                      through global memory: no cluster, so every SM takes them
-//    softmax_split_pipelined  the same with resident blocks looping over slices: the
-//                      next slice loads while the current one waits for its row
 //  fused, row streamed (x read twice, y written once), any N:
 //    softmax_online    one block per row, running max & sum, then a normalising pass
 //    softmax_online_cluster  the same over a slice per block, CLUSTER blocks per row
@@ -87,37 +85,34 @@ struct ClusterExchange {  // the slices' blocks form a cluster: distributed shar
 // slices hold consecutive tickets, all lower tickets are held by blocks that are running
 // or done, and while fewer than SPLIT blocks are resident an SM is free for the next
 // ticket. So the oldest unfinished row always completes, given that SPLIT blocks fit on
-// the device at once. State (scratch, zeroed at allocation, left zeroed): count[row]
-// counts publications, then departures (the last one resets it); count[M] is the ticket.
-// Only thread 0 talks to global memory; the rest of the block waits at a barrier, so the
-// chain it waits for is kept short: publish with an acq_rel atomic (no full fence), skip
-// the spin when this block arrived last, depart after the stores.
+// the device at once. State (scratch, zeroed at allocation, left zeroed): slot[row *
+// Split + slice] holds the slice's (max, sum) as one 64-bit word, 0 until published (a
+// published pair is never 0: a finite max comes with a sum >= 1); count[row] counts the
+// row's departures, and the last one resets the row; count[M] is the ticket.
+// The wait after a row's last publication is one L2 round trip: lane s of warp 0 polls
+// slot s itself (where a counter to poll, then the pairs to read, cost two), and a
+// publication is one store (the pair is the whole message: no release, no atomic).
 template <int Split>
 struct GridExchange {
   int* count;
-  float2* pairs;   // [row * Split + slice]
-  float2* shared;  // one float2 of shared memory
+  unsigned long long* slots;  // [row * Split + slice]
+  float2* shared;             // one float2 of shared memory
   long long row;
   int slice;
 
-  // Thread 0 publishes this slice's pair; returns true there when this block arrived last
-  // (every pair is then visible, and the spin can be skipped).
-  __device__ bool publish(float2 mine) const {
-    if (threadIdx.x != 0) return false;
-    __stcg(pairs + row * Split + slice, mine);
-    return atomic_add_acq_rel_gpu(count + row, 1) == Split - 1;  // the pair is visible first
-  }
-  // The row's pair, once every slice has published; every thread of the block calls it.
-  __device__ float2 collect(bool complete) const {
-    if (threadIdx.x == 0 && !complete)
-      while (load_acquire_gpu(count + row) < Split) __nanosleep(32);
-    __syncthreads();
+  __device__ float2 fold(float2 mine) const {
+    unsigned long long* row_slots = slots + row * Split;
+    if (threadIdx.x == 0) store_relaxed_gpu(row_slots + slice, pack_pair(mine));
     if (threadIdx.x < 32) {
-      float2 p = threadIdx.x < Split ? __ldcg(pairs + row * Split + threadIdx.x)
-                                     : make_float2(kpg_neg_inf(), 0.0f);
+      float2 p = make_float2(kpg_neg_inf(), 0.0f);  // lanes >= Split: the empty pair
+      if (threadIdx.x < Split) {
+        unsigned long long bits;
+        while ((bits = load_relaxed_gpu(row_slots + threadIdx.x)) == 0ull) __nanosleep(32);
+        p = unpack_pair(bits);
+      }
 #pragma unroll
       for (int offset = 16; offset > 0; offset >>= 1) {
-        if (offset >= Split) continue;  // lanes >= Split hold the empty pair
+        if (offset >= Split) continue;
         p = combine_max_sum(p, make_float2(__shfl_xor_sync(0xffffffffu, p.x, offset),
                                            __shfl_xor_sync(0xffffffffu, p.y, offset)));
       }
@@ -126,10 +121,22 @@ struct GridExchange {
     __syncthreads();
     return *shared;
   }
-  __device__ float2 fold(float2 mine) const { return collect(publish(mine)); }
-  // Every pair was read before the barrier that ended fold(): depart; the last resets.
+  // Every slot was read before the barrier that ended fold(): depart (release: after
+  // those reads); the last to depart clears the row for the next launch.
   __device__ void release() const {
-    if (threadIdx.x == 0 && atomicAdd(count + row, 1) == 2 * Split - 1) atomicExch(count + row, 0);
+    if (threadIdx.x != 0 || atomic_add_acq_rel_gpu(count + row, 1) != Split - 1) return;
+    for (int s = 0; s < Split; ++s) slots[row * Split + s] = 0ull;
+    count[row] = 0;
+  }
+
+  // A NaN max is stored as the canonical NaN, so that no input bits can make a pair 0.
+  static __device__ unsigned long long pack_pair(float2 p) {
+    const unsigned hi = p.x != p.x ? 0x7fffffffu : __float_as_uint(p.x);
+    return (static_cast<unsigned long long>(hi) << 32) | __float_as_uint(p.y);
+  }
+  static __device__ float2 unpack_pair(unsigned long long bits) {
+    return make_float2(__uint_as_float(static_cast<unsigned>(bits >> 32)),
+                       __uint_as_float(static_cast<unsigned>(bits)));
   }
 };
 
@@ -244,10 +251,10 @@ constexpr int kMinBlocks = KPG_DEFAULT(MIN_BLOCKS, 1);
 static_assert(kSplit >= 2 && kSplit <= 32, "SPLIT must be 2..32 (one lane per slice in the fold)");
 }  // namespace softmax_split_cfg
 
-// count: int[M + 1] and pairs: float2[M * SPLIT], scratch (see GridExchange).
+// count: int[M + 1] and slots: 64-bit words [M * SPLIT], scratch (see GridExchange).
 extern "C" __global__ void __launch_bounds__(softmax_split_cfg::kThreads, softmax_split_cfg::kMinBlocks)
     softmax_split(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N, int* count,
-                  float2* pairs) {
+                  unsigned long long* slots) {
   using namespace softmax_split_cfg;
   __shared__ float scratch[32];
   __shared__ float2 folded;
@@ -263,167 +270,7 @@ extern "C" __global__ void __launch_bounds__(softmax_split_cfg::kThreads, softma
   const long long offset = row * N;
   softmax_row_in_registers<kCols, kThreads, kSplit>(
       x + offset, y + offset, N, slice, threadIdx.x, scratch,
-      GridExchange<kSplit>{count, pairs, &folded, row, slice});
-}
-
-// ---------------------------------------------------------------- softmax_split_pipelined
-// softmax_split's block holds its slice while it waits for the slowest slice of its row,
-// and its SM idles meanwhile (128 x 262,144: 89.5 % of copy; with no exchange, 101 %).
-// Here blocks stay resident (grid = SMs x MIN_BLOCKS) and loop over tickets with two
-// slices in registers: a block loads and publishes slice b before it waits for the row of
-// slice a, published one slice earlier, then normalises and stores a. Slices stay raw 16-byte words until used;
-// exp is taken twice (for the sum, then for y), which the SM has room for.
-// Deadlock freedom, as in softmax_split: a block never waits on a row while it holds an
-// unpublished slice of that row (a next slice in the same row is published first, and no
-// further ticket is taken until the wait is over). So the oldest unfinished row waits
-// only on running blocks, and completes as long as SPLIT blocks fit at once (SPLIT <= SMs).
-namespace softmax_split_pipelined_cfg {
-constexpr int kThreads = KPG_DEFAULT(THREADS, 1024);
-constexpr int kCols = KPG_DEFAULT(COLS, 4);     // chunks per thread and slice
-constexpr int kSplit = KPG_DEFAULT(SPLIT, 16);  // slices per row
-constexpr int kMinBlocks = KPG_DEFAULT(MIN_BLOCKS, 1);
-static_assert(kSplit >= 2 && kSplit <= 32, "SPLIT must be 2..32 (one lane per slice in the fold)");
-}  // namespace softmax_split_pipelined_cfg
-
-struct SliceTicket {
-  long long row;
-  int slice;
-  bool valid;  // false past the last slice: the block is done
-};
-
-// The rows' slices a resident block works through, in ticket order.
-template <int Cols, int Threads, int Split>
-struct PipelinedSlices {
-  const kpg_t* x;
-  kpg_t* y;
-  int m, n;
-  int* count;    // count[row]: see GridExchange; count[m]: the ticket
-  float2* pairs;
-  float* scratch;  // 32 floats of shared memory
-  float2* folded;  // one float2 of shared memory
-  int* tickets;    // two ints of shared memory
-
-  // Ticket k is requested by thread 0 into slot k % 2 and received by the block after a
-  // barrier, so the atomic's round trip overlaps other work. Every block takes exactly one
-  // ticket past the last slice, so the launch's last ticket is m * Split + gridDim.x - 1:
-  // its taker resets the counter.
-  __device__ void request(int k) const {
-    if (threadIdx.x != 0) return;
-    const int t = atomicAdd(count + m, 1);
-    if (t == m * Split + static_cast<int>(gridDim.x) - 1) atomicExch(count + m, 0);
-    tickets[k % 2] = t;
-  }
-  __device__ SliceTicket receive(int k) const {
-    __syncthreads();
-    const int t = tickets[k % 2];
-    return {t / Split, t % Split, t < m * Split};
-  }
-
-  __device__ GridExchange<Split> exchange(const SliceTicket& s) const {
-    return {count, pairs, folded, s.row, s.slice};
-  }
-
-  // Chunks [c_begin, c_end) of the row's window; thread t holds c_begin + t + i * Threads.
-  struct Range {
-    RowWindow w;
-    int c_begin, c_end;
-  };
-  __device__ Range range(const SliceTicket& s) const {
-    const RowWindow w = row_window(x + s.row * n, n);
-    const int per_slice = ceil_div(w.chunks, Split);
-    const int c_begin = min(w.chunks, s.slice * per_slice);
-    return {w, c_begin, min(w.chunks, c_begin + per_slice)};
-  }
-
-  // Padding reads as -inf: it adds nothing to the max, and exp(-inf) = 0 to the sum.
-  __device__ void load(const SliceTicket& s, uint4 (&raw)[Cols]) const {
-    const Range r = range(s);
-    load_fragment_raw<Cols, Threads, true>(x + s.row * n, r.w, r.c_begin, r.c_end,
-                                           threadIdx.x, raw, kpg_bits(from_float(kpg_neg_inf())));
-  }
-
-  // The slice's (max, sum of exp(x - max)), published; true in thread 0 when it came last.
-  __device__ bool publish(const SliceTicket& s, const uint4 (&raw)[Cols]) const {
-    float m_slice = kpg_neg_inf();
-#pragma unroll
-    for (int i = 0; i < Cols; ++i)
-#pragma unroll
-      for (int j = 0; j < kVec; ++j) m_slice = fmaxf(m_slice, raw_element(raw[i], j));
-    m_slice = block_max<Threads>(m_slice, scratch);
-    // No finite entry: shift by 0 so that the slice sums to 0, not NaN (as in one block).
-    const float shift = m_slice == kpg_neg_inf() ? 0.0f : m_slice;
-    float sum = 0.0f;
-#pragma unroll
-    for (int i = 0; i < Cols; ++i)
-#pragma unroll
-      for (int j = 0; j < kVec; ++j) sum += kpg_exp(raw_element(raw[i], j) - shift);
-    sum = block_sum<Threads>(sum, scratch);
-    return exchange(s).publish(make_float2(m_slice, sum));
-  }
-
-  // Waits for the row's pair, then writes y = exp(x - max) / sum over the slice.
-  __device__ void finish(const SliceTicket& s, const uint4 (&raw)[Cols], bool complete) const {
-    const GridExchange<Split> ex = exchange(s);
-    const float2 row = ex.collect(complete);
-    const Range r = range(s);
-    // More chunks than the registers hold (a config formula gone wrong): NaN, never
-    // wrong numbers or out-of-bounds access. An all -inf row gives NaN too (0 * inf).
-    const bool fits = r.c_end - r.c_begin <= Cols * Threads;
-    const float inv_sum = fits ? 1.0f / row.y : kpg_nan();
-    kpg_t* yr = y + s.row * n;
-#pragma unroll
-    for (int i = 0; i < Cols; ++i) {
-      const int c = r.c_begin + threadIdx.x + i * Threads;
-      if (c >= r.c_end) continue;
-      float v[kVec];
-#pragma unroll
-      for (int j = 0; j < kVec; ++j) v[j] = kpg_exp(raw_element(raw[i], j) - row.x) * inv_sum;
-      store_chunk_hinted<true>(yr, frag_k0(r.w, r.c_begin, threadIdx.x, i, Threads), n, v);
-    }
-    ex.release();
-  }
-};
-
-// count: int[M + 1] and pairs: float2[M * SPLIT], scratch (see GridExchange).
-extern "C" __global__ void __launch_bounds__(softmax_split_pipelined_cfg::kThreads, softmax_split_pipelined_cfg::kMinBlocks)
-    softmax_split_pipelined(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N,
-                            int* count, float2* pairs) {
-  using namespace softmax_split_pipelined_cfg;
-  __shared__ float scratch[32];
-  __shared__ float2 folded;
-  __shared__ int tickets[2];
-  const PipelinedSlices<kCols, kThreads, kSplit> slices{x, y, M, N, count, pairs,
-                                                        scratch, &folded, tickets};
-  int k = 0;  // tickets taken
-  slices.request(k);
-  SliceTicket a = slices.receive(k++);
-  if (!a.valid) return;
-  uint4 cur[kCols];
-  slices.load(a, cur);
-  bool a_last = slices.publish(a, cur);
-  slices.request(k);
-  while (true) {
-    const SliceTicket b = slices.receive(k++);
-    uint4 next[kCols];
-    bool b_last = false;
-    // b is published before a's row is awaited: a block that held b unpublished while it
-    // waited would make b's row wait on a's row, and rows would finish in a convoy.
-    if (b.valid) {
-      slices.load(b, next);
-      b_last = slices.publish(b, next);
-    }
-    // The next ticket may be held while a's row is awaited only if it lies past that row,
-    // which it does when b does.
-    const bool same_row = b.valid && b.row == a.row;
-    if (b.valid && !same_row) slices.request(k);
-    slices.finish(a, cur, a_last);
-    if (!b.valid) return;
-    if (same_row) slices.request(k);
-    a = b;
-    a_last = b_last;
-#pragma unroll
-    for (int i = 0; i < kCols; ++i) cur[i] = next[i];
-  }
+      GridExchange<kSplit>{count, slots, &folded, row, slice});
 }
 
 // ---------------------------------------------------------------- softmax_online

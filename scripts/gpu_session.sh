@@ -9,7 +9,6 @@
 #            $MEMTESTS narrows the ctest regex, e.g. "FusedOpsGpu.*softmax")
 #   softmax  fused softmax tuned at mid and long rows, Triton/torch beside it
 #   softmax_long  the same at 4096x8192 and the three long-row shapes only
-#   split_check   softmax split_pipelined at a few points under the watchdog
 #   softmax_lesson_long  kpg tutorial softmax at 128x262144 and 256x131072 (copy measured)
 #   fa_ws    flash attention stage 3 (wgmma_ws): watchdog checks, then tuned beside stage 2
 #   fa_persist flash attention stage 3 with PERSIST=1: watchdog checks, then the stage-3 GPU tests
@@ -97,23 +96,6 @@ stage_memtests() {
   ctest --test-dir build-gpu -R "${MEMTESTS:-FusedOpsGpu}" --output-on-failure -j 4 > "$out/memtests.log" 2>&1
   note "memory-bound GPU tests exit $?: $(grep -E 'tests passed|tests failed out of' "$out/memtests.log")"
   grep -E "Failure|Expected|which is|Failed" "$out/memtests.log" | head -20
-}
-
-# Softmax split_pipelined: a few points under the watchdog (a counter mistake hangs), at
-# one, a few and many slices a block; returns non-zero when one fails, so that a tune
-# of the same kernel is not started.
-stage_split_check() {
-  local p s status=0 line
-  for line in "THREADS=1024,SPLIT=16,MIN_BLOCKS=1 M=128,N=262144,dtype=f32" \
-              "THREADS=256,SPLIT=16,MIN_BLOCKS=2 M=61,N=65537,dtype=f32" \
-              "THREADS=512,SPLIT=8,MIN_BLOCKS=1 M=3,N=65537,dtype=bf16" \
-              "THREADS=512,SPLIT=16,MIN_BLOCKS=2 M=1000,N=131075,dtype=f16"; do
-    read -r p s <<<"$line"
-    timeout 120 "$kpg" run softmax --variant fused --space split_pipelined --params "$p" --shape "$s" \
-      --check-only --watchdog 20 > "$out/split_check.log" 2>&1 || status=1
-    note "split_pipelined $p $s: $(grep -E 'unit\(s\)|error|watchdog' "$out/split_check.log" | head -2)"
-  done
-  return $status
 }
 
 stage_softmax() {

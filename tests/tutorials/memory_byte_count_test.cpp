@@ -103,8 +103,7 @@ TEST(MemoryByteCount, TheorySpaceFollowsTheConstraintsAtTheShape) {
   EXPECT_EQ(fused.spaces[theory_space_index(fused, {{{"M", 64}, {"N", 32768}}, DType::f32}, {})].name, "online");
   EXPECT_EQ(space_index_of(fused, "block_per_row:CLUSTER=1,THREADS=256"), 1u);
   EXPECT_EQ(space_index_of(fused, "split:MIN_BLOCKS=2,SPLIT=16,THREADS=512"), 2u);
-  EXPECT_EQ(space_index_of(fused, "split_pipelined:MIN_BLOCKS=1,SPLIT=16,THREADS=1024"), 3u);
-  EXPECT_EQ(space_index_of(fused, "online"), 4u);
+  EXPECT_EQ(space_index_of(fused, "online"), 3u);
 }
 
 TEST(MemoryByteCount, FlashAttentionAndTheModelledEagerChain) {

@@ -1,16 +1,14 @@
-// Softmax's `split` and `split_pipelined` spaces keep state across launches in scratch (a
-// ticket counter and one counter a row) that each launch must leave zeroed: a launch that
-// left a count behind would hand the next one wrong slices. Every candidate runs three
-// times on one workload, each run checked against the float64 reference, then the
-// counters are read back.
+// Softmax's `split` space keeps state across launches in scratch (a ticket counter, one
+// counter a row and the rows' pair slots) that each launch must leave zeroed: a launch
+// that left a count or a pair behind would hand the next one wrong slices or a stale
+// pair. Every candidate runs three times on one workload, each run checked against the
+// float64 reference, then the counters and pair slots are read back.
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <filesystem>
-#include <map>
 #include <random>
-#include <string>
 #include <vector>
 
 #include "tests/gpu_test_env.hpp"
@@ -34,14 +32,13 @@ TEST_F(SoftmaxSplitGpu, EveryLaunchLeavesTheCountersZeroedAndStaysCorrect) {
   ASSERT_NE(fused, nullptr);
 
   // 61 rows of 65,537: chunks split unevenly over every SPLIT, rows start off 16 bytes,
-  // and at SPLIT 16 there are more slices (976) than resident blocks, so the pipelined
-  // blocks loop over several slices, some of them two of one row in a row.
+  // and at SPLIT 16 there are more slices (976) than blocks resident at once.
   constexpr int kRows = 61;
   Workload w(config, Shape{{{"M", kRows}, {"N", 65537}}, DType::f32}, session.gpu.limits());
   w.randomize(std::random_device{}());
-  std::map<std::string, int> runs;
+  int runs = 0;
   for (const auto& c : enumerate(config, *fused, w.shape(), session.gpu.limits(), nullptr)) {
-    if (c.space_name != "split" && c.space_name != "split_pipelined") continue;
+    if (c.space_name != "split") continue;
     const auto bound = session.tuner.bind(config, *fused, c, w);
     for (int launch = 0; launch < 3; ++launch) {
       const CheckReport r = session.tuner.verify(bound, w);
@@ -50,10 +47,12 @@ TEST_F(SoftmaxSplitGpu, EveryLaunchLeavesTheCountersZeroedAndStaysCorrect) {
     std::vector<int32_t> counts(kRows + 1, -1);
     w.buffer("split_count").download(counts.data(), counts.size() * sizeof(int32_t));
     for (size_t i = 0; i < counts.size(); ++i) EXPECT_EQ(counts[i], 0) << c.id() << ": split_count[" << i << "]";
-    ++runs[c.space_name];
+    std::vector<uint64_t> pairs(size_t{kRows} * 32, 1);  // split_pairs: [M, 64] floats
+    w.buffer("split_pairs").download(pairs.data(), pairs.size() * sizeof(uint64_t));
+    for (size_t i = 0; i < pairs.size(); ++i) EXPECT_EQ(pairs[i], 0u) << c.id() << ": split_pairs slot " << i;
+    ++runs;
   }
-  EXPECT_GT(runs["split"], 4) << "the split space offered too few candidates at 61 x 65537";
-  EXPECT_GT(runs["split_pipelined"], 4) << "the split_pipelined space offered too few candidates";
+  EXPECT_GT(runs, 4) << "the split space offered too few candidates at 61 x 65537";
 }
 
 }  // namespace
