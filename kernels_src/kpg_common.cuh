@@ -195,24 +195,19 @@ __device__ __forceinline__ float block_max(float v, float* scratch) {
 }
 
 // ---------------------------------------------------------------- blocks meeting in global memory
-// An add with acquire-release semantics at GPU scope: this thread's earlier accesses are
-// ordered before it, and when the old value shows it came last, its later accesses see
-// what the others did before their adds.
+// A block publishes data, then adds to a counter with acquire-release semantics (its
+// earlier writes become visible first, without a full fence; and when the old value shows
+// it arrived last, its later reads see what the others published); a waiting block spins
+// on the counter with acquire loads. Both at GPU scope.
 __device__ __forceinline__ int atomic_add_acq_rel_gpu(int* p, int v) {
   int old;
   asm volatile("atom.acq_rel.gpu.global.add.s32 %0, [%1], %2;" : "=r"(old) : "l"(p), "r"(v) : "memory");
   return old;
 }
 
-// A 64-bit word that is the whole message (no data published before it): relaxed, but
-// strong at GPU scope, so a poll sees it without a fence, in one aligned access.
-__device__ __forceinline__ void store_relaxed_gpu(unsigned long long* p, unsigned long long v) {
-  asm volatile("st.relaxed.gpu.global.b64 [%0], %1;" ::"l"(p), "l"(v) : "memory");
-}
-
-__device__ __forceinline__ unsigned long long load_relaxed_gpu(const unsigned long long* p) {
-  unsigned long long v;
-  asm volatile("ld.relaxed.gpu.global.b64 %0, [%1];" : "=l"(v) : "l"(p) : "memory");
+__device__ __forceinline__ int load_acquire_gpu(const int* p) {
+  int v;
+  asm volatile("ld.acquire.gpu.global.b32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
   return v;
 }
 

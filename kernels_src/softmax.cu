@@ -85,34 +85,33 @@ struct ClusterExchange {  // the slices' blocks form a cluster: distributed shar
 // slices hold consecutive tickets, all lower tickets are held by blocks that are running
 // or done, and while fewer than SPLIT blocks are resident an SM is free for the next
 // ticket. So the oldest unfinished row always completes, given that SPLIT blocks fit on
-// the device at once. State (scratch, zeroed at allocation, left zeroed): slot[row *
-// Split + slice] holds the slice's (max, sum) as one 64-bit word, 0 until published (a
-// published pair is never 0: a finite max comes with a sum >= 1); count[row] counts the
-// row's departures, and the last one resets the row; count[M] is the ticket.
-// The wait after a row's last publication is one L2 round trip: lane s of warp 0 polls
-// slot s itself (where a counter to poll, then the pairs to read, cost two), and a
-// publication is one store (the pair is the whole message: no release, no atomic).
+// the device at once. State (scratch, zeroed at allocation, left zeroed): count[row]
+// counts publications, then departures (the last one resets it); count[M] is the ticket.
+// Only thread 0 talks to global memory; the rest of the block waits at a barrier, so the
+// chain it waits for is kept short: publish with an acq_rel atomic (no full fence), skip
+// the spin when this block arrived last, depart after the stores.
 template <int Split>
 struct GridExchange {
   int* count;
-  unsigned long long* slots;  // [row * Split + slice]
-  float2* shared;             // one float2 of shared memory
+  float2* pairs;   // [row * Split + slice]
+  float2* shared;  // one float2 of shared memory
   long long row;
   int slice;
 
   __device__ float2 fold(float2 mine) const {
-    unsigned long long* row_slots = slots + row * Split;
-    if (threadIdx.x == 0) store_relaxed_gpu(row_slots + slice, pack_pair(mine));
+    int* arrivals = count + row;
+    if (threadIdx.x == 0) {
+      __stcg(pairs + row * Split + slice, mine);
+      if (atomic_add_acq_rel_gpu(arrivals, 1) < Split - 1)  // the pair is visible first
+        while (load_acquire_gpu(arrivals) < Split) __nanosleep(32);
+    }
+    __syncthreads();
     if (threadIdx.x < 32) {
-      float2 p = make_float2(kpg_neg_inf(), 0.0f);  // lanes >= Split: the empty pair
-      if (threadIdx.x < Split) {
-        unsigned long long bits;
-        while ((bits = load_relaxed_gpu(row_slots + threadIdx.x)) == 0ull) __nanosleep(32);
-        p = unpack_pair(bits);
-      }
+      float2 p = threadIdx.x < Split ? __ldcg(pairs + row * Split + threadIdx.x)
+                                     : make_float2(kpg_neg_inf(), 0.0f);
 #pragma unroll
       for (int offset = 16; offset > 0; offset >>= 1) {
-        if (offset >= Split) continue;
+        if (offset >= Split) continue;  // lanes >= Split hold the empty pair
         p = combine_max_sum(p, make_float2(__shfl_xor_sync(0xffffffffu, p.x, offset),
                                            __shfl_xor_sync(0xffffffffu, p.y, offset)));
       }
@@ -121,22 +120,9 @@ struct GridExchange {
     __syncthreads();
     return *shared;
   }
-  // Every slot was read before the barrier that ended fold(): depart (release: after
-  // those reads); the last to depart clears the row for the next launch.
+  // Every pair was read before the barrier that ended fold(): depart; the last resets.
   __device__ void release() const {
-    if (threadIdx.x != 0 || atomic_add_acq_rel_gpu(count + row, 1) != Split - 1) return;
-    for (int s = 0; s < Split; ++s) slots[row * Split + s] = 0ull;
-    count[row] = 0;
-  }
-
-  // A NaN max is stored as the canonical NaN, so that no input bits can make a pair 0.
-  static __device__ unsigned long long pack_pair(float2 p) {
-    const unsigned hi = p.x != p.x ? 0x7fffffffu : __float_as_uint(p.x);
-    return (static_cast<unsigned long long>(hi) << 32) | __float_as_uint(p.y);
-  }
-  static __device__ float2 unpack_pair(unsigned long long bits) {
-    return make_float2(__uint_as_float(static_cast<unsigned>(bits >> 32)),
-                       __uint_as_float(static_cast<unsigned>(bits)));
+    if (threadIdx.x == 0 && atomicAdd(count + row, 1) == 2 * Split - 1) atomicExch(count + row, 0);
   }
 };
 
@@ -251,10 +237,10 @@ constexpr int kMinBlocks = KPG_DEFAULT(MIN_BLOCKS, 1);
 static_assert(kSplit >= 2 && kSplit <= 32, "SPLIT must be 2..32 (one lane per slice in the fold)");
 }  // namespace softmax_split_cfg
 
-// count: int[M + 1] and slots: 64-bit words [M * SPLIT], scratch (see GridExchange).
+// count: int[M + 1] and pairs: float2[M * SPLIT], scratch (see GridExchange).
 extern "C" __global__ void __launch_bounds__(softmax_split_cfg::kThreads, softmax_split_cfg::kMinBlocks)
     softmax_split(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N, int* count,
-                  unsigned long long* slots) {
+                  float2* pairs) {
   using namespace softmax_split_cfg;
   __shared__ float scratch[32];
   __shared__ float2 folded;
@@ -270,7 +256,7 @@ extern "C" __global__ void __launch_bounds__(softmax_split_cfg::kThreads, softma
   const long long offset = row * N;
   softmax_row_in_registers<kCols, kThreads, kSplit>(
       x + offset, y + offset, N, slice, threadIdx.x, scratch,
-      GridExchange<kSplit>{count, slots, &folded, row, slice});
+      GridExchange<kSplit>{count, pairs, &folded, row, slice});
 }
 
 // ---------------------------------------------------------------- softmax_online
