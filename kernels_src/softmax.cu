@@ -87,8 +87,8 @@ struct ClusterExchange {  // the slices' blocks form a cluster: distributed shar
 // ticket. So the oldest unfinished row always completes, given that SPLIT blocks fit on
 // the device at once. State (scratch, zeroed at allocation, left zeroed): count[row]
 // counts publications, then departures (the last one resets it); count[M] is the ticket.
-// Only thread 0 talks to global memory; the rest of the block waits at a barrier, so the
-// chain it waits for is kept short: publish with an acq_rel atomic (no full fence), skip
+// Only thread 0 publishes and waits; the rest of the block waits at a barrier (then warp
+// 0 reads the pairs), so the chain it waits for is kept short: publish with an acq_rel atomic (no full fence), skip
 // the spin when this block arrived last, depart after the stores.
 template <int Split>
 struct GridExchange {
