@@ -25,6 +25,7 @@
 // Special values follow IEEE arithmetic as PyTorch does: -inf entries give 0 as long as
 // the row has a finite entry; a row that is all -inf (or holds +inf or NaN) gives NaN.
 #include "kpg_rows.cuh"
+#include "mbarrier_bulk.cuh"
 
 // (max, sum of exp(x - max)) pairs: the online-softmax state.
 __device__ __forceinline__ float2 combine_max_sum(float2 a, float2 b) {
@@ -98,13 +99,18 @@ struct GridExchange {
   long long row;
   int slice;
 
-  __device__ float2 fold(float2 mine) const {
-    int* arrivals = count + row;
-    if (threadIdx.x == 0) {
-      __stcg(pairs + row * Split + slice, mine);
-      if (atomic_add_acq_rel_gpu(arrivals, 1) < Split - 1)  // the pair is visible first
-        while (load_acquire_gpu(arrivals) < Split) __nanosleep(32);
-    }
+  // Thread 0 stores the pair, then arrives (acq_rel: the pair is visible first). Returns,
+  // to thread 0, whether this block arrived last, i.e. the row is complete.
+  __device__ bool publish(float2 mine) const {
+    if (threadIdx.x != 0) return false;
+    __stcg(pairs + row * Split + slice, mine);
+    return atomic_add_acq_rel_gpu(count + row, 1) == Split - 1;
+  }
+  // Every thread: thread 0 waits for the row's last arrival (unless `complete`), the rest
+  // of the block at a barrier; warp 0 then folds the row's pairs.
+  __device__ float2 await(bool complete) const {
+    if (threadIdx.x == 0 && !complete)
+      while (load_acquire_gpu(count + row) < Split) __nanosleep(32);
     __syncthreads();
     if (threadIdx.x < 32) {
       float2 p = threadIdx.x < Split ? __ldcg(pairs + row * Split + threadIdx.x)
@@ -120,6 +126,7 @@ struct GridExchange {
     __syncthreads();
     return *shared;
   }
+  __device__ float2 fold(float2 mine) const { return await(publish(mine)); }
   // Every pair was read before the barrier that ended fold(): depart; the last resets.
   __device__ void release() const {
     if (threadIdx.x == 0 && atomicAdd(count + row, 1) == 2 * Split - 1) atomicExch(count + row, 0);
@@ -257,6 +264,168 @@ extern "C" __global__ void __launch_bounds__(softmax_split_cfg::kThreads, softma
   softmax_row_in_registers<kCols, kThreads, kSplit>(
       x + offset, y + offset, N, slice, threadIdx.x, scratch,
       GridExchange<kSplit>{count, pairs, &folded, row, slice});
+}
+
+// ---------------------------------------------------------------- softmax_split_staged
+// `split` holds its slice in registers while it waits for the row's other slices, and the
+// wait leaves its share of the SM's loads idle. Here persistent blocks (grid = SMs x BPS)
+// stream slices through a ring of STAGES shared-memory buffers filled by bulk copies, so
+// the next STAGES - 1 slices keep landing while a block waits for a row. Each buffer
+// slot takes a ticket (one slice); tickets are handed out in increasing order, so a
+// block's held tickets, in ring order, are increasing.
+//
+// No deadlock: a block publishes every held slice of the row it is about to wait for
+// before it waits. Take the lowest row r anyone waits for: each of its tickets that is
+// taken is held by a block waiting for r or a later row, so it is published (the held
+// tickets of a block waiting for r' >= r lie in rows >= r', those in r' published first);
+// and all of r's tickets are taken unless the blocks at that point hold fewer than SPLIT
+// tickets in all, impossible while SPLIT <= resident blocks. So r completes.
+namespace softmax_split_staged_cfg {
+constexpr int kThreads = KPG_DEFAULT(THREADS, 512);
+constexpr int kSplit = KPG_DEFAULT(SPLIT, 16);                // slices per row
+constexpr int kStages = KPG_DEFAULT(STAGES, 3);               // ring buffers
+constexpr int kSliceChunks = KPG_DEFAULT(SLICE_CHUNKS, 4096); // ceil_div(N / VEC, SPLIT)
+constexpr int kBlocksPerSm = KPG_DEFAULT(BPS, 1);
+constexpr unsigned kSliceBytes = kSliceChunks * kVecBytes;
+static_assert(kSplit >= 2 && kSplit <= 32, "SPLIT must be 2..32 (one lane per slice in the fold)");
+static_assert(kStages >= 2 && kStages <= 8, "STAGES must be 2..8");
+}  // namespace softmax_split_staged_cfg
+
+// (max, sum of exp(x - max)) of the chunks `n_chunks` of a slice buffer, to every thread.
+template <int Threads>
+__device__ __forceinline__ float2 slice_max_sum(const uint4* buf, int n_chunks, float* scratch) {
+  float m = kpg_neg_inf();
+  for (int c = threadIdx.x; c < n_chunks; c += Threads) {
+    const uint4 r = buf[c];
+#pragma unroll
+    for (int j = 0; j < kVec; ++j) m = fmaxf(m, raw_element(r, j));
+  }
+  m = block_max<Threads>(m, scratch);
+  const float m_shift = m == kpg_neg_inf() ? 0.0f : m;  // as in softmax_row_in_registers
+  float s = 0.0f;
+  for (int c = threadIdx.x; c < n_chunks; c += Threads) {
+    const uint4 r = buf[c];
+#pragma unroll
+    for (int j = 0; j < kVec; ++j) s += kpg_exp(raw_element(r, j) - m_shift);
+  }
+  return make_float2(m, block_sum<Threads>(s, scratch));
+}
+
+// count: int[M + 1] and pairs: float2[M * SPLIT], scratch (see GridExchange); count[M] is
+// the ticket. Needs N % VEC == 0 (16-byte aligned rows, whole-chunk slices) and
+// ceil_div(N / VEC, SPLIT) <= SLICE_CHUNKS; otherwise y is filled with NaN.
+extern "C" __global__ void __launch_bounds__(softmax_split_staged_cfg::kThreads, softmax_split_staged_cfg::kBlocksPerSm)
+    softmax_split_staged(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N,
+                         int* count, float2* pairs) {
+  using namespace softmax_split_staged_cfg;
+  extern __shared__ __align__(128) uint4 ring[];  // kStages x kSliceChunks chunks
+  __shared__ __align__(8) unsigned long long full[kStages];
+  __shared__ int tickets[kStages];
+  __shared__ float scratch[32];
+  __shared__ float2 folded;
+
+  const int chunks = N / kVec;
+  const int per_slice = ceil_div(chunks, kSplit);
+  if (N % kVec != 0 || per_slice > kSliceChunks) {  // config and shape disagree: fail loudly
+    const long long total = static_cast<long long>(M) * N;
+    for (long long i = blockIdx.x * static_cast<long long>(kThreads) + threadIdx.x; i < total;
+         i += static_cast<long long>(gridDim.x) * kThreads)
+      y[i] = from_float(kpg_nan());
+    return;
+  }
+  const int total = M * kSplit;
+  const unsigned ring_addr = static_cast<unsigned>(__cvta_generic_to_shared(ring));
+  const auto bar = [&](int stage) {
+    return static_cast<unsigned>(__cvta_generic_to_shared(full + stage));
+  };
+  const auto slice_chunks = [&](int ticket) {
+    const int c_begin = ticket % kSplit * per_slice;
+    return max(0, min(chunks, c_begin + per_slice) - c_begin);
+  };
+
+  // Thread 0 fills a buffer: takes a ticket and starts its slice's bulk copy. Once a
+  // ticket is past the end all later ones are, so each block takes exactly one such
+  // ticket: the last of all (total + gridDim.x - 1) resets the counter.
+  bool out_of_tickets = false;
+  const auto fill = [&](int stage) {
+    if (out_of_tickets) return;
+    const int t = atomicAdd(count + M, 1);
+    tickets[stage] = t;
+    if (t >= total) {
+      out_of_tickets = true;
+      if (t == total + static_cast<int>(gridDim.x) - 1) atomicExch(count + M, 0);
+      mbar_arrive(bar(stage));  // completes the phase: the consumers see the end
+      return;
+    }
+    const unsigned bytes = static_cast<unsigned>(slice_chunks(t)) * kVecBytes;
+    mbar_arrive_expect_tx(bar(stage), bytes);
+    const kpg_t* src = x + static_cast<long long>(t / kSplit) * N + t % kSplit * per_slice * kVec;
+    if (bytes > 0) bulk_copy_to_shared(ring_addr + stage * kSliceBytes, src, bytes, bar(stage));
+  };
+
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < kStages; ++s) mbar_init(bar(s), 1);
+    mbar_fence_init();
+    for (int s = 0; s < kStages; ++s) fill(s);
+  }
+  __syncthreads();
+
+  // Slot k of the ring sequence uses buffer k % kStages in phase k / kStages; a buffer is
+  // refilled only after its slot is consumed, so no waiter is ever two phases behind.
+  const auto wait_slot = [&](int k) { mbar_wait(bar(k % kStages), (k / kStages) & 1); };
+  const auto exchange_of = [&](int ticket) {
+    return GridExchange<kSplit>{count, pairs, &folded, ticket / kSplit, ticket % kSplit};
+  };
+  unsigned published = 0;  // bit s: buffer s's slice already published (by the guard)
+  bool complete = false;   // thread 0: its publication completed the current slot's row
+  const auto publish_slot = [&](int k) {
+    const int s = k % kStages;
+    const int t = tickets[s];
+    const float2 mine = slice_max_sum<kThreads>(ring + s * kSliceChunks, slice_chunks(t), scratch);
+    published |= 1u << s;
+    return exchange_of(t).publish(mine);
+  };
+
+  for (int k = 0;; ++k) {
+    const int s = k % kStages;
+    wait_slot(k);
+    const int t = tickets[s];  // written before the arrival that completed the phase
+    if (t >= total) break;
+    if (!(published & (1u << s))) complete = publish_slot(k);
+    __syncthreads();  // the tickets thread 0 wrote since the last barrier are visible
+    // The guard: later slots holding slices of this row publish before the wait.
+    const int row = t / kSplit;
+    bool row_completed_by_guard = false;
+    for (int j = 1; j < kStages; ++j) {
+      const int tj = tickets[(k + j) % kStages];
+      if (tj <= t || tj >= total || tj / kSplit != row) break;  // tj <= t: not refilled yet
+      if (published & (1u << ((k + j) % kStages))) continue;
+      wait_slot(k + j);
+      row_completed_by_guard |= publish_slot(k + j);
+    }
+    const GridExchange<kSplit> exchange = exchange_of(t);
+    const float2 row_pair = exchange.await(complete || row_completed_by_guard);
+    const float inv_sum = 1.0f / row_pair.y;  // all -inf row: exp(NaN) * inf = NaN, as torch
+
+    const uint4* buf = ring + s * kSliceChunks;
+    kpg_t* out = y + static_cast<long long>(row) * N + t % kSplit * per_slice * kVec;
+    const int n_chunks = slice_chunks(t);
+    for (int c = threadIdx.x; c < n_chunks; c += kThreads) {
+      const uint4 r = buf[c];
+      float v[kVec];
+#pragma unroll
+      for (int j = 0; j < kVec; ++j) v[j] = kpg_exp(raw_element(r, j) - row_pair.x) * inv_sum;
+      store_vec(out + c * kVec, v);
+    }
+    exchange.release();
+    published &= ~(1u << s);
+    complete = false;
+    __syncthreads();  // every thread is done with buffer s
+    if (threadIdx.x == 0) {
+      fence_proxy_async_shared();  // the reads above before the bulk copy's writes
+      fill(s);
+    }
+  }
 }
 
 // ---------------------------------------------------------------- softmax_online

@@ -10,6 +10,7 @@
 #   softmax  fused softmax tuned at mid and long rows, Triton/torch beside it
 #   softmax_long  the same at 4096x8192 and the three long-row shapes only
 #   softmax_lesson_long  kpg tutorial softmax at 128x262144 and 256x131072 (copy measured)
+#   staged_checks  softmax split_staged at four points under the watchdog
 #   fa_ws    flash attention stage 3 (wgmma_ws): watchdog checks, then tuned beside stage 2
 #   fa_persist flash attention stage 3 with PERSIST=1: watchdog checks, then the stage-3 GPU tests
 #   fa_rows  every tutorial attention row at head dim $FA_D (default 128), one tune each;
@@ -116,20 +117,33 @@ stage_softmax_lesson_long() {
   grep -E "^\| [0-9]|Copy ceiling" "$out/lesson.log"  # the table's rows and the copy
 }
 
-# Flash attention stage 3 (space wgmma_ws): a few checks under the watchdog first (a
-# barrier mistake hangs), then a tune at three shapes beside stages 1 and 2.
-# One stage-3 point ("PARAMS SHAPE") checked against the reference under the watchdog (a
-# barrier mistake hangs); prints its line and returns kpg run's exit status.
-ws_watchdog_check() {  # label "params shape"
+# One point ("PARAMS SHAPE") of a space checked against the reference under the watchdog
+# (a barrier or exchange mistake hangs); prints its line and returns kpg run's exit status.
+watchdog_check() {  # label op variant space "params shape"
   local params s status
-  read -r params s <<<"$2"
-  timeout 120 "$kpg" run attention --variant flash --space wgmma_ws --params "$params" --shape "$s" \
-    --check-only --watchdog 20 > "$out/ws_check.log" 2>&1
+  read -r params s <<<"$5"
+  timeout 120 "$kpg" run "$2" --variant "$3" --space "$4" --params "$params" --shape "$s" \
+    --check-only --watchdog 20 > "$out/watchdog_check.log" 2>&1
   status=$?
-  note "$1 $params $s: exit $status: $(grep -E 'unit\(s\)' "$out/ws_check.log")"
+  note "$1 $params $s: exit $status: $(grep -E 'unit\(s\)' "$out/watchdog_check.log")"
   return $status
 }
+ws_watchdog_check() { watchdog_check "$1" attention flash wgmma_ws "$2"; }
 
+# Softmax split_staged (a ring of bulk copies and a grid-wide exchange) under the watchdog:
+# the tuned shape, a ticket-heavy one, 16-bit types, and one row (SPLIT blocks only).
+stage_staged_checks() {
+  local p
+  for p in "THREADS=512,SPLIT=16,STAGES=3,BPS=1 M=128,N=262144" \
+           "THREADS=256,SPLIT=16,STAGES=4,BPS=2 M=61,N=65540" \
+           "THREADS=1024,SPLIT=8,STAGES=2,BPS=1 M=3,N=65544,dtype=f16" \
+           "THREADS=512,SPLIT=32,STAGES=4,BPS=1 M=1,N=262144,dtype=bf16"; do
+    watchdog_check staged softmax fused split_staged "$p"
+  done
+}
+
+# Flash attention stage 3 (space wgmma_ws): a few checks under the watchdog first (a
+# barrier mistake hangs), then a tune at three shapes beside stages 1 and 2.
 stage_fa_ws() {
   local p
   for p in "NUM_WG=2,BLOCK_N=128,STAGES=2,PINGPONG=0 B=1,H=2,N=1000,D=128,CAUSAL=1,dtype=f16" \

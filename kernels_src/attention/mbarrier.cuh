@@ -1,48 +1,14 @@
 // attention/mbarrier.cuh: the synchronisation primitives of the warp-specialised flash
-// attention kernel (attention_sm90_ws.cu): shared-memory mbarriers, the cp.async arrive that
-// completes one when a thread's copies land, named barriers and setmaxnreg. sm_90a only.
-//
-// mbarrier phases (PTX ISA, "Parallel Synchronization and Communication Instructions:
-// mbarrier"): a barrier initialised with count C completes its current phase when C
-// arrivals have been counted, then starts the next phase (phase k + 1) with C pending again.
-// `try_wait.parity p` is true once the phase whose parity is p has completed, i.e. while
-// the current phase's parity differs from p. A fresh barrier is in phase 0, so waiting on
-// parity 1 passes at once. Parity alone names a phase only if the waiter is never two phases
-// behind: every wait in attention_sm90_ws.cu states why that holds.
+// attention kernel (attention_sm90_ws.cu): the mbarriers of mbarrier_bulk.cuh, the cp.async
+// arrive that completes one when a thread's copies land, named barriers and setmaxnreg.
+// sm_90a only (setmaxnreg).
 #pragma once
 
 #if defined(__CUDA_ARCH__) && !defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #error "mbarrier/setmaxnreg kernels need the arch-specific target sm_90a (configs: arch: sm_90a)"
 #endif
 
-__device__ __forceinline__ void mbar_init(unsigned bar, unsigned count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(bar), "r"(count) : "memory");
-}
-
-// Makes the barrier initialisations visible (to the async proxy too) before the block
-// barrier that publishes them (CUTLASS's fence_barrier_init).
-__device__ __forceinline__ void mbar_fence_init() {
-  asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-}
-
-// One arrival (release semantics at CTA scope: this thread's earlier accesses, and the
-// wgmma it waited for, are ordered before the phase completes).
-__device__ __forceinline__ void mbar_arrive(unsigned bar) {
-  asm volatile("{\n.reg .b64 st;\nmbarrier.arrive.shared::cta.b64 st, [%0];\n}" ::"r"(bar) : "memory");
-}
-
-// Spins until the phase of parity `parity` has completed (acquire semantics: writes released
-// into that phase, and cp.async copies it tracked, are visible afterwards).
-__device__ __forceinline__ void mbar_wait(unsigned bar, unsigned parity) {
-  unsigned done;
-  do {
-    asm volatile(
-        "{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}"
-        : "=r"(done)
-        : "r"(bar), "r"(parity)
-        : "memory");
-  } while (!done);
-}
+#include "mbarrier_bulk.cuh"
 
 // The barrier counts one arrival of this thread once all of its earlier cp.async copies have
 // landed. .noinc: the arrival is one of the count given to mbar_init (not an extra one).

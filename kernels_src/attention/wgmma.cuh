@@ -29,6 +29,8 @@
 //   keys 16kk..16kk+15 starts at byte kk*2048 (1024-aligned).
 #pragma once
 
+#include "mbarrier_bulk.cuh"  // fence_proxy_async_shared
+
 // NVRTC has no <stdint.h>: 64-bit descriptors are unsigned long long.
 typedef unsigned long long wgmma_desc_t;
 
@@ -83,13 +85,6 @@ template <int M>
 __device__ __forceinline__ void fence_regs(float (&r)[M]) {
 #pragma unroll
   for (int i = 0; i < M; ++i) asm volatile("" : "+f"(r[i])::"memory");
-}
-
-// Generic-proxy writes (cp.async, st.shared) to shared memory become visible to the async
-// proxy (wgmma operand reads) after this fence, executed by the writing thread before the
-// barrier that publishes them.
-__device__ __forceinline__ void fence_proxy_async_shared() {
-  asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
 }
 
 // Register fragments (PTX ISA, "wgmma .m64nNk16 register fragments"), warp w of the
