@@ -49,6 +49,17 @@ __device__ __forceinline__ void mbar_wait(unsigned bar, unsigned parity) {
   } while (!done);
 }
 
+// True once the phase of parity `parity` has completed; never waits (acquire as mbar_wait).
+__device__ __forceinline__ bool mbar_test(unsigned bar, unsigned parity) {
+  unsigned done;
+  asm volatile(
+      "{\n.reg .pred p;\nmbarrier.test_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}"
+      : "=r"(done)
+      : "r"(bar), "r"(parity)
+      : "memory");
+  return done != 0;
+}
+
 // Copies `bytes` (a multiple of 16; both addresses 16-byte aligned) from global to shared
 // memory in the background; the bytes count towards `bar`'s expect_tx when they land.
 __device__ __forceinline__ void bulk_copy_to_shared(unsigned smem_dst, const void* gmem_src,
