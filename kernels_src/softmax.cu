@@ -288,7 +288,7 @@ constexpr int kSliceChunks = KPG_DEFAULT(SLICE_CHUNKS, 4096); // ceil_div(N / VE
 constexpr int kBlocksPerSm = KPG_DEFAULT(BPS, 1);
 constexpr unsigned kSliceBytes = kSliceChunks * kVecBytes;
 static_assert(kSplit >= 2 && kSplit <= 32, "SPLIT must be 2..32 (one lane per slice in the fold)");
-static_assert(kStages >= 2 && kStages <= 8, "STAGES must be 2..8");
+static_assert(kStages >= 1 && kStages <= 8, "STAGES must be 1..8");
 }  // namespace softmax_split_staged_cfg
 
 // (max, sum of exp(x - max)) of the chunks `n_chunks` of a slice buffer, to every thread.
