@@ -1,6 +1,6 @@
 // mbarrier_bulk.cuh: shared-memory mbarriers and the bulk copies (cp.async.bulk, the TMA
 // unit's 1-D form) that complete them; sm_90 and later. Used by flash attention's
-// warp-specialised kernel (through attention/mbarrier.cuh) and softmax's split_staged ring.
+// warp-specialised kernel (through attention/mbarrier.cuh) and softmax's split_smem.
 //
 // mbarrier phases (PTX ISA, "Parallel Synchronization and Communication Instructions:
 // mbarrier"): a barrier initialised with count C completes its current phase when C
@@ -47,17 +47,6 @@ __device__ __forceinline__ void mbar_wait(unsigned bar, unsigned parity) {
         : "r"(bar), "r"(parity)
         : "memory");
   } while (!done);
-}
-
-// True once the phase of parity `parity` has completed; never waits (acquire as mbar_wait).
-__device__ __forceinline__ bool mbar_test(unsigned bar, unsigned parity) {
-  unsigned done;
-  asm volatile(
-      "{\n.reg .pred p;\nmbarrier.test_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}"
-      : "=r"(done)
-      : "r"(bar), "r"(parity)
-      : "memory");
-  return done != 0;
 }
 
 // Copies `bytes` (a multiple of 16; both addresses 16-byte aligned) from global to shared

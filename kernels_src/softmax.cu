@@ -10,6 +10,8 @@
 //                      clusters above 8 blocks are non-portable: H100 offers 16)
 //    softmax_split     the same split over SPLIT ordinary blocks that exchange (max, sum)
 //                      through global memory: no cluster, so every SM takes them
+//    softmax_split_smem  split with the slice in shared memory (one bulk copy): three
+//                      64 KB slices an SM where registers hold two
 //  fused, row streamed (x read twice, y written once), any N:
 //    softmax_online    one block per row, running max & sum, then a normalising pass
 //    softmax_online_cluster  the same over a slice per block, CLUSTER blocks per row
@@ -99,18 +101,13 @@ struct GridExchange {
   long long row;
   int slice;
 
-  // Thread 0 stores the pair, then arrives (acq_rel: the pair is visible first). Returns,
-  // to thread 0, whether this block arrived last, i.e. the row is complete.
-  __device__ bool publish(float2 mine) const {
-    if (threadIdx.x != 0) return false;
-    __stcg(pairs + row * Split + slice, mine);
-    return atomic_add_acq_rel_gpu(count + row, 1) == Split - 1;
-  }
-  // Every thread: thread 0 waits for the row's last arrival (unless `complete`), the rest
-  // of the block at a barrier; warp 0 then folds the row's pairs.
-  __device__ float2 await(bool complete) const {
-    if (threadIdx.x == 0 && !complete)
-      while (load_acquire_gpu(count + row) < Split) __nanosleep(32);
+  __device__ float2 fold(float2 mine) const {
+    int* arrivals = count + row;
+    if (threadIdx.x == 0) {
+      __stcg(pairs + row * Split + slice, mine);
+      if (atomic_add_acq_rel_gpu(arrivals, 1) < Split - 1)  // the pair is visible first
+        while (load_acquire_gpu(arrivals) < Split) __nanosleep(32);
+    }
     __syncthreads();
     if (threadIdx.x < 32) {
       float2 p = threadIdx.x < Split ? __ldcg(pairs + row * Split + threadIdx.x)
@@ -126,7 +123,6 @@ struct GridExchange {
     __syncthreads();
     return *shared;
   }
-  __device__ float2 fold(float2 mine) const { return await(publish(mine)); }
   // Every pair was read before the barrier that ended fold(): depart; the last resets.
   __device__ void release() const {
     if (threadIdx.x == 0 && atomicAdd(count + row, 1) == 2 * Split - 1) atomicExch(count + row, 0);
@@ -266,32 +262,24 @@ extern "C" __global__ void __launch_bounds__(softmax_split_cfg::kThreads, softma
       GridExchange<kSplit>{count, pairs, &folded, row, slice});
 }
 
-// ---------------------------------------------------------------- softmax_split_staged
-// `split` holds its slice in registers while it waits for the row's other slices, and the
-// wait leaves its share of the SM's loads idle. Here persistent blocks (grid = SMs x BPS)
-// stream slices through a ring of STAGES shared-memory buffers filled by bulk copies, so
-// the next STAGES - 1 slices keep landing while a block waits for a row. Each buffer
-// slot takes a ticket (one slice); tickets are handed out in increasing order, so a
-// block's held tickets, in ring order, are increasing.
-//
-// No deadlock, and no chains of waits: while a block waits for a row it publishes each
-// slice it holds as soon as it lands, so every ticket taken is published without waiting
-// for any row. The lowest row anyone waits for then completes once all its tickets are
-// taken, which happens unless the blocks hold fewer than SPLIT tickets in all, impossible
-// while SPLIT <= resident blocks. (Publishing a held slice only when the ring reached it
-// chained each row's wait to the rows before: 650-1430 GB/s at 128 x 262,144.)
-namespace softmax_split_staged_cfg {
+// ---------------------------------------------------------------- softmax_split_smem
+// `split` with the slice in shared memory instead of registers: one bulk copy (the TMA
+// unit) loads it, so a block needs few registers and three 64 KB slices fit an SM where
+// the register file holds two. A block waits for the slowest of its row's slices while
+// holding its own; a third slice an SM keeps loads in flight meanwhile (128 x 262,144 f32
+// on the H100: 2819 GB/s against split's 2717, same call). Persistent blocks (grid = SMs x
+// BPS) take tickets until they run out, as split's blocks do (see GridExchange).
+// A ring of several slices a block, publishing each as it landed, lost to one slice a
+// block at every depth (docs/notes/memory_bound_kernels.md, "Long rows ...", item 6).
+namespace softmax_split_smem_cfg {
 constexpr int kThreads = KPG_DEFAULT(THREADS, 512);
-constexpr int kSplit = KPG_DEFAULT(SPLIT, 16);                // slices per row
-constexpr int kStages = KPG_DEFAULT(STAGES, 3);               // ring buffers
-constexpr int kSliceChunks = KPG_DEFAULT(SLICE_CHUNKS, 4096); // ceil_div(N / VEC, SPLIT)
-constexpr int kBlocksPerSm = KPG_DEFAULT(BPS, 1);
-constexpr unsigned kSliceBytes = kSliceChunks * kVecBytes;
+constexpr int kSplit = KPG_DEFAULT(SPLIT, 16);                 // slices per row
+constexpr int kSliceChunks = KPG_DEFAULT(SLICE_CHUNKS, 4096);  // ceil_div(N / VEC, SPLIT)
+constexpr int kBlocksPerSm = KPG_DEFAULT(BPS, 3);
 static_assert(kSplit >= 2 && kSplit <= 32, "SPLIT must be 2..32 (one lane per slice in the fold)");
-static_assert(kStages >= 1 && kStages <= 8, "STAGES must be 1..8");
-}  // namespace softmax_split_staged_cfg
+}  // namespace softmax_split_smem_cfg
 
-// (max, sum of exp(x - max)) of the chunks `n_chunks` of a slice buffer, to every thread.
+// (max, sum of exp(x - max)) of the first `n_chunks` chunks of a slice buffer, to every thread.
 template <int Threads>
 __device__ __forceinline__ float2 slice_max_sum(const uint4* buf, int n_chunks, float* scratch) {
   float m = kpg_neg_inf();
@@ -311,139 +299,77 @@ __device__ __forceinline__ float2 slice_max_sum(const uint4* buf, int n_chunks, 
   return make_float2(m, block_sum<Threads>(s, scratch));
 }
 
-// count: int[M + 1] and pairs: float2[M * SPLIT], scratch (see GridExchange); count[M] is
-// the ticket. Needs N % VEC == 0 (16-byte aligned rows, whole-chunk slices) and
+// count: int[M + 1] and pairs: float2[M * SPLIT], scratch (see GridExchange). Needs
+// N % VEC == 0 (16-byte aligned rows, whole-chunk slices for the bulk copy) and
 // ceil_div(N / VEC, SPLIT) <= SLICE_CHUNKS; otherwise y is filled with NaN.
-extern "C" __global__ void __launch_bounds__(softmax_split_staged_cfg::kThreads, softmax_split_staged_cfg::kBlocksPerSm)
-    softmax_split_staged(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N,
-                         int* count, float2* pairs) {
-  using namespace softmax_split_staged_cfg;
-  extern __shared__ __align__(128) uint4 ring[];  // kStages x kSliceChunks chunks
-  __shared__ __align__(8) unsigned long long full[kStages];
-  __shared__ int tickets[kStages];
+extern "C" __global__ void __launch_bounds__(softmax_split_smem_cfg::kThreads, softmax_split_smem_cfg::kBlocksPerSm)
+    softmax_split_smem(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N,
+                       int* count, float2* pairs) {
+  using namespace softmax_split_smem_cfg;
+  extern __shared__ __align__(128) uint4 slice[];  // kSliceChunks chunks
+  __shared__ __align__(8) unsigned long long landed;  // mbarrier of the bulk copy
   __shared__ float scratch[32];
   __shared__ float2 folded;
-  __shared__ int action;  // thread 0's decision while a row is awaited (see below)
+  __shared__ int ticket;
 
   const int chunks = N / kVec;
   const int per_slice = ceil_div(chunks, kSplit);
   if (N % kVec != 0 || per_slice > kSliceChunks) {  // config and shape disagree: fail loudly
-    const long long total = static_cast<long long>(M) * N;
-    for (long long i = blockIdx.x * static_cast<long long>(kThreads) + threadIdx.x; i < total;
+    const long long n_total = static_cast<long long>(M) * N;
+    for (long long i = blockIdx.x * static_cast<long long>(kThreads) + threadIdx.x; i < n_total;
          i += static_cast<long long>(gridDim.x) * kThreads)
       y[i] = from_float(kpg_nan());
     return;
   }
   const int total = M * kSplit;
-  const unsigned ring_addr = static_cast<unsigned>(__cvta_generic_to_shared(ring));
-  const auto bar = [&](int stage) {
-    return static_cast<unsigned>(__cvta_generic_to_shared(full + stage));
-  };
-  const auto slice_chunks = [&](int ticket) {
-    const int c_begin = ticket % kSplit * per_slice;
-    return max(0, min(chunks, c_begin + per_slice) - c_begin);
-  };
-
-  // Thread 0 fills a buffer: takes a ticket and starts its slice's bulk copy. Once a
-  // ticket is past the end all later ones are, so each block takes exactly one such
-  // ticket: the last of all (total + gridDim.x - 1) resets the counter.
-  bool out_of_tickets = false;
-  const auto fill = [&](int stage) {
-    if (out_of_tickets) return;
-    const int t = atomicAdd(count + M, 1);
-    tickets[stage] = t;
-    if (t >= total) {
-      out_of_tickets = true;
-      if (t == total + static_cast<int>(gridDim.x) - 1) atomicExch(count + M, 0);
-      mbar_arrive(bar(stage));  // completes the phase: the consumers see the end
-      return;
-    }
-    const unsigned bytes = static_cast<unsigned>(slice_chunks(t)) * kVecBytes;
-    mbar_arrive_expect_tx(bar(stage), bytes);
-    const kpg_t* src = x + static_cast<long long>(t / kSplit) * N + t % kSplit * per_slice * kVec;
-    if (bytes > 0) bulk_copy_to_shared(ring_addr + stage * kSliceBytes, src, bytes, bar(stage));
-  };
-
+  const unsigned bar = static_cast<unsigned>(__cvta_generic_to_shared(&landed));
   if (threadIdx.x == 0) {
-    for (int s = 0; s < kStages; ++s) mbar_init(bar(s), 1);
+    mbar_init(bar, 1);
     mbar_fence_init();
-    for (int s = 0; s < kStages; ++s) fill(s);
   }
-  __syncthreads();
 
-  // Slot k of the ring sequence uses buffer k % kStages in phase k / kStages; a buffer is
-  // refilled only after its slot is consumed, so no waiter is ever two phases behind.
-  const auto wait_slot = [&](int k) { mbar_wait(bar(k % kStages), (k / kStages) & 1); };
-  const auto exchange_of = [&](int ticket) {
-    return GridExchange<kSplit>{count, pairs, &folded, ticket / kSplit, ticket % kSplit};
-  };
-  unsigned published = 0;  // bit s: buffer s's slice already published (by the guard)
-  bool complete = false;   // thread 0: its publication completed the current slot's row
-  const auto publish_slot = [&](int k) {
-    const int s = k % kStages;
-    const int t = tickets[s];
-    const float2 mine = slice_max_sum<kThreads>(ring + s * kSliceChunks, slice_chunks(t), scratch);
-    published |= 1u << s;
-    return exchange_of(t).publish(mine);
-  };
-
-  for (int k = 0;; ++k) {
-    const int s = k % kStages;
-    wait_slot(k);
-    const int t = tickets[s];  // written before the arrival that completed the phase
-    if (t >= total) break;
-    const int row = t / kSplit;
-    if (!(published & (1u << s))) complete = publish_slot(k);
-    // Wait for the row; meanwhile publish this block's later slices as they land (in ring
-    // order), so that no row waits on this block's own wait. Thread 0 decides each round:
-    // publish slot k + j (j > 0), go on (-1: the row is complete) or poll again (0).
-    for (;;) {
-      if (threadIdx.x == 0) {
-        int a = 0;
-        for (int j = 1; j < kStages; ++j) {
-          const int sj = (k + j) % kStages;
-          const int tj = tickets[sj];
-          if (tj <= t || tj >= total) break;  // tj <= t: not refilled (out of tickets)
-          if (published & (1u << sj)) continue;
-          if (mbar_test(bar(sj), ((k + j) / kStages) & 1)) a = j;
-          break;  // only the oldest unpublished slot: the ring publishes in order
-        }
-        if (a == 0 && (complete || load_acquire_gpu(count + row) >= kSplit)) a = -1;
-        if (a == 0) __nanosleep(64);
-        action = a;
-      }
-      __syncthreads();
-      const int a = action;
-      __syncthreads();  // everyone has read `action` before thread 0 writes it again
-      if (a < 0) break;
-      if (a > 0) {
-        const int tj = tickets[(k + a) % kStages];
-        const bool completed = publish_slot(k + a);
-        if (tj / kSplit == row) complete |= completed;
+  // Each block takes tickets until one is past the end, then leaves: exactly one such
+  // ticket a block, so the last of all (total + gridDim.x - 1) resets the counter.
+  int next = threadIdx.x == 0 ? atomicAdd(count + M, 1) : 0;
+  for (unsigned phase = 0;; phase ^= 1) {
+    if (threadIdx.x == 0) {
+      ticket = next;
+      if (next >= total) {
+        if (next == total + static_cast<int>(gridDim.x) - 1) atomicExch(count + M, 0);
+      } else {
+        const int c_begin = next % kSplit * per_slice;
+        const unsigned bytes = static_cast<unsigned>(max(0, min(chunks, c_begin + per_slice) - c_begin)) * kVecBytes;
+        mbar_arrive_expect_tx(bar, bytes);
+        if (bytes > 0)
+          bulk_copy_to_shared(static_cast<unsigned>(__cvta_generic_to_shared(slice)),
+                              x + static_cast<long long>(next / kSplit) * N + c_begin * kVec, bytes, bar);
       }
     }
-    const GridExchange<kSplit> exchange = exchange_of(t);
-    const float2 row_pair = exchange.await(true);  // complete: the fold only
-    const float inv_sum = 1.0f / row_pair.y;  // all -inf row: exp(NaN) * inf = NaN, as torch
+    __syncthreads();  // the ticket (and, on the first pass, the mbarrier) is visible
+    const int t = ticket;
+    if (t >= total) return;
+    const long long row = t / kSplit;
+    const int c_begin = t % kSplit * per_slice;
+    const int n_chunks = max(0, min(chunks, c_begin + per_slice) - c_begin);
+    mbar_wait(bar, phase);  // one copy a pass: the phase flips every pass
 
-    const uint4* buf = ring + s * kSliceChunks;
-    kpg_t* out = y + static_cast<long long>(row) * N + t % kSplit * per_slice * kVec;
-    const int n_chunks = slice_chunks(t);
+    const GridExchange<kSplit> exchange{count, pairs, &folded, row, t % kSplit};
+    const float2 row_pair = exchange.fold(slice_max_sum<kThreads>(slice, n_chunks, scratch));
+    // The row is complete: the next ticket waits for nothing before it is published, so it
+    // can be taken now, its round trip hidden behind the stores.
+    if (threadIdx.x == 0) next = atomicAdd(count + M, 1);
+    const float inv_sum = 1.0f / row_pair.y;  // all -inf row: exp(NaN) * inf = NaN, as torch
+    kpg_t* out = y + row * N + c_begin * kVec;
     for (int c = threadIdx.x; c < n_chunks; c += kThreads) {
-      const uint4 r = buf[c];
+      const uint4 r = slice[c];
       float v[kVec];
 #pragma unroll
       for (int j = 0; j < kVec; ++j) v[j] = kpg_exp(raw_element(r, j) - row_pair.x) * inv_sum;
       store_vec(out + c * kVec, v);
     }
     exchange.release();
-    published &= ~(1u << s);
-    complete = false;
-    __syncthreads();  // every thread is done with buffer s
-    if (threadIdx.x == 0) {
-      fence_proxy_async_shared();  // the reads above before the bulk copy's writes
-      fill(s);
-    }
+    __syncthreads();  // every thread is done with the slice and the ticket
+    if (threadIdx.x == 0) fence_proxy_async_shared();  // those reads before the next copy's writes
   }
 }
 

@@ -10,7 +10,7 @@
 #   softmax  fused softmax tuned at mid and long rows, Triton/torch beside it
 #   softmax_long  the same at 4096x8192 and the three long-row shapes only
 #   softmax_lesson_long  kpg tutorial softmax at 128x262144 and 256x131072 (copy measured)
-#   staged_checks  softmax split_staged at four points under the watchdog
+#   smem_checks  softmax split_smem at four points under the watchdog
 #   fa_ws    flash attention stage 3 (wgmma_ws): watchdog checks, then tuned beside stage 2
 #   fa_persist flash attention stage 3 with PERSIST=1: watchdog checks, then the stage-3 GPU tests
 #   fa_rows  every tutorial attention row at head dim $FA_D (default 128), one tune each;
@@ -130,15 +130,15 @@ watchdog_check() {  # label op variant space "params shape"
 }
 ws_watchdog_check() { watchdog_check "$1" attention flash wgmma_ws "$2"; }
 
-# Softmax split_staged (a ring of bulk copies and a grid-wide exchange) under the watchdog:
-# the tuned shape, a ticket-heavy one, 16-bit types, and one row (SPLIT blocks only).
-stage_staged_checks() {
+# Softmax split_smem (bulk copies and a grid-wide exchange) under the watchdog: the tuned
+# shape, a ticket-heavy one, 16-bit types, and one row (SPLIT blocks only).
+stage_smem_checks() {
   local p
-  for p in "THREADS=512,SPLIT=16,STAGES=3,BPS=1 M=128,N=262144" \
-           "THREADS=256,SPLIT=16,STAGES=4,BPS=2 M=61,N=65540" \
-           "THREADS=1024,SPLIT=8,STAGES=2,BPS=1 M=3,N=65544,dtype=f16" \
-           "THREADS=512,SPLIT=32,STAGES=4,BPS=1 M=1,N=262144,dtype=bf16"; do
-    watchdog_check staged softmax fused split_staged "$p"
+  for p in "THREADS=512,SPLIT=16,BPS=3 M=128,N=262144" \
+           "THREADS=256,SPLIT=16,BPS=6 M=61,N=65540" \
+           "THREADS=1024,SPLIT=8,BPS=2 M=3,N=65544,dtype=f16" \
+           "THREADS=512,SPLIT=32,BPS=4 M=1,N=262144,dtype=bf16"; do
+    watchdog_check smem softmax fused split_smem "$p"
   done
 }
 

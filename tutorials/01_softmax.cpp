@@ -28,9 +28,11 @@ constexpr const char* kLesson = R"(Why fusion wins here
   kernel keeps each row on chip, in registers: a warp per short row, a block per longer
   one, and for rows too long for one SM several blocks that share their (max, sum) pairs,
   as a thread-block cluster or as ordinary blocks meeting in global memory (a cluster's
-  blocks must share a GPC, which can leave SMs idle). x is read once with 16-byte loads
-  and y written once; rows that fit nowhere take an online max-and-sum pass, which reads
-  x twice. Its speed is judged against the card's measured copy bandwidth, the ceiling
+  blocks must share a GPC, which can leave SMs idle). Such a block waits for its row's
+  slowest slice while holding its own, so the longest rows keep slices in shared memory,
+  where an SM holds three of 64 KB: one more slice loading while the others wait. x is
+  read once with 16-byte loads and y written once; rows that fit nowhere take an online
+  max-and-sum pass, which reads x twice. Its speed is judged against the card's measured copy bandwidth, the ceiling
   for any kernel that reads and writes the same number of bytes.)";
 
 // Each row of a softmax sums to 1: a cheap check that no element was lost.
@@ -103,7 +105,8 @@ int run_softmax_tutorial(const TutorialOptions& options) {
 
   std::cout << report::render_text(table) << "\n" << kLesson << "\n\n";
   std::cout << "The lesson's code: " << config.source.string() << " (fused kernels: softmax_warp, "
-            << "softmax_block, softmax_split, softmax_online, softmax_online_cluster)\n";
+            << "softmax_block, softmax_split, softmax_split_smem, softmax_online, "
+            << "softmax_online_cluster)\n";
   if (options.show_source) std::cout << read_text_file(config.source).value_or("") << "\n";
 
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("softmax")));

@@ -103,7 +103,21 @@ TEST(MemoryByteCount, TheorySpaceFollowsTheConstraintsAtTheShape) {
   EXPECT_EQ(fused.spaces[theory_space_index(fused, {{{"M", 64}, {"N", 32768}}, DType::f32}, {})].name, "online");
   EXPECT_EQ(space_index_of(fused, "block_per_row:CLUSTER=1,THREADS=256"), 1u);
   EXPECT_EQ(space_index_of(fused, "split:MIN_BLOCKS=2,SPLIT=16,THREADS=512"), 2u);
-  EXPECT_EQ(space_index_of(fused, "online"), 3u);
+  EXPECT_EQ(space_index_of(fused, "split_smem:BPS=3,SPLIT=16,THREADS=512"), 3u);
+  EXPECT_EQ(space_index_of(fused, "online"), 4u);
+}
+
+// The roofline of tutorial 4 drops a kernel with no flop count: every kernel of the
+// row-wise ops must have one (softmax_split once had none).
+TEST(MemoryByteCount, EveryRowWiseKernelHasAFlopCount) {
+  const Shape shape{{{"M", 2}, {"N", 3}}, DType::f32};
+  for (const std::string op : {"softmax", "layernorm", "rmsnorm"}) {
+    const OpConfig config = load(op);
+    for (const auto& variant : config.variants)
+      for (const auto& space : variant.spaces)
+        for (const auto& launch : space.launches)
+          EXPECT_GT(kernel_flops(op, launch.kernel, shape), 0.0) << op << ": " << launch.kernel;
+  }
 }
 
 TEST(MemoryByteCount, FlashAttentionAndTheModelledEagerChain) {

@@ -1,4 +1,4 @@
-// Softmax's `split` and `split_staged` spaces keep state across launches in scratch (a
+// Softmax's `split` and `split_smem` spaces keep state across launches in scratch (a
 // ticket counter and one counter a row) that each launch must leave zeroed: a launch that
 // left a count behind would hand the next one wrong slices. Every candidate runs three
 // times on one workload, each run checked against the float64 reference, then the
@@ -52,16 +52,16 @@ int check_space_three_times(testing::TunerSession& session, const OpConfig& conf
 }
 
 // 61 rows: at SPLIT 16 there are more slices (976) than blocks resident at once, so later
-// blocks (split) or ring slots (split_staged) take the tickets in turn.
+// blocks (split) or persistent blocks (split_smem) take the tickets in turn.
 TEST_F(SoftmaxSplitGpu, EveryLaunchLeavesTheCountersZeroedAndStaysCorrect) {
   testing::TunerSession session(KPG_TEST_KERNELS_DIR);
   const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "softmax.yaml", KPG_TEST_KERNELS_DIR);
   // 65,537: chunks split unevenly over every SPLIT and rows start off 16 bytes.
   EXPECT_GT(check_space_three_times(session, config, "split", 65537), 4)
       << "the split space offered too few candidates at 61 x 65537";
-  // split_staged needs aligned rows: 65,540 is 16,385 chunks, uneven over every SPLIT.
-  EXPECT_GT(check_space_three_times(session, config, "split_staged", 65540), 4)
-      << "the split_staged space offered too few candidates at 61 x 65540";
+  // split_smem needs aligned rows: 65,540 is 16,385 chunks, uneven over every SPLIT.
+  EXPECT_GT(check_space_three_times(session, config, "split_smem", 65540), 4)
+      << "the split_smem space offered too few candidates at 61 x 65540";
 }
 
 }  // namespace

@@ -15,13 +15,16 @@ const std::map<std::string, double>& row_kernel_flops() {
   static const std::map<std::string, double> table{
       // softmax: max (compare), x - max and exp, sum, divide; fused does all five
       {"softmax_row_max", 1}, {"softmax_sub_exp", 2}, {"softmax_row_sum", 1}, {"softmax_div", 1},
-      {"softmax_warp", 5}, {"softmax_block", 5}, {"softmax_online", 5},
-      {"softmax_online_cluster", 5},
+      {"softmax_warp", 5}, {"softmax_block", 5}, {"softmax_split", 5}, {"softmax_split_smem", 5},
+      {"softmax_online", 5}, {"softmax_online_cluster", 5},
       // layernorm: mean (add), x - mean, square-and-add, times rstd, times gamma plus beta
       {"layernorm_row_mean", 1}, {"layernorm_centre", 1}, {"layernorm_row_rstd", 2},
       {"layernorm_normalise", 1}, {"layernorm_affine", 2},
       {"layernorm_warp", 7}, {"layernorm_block", 7}, {"layernorm_warp_ilp", 7}, {"layernorm_block_ilp", 7},
-      {"layernorm_warp_lean", 7}, {"layernorm_block_lean", 7}};
+      {"layernorm_warp_lean", 7}, {"layernorm_block_lean", 7}, {"layernorm_block_persist", 7},
+      // rmsnorm: square, sum, times rstd, times gamma
+      {"rmsnorm_square", 1}, {"rmsnorm_row_rstd", 1}, {"rmsnorm_normalise", 1}, {"rmsnorm_scale", 1},
+      {"rmsnorm_warp", 4}, {"rmsnorm_block", 4}, {"rmsnorm_warp_ilp", 4}, {"rmsnorm_block_ilp", 4}};
   return table;
 }
 
