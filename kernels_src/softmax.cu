@@ -322,6 +322,10 @@ extern "C" __global__ void __launch_bounds__(softmax_split_smem_cfg::kThreads, s
     return;
   }
   const int total = M * kSplit;
+  const auto first_chunk = [&](int t) { return t % kSplit * per_slice; };
+  const auto slice_chunks = [&](int t) {
+    return max(0, min(chunks, first_chunk(t) + per_slice) - first_chunk(t));
+  };
   const unsigned bar = static_cast<unsigned>(__cvta_generic_to_shared(&landed));
   if (threadIdx.x == 0) {
     mbar_init(bar, 1);
@@ -337,20 +341,19 @@ extern "C" __global__ void __launch_bounds__(softmax_split_smem_cfg::kThreads, s
       if (next >= total) {
         if (next == total + static_cast<int>(gridDim.x) - 1) atomicExch(count + M, 0);
       } else {
-        const int c_begin = next % kSplit * per_slice;
-        const unsigned bytes = static_cast<unsigned>(max(0, min(chunks, c_begin + per_slice) - c_begin)) * kVecBytes;
+        const unsigned bytes = static_cast<unsigned>(slice_chunks(next)) * kVecBytes;
         mbar_arrive_expect_tx(bar, bytes);
         if (bytes > 0)
           bulk_copy_to_shared(static_cast<unsigned>(__cvta_generic_to_shared(slice)),
-                              x + static_cast<long long>(next / kSplit) * N + c_begin * kVec, bytes, bar);
+                              x + static_cast<long long>(next / kSplit) * N + first_chunk(next) * kVec,
+                              bytes, bar);
       }
     }
     __syncthreads();  // the ticket (and, on the first pass, the mbarrier) is visible
     const int t = ticket;
     if (t >= total) return;
     const long long row = t / kSplit;
-    const int c_begin = t % kSplit * per_slice;
-    const int n_chunks = max(0, min(chunks, c_begin + per_slice) - c_begin);
+    const int n_chunks = slice_chunks(t);
     mbar_wait(bar, phase);  // one copy a pass: the phase flips every pass
 
     const GridExchange<kSplit> exchange{count, pairs, &folded, row, t % kSplit};
@@ -359,7 +362,7 @@ extern "C" __global__ void __launch_bounds__(softmax_split_smem_cfg::kThreads, s
     // can be taken now, its round trip hidden behind the stores.
     if (threadIdx.x == 0) next = atomicAdd(count + M, 1);
     const float inv_sum = 1.0f / row_pair.y;  // all -inf row: exp(NaN) * inf = NaN, as torch
-    kpg_t* out = y + row * N + c_begin * kVec;
+    kpg_t* out = y + row * N + first_chunk(t) * kVec;
     for (int c = threadIdx.x; c < n_chunks; c += kThreads) {
       const uint4 r = slice[c];
       float v[kVec];
