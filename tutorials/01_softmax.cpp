@@ -32,8 +32,9 @@ constexpr const char* kLesson = R"(Why fusion wins here
   slowest slice while holding its own, so the longest rows keep slices in shared memory,
   where an SM holds three of 64 KB: one more slice loading while the others wait. x is
   read once with 16-byte loads and y written once; rows that fit nowhere take an online
-  max-and-sum pass, which reads x twice. Its speed is judged against the card's measured copy bandwidth, the ceiling
-  for any kernel that reads and writes the same number of bytes.)";
+  max-and-sum pass, which reads x twice. Its speed is judged against the card's measured
+  copy bandwidth, the ceiling for any kernel that reads and writes the same number of
+  bytes.)";
 
 // Each row of a softmax sums to 1: a cheap check that no element was lost.
 std::string row_sum_check(const Workload& w, double tolerance) {
