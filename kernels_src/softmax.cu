@@ -91,8 +91,9 @@ struct ClusterExchange {  // the slices' blocks form a cluster: distributed shar
 // the device at once. State (scratch, zeroed at allocation, left zeroed): count[row]
 // counts publications, then departures (the last one resets it); count[M] is the ticket.
 // Only thread 0 publishes and waits; the rest of the block waits at a barrier (then warp
-// 0 reads the pairs), so the chain it waits for is kept short: publish with an acq_rel atomic (no full fence), skip
-// the spin when this block arrived last, depart after the stores.
+// 0 reads the pairs), so the chain it waits for is kept short: publish with an acq_rel
+// atomic (no full fence), skip the spin when this block arrived last, depart after the
+// stores.
 template <int Split>
 struct GridExchange {
   int* count;
@@ -267,7 +268,7 @@ extern "C" __global__ void __launch_bounds__(softmax_split_cfg::kThreads, softma
 // unit) loads it, so a block needs few registers and three 64 KB slices fit an SM where
 // the register file holds two. A block waits for the slowest of its row's slices while
 // holding its own; a third slice an SM keeps loads in flight meanwhile (128 x 262,144 f32
-// on the H100: 2819 GB/s against split's 2717, same call). Persistent blocks (grid = SMs x
+// on the H100: 2796 GB/s against split's 2717, same call). Persistent blocks (grid = SMs x
 // BPS) take tickets until they run out, as split's blocks do (see GridExchange).
 // A ring of several slices a block, publishing each as it landed, lost to one slice a
 // block at every depth (docs/notes/memory_bound_kernels.md, "Long rows ...", item 6).
