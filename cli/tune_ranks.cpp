@@ -143,12 +143,11 @@ RankOutcome decode_outcome(const std::string& text) {
 // fails for a reason other than a candidate loses the shard's unfinished candidates, which
 // are listed; the job goes on with the other ranks' results.
 RankOutcome time_shard(const CliContext& rank_ctx, const TuneArgs& args, const OpSession& session,
-                       const Place& place, const Communicator& comm) {
+                       const Place& place, const std::string& host, unsigned jobs) {
   RankOutcome out;
   out.rank = place.rank;
   out.gpu = place.gpu;
-  out.host = comm.host();
-  const unsigned jobs = args.jobs ? args.jobs : threads_per_rank(comm);
+  out.host = host;
   WorkerPlan plan{{place.gpu}, place.index, place.group.size(), jobs, place.rank == 0};
   const std::string since = utc_timestamp();
   try {
@@ -263,10 +262,10 @@ int tune_as_rank(const CliContext& ctx, const TuneArgs& args, const Communicator
   OpSession session(rank_ctx, args.op, place.gpu);
   const std::string known = comm.broadcast(comm.rank() == 0 ? known_records(session) : "");
   if (comm.rank() != 0) seed_partial_cache(session, run_keys(args, session), known);
+  const unsigned jobs = args.jobs ? args.jobs : threads_per_rank(comm);
   if (comm.rank() == 0) {
     // One thread although the host has more cores than ranks: the launcher bound the rank.
-    if (!args.jobs && threads_per_rank(comm) == 1 &&
-        std::thread::hardware_concurrency() > static_cast<unsigned>(comm.local_size()))
+    if (jobs == 1 && std::thread::hardware_concurrency() > static_cast<unsigned>(comm.local_size()))
       spdlog::warn("this rank may use one core only, so its candidates compile one at a time: mpirun binds ranks "
                    "to cores by default; give it --bind-to none (or --jobs N)");
     const auto leftovers = leftover_partials(ctx.cache_dir(), job);
@@ -277,23 +276,25 @@ int tune_as_rank(const CliContext& ctx, const TuneArgs& args, const Communicator
   }
 
   // 1. Every rank times its shard.
-  const RankOutcome mine = time_shard(rank_ctx, args, session, place, comm);
+  const RankOutcome mine = time_shard(rank_ctx, args, session, place, comm.host(), jobs);
   std::vector<RankOutcome> outcomes;
   for (const auto& text : comm.all_gather(encode(mine))) outcomes.push_back(decode_outcome(text));
 
   // 2. The records meet: every rank's in the tuning cache (rank 0), a group's in the
-  //    partial cache of its first rank (which ranks that card).
+  //    partial cache of its first rank (which ranks that card). One write per key.
   const auto merge_start = Clock::now();
   size_t merged = 0;
-  if (comm.rank() == 0 || place.leads())
-    for (const auto& o : outcomes) {
-      const bool mine_to_take = comm.rank() == 0 || std::count(place.group.begin(), place.group.end(), o.rank);
-      if (o.rank == comm.rank() || !mine_to_take) continue;
-      for (const auto& [key, records] : o.workers.recorded) {
-        session.tuning_cache().append(key, records);
-        merged += records.size();
-      }
+  if (comm.rank() == 0 || place.leads()) {
+    std::vector<KeyedRecords> others;
+    for (const auto& o : outcomes)
+      if (o.rank != comm.rank() &&
+          (comm.rank() == 0 || std::count(place.group.begin(), place.group.end(), o.rank) > 0))
+        others.push_back(o.workers.recorded);
+    for (const auto& [key, records] : combine(others)) {
+      session.tuning_cache().append(key, records);
+      merged += records.size();
     }
+  }
   const double merge_ms = ms_since(merge_start);
 
   // 3. Each group's first rank ranks its card's records, re-timing ties on its GPU.

@@ -33,12 +33,19 @@ int launcher_world_size() {
 }
 
 unsigned threads_per_rank(const Communicator& comm) {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   cpu_set_t set;
   CPU_ZERO(&set);
-  const unsigned usable = ::sched_getaffinity(0, sizeof set, &set) == 0 ? static_cast<unsigned>(CPU_COUNT(&set)) : cores;
-  if (usable < cores) return std::max(1u, usable);
-  return std::max(1u, cores / static_cast<unsigned>(std::max(1, comm.local_size())));
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) {
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    return std::max(1u, cores / static_cast<unsigned>(std::max(1, comm.local_size())));
+  }
+  // The ranks of this host bound to the very same cores share them; a rank bound to cores
+  // of its own keeps them all.
+  std::string mask = comm.host() + "|";
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) mask += CPU_ISSET(cpu, &set) ? '1' : '0';
+  const auto masks = comm.all_gather(mask);
+  const auto sharing = std::count(masks.begin(), masks.end(), mask);
+  return std::max(1u, static_cast<unsigned>(CPU_COUNT(&set)) / static_cast<unsigned>(std::max<long>(1, sharing)));
 }
 
 int run_on_every_rank(const Communicator& comm, const std::string& what, const std::function<int()>& body) {

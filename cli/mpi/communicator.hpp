@@ -41,8 +41,9 @@ class Communicator {
   [[noreturn]] virtual void abort(int exit_code) const = 0;
 };
 
-// Threads one rank may keep busy (compiles): the cores the launcher bound it to, or, when
-// it bound it to none, the host's cores shared among the host's ranks.
+// Threads one rank may keep busy (compiles): the cores it may run on, shared with the
+// ranks of its host that may run on the very same cores (all of them when the launcher
+// bound none). Collective: every rank calls it.
 unsigned threads_per_rank(const Communicator& comm);
 
 // Initialises MPI (MPI_Finalize when the object is destroyed). Throws InputError when
