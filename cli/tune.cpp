@@ -157,24 +157,28 @@ bool print_rankings(const TuneArgs& args, const OpSession& session, const Tuner&
   options.jobs = args.jobs;
   options.seed = args.selection.seed;
   Workload workload(session.config(), shape, tuner.gpu().limits());
+  const uint64_t seed = args.selection.seed ? args.selection.seed : std::random_device{}();
   bool filled = false;
-  const auto fill = [&](Workload& w) {
-    if (std::exchange(filled, true)) return;
-    w.randomize(args.selection.seed ? args.selection.seed : std::random_device{}());
-    tuner.ensure_reference(session.config(), w);
+  // After the workers, this process verifies nothing: it only re-times ties worth
+  // re-measuring (if any), which needs inputs but no reference. They are made then, not
+  // for every shape.
+  const auto fill_inputs = [&](Workload& w) {
+    if (!std::exchange(filled, true)) w.randomize(seed);
   };
-  // After the workers, this process times only ties worth re-measuring (if any): the
-  // inputs and the reference are built then, not for every shape.
-  if (workers)
-    options.prepare = fill;
-  else
-    fill(workload);
+  if (workers) {
+    options.prepare = fill_inputs;
+  } else {
+    fill_inputs(workload);
+    tuner.ensure_reference(session.config(), workload);
+  }
   bool all_found = true;
   for (const VariantSpec* variant : session.variants(args.selection)) {
     // Tuned now only where the workers timed something; else the choice is the cache's.
     if (workers) {
       const WorkerTally t = tally_of(*workers, tuner.cache_key(session.config(), *variant, shape));
       options.timed_elsewhere = t.timed + t.failed > 0;
+      // Where a shard was lost (MPI), what is left untimed waits for a rerun: never here.
+      options.no_tune = args.no_tune || (workers->shards_lost && !options.timed_elsewhere);
     }
     const TuneResult r = tuner.tune(session.config(), *variant, workload, options);
     out << summary(r) << (workers ? workers_line(*workers, r) : "");

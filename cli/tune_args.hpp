@@ -49,6 +49,7 @@ struct WorkersReport {
   KeyedRecords recorded;          // every record written now (results and losses), in order
   double wall_ms = 0;
   std::string unit = "worker process(es)";  // what `workers` counts, in the ranking's lines
+  bool shards_lost = false;       // some candidates have no record (an MPI rank lost its shard)
 };
 
 // Which workers time which part of the grid.

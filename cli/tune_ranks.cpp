@@ -190,6 +190,7 @@ WorkersReport group_report(const std::vector<RankOutcome>& outcomes, const std::
     }
     w.restarts += o.workers.restarts;
     w.wall_ms = std::max(w.wall_ms, o.workers.wall_ms);
+    w.shards_lost = w.shards_lost || !o.failure.empty();
   }
   return w;
 }

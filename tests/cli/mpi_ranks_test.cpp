@@ -60,7 +60,7 @@ class MpiRanks : public ::testing::Test {
   }
 
   // `kpg args...` in one process (ranks == 0) or under `mpirun -n ranks`; output in `out`.
-  int run(int ranks, std::vector<std::string> args, const fs::path& cache) {
+  int run([[maybe_unused]] int ranks, std::vector<std::string> args, const fs::path& cache) {
     args.insert(args.begin(), KPG_TEST_KPG_BINARY);
 #ifdef KPG_TEST_MPIEXEC
     if (ranks > 0)
