@@ -7,7 +7,7 @@
 #include <map>
 
 #include "cli_test_support.hpp"
-#include "tuner/tuning_cache.hpp"
+#include "tests/cache_test_support.hpp"
 
 namespace fs = std::filesystem;
 
@@ -16,31 +16,10 @@ namespace {
 
 using test::Child;
 
-CacheKey key_on(const std::string& device) {
-  return CacheKey{"tiny", "abc123", device, "13000", "13000", "N=300,dtype=f32", "fused"};
-}
+using testing::files_under;
+using testing::timed_record;
 
-TuneRecord record(const std::string& id, double ms, const std::string& when) {
-  TuneRecord r;
-  r.candidate_id = id;
-  r.params = {{"X", 1}};
-  r.variant = "fused";
-  r.ok = true;
-  r.median_ms = ms;
-  r.min_ms = ms;
-  r.reps = 10;
-  r.timestamp = when;
-  return r;
-}
-
-// Every file under `dir` with its content.
-std::map<std::string, std::string> files_under(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); ++it)
-    if (it->is_regular_file()) out[fs::relative(it->path(), dir).string()] = test::read_text(it->path());
-  return out;
-}
+CacheKey key_on(const std::string& device) { return testing::tiny_key_on(device); }
 
 class CacheMergeCommand : public ::testing::Test {
  protected:
@@ -57,10 +36,10 @@ class CacheMergeCommand : public ::testing::Test {
   // Two task caches: the same card (one candidate timed by both, later by task 2) and another card.
   void write_task_caches() {
     const TuningCache task1(dir_.path() / "array" / "task-1");
-    task1.append(key_on("H100|sm_90|132"), {record("a", 1.0, "2026-01-01T00:00:00Z"), record("b", 2.0, "2026-01-01T00:00:00Z")});
+    task1.append(key_on("H100|sm_90|132"), {timed_record("a", 1.0, "2026-01-01T00:00:00Z"), timed_record("b", 2.0, "2026-01-01T00:00:00Z")});
     const TuningCache task2(dir_.path() / "array" / "task-2");
-    task2.append(key_on("H100|sm_90|132"), {record("b", 1.5, "2026-01-02T00:00:00Z"), record("c", 3.0, "2026-01-01T00:00:00Z")});
-    task2.append(key_on("H200|sm_90|132"), record("a", 0.5, "2026-01-01T00:00:00Z"));
+    task2.append(key_on("H100|sm_90|132"), {timed_record("b", 1.5, "2026-01-02T00:00:00Z"), timed_record("c", 3.0, "2026-01-01T00:00:00Z")});
+    task2.append(key_on("H200|sm_90|132"), timed_record("a", 0.5, "2026-01-01T00:00:00Z"));
   }
   test::TempDir dir_;
   std::string out;

@@ -9,7 +9,7 @@
 #include <regex>
 
 #include "cli_test_support.hpp"
-#include "tuner/tuning_cache.hpp"
+#include "tests/cache_test_support.hpp"
 
 namespace fs = std::filesystem;
 
@@ -25,30 +25,10 @@ const fs::path kData = fs::path(KPG_TEST_SOURCE_DIR) / "data";
   return ci && *ci && std::string(ci) != "0" && std::string(ci) != "false";
 }
 
-std::map<std::string, std::string> files_under(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); ++it)
-    if (it->is_regular_file()) out[fs::relative(it->path(), dir).string()] = test::read_text(it->path());
-  return out;
-}
+using testing::files_under;
+using testing::timed_record;
 
-TuneRecord record(const std::string& id, double ms, const std::string& when) {
-  TuneRecord r;
-  r.candidate_id = id;
-  r.params = {{"X", 1}};
-  r.variant = "fused";
-  r.ok = true;
-  r.median_ms = ms;
-  r.min_ms = ms;
-  r.reps = 10;
-  r.timestamp = when;
-  return r;
-}
-
-CacheKey key_on(const std::string& device) {
-  return CacheKey{"tiny", "abc123", device, "13000", "13000", "N=300,dtype=f32", "fused"};
-}
+CacheKey key_on(const std::string& device) { return testing::tiny_key_on(device); }
 
 class MpiRanks : public ::testing::Test {
  protected:
@@ -85,32 +65,9 @@ class MpiRanks : public ::testing::Test {
 
 // A configs folder with a compiling op and one whose grid has compile failures.
 fs::path small_configs(const fs::path& dir) {
-  for (const char* file : {"slowed.yaml", "slowed.cu", "test_op_common.cuh"}) fs::copy_file(kData / file, dir / file);
-  test::write_in_place(dir / "picky.cu",
-                       "#if BAD == 1 || BAD == 4\n#error BAD does not compile\n#endif\n"
-                       "extern \"C\" __global__ void copy(const float* x, float* y, int n) {\n"
-                       "  const int i = blockIdx.x * blockDim.x + threadIdx.x;\n  if (i < n) y[i] = x[i];\n}\n");
-  test::write_in_place(dir / "picky.yaml", R"(op: picky
-source: picky.cu
-dims: [N]
-shapes:
-  - {N: 4096, dtype: f32}
-buffers:
-  x: {dtype: f32, shape: [N]}
-  y: {dtype: f32, shape: [N], output: true}
-reference: {variant: plain}
-tolerance:
-  f32: {abs: 0.0, rel: 0.0}
-variants:
-  plain:
-    launches:
-      - {kernel: copy, args: [x, y, N], block: [256], grid: [{ceil_div: [N, 256]}]}
-  picky:
-    params:
-      BAD: [0, 1, 2, 3, 4]
-    launches:
-      - {kernel: copy, args: [x, y, N], block: [256], grid: [{ceil_div: [N, 256]}]}
-)");
+  fs::create_directories(dir);
+  for (const char* file : {"slowed.yaml", "slowed.cu", "test_op_common.cuh", "picky.yaml", "picky.cu"})
+    fs::copy_file(kData / file, dir / file);
   return dir;
 }
 
@@ -123,7 +80,6 @@ std::string without_times(const std::string& text) {
 }
 
 TEST_F(MpiRanks, CompileAllOnTwoRanksReportsWhatOneProcessReports) {
-  fs::create_directories(dir_.path() / "configs");
   const fs::path configs = small_configs(dir_.path() / "configs");
   const std::vector<std::string> args{"compile", "--all", "--configs-dir", configs.string(), "--jobs", "1"};
   EXPECT_EQ(run(0, args, dir_.path() / "cache-1"), 2) << out;  // picky fails to compile, on purpose
@@ -145,8 +101,8 @@ TEST_F(MpiRanks, CacheMergeOnTwoRanksGivesTheCacheOneProcessGives) {
     const fs::path path = dir_.path() / "array" / ("task-" + std::to_string(task));
     const TuningCache cache(path);
     const std::string day = "2026-01-0" + std::to_string(task + 1) + "T00:00:00Z";
-    cache.append(key_on("H100|sm_90|132"), {record("a", 1.0 + task, day), record("t" + std::to_string(task), 2.0, day)});
-    if (task == 1) cache.append(key_on("H200|sm_90|132"), record("a", 0.5, day));
+    cache.append(key_on("H100|sm_90|132"), {timed_record("a", 1.0 + task, day), timed_record("t" + std::to_string(task), 2.0, day)});
+    if (task == 1) cache.append(key_on("H200|sm_90|132"), timed_record("a", 0.5, day));
     paths.push_back(path.string());
   }
   const auto inputs = files_under(dir_.path() / "array");

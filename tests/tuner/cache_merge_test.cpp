@@ -9,6 +9,7 @@
 
 #include <map>
 
+#include "tests/cache_test_support.hpp"
 #include "tests/tuner/tuner_test_support.hpp"
 #include "tuner/cache_merge.hpp"
 
@@ -17,24 +18,10 @@ namespace fs = std::filesystem;
 namespace kpg {
 namespace {
 
-CacheKey key_on(const std::string& device) {
-  return CacheKey{"tiny", "abc123", device, "13000", "13000", "M<=64,N=300,dtype=f32", "fused"};
-}
-const CacheKey kH100 = key_on("NVIDIA H100 80GB HBM3|sm_90|132");
-const CacheKey kH200 = key_on("NVIDIA H200|sm_90|132");
+using testing::timed_record;
 
-TuneRecord record(const std::string& id, double ms, const std::string& when) {
-  TuneRecord r;
-  r.candidate_id = id;
-  r.params = {{"X", 1}};
-  r.variant = "fused";
-  r.ok = true;
-  r.median_ms = ms;
-  r.min_ms = ms;
-  r.reps = 10;
-  r.timestamp = when;
-  return r;
-}
+const CacheKey kH100 = testing::tiny_key_on("NVIDIA H100 80GB HBM3|sm_90|132", "M<=64,N=300,dtype=f32");
+const CacheKey kH200 = testing::tiny_key_on("NVIDIA H200|sm_90|132", "M<=64,N=300,dtype=f32");
 
 std::map<std::string, TuneRecord> by_id(const std::vector<TuneRecord>& records) {
   std::map<std::string, TuneRecord> out;
@@ -57,11 +44,11 @@ std::map<std::string, std::string> snapshot(const fs::path& dir) {
 TEST(TuningCacheMerge, TakesNewAndNewerRecordsAndNothingTheSecondTime) {
   test::TempDir dir;
   const TuningCache cache(dir.path());
-  cache.append(kH100, {record("a", 1.0, "2026-01-02T00:00:00Z"), record("b", 2.0, "2026-01-02T00:00:00Z")});
-  const std::vector<TuneRecord> incoming{record("a", 0.9, "2026-01-03T00:00:00Z"),   // newer: replaces
-                                         record("b", 1.5, "2026-01-01T00:00:00Z"),   // older: ignored
-                                         record("b", 1.7, "2026-01-02T00:00:00Z"),   // same time: ignored
-                                         record("c", 3.0, "2026-01-01T00:00:00Z")};  // new: added
+  cache.append(kH100, {timed_record("a", 1.0, "2026-01-02T00:00:00Z"), timed_record("b", 2.0, "2026-01-02T00:00:00Z")});
+  const std::vector<TuneRecord> incoming{timed_record("a", 0.9, "2026-01-03T00:00:00Z"),   // newer: replaces
+                                         timed_record("b", 1.5, "2026-01-01T00:00:00Z"),   // older: ignored
+                                         timed_record("b", 1.7, "2026-01-02T00:00:00Z"),   // same time: ignored
+                                         timed_record("c", 3.0, "2026-01-01T00:00:00Z")};  // new: added
   EXPECT_EQ(cache.merge(kH100, incoming), 2u);
   auto records = by_id(cache.load(kH100));
   ASSERT_EQ(records.size(), 3u);
@@ -78,7 +65,7 @@ TEST(TuningCacheMerge, CardsStayKeyedApart) {
   test::TempDir dir;
   const TuningCache cache(dir.path());
   const MergeTally tally = merge_into(
-      cache, {{kH100, {record("a", 1.0, "2026-01-01T00:00:00Z")}}, {kH200, {record("a", 0.5, "2026-01-01T00:00:00Z")}}});
+      cache, {{kH100, {timed_record("a", 1.0, "2026-01-01T00:00:00Z")}}, {kH200, {timed_record("a", 0.5, "2026-01-01T00:00:00Z")}}});
   EXPECT_EQ(tally.keys, 2u);
   EXPECT_EQ(tally.changed, 2u);
   EXPECT_NE(cache.file_for(kH100), cache.file_for(kH200));
@@ -91,8 +78,8 @@ TEST(CacheSource, ReadsAFolderRecursivelyWithoutTouchingItEvenWhenAFileIsDamaged
   const fs::path job = dir.path() / "array" / "task-3" / "cache";
   {
     const TuningCache cache(job);
-    cache.append(kH100, record("a", 1.0, "2026-01-01T00:00:00Z"));
-    cache.append(kH200, {record("a", 0.5, "2026-01-01T00:00:00Z"), record("b", 0.7, "2026-01-01T00:00:00Z")});
+    cache.append(kH100, timed_record("a", 1.0, "2026-01-01T00:00:00Z"));
+    cache.append(kH200, {timed_record("a", 0.5, "2026-01-01T00:00:00Z"), timed_record("b", 0.7, "2026-01-01T00:00:00Z")});
   }
   // A damaged kpg file (the cache itself would move it aside) and someone else's JSON.
   test::write_file(job / "tuning" / "tiny" / "fused-0000000000000000.json", "{\"format\": \"kpg-tuning-cache\", \"vers");
@@ -139,12 +126,12 @@ TEST(CacheSource, RefusesPathsThatAreNotKpgCaches) {
 }
 
 TEST(KeyedRecords, TravelAsTextAndCombineToTheNewestPerCandidate) {
-  const KeyedRecords records{{kH100, {record("a", 1.0, "2026-01-01T00:00:00Z"), record("b", 2.0, "2026-01-01T00:00:00Z")}},
-                             {kH200, {record("a", 0.5, "2026-01-01T00:00:00Z")}}};
+  const KeyedRecords records{{kH100, {timed_record("a", 1.0, "2026-01-01T00:00:00Z"), timed_record("b", 2.0, "2026-01-01T00:00:00Z")}},
+                             {kH200, {timed_record("a", 0.5, "2026-01-01T00:00:00Z")}}};
   EXPECT_EQ(decode_keyed_records(encode_keyed_records(records)), records);
   EXPECT_THROW(decode_keyed_records("not a record line\n"), Error);
 
-  const KeyedRecords later{{kH100, {record("a", 0.8, "2026-01-05T00:00:00Z"), record("b", 9.0, "2026-01-01T00:00:00Z")}}};
+  const KeyedRecords later{{kH100, {timed_record("a", 0.8, "2026-01-05T00:00:00Z"), timed_record("b", 9.0, "2026-01-01T00:00:00Z")}}};
   const KeyedRecords combined = combine({records, later});
   ASSERT_EQ(combined.size(), 2u);
   auto h100 = by_id(combined[0].second);
@@ -163,7 +150,7 @@ TEST(TuningCacheMerge, ConcurrentMergersLoseNoRecord) {
     if (pid == 0) {
       const TuningCache cache(dir.path());
       for (int i = 0; i < kPerChild; ++i)
-        cache.merge(kH100, {record("c" + std::to_string(c) + "-" + std::to_string(i), 1.0, "2026-01-01T00:00:00Z")});
+        cache.merge(kH100, {timed_record("c" + std::to_string(c) + "-" + std::to_string(i), 1.0, "2026-01-01T00:00:00Z")});
       _exit(0);
     }
     children.push_back(pid);

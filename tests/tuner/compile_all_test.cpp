@@ -139,33 +139,7 @@ variants:
 // What `mpirun -n N kpg compile --all` does per config: each rank compiles its shard of the
 // unique compiles, rank 0 merges the reports, which must say what one process says.
 TEST(CompileAllTest, ShardsMergeIntoTheReportOfOneProcess) {
-  const test::TempDir dir;
-  test::write_file(dir.path() / "picky.cu",
-                   "#if BAD == 1 || BAD == 4\n#error BAD does not compile\n#endif\n"
-                   "extern \"C\" __global__ void copy(const float* x, float* y, int n) {\n"
-                   "  const int i = blockIdx.x * blockDim.x + threadIdx.x;\n  if (i < n) y[i] = x[i];\n}\n");
-  const auto file = test::write_file(dir.path() / "picky.yaml", R"(op: picky
-source: picky.cu
-dims: [N]
-shapes:
-  - {N: 4096, dtype: f32}
-buffers:
-  x: {dtype: f32, shape: [N]}
-  y: {dtype: f32, shape: [N], output: true}
-reference: {variant: plain}
-tolerance:
-  f32: {abs: 0.0, rel: 0.0}
-variants:
-  plain:
-    launches:
-      - {kernel: copy, args: [x, y, N], block: [256], grid: [{ceil_div: [N, 256]}]}
-  picky:
-    params:
-      BAD: [0, 1, 2, 3, 4]
-    launches:
-      - {kernel: copy, args: [x, y, N], block: [256], grid: [{ceil_div: [N, 256]}]}
-)");
-  const OpConfig config = load_config(file, kernels_dir());
+  const OpConfig config = load_config(data_dir() / "picky.yaml", kernels_dir());  // BAD=1 and BAD=4 fail
   const auto whole = compile_op(config, Compiler(), sm90_options());
   ASSERT_EQ(whole.unique_compiles, 6u);
   ASSERT_EQ(whole.failures.size(), 2u);
