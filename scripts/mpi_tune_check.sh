@@ -9,8 +9,10 @@
 # Prints a line per key, both wall times and a last line "VERDICT: PASS" or "VERDICT: FAIL".
 # Usage: scripts/mpi_tune_check.sh [OP [kpg tune args...]]   (default: softmax at one shape)
 # Environment: KPG (default build/cli/kpg, built with MPI), MPIRUN (default: mpirun on PATH),
-#   RANKS (default 2), NOISE_PCT (default 3: the least noise allowed between two medians),
-#   OUT (logs and caches; default: a temporary folder, removed at the end).
+#   RANKS (default 2), DEVICES (--devices of the one-process run, default 0; `all` sets
+#   local workers on every GPU beside the ranks), NOISE_PCT (default 3: the least noise
+#   allowed between two medians), OUT (logs and caches; default: a temporary folder,
+#   removed at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kpg="${KPG:-build/cli/kpg}"
@@ -46,7 +48,7 @@ run() {  # label cache command...
 }
 status=0
 echo "== kpg tune $op ${args[*]}: one process vs mpirun -n $ranks ($(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1))"
-run "one process" one "$kpg" tune "$op" "${args[@]}" || status=1
+run "one process (--devices ${DEVICES:-0})" one "$kpg" tune "$op" "${args[@]}" --devices "${DEVICES:-0}" || status=1
 run "mpirun -n $ranks" ranks "$mpirun" --bind-to none --oversubscribe -n "$ranks" "$kpg" tune "$op" "${args[@]}" || status=1
 grep -E "^tuned on|^  [^ ].*: rank|^timing took|lost its shard" "$out/ranks.log" || true
 
