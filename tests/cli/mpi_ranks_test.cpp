@@ -53,7 +53,10 @@ class MpiRanks : public ::testing::Test {
                        {"OMPI_ALLOW_RUN_AS_ROOT", "1"},
                        {"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"},
                        // The MPI library's own allocations outlive MPI_Finalize: not kpg's leaks.
-                       {"LSAN_OPTIONS", "suppressions=" + (kData / "lsan_mpi.supp").string() + ":print_suppressions=0"}});
+                       // Full unwinding names the library even when the leak's own frames
+                       // are in an MCA component it has unloaded.
+                       {"LSAN_OPTIONS", "suppressions=" + (kData / "lsan_mpi.supp").string() +
+                                            ":print_suppressions=0:fast_unwind_on_malloc=0"}});
     const int status = child.finish(0, std::chrono::seconds(240));
     out = child.output();
     return status;
