@@ -235,8 +235,12 @@ std::string describe_losses(const std::vector<RankOutcome>& outcomes) {
 std::vector<fs::path> leftover_partials(const fs::path& cache_dir, const std::string& job) {
   std::vector<fs::path> out;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(cache_dir / "partial", ec))
-    if (entry.is_directory() && entry.path().filename() != job) out.push_back(entry.path());
+  for (const auto& entry : fs::directory_iterator(cache_dir / "partial", ec)) {
+    std::error_code empty_ec;
+    // An empty one is what two ranks removing their partial caches at once may leave.
+    if (entry.is_directory() && entry.path().filename() != job && !fs::is_empty(entry.path(), empty_ec))
+      out.push_back(entry.path());
+  }
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -360,7 +364,8 @@ int tune_as_rank(const CliContext& ctx, const TuneArgs& args, const Communicator
 // each exits with the message, and no rank waits for another.
 void check_input(const CliContext& ctx, const TuneArgs& args) {
   if (args.no_tune || args.in_process)
-    throw InputError("--no-tune and --in-process time nothing across ranks: run them without mpirun");
+    throw InputError(std::string(args.no_tune ? "--no-tune times nothing" : "--in-process would let a fault end the job") +
+                     ": run it without mpirun");
   if (args.devices != "0")
     throw InputError("--devices '" + args.devices +
                      "': under mpirun each rank uses one GPU of its host (its local rank modulo the host's GPUs); "
