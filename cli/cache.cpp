@@ -1,4 +1,4 @@
-// kpg cache list|show|clear: what the tuning cache holds, per op, device and shape.
+// kpg cache list|show|clear|merge: what the tuning cache holds, per op, device and shape.
 // Needs no GPU.
 
 #include <fmt/format.h>
@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/cache_merge.hpp"
 #include "cli/command.hpp"
 #include "tuner/tuning_cache.hpp"
 #include "tutorials/report/table.hpp"
@@ -93,7 +94,7 @@ int clear(const CliContext& ctx, const CacheArgs& args) {
 
 void add_cache_command(CLI::App& app, CliContext& ctx) {
   auto args = std::make_shared<CacheArgs>();
-  auto* cmd = app.add_subcommand("cache", "Inspect or clear the tuning cache ($KPG_CACHE_DIR)");
+  auto* cmd = app.add_subcommand("cache", "Inspect, clear or merge into the tuning cache ($KPG_CACHE_DIR)");
   cmd->require_subcommand(1);
   auto* l = cmd->add_subcommand("list", "One line per op, variant, shape and device");
   l->add_option("op", args->op, "Only this op");
@@ -105,6 +106,7 @@ void add_cache_command(CLI::App& app, CliContext& ctx) {
   c->add_option("op", args->op, "Only this op");
   c->add_flag("--cubins", args->cubins, "Also remove every compiled cubin");
   c->callback([&ctx, args] { ctx.action = [&ctx, args] { return clear(ctx, *args); }; });
+  add_cache_merge_command(cmd, ctx);
 }
 
 }  // namespace kpg

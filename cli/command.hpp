@@ -27,10 +27,14 @@ struct CliContext {
   std::string kernels_dir_flag;  // empty when not given
   std::string configs_dir_flag;
   std::function<int()> action;  // the chosen command; returns its exit code
+  // Where tuning records go when not to the cache folder's own tuning/ (an MPI rank's
+  // partial cache; tuning worker processes are told with --tuning-cache). Empty: cache_dir().
+  std::filesystem::path tuning_cache_dir_override;
 
   std::filesystem::path kernels_dir() const;
   std::filesystem::path configs_dir() const;
   std::filesystem::path cache_dir() const;
+  std::filesystem::path tuning_cache_dir() const;
 };
 
 void add_doctor_command(CLI::App& app, CliContext& ctx);

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "cli/mpi/communicator.hpp"
 #include "runtime/compiler.hpp"
 #include "runtime/cubin_cache.hpp"
 #include "runtime/device.hpp"
@@ -39,10 +40,20 @@ void print_report(const OpCompileReport& r) {
 
 }  // namespace
 
-int run_compile_all(const CliContext& ctx, const CompileAllArgs& args) {
+namespace {
+
+// Compiles every config (of this rank's shard, under MPI) and prints one report per
+// config (rank 0, the shards' reports merged), then the totals.
+int compile_configs(const CliContext& ctx, const CompileAllArgs& args, const Communicator* comm) {
   CompileAllOptions options;
   options.kernels_dir = ctx.kernels_dir();
   options.jobs = args.jobs;
+  if (comm) {
+    options.shard_index = static_cast<size_t>(comm->rank());
+    options.shard_count = static_cast<size_t>(comm->size());
+    if (!args.jobs) options.jobs = threads_per_rank(*comm);
+  }
+  const bool prints = !comm || comm->rank() == 0;
   // Grids are pruned for the card in the machine, else for an H100.
   if (have_gpu()) {
     const Gpu gpu(0);
@@ -60,11 +71,19 @@ int run_compile_all(const CliContext& ctx, const CompileAllArgs& args) {
   const auto files = config_files_in(ctx.configs_dir());
   if (files.empty()) throw InputError("no op configs (*.yaml) in " + ctx.configs_dir().string());
 
-  std::printf("compiling %zu op config(s) for %s (spaces with their own arch keep it)\n", files.size(),
-              options.arch.c_str());
+  if (prints)
+    std::printf("compiling %zu op config(s) for %s (spaces with their own arch keep it)%s\n", files.size(),
+                options.arch.c_str(), comm ? (" on " + std::to_string(comm->size()) + " MPI ranks").c_str() : "");
   size_t failed = 0, compiles = 0;
   for (const auto& file : files) {
-    const auto reports = compile_all({file}, compiler, options);  // one at a time, so each prints as it ends
+    auto reports = compile_all({file}, compiler, options);  // one at a time, so each prints as it ends
+    if (comm) {  // every rank compiled its shard of this config: rank 0 puts them together
+      std::vector<OpCompileReport> shards;
+      for (const auto& text : comm->gather(encode_json(reports.front())))
+        shards.push_back(decode_compile_report_json(text));
+      if (!prints) continue;
+      reports = {merge_shard_reports(shards)};
+    }
     for (const auto& r : reports) {
       print_report(r);
       std::fflush(stdout);
@@ -72,8 +91,17 @@ int run_compile_all(const CliContext& ctx, const CompileAllArgs& args) {
       failed += r.failures.size() + (r.config_error.empty() ? 0 : 1);
     }
   }
+  if (!prints) return kExitOk;  // rank 0's exit code is the job's
   std::printf("%zu unique compiles, %zu failure(s)\n", compiles, failed);
   return failed == 0 ? kExitOk : kExitBadInput;
+}
+
+}  // namespace
+
+int run_compile_all(const CliContext& ctx, const CompileAllArgs& args) {
+  if (launcher_world_size() <= 1) return compile_configs(ctx, args, nullptr);
+  const auto comm = join_mpi();
+  return run_on_every_rank(*comm, "compile --all", [&] { return compile_configs(ctx, args, comm.get()); });
 }
 
 }  // namespace kpg

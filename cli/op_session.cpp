@@ -15,7 +15,7 @@ OpSession::OpSession(const CliContext& ctx, const std::string& op_or_file, int d
       config_(load_config(resolve_op_config(op_or_file, ctx.configs_dir()), kernels_dir_)),
       cubin_cache_(ctx.cache_dir()),
       compiler_(&cubin_cache_),
-      tuning_cache_(ctx.cache_dir()),
+      tuning_cache_(ctx.tuning_cache_dir()),
       gpu_(std::make_unique<Gpu>(device)),
       tuner_(std::make_unique<Tuner>(*gpu_, compiler_, tuning_cache_, kernels_dir_)) {}
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/mpi/communicator.hpp"
 #include "cli/op_session.hpp"
 #include "cli/run_supervisor.hpp"
 #include "cli/tune_args.hpp"
@@ -92,13 +93,6 @@ report::HtmlSection html_section(const VariantSpec& variant, const TuneResult& r
   return s;
 }
 
-void write_html(const std::string& file, const std::string& title, const std::vector<report::HtmlSection>& sections) {
-  const std::filesystem::path path(file);
-  const report::ResultsDir dir(path.has_parent_path() ? path.parent_path() : std::filesystem::path("."));
-  dir.write(path.filename().string(), report::render_html(title, sections));
-  std::cout << "report written to " << path.string() << "\n";
-}
-
 WorkerTally tally_of(const WorkersReport& w, const CacheKey& key) {
   const auto it = w.by_key.find(key.file_stem());
   return it == w.by_key.end() ? WorkerTally{} : it->second;
@@ -107,11 +101,12 @@ WorkerTally tally_of(const WorkersReport& w, const CacheKey& key) {
 // What the workers did for this key, in place of the in-process counts.
 std::string workers_line(const WorkersReport& w, const TuneResult& r) {
   const WorkerTally tally = tally_of(w, r.key);
-  return fmt::format("  {} timed, {} failed now, in {} worker process(es)\n", tally.timed, tally.failed, w.workers);
+  return fmt::format("  {} timed, {} failed now, in {} {}\n", tally.timed, tally.failed, w.workers, w.unit);
 }
 
 int run_tune(const CliContext& ctx, const TuneArgs& args) {
   if (args.worker_fd >= 0) return run_tune_worker(ctx, args);
+  if (launcher_world_size() > 1) return run_tune_ranks(ctx, args);
   OpSession session(ctx, args.op);
   // Candidates are timed in worker processes unless told otherwise: a fault or a hang then
   // costs one worker restart, not the run (tuner/worker_supervisor.hpp).
@@ -126,13 +121,6 @@ int run_tune(const CliContext& ctx, const TuneArgs& args) {
     const Tuner tuner(gpu, session.compiler(), session.tuning_cache(), session.kernels_dir());
     double workers_wall_ms = 0;
     size_t workers_restarts = 0;
-
-    TuneOptions options;
-    options.force = args.force && !isolate;
-    options.no_tune = args.no_tune;
-    if (args.budget) options.budget = args.budget;
-    options.jobs = args.jobs;
-    options.seed = args.selection.seed;
     if (!args.html.empty())
       sections.push_back({"Run", describe_run(gpu) + "\n\nConfig: " + session.config().file.string(), {}, {}, ""});
     for (const auto& shape : session.shapes(args.selection)) {
@@ -142,40 +130,13 @@ int run_tune(const CliContext& ctx, const TuneArgs& args) {
       if (isolate) {
         TuneArgs one_shape = args;
         one_shape.selection.shapes = {shape.to_string()};
-        workers = time_in_workers(ctx, one_shape, session, tuner, group);
+        workers = time_in_workers(ctx, one_shape, session, tuner, WorkerPlan{group});
         workers_wall_ms += workers->wall_ms;
         workers_restarts += workers->restarts;
       }
-      Workload workload(session.config(), shape, gpu.limits());
-      bool filled = false;
-      const auto fill = [&](Workload& w) {
-        if (std::exchange(filled, true)) return;
-        w.randomize(args.selection.seed ? args.selection.seed : std::random_device{}());
-        tuner.ensure_reference(session.config(), w);
-      };
-      // After the workers, this process times only ties worth re-measuring (if any): the
-      // inputs and the reference are built then, not for every shape.
-      if (workers)
-        options.prepare = fill;
-      else
-        fill(workload);
-      for (const VariantSpec* variant : session.variants(args.selection)) {
-        // Tuned now only where the workers timed something; else the choice is the cache's.
-        if (workers) {
-          const WorkerTally t = tally_of(*workers, tuner.cache_key(session.config(), *variant, shape));
-          options.timed_elsewhere = t.timed + t.failed > 0;
-        }
-        const TuneResult r = tuner.tune(session.config(), *variant, workload, options);
-        std::cout << summary(r) << (workers ? workers_line(*workers, r) : "");
-        std::optional<report::Table> ranking;
-        if (!r.records.empty()) {
-          ranking = ranking_table(r, workload, args.top, args.op);
-          std::cout << report::render_text(*ranking);
-        }
-        if (!args.html.empty()) sections.push_back(html_section(*variant, r, ranking ? &*ranking : nullptr));
-        all_found = all_found && (r.best.has_value() || args.no_tune);
-        std::cout << "\n" << std::flush;
-      }
+      const bool found = print_rankings(args, session, tuner, shape, workers ? &*workers : nullptr, std::cout,
+                                        args.html.empty() ? nullptr : &sections);
+      all_found = all_found && found;
     }
     if (isolate)
       std::cout << fmt::format("timing took {:.1f} s wall on {} GPU(s) ({}), {} worker restart(s)\n\n",
@@ -186,6 +147,59 @@ int run_tune(const CliContext& ctx, const TuneArgs& args) {
 }
 
 }  // namespace
+
+bool print_rankings(const TuneArgs& args, const OpSession& session, const Tuner& tuner, const Shape& shape,
+                    const WorkersReport* workers, std::ostream& out, std::vector<report::HtmlSection>* sections) {
+  TuneOptions options;
+  options.force = args.force && !workers;
+  options.no_tune = args.no_tune;
+  if (args.budget) options.budget = args.budget;
+  options.jobs = args.jobs;
+  options.seed = args.selection.seed;
+  Workload workload(session.config(), shape, tuner.gpu().limits());
+  const uint64_t seed = args.selection.seed ? args.selection.seed : std::random_device{}();
+  bool filled = false;
+  // After the workers, this process verifies nothing: it only re-times ties worth
+  // re-measuring (if any), which needs inputs but no reference. They are made then, not
+  // for every shape.
+  const auto fill_inputs = [&](Workload& w) {
+    if (!std::exchange(filled, true)) w.randomize(seed);
+  };
+  if (workers) {
+    options.prepare = fill_inputs;
+  } else {
+    fill_inputs(workload);
+    tuner.ensure_reference(session.config(), workload);
+  }
+  bool all_found = true;
+  for (const VariantSpec* variant : session.variants(args.selection)) {
+    // Tuned now only where the workers timed something; else the choice is the cache's.
+    if (workers) {
+      const WorkerTally t = tally_of(*workers, tuner.cache_key(session.config(), *variant, shape));
+      options.timed_elsewhere = t.timed + t.failed > 0;
+      // Where a shard was lost (MPI), what is left untimed waits for a rerun: never here.
+      options.no_tune = args.no_tune || (workers->shards_lost && !options.timed_elsewhere);
+    }
+    const TuneResult r = tuner.tune(session.config(), *variant, workload, options);
+    out << summary(r) << (workers ? workers_line(*workers, r) : "");
+    std::optional<report::Table> ranking;
+    if (!r.records.empty()) {
+      ranking = ranking_table(r, workload, args.top, args.op);
+      out << report::render_text(*ranking);
+    }
+    if (sections) sections->push_back(html_section(*variant, r, ranking ? &*ranking : nullptr));
+    all_found = all_found && (r.best.has_value() || args.no_tune);
+    out << "\n" << std::flush;
+  }
+  return all_found;
+}
+
+void write_html(const std::string& file, const std::string& title, const std::vector<report::HtmlSection>& sections) {
+  const std::filesystem::path path(file);
+  const report::ResultsDir dir(path.has_parent_path() ? path.parent_path() : std::filesystem::path("."));
+  dir.write(path.filename().string(), report::render_html(title, sections));
+  std::cout << "report written to " << path.string() << "\n";
+}
 
 void add_tune_command(CLI::App& app, CliContext& ctx) {
   auto args = std::make_shared<TuneArgs>();
@@ -215,6 +229,7 @@ void add_tune_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--device", args->device)->group("");
   cmd->add_option("--retime-before", args->retime_before)->group("");
   cmd->add_option("--shard", args->shard)->group("");  // "INDEX/COUNT"
+  cmd->add_option("--tuning-cache", args->tuning_cache)->group("");
   cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return run_tune(ctx, *args); }; });
 }
 

@@ -3,14 +3,19 @@
 // (cli/tune_workers.cpp).
 
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "cli/command.hpp"
 #include "cli/op_session.hpp"
+#include "tuner/cache_merge.hpp"
 #include "tuner/worker_supervisor.hpp"
 
 namespace kpg {
+namespace report {
+struct HtmlSection;
+}
 
 struct TuneArgs {
   std::string op;
@@ -29,6 +34,7 @@ struct TuneArgs {
   int device = 0;
   std::string shard = "0/1";  // INDEX/COUNT of the grid this worker times
   std::string retime_before;
+  std::string tuning_cache;  // where this worker records (an MPI rank's partial cache); empty: the cache
 };
 
 // Counts of what the workers did for one tuning-cache key (file stem).
@@ -40,7 +46,19 @@ struct WorkersReport {
   std::map<std::string, WorkerTally> by_key;  // CacheKey::file_stem() -> counts
   size_t workers = 0, restarts = 0;
   std::vector<std::string> lost;  // candidates lost to a crash or hang
+  KeyedRecords recorded;          // every record written now (results and losses), in order
   double wall_ms = 0;
+  std::string unit = "worker process(es)";  // what `workers` counts, in the ranking's lines
+  bool shards_lost = false;       // some candidates have no record (an MPI rank lost its shard)
+};
+
+// Which workers time which part of the grid.
+struct WorkerPlan {
+  std::vector<int> gpus;       // one worker process per GPU ordinal
+  size_t first_shard = 0;      // worker i times shard first_shard + i ...
+  size_t shard_count = 0;      // ... of this many (0: gpus.size()); other processes time the rest
+  unsigned jobs_per_worker = 0;  // compile threads (0: the cores, or --jobs, shared by the workers)
+  bool progress = true;        // a progress bar on stderr
 };
 
 // GPU ordinals of --devices ("all", "0,1"), grouped by card identity (device_identity):
@@ -48,12 +66,25 @@ struct WorkersReport {
 std::vector<std::vector<int>> device_groups(const std::string& devices);
 
 // Times every candidate of `args` (all shapes and variants) in one worker process per
-// GPU of `group`, each on its shard of the grid, records the results in the tuning cache
-// and returns what happened. A worker that faults, crashes or hangs is restarted.
+// GPU of the plan, each on its shard of the grid, records the results in the tuning cache
+// (ctx.tuning_cache_dir()) and returns what happened. A worker that faults, crashes or
+// hangs is restarted; one that fails otherwise throws WorkerFailed.
 WorkersReport time_in_workers(const CliContext& ctx, const TuneArgs& args, const OpSession& session,
-                              const Tuner& tuner, const std::vector<int>& group);
+                              const Tuner& tuner, const WorkerPlan& plan);
 
 // The body of a worker process: tune its shard in process, report events on worker_fd.
 int run_tune_worker(const CliContext& ctx, const TuneArgs& args);
+
+// `kpg tune` as one rank of an MPI job (cli/tune_ranks.cpp).
+int run_tune_ranks(const CliContext& ctx, const TuneArgs& args);
+
+// Once a shape is timed (by `workers`, or here in process when null): ranks every selected
+// variant on `tuner`'s GPU, re-timing a winner within noise of its runner-up there, and
+// prints each summary and ranked table to `out` (and HTML sections to `sections`). Returns
+// whether every variant has a choice.
+bool print_rankings(const TuneArgs& args, const OpSession& session, const Tuner& tuner, const Shape& shape,
+                    const WorkersReport* workers, std::ostream& out, std::vector<report::HtmlSection>* sections);
+
+void write_html(const std::string& file, const std::string& title, const std::vector<report::HtmlSection>& sections);
 
 }  // namespace kpg

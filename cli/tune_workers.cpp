@@ -54,8 +54,10 @@ std::vector<int> parse_devices(const std::string& text) {
   return out;
 }
 
-// Candidates the workers will time: what the tuning cache lacks (or --force re-times).
-size_t count_todo(const TuneArgs& args, const OpSession& session, const Tuner& tuner, size_t workers) {
+// Candidates the workers of shards [first, first + mine) of `workers` will time: what the
+// tuning cache lacks (or --force re-times).
+size_t count_todo(const TuneArgs& args, const OpSession& session, const Tuner& tuner, size_t workers, size_t first,
+                  size_t mine) {
   size_t total = 0;
   for (const auto& shape : session.shapes(args.selection))
     for (const VariantSpec* variant : session.variants(args.selection)) {
@@ -65,15 +67,16 @@ size_t count_todo(const TuneArgs& args, const OpSession& session, const Tuner& t
         for (const auto& r : session.tuning_cache().load(tuner.cache_key(session.config(), *variant, shape)))
           known.insert(r.candidate_id);
       size_t todo = 0;
-      for (const auto& c : candidates) todo += known.count(c.id()) ? 0 : 1;
-      if (args.budget) todo = std::min(todo, (args.budget + workers - 1) / workers * workers);
+      for (size_t i = 0; i < candidates.size(); ++i)
+        todo += (i % workers - first < mine && !known.count(candidates[i].id())) ? 1 : 0;
+      if (args.budget) todo = std::min(todo, (args.budget + workers - 1) / workers * mine);
       total += todo;
     }
   return total;
 }
 
 std::vector<std::string> worker_argv(const CliContext& ctx, const TuneArgs& args, int device, size_t shard,
-                                     size_t shards, const std::string& retime_before) {
+                                     size_t shards, unsigned jobs, const std::string& retime_before) {
   std::vector<std::string> argv{std::filesystem::read_symlink("/proc/self/exe").string()};
   if (!ctx.kernels_dir_flag.empty()) argv.insert(argv.end(), {"--kernels-dir", ctx.kernels_dir_flag});
   if (!ctx.configs_dir_flag.empty()) argv.insert(argv.end(), {"--configs-dir", ctx.configs_dir_flag});
@@ -84,11 +87,11 @@ std::vector<std::string> worker_argv(const CliContext& ctx, const TuneArgs& args
   for (const auto& v : args.selection.variants) argv.insert(argv.end(), {"--variant", v});
   if (args.selection.seed) argv.insert(argv.end(), {"--seed", std::to_string(args.selection.seed)});
   if (args.budget) argv.insert(argv.end(), {"--budget", std::to_string(args.budget)});
-  const unsigned cores = args.jobs ? args.jobs : std::max(1u, std::thread::hardware_concurrency());
-  argv.insert(argv.end(), {"--jobs", std::to_string(std::max<size_t>(1, cores / shards)), "--device",
-                           std::to_string(device), "--shard", fmt::format("{}/{}", shard, shards), "--worker-fd",
-                           std::to_string(kWorkerEventFd)});
+  argv.insert(argv.end(), {"--jobs", std::to_string(jobs), "--device", std::to_string(device), "--shard",
+                           fmt::format("{}/{}", shard, shards), "--worker-fd", std::to_string(kWorkerEventFd)});
   if (!retime_before.empty()) argv.insert(argv.end(), {"--retime-before", retime_before});
+  if (!ctx.tuning_cache_dir_override.empty())
+    argv.insert(argv.end(), {"--tuning-cache", ctx.tuning_cache_dir_override.string()});
   return argv;
 }
 
@@ -111,26 +114,34 @@ std::vector<std::vector<int>> device_groups(const std::string& devices) {
 }
 
 WorkersReport time_in_workers(const CliContext& ctx, const TuneArgs& args, const OpSession& session,
-                              const Tuner& tuner, const std::vector<int>& group) {
+                              const Tuner& tuner, const WorkerPlan& plan) {
   const auto t0 = std::chrono::steady_clock::now();
+  const auto& group = plan.gpus;
+  const size_t shards = plan.shard_count ? plan.shard_count : group.size();
+  const unsigned cores = args.jobs ? args.jobs : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned jobs =
+      plan.jobs_per_worker ? plan.jobs_per_worker : std::max(1u, cores / static_cast<unsigned>(group.size()));
   // --force re-times what was recorded before now, also across worker restarts.
   const std::string retime_before = args.force ? utc_timestamp() : "";
   std::vector<WorkerSpec> specs;
   for (size_t i = 0; i < group.size(); ++i)
-    specs.push_back({fmt::format("tuning worker on GPU {}", group[i]), worker_argv(ctx, args, group[i], i, group.size(), retime_before)});
+    specs.push_back({fmt::format("tuning worker on GPU {}", group[i]),
+                     worker_argv(ctx, args, group[i], plan.first_shard + i, shards, jobs, retime_before)});
 
   WorkersReport report;
   report.workers = specs.size();
   const auto& shapes = args.selection.shapes;
   Progress progress(session.config().op + (shapes.size() == 1 ? " at " + shapes.front() : "") + " on " +
                         std::to_string(group.size()) + " GPU(s)",
-                    count_todo(args, session, tuner, group.size()), true);
+                    plan.progress ? count_todo(args, session, tuner, shards, plan.first_shard, group.size()) : 0,
+                    plan.progress);
   size_t done = 0, failed = 0;
   SupervisorHooks hooks;
   hooks.on_event = [&](size_t, const WorkerEvent& e) {
     if (e.kind != "result") return;
     auto& tally = report.by_key[e.key.file_stem()];
     (e.record.ok ? tally.timed : tally.failed)++;
+    report.recorded.push_back({e.key, {e.record}});
     failed += e.record.ok ? 0 : 1;
     ++done;
     progress.update(done, done, failed);
@@ -143,6 +154,7 @@ WorkersReport time_in_workers(const CliContext& ctx, const TuneArgs& args, const
     session.tuning_cache().append(started.key, r);
     keep_failure(session.tuning_cache(), started.key, r, session.config().source, nullptr);
     report.by_key[started.key.file_stem()].failed++;
+    report.recorded.push_back({started.key, {r}});
     ++done;
     progress.update(done, done, ++failed);
   };
@@ -164,7 +176,9 @@ int run_tune_worker(const CliContext& ctx, const TuneArgs& args) {
   // Killed with its parent (as kpg run's workers): a hung kernel must not hold the GPU
   // after `kpg tune` is gone.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  OpSession session(ctx, args.op, args.device);
+  CliContext worker_ctx = ctx;
+  worker_ctx.tuning_cache_dir_override = args.tuning_cache;
+  OpSession session(worker_ctx, args.op, args.device);
   TuneOptions options;
   options.retime_before = args.retime_before;
   if (args.budget) options.budget = args.budget;

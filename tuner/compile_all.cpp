@@ -8,6 +8,8 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/error.hpp"
 
 namespace fs = std::filesystem;
@@ -17,6 +19,7 @@ namespace {
 
 // One distinct compile and the first candidate that needs it (named in failures and spills).
 struct CompileJob {
+  size_t index = 0;  // among the config's unique compiles
   CompileOptions options;
   std::string candidate, shape;
   CompiledKernel result;
@@ -79,8 +82,11 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
   report.op = config.op;
   report.config_file = config.file;
 
+  if (options.shard_count == 0 || options.shard_index >= options.shard_count)
+    throw Error("compile_op: shard " + std::to_string(options.shard_index) + " of " + std::to_string(options.shard_count));
   std::vector<CompileJob> jobs;
   std::set<std::string> seen;
+  size_t unique = 0;
   for (const auto& variant : config.variants) {
     for (const auto& shape : config.shapes) {
       for (const auto& candidate : enumerate(config, variant, shape, options.limits, nullptr)) {
@@ -92,11 +98,13 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
         o.include_dirs = {options.kernels_dir, config.source.parent_path()};  // as the tuner compiles
         const std::string key = dedup_key(o);
         if (!seen.insert(key).second) continue;
-        if (options.max_unique_compiles > 0 && jobs.size() >= options.max_unique_compiles) {
+        if (options.max_unique_compiles > 0 && unique >= options.max_unique_compiles) {
           ++report.skipped_compiles;
           continue;
         }
-        jobs.push_back(CompileJob{std::move(o), variant.name + "/" + candidate.id(), shape.to_string(), {}, {}});
+        const size_t index = unique++;
+        if (index % options.shard_count != options.shard_index) continue;  // another rank's
+        jobs.push_back(CompileJob{index, std::move(o), variant.name + "/" + candidate.id(), shape.to_string(), {}, {}});
       }
     }
   }
@@ -107,12 +115,13 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
   report.unique_compiles = jobs.size();
   for (const auto& job : jobs) {
     if (!job.error_line.empty()) {
-      report.failures.push_back({job.candidate, job.shape, job.error_line, reproduce_command(config.source, job.options)});
+      report.failures.push_back(
+          {job.candidate, job.shape, job.error_line, reproduce_command(config.source, job.options), job.index});
       continue;
     }
     if (job.result.cache_hit) ++report.cache_hits;
     for (const auto& k : job.result.resources) {
-      if (spills(k)) report.spills.push_back({job.candidate, job.shape, k});
+      if (spills(k)) report.spills.push_back({job.candidate, job.shape, k, job.index});
     }
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -145,6 +154,81 @@ std::vector<OpCompileReport> compile_all(const std::vector<fs::path>& config_fil
     }
   }
   return reports;
+}
+
+OpCompileReport merge_shard_reports(const std::vector<OpCompileReport>& shards) {
+  if (shards.empty()) return {};
+  OpCompileReport merged = shards.front();  // op, file, config error, candidates, skipped: the same on every shard
+  merged.unique_compiles = merged.cache_hits = 0;
+  merged.failures.clear();
+  merged.spills.clear();
+  merged.seconds = 0;
+  for (const auto& s : shards) {
+    merged.unique_compiles += s.unique_compiles;
+    merged.cache_hits += s.cache_hits;
+    merged.failures.insert(merged.failures.end(), s.failures.begin(), s.failures.end());
+    merged.spills.insert(merged.spills.end(), s.spills.begin(), s.spills.end());
+    merged.seconds = std::max(merged.seconds, s.seconds);
+  }
+  const auto by_job = [](const auto& a, const auto& b) { return a.job < b.job; };
+  std::stable_sort(merged.failures.begin(), merged.failures.end(), by_job);
+  std::stable_sort(merged.spills.begin(), merged.spills.end(), by_job);
+  return merged;
+}
+
+std::string encode_json(const OpCompileReport& r) {
+  using nlohmann::json;
+  json failures = json::array(), spills = json::array();
+  for (const auto& f : r.failures)
+    failures.push_back({{"job", f.job}, {"candidate", f.candidate}, {"shape", f.shape},
+                        {"error", f.first_error_line}, {"reproduce", f.reproduce}});
+  for (const auto& s : r.spills) {
+    const auto& k = s.kernel;
+    spills.push_back({{"job", s.job}, {"candidate", s.candidate}, {"shape", s.shape}, {"kernel", k.kernel},
+                      {"registers", k.registers}, {"stack", k.stack_bytes}, {"spill_stores", k.spill_store_bytes},
+                      {"spill_loads", k.spill_load_bytes}, {"shared", k.shared_bytes}, {"barriers", k.barriers},
+                      {"from_cubin", k.from_cubin}});
+  }
+  return json{{"op", r.op}, {"config_file", r.config_file.string()}, {"config_error", r.config_error},
+              {"candidates", r.candidates}, {"unique_compiles", r.unique_compiles},
+              {"skipped_compiles", r.skipped_compiles}, {"cache_hits", r.cache_hits},
+              {"failures", failures}, {"spills", spills}, {"seconds", r.seconds}}
+      .dump();
+}
+
+OpCompileReport decode_compile_report_json(const std::string& text) {
+  try {
+    const auto j = nlohmann::json::parse(text);
+    OpCompileReport r;
+    r.op = j.at("op").get<std::string>();
+    r.config_file = j.at("config_file").get<std::string>();
+    r.config_error = j.at("config_error").get<std::string>();
+    r.candidates = j.at("candidates").get<size_t>();
+    r.unique_compiles = j.at("unique_compiles").get<size_t>();
+    r.skipped_compiles = j.at("skipped_compiles").get<size_t>();
+    r.cache_hits = j.at("cache_hits").get<size_t>();
+    r.seconds = j.at("seconds").get<double>();
+    for (const auto& f : j.at("failures"))
+      r.failures.push_back({f.at("candidate").get<std::string>(), f.at("shape").get<std::string>(),
+                            f.at("error").get<std::string>(), f.at("reproduce").get<std::string>(),
+                            f.at("job").get<size_t>()});
+    for (const auto& s : j.at("spills")) {
+      KernelResources k;
+      k.kernel = s.at("kernel").get<std::string>();
+      k.registers = s.at("registers").get<int>();
+      k.stack_bytes = s.at("stack").get<int>();
+      k.spill_store_bytes = s.at("spill_stores").get<int>();
+      k.spill_load_bytes = s.at("spill_loads").get<int>();
+      k.shared_bytes = s.at("shared").get<int>();
+      k.barriers = s.at("barriers").get<int>();
+      k.from_cubin = s.at("from_cubin").get<bool>();
+      r.spills.push_back({s.at("candidate").get<std::string>(), s.at("shape").get<std::string>(), k,
+                          s.at("job").get<size_t>()});
+    }
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("malformed compile report: ") + e.what());
+  }
 }
 
 std::vector<fs::path> config_files_in(const fs::path& configs_dir) {

@@ -23,6 +23,9 @@ struct CompileAllOptions {
   // At most this many unique compiles per op, in enumeration order (0: all). For quick
   // checks of big grids; the report says how many were skipped.
   size_t max_unique_compiles = 0;
+  // Compile only the unique compiles whose index (in enumeration order) is shard_index mod
+  // shard_count: one shard per MPI rank; merge_shard_reports() puts the reports together.
+  size_t shard_index = 0, shard_count = 1;
 };
 
 struct CompileFailure {
@@ -30,11 +33,13 @@ struct CompileFailure {
   std::string shape;             // "M=4096,N=781,dtype=f32"
   std::string first_error_line;  // the log's first "error" line (file:line), else its first line
   std::string reproduce;         // "kpg compile /abs/op.cu --arch sm_90 -D K=V ..."
+  size_t job = 0;                // index of the unique compile, for merging shards in order
 };
 
 struct KernelSpill {
   std::string candidate, shape;
   KernelResources kernel;  // stack_bytes > 0 or spill bytes > 0
+  size_t job = 0;
 };
 
 struct OpCompileReport {
@@ -58,6 +63,14 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
 // Loads each config (a load error is recorded in its report) and compiles it.
 std::vector<OpCompileReport> compile_all(const std::vector<std::filesystem::path>& config_files,
                                          const Compiler& compiler, const CompileAllOptions& options);
+
+// The reports of every shard of one config, as one process would have reported it: counts
+// summed, failures and spills in compile order, the longest shard's time.
+OpCompileReport merge_shard_reports(const std::vector<OpCompileReport>& shards);
+
+// A report as one line of JSON and back (to send it between MPI ranks); decode throws Error.
+std::string encode_json(const OpCompileReport& report);
+OpCompileReport decode_compile_report_json(const std::string& text);
 
 // The *.yaml / *.yml files of a folder, sorted by name.
 std::vector<std::filesystem::path> config_files_in(const std::filesystem::path& configs_dir);

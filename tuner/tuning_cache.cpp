@@ -87,17 +87,15 @@ std::string encode_file(const CacheKey& key, const std::vector<TuneRecord>& reco
   return file.dump(1) + "\n";
 }
 
-struct CacheFile {
-  CacheKey key;
-  std::vector<TuneRecord> records;
-};
+}  // namespace
 
-// nullopt (with the reason in `why`) when the text is not a complete, intact cache file.
-std::optional<CacheFile> decode_file(const std::string& text, std::string& why) {
+std::optional<CacheFileContents> decode_cache_file(const std::string& text, std::string& why, bool* foreign) {
+  if (foreign) *foreign = false;
   try {
     const json file = json::parse(text);
-    if (file.at("format").get<std::string>() != kFormat) {
+    if (!file.is_object() || !file.contains("format") || file.at("format") != std::string(kFormat)) {
       why = "not a kpg tuning-cache file";
+      if (foreign) *foreign = true;
       return std::nullopt;
     }
     if (file.at("version").get<int>() != kFormatVersion) {
@@ -109,14 +107,21 @@ std::optional<CacheFile> decode_file(const std::string& text, std::string& why) 
       why = "checksum mismatch";
       return std::nullopt;
     }
-    CacheFile out{decode_key(file.at("header")), {}};
+    CacheFileContents out{decode_key(file.at("header")), {}};
     for (const auto& r : list) out.records.push_back(decode_record(r));
     return out;
   } catch (const json::exception& e) {
     why = e.what();
+    // Text that is not JSON is someone else's file, unless it names our format (a damaged one).
+    if (foreign && e.id / 100 == 1 && text.find(kFormat) == std::string::npos) {
+      why = "not a kpg tuning-cache file (not JSON)";
+      *foreign = true;
+    }
     return std::nullopt;
   }
 }
+
+namespace {
 
 // --- corrupt files -------------------------------------------------------------------
 
@@ -142,7 +147,7 @@ std::vector<TuneRecord> read_locked(const std::filesystem::path& path, std::opti
   const auto text = read_text_file(path);
   if (!text) return {};
   std::string why;
-  auto file = decode_file(*text, why);
+  auto file = decode_cache_file(*text, why);
   if (!file) {
     quarantine(path, why);
     return {};
@@ -303,7 +308,7 @@ std::vector<TuneRecord> TuningCache::load(const CacheKey& key) const {
   const auto text = read_text_file(path);  // no lock: files are only ever replaced by rename
   if (!text) return {};
   std::string why;
-  if (auto file = decode_file(*text, why)) {
+  if (auto file = decode_cache_file(*text, why)) {
     if (file->key == key) return std::move(file->records);
     warn_once(path, "tuning cache file " + path.string() + " belongs to another key; ignoring it");
     return {};
@@ -317,6 +322,14 @@ std::vector<TuneRecord> TuningCache::load(const CacheKey& key) const {
 void TuningCache::append(const CacheKey& key, const TuneRecord& record) const { append(key, std::vector<TuneRecord>{record}); }
 
 void TuningCache::append(const CacheKey& key, const std::vector<TuneRecord>& records) const {
+  update(key, records, false);
+}
+
+size_t TuningCache::merge(const CacheKey& key, const std::vector<TuneRecord>& records) const {
+  return update(key, records, true);
+}
+
+size_t TuningCache::update(const CacheKey& key, const std::vector<TuneRecord>& records, bool only_newer) const {
   const auto path = file_for(key);
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
@@ -326,12 +339,21 @@ void TuningCache::append(const CacheKey& key, const std::vector<TuneRecord>& rec
   std::optional<CacheKey> found;
   std::vector<TuneRecord> merged = read_locked(path, &found);
   if (found && !(*found == key)) merged.clear();  // a stem collision: the newer key wins
+  size_t changed = 0;
   for (const auto& r : records) {
     const auto same = std::find_if(merged.begin(), merged.end(), [&](const TuneRecord& m) { return m.candidate_id == r.candidate_id; });
-    if (same != merged.end()) *same = r;
-    else merged.push_back(r);
+    if (same == merged.end()) {
+      merged.push_back(r);
+    } else if (!only_newer || r.timestamp > same->timestamp) {
+      if (*same == r) continue;
+      *same = r;
+    } else {
+      continue;
+    }
+    ++changed;
   }
-  write_file_atomically(path, encode_file(key, merged));
+  if (changed > 0 || !only_newer) write_file_atomically(path, encode_file(key, merged));
+  return changed;
 }
 
 std::vector<std::pair<CacheKey, std::vector<TuneRecord>>> TuningCache::list(std::optional<std::string> op) const {
@@ -351,7 +373,7 @@ std::vector<std::pair<CacheKey, std::vector<TuneRecord>>> TuningCache::list(std:
     const auto text = read_text_file(path);
     if (!text) continue;  // removed meanwhile
     std::string why;
-    if (auto file = decode_file(*text, why)) {
+    if (auto file = decode_cache_file(*text, why)) {
       out.emplace_back(std::move(file->key), std::move(file->records));
       continue;
     }

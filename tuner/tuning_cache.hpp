@@ -73,6 +73,17 @@ std::string encode_json(const TuneRecord& record);
 CacheKey decode_key_json(const std::string& text);
 TuneRecord decode_record_json(const std::string& text);
 
+// What one tuning-cache file holds.
+struct CacheFileContents {
+  CacheKey key;
+  std::vector<TuneRecord> records;
+};
+
+// The contents of a tuning-cache file's text, or nullopt with the reason in `why` when it
+// is not a complete, intact one (`foreign` set when it is not a kpg tuning-cache file at
+// all, rather than a damaged or other-version one).
+std::optional<CacheFileContents> decode_cache_file(const std::string& text, std::string& why, bool* foreign = nullptr);
+
 class TuningCache {
  public:
   // Throws InputError when the directory cannot be created or written.
@@ -86,6 +97,12 @@ class TuningCache {
   // Adds the record, replacing an older one of the same candidate_id.
   void append(const CacheKey& key, const TuneRecord& record) const;
   void append(const CacheKey& key, const std::vector<TuneRecord>& records) const;
+  // Takes records made elsewhere (another process, rank, host or job): each is added when
+  // the cache has no record of its candidate and replaces the cache's when it is newer
+  // (later timestamp); an equal or older one changes nothing, so merging the same records
+  // again adds nothing. The file is rewritten only when something changed. Returns how
+  // many records were added or replaced.
+  size_t merge(const CacheKey& key, const std::vector<TuneRecord>& records) const;
   // Every file of one op (or of all), with its records, sorted by file name.
   std::vector<std::pair<CacheKey, std::vector<TuneRecord>>> list(std::optional<std::string> op = {}) const;
   // Removes the files of one op (or all); returns how many.
@@ -93,6 +110,8 @@ class TuningCache {
 
  private:
   std::filesystem::path root() const { return dir_ / "tuning"; }
+  // Adds or replaces records under the lock (only_newer: merge's rule); returns how many changed.
+  size_t update(const CacheKey& key, const std::vector<TuneRecord>& records, bool only_newer) const;
   std::filesystem::path dir_;
 };
 

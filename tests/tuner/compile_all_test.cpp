@@ -136,6 +136,39 @@ variants:
       << "the space's own arch wins over --arch";
 }
 
+// What `mpirun -n N kpg compile --all` does per config: each rank compiles its shard of the
+// unique compiles, rank 0 merges the reports, which must say what one process says.
+TEST(CompileAllTest, ShardsMergeIntoTheReportOfOneProcess) {
+  const OpConfig config = load_config(data_dir() / "picky.yaml", kernels_dir());  // BAD=1 and BAD=4 fail
+  const auto whole = compile_op(config, Compiler(), sm90_options());
+  ASSERT_EQ(whole.unique_compiles, 6u);
+  ASSERT_EQ(whole.failures.size(), 2u);
+
+  std::vector<OpCompileReport> shards;
+  for (size_t i = 0; i < 3; ++i) {
+    auto options = sm90_options();
+    options.shard_index = i;
+    options.shard_count = 3;
+    shards.push_back(decode_compile_report_json(encode_json(compile_op(config, Compiler(), options))));
+    EXPECT_EQ(shards.back().unique_compiles, 2u) << "shard " << i;
+    EXPECT_EQ(shards.back().candidates, whole.candidates);
+  }
+  EXPECT_EQ(shards[0].failures.size() + shards[1].failures.size() + shards[2].failures.size(), 2u);
+  const auto merged = merge_shard_reports(shards);
+  EXPECT_EQ(merged.op, whole.op);
+  EXPECT_EQ(merged.candidates, whole.candidates);
+  EXPECT_EQ(merged.unique_compiles, whole.unique_compiles);
+  EXPECT_EQ(merged.cache_hits, whole.cache_hits);
+  ASSERT_EQ(merged.failures.size(), whole.failures.size());
+  for (size_t i = 0; i < whole.failures.size(); ++i) {
+    EXPECT_EQ(merged.failures[i].candidate, whole.failures[i].candidate);
+    EXPECT_EQ(merged.failures[i].first_error_line, whole.failures[i].first_error_line);
+    EXPECT_EQ(merged.failures[i].reproduce, whole.failures[i].reproduce);
+    EXPECT_EQ(merged.failures[i].job, whole.failures[i].job);
+  }
+  EXPECT_EQ(merged.failures[0].candidate, "picky/picky:BAD=1") << "in compile order, as one process reports them";
+}
+
 TEST(CompileAllTest, ABrokenConfigIsReportedAndTheOthersStillCompile) {
   const test::TempDir dir;
   const auto broken = test::write_file(dir.path() / "a_broken.yaml", "op: broken\nsource: [not, a, path]\n");
