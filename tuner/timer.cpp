@@ -76,7 +76,11 @@ class GpuReps final : public RepRunner {
     return r;
   }
 
-  void use_graph() override { graph_ = std::make_unique<CapturedGraph>(launch_, stream_); }
+  bool use_graph() override {
+    if (stream_ == nullptr || stream_ == CU_STREAM_LEGACY) return false;  // capture is not allowed there
+    graph_ = std::make_unique<CapturedGraph>(launch_, stream_);
+    return true;
+  }
   void set_hold_us(double us) override { hold_us_ = us; }
 
  private:

@@ -24,7 +24,8 @@ namespace kpg {
 // Launches the work being timed on the given stream (one or several kernels, any launcher:
 // kpg's own, or a callback from another language that enqueues on that stream). It must
 // not synchronise the stream. With graph replay it is captured once
-// (cuStreamBeginCapture): work that cannot be captured needs graph_below_us = 0.
+// (cuStreamBeginCapture): work that cannot be captured needs graph_below_us = 0. On the
+// legacy default stream (nullptr), which cannot be captured, launches are never replayed.
 using LaunchFn = std::function<void(CUstream)>;
 
 class Timer {

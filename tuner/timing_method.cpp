@@ -86,9 +86,8 @@ Timing time_reps(RepRunner& runner, const TimingSettings& s) {
   }
   const Timing estimate = summarize_reps(warm);
 
-  const bool graph = estimate.launch_median_ms * 1e3 < s.graph_below_us;
+  const bool graph = estimate.launch_median_ms * 1e3 < s.graph_below_us && runner.use_graph();
   if (graph) {
-    runner.use_graph();
     // The first replay uploads the graph; these repetitions tell the host's time to replay it.
     warm.clear();
     for (int i = 0; i < 3; ++i) warm.push_back(runner.run_rep());

@@ -59,8 +59,9 @@ class RepRunner {
   virtual ~RepRunner() = default;
   // Runs one repetition and waits for it.
   virtual RepTimes run_rep() = 0;
-  // From now on the launch is replayed from a CUDA graph of it.
-  virtual void use_graph() = 0;
+  // From now on the launch is replayed from a CUDA graph of it; false (and nothing changes)
+  // where the stream cannot be captured (the legacy default stream).
+  virtual bool use_graph() = 0;
   // From now on the GPU waits `us` before each repetition.
   virtual void set_hold_us(double us) = 0;
 };

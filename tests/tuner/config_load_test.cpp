@@ -121,8 +121,7 @@ TEST(LoadConfig, RepositorySoftmaxConfigIsValid) {
 
 // `flops` (attention declares it) evaluates over the shape's dims; causal is half.
 TEST(LoadConfig, AttentionDeclaresItsFlops) {
-  const std::filesystem::path repo = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
-  const OpConfig c = load_config(repo / "configs" / "attention.yaml", repo / "kernels_src");
+  const OpConfig c = load_config(std::filesystem::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", KPG_TEST_KERNELS_DIR);
   ASSERT_TRUE(c.flops.has_value());
   Scope scope{{"B", 4}, {"H", 16}, {"N", 4096}, {"D", 128}, {"CAUSAL", 0}};
   const double full = 4.0 * 4 * 16 * 4096 * 4096 * 128;

@@ -107,9 +107,10 @@ class ScriptedRunner : public RepRunner {
     holds.push_back(hold_);
     return graph_ ? graphed_ : direct_;
   }
-  void use_graph() override {
+  bool use_graph() override {
     calls.push_back("use graph");
-    graph_ = true;
+    graph_ = capturable;
+    return capturable;
   }
   void set_hold_us(double us) override {
     calls.push_back("hold");
@@ -117,6 +118,7 @@ class ScriptedRunner : public RepRunner {
   }
   int count(const std::string& call) const { return static_cast<int>(std::count(calls.begin(), calls.end(), call)); }
 
+  bool capturable = true;
   std::vector<std::string> calls;
   std::vector<double> holds;
 
@@ -159,6 +161,20 @@ TEST(TimeReps, ShortLaunchIsReplayedFromAGraphAndRepsAreCapped) {
   EXPECT_EQ(runner.count("graph rep"), 3 + 300);
   EXPECT_EQ(t.reps, 300);
   EXPECT_NEAR(t.median_ms, 0.004, 1e-9);  // graph launch 3 us + 1 us write-back
+}
+
+TEST(TimeReps, AStreamThatCannotBeCapturedIsTimedWithoutAGraph) {
+  ScriptedRunner runner(rep(0.033, 0.004, 0.033), rep(0.033, 0.003, 0.034));
+  runner.capturable = false;
+  TimingSettings s;
+  s.warmup_ms = 0;
+  s.max_reps = 20;
+  const Timing t = time_reps(runner, s);
+  EXPECT_FALSE(t.graph_replay);
+  EXPECT_EQ(runner.count("use graph"), 1);
+  EXPECT_EQ(runner.count("graph rep"), 0);
+  EXPECT_EQ(runner.count("rep"), 3 + 20);
+  EXPECT_NEAR(t.median_ms, 0.004, 1e-9);
 }
 
 TEST(TimeReps, GraphBelowZeroNeverCaptures) {
