@@ -148,19 +148,26 @@ def _validate_shape(where, op, shape):
     return problems
 
 
+def _validate_kernel(where, entry):
+    """The fields that name a kernel: op, dtype, shape, implementation."""
+    problems = []
+    op = entry.get("op")
+    if not isinstance(op, str) or not op:
+        problems.append(f"{where}.op: expected a non-empty string")
+    if entry.get("dtype") not in DTYPES:
+        problems.append(f"{where}.dtype: expected one of {', '.join(DTYPES)}, got {entry.get('dtype')!r}")
+    problems += _validate_shape(where, op, entry.get("shape"))
+    impl = entry.get("implementation")
+    if impl not in IMPLEMENTATIONS:
+        problems.append(f"{where}.implementation: expected one of {', '.join(IMPLEMENTATIONS)}, got {impl!r}")
+    return problems
+
+
 def _validate_row(where, row):
     if not isinstance(row, dict):
         return [f"{where}: expected an object"]
-    problems = []
-    op = row.get("op")
-    if not isinstance(op, str) or not op:
-        problems.append(f"{where}.op: expected a non-empty string")
-    if row.get("dtype") not in DTYPES:
-        problems.append(f"{where}.dtype: expected one of {', '.join(DTYPES)}, got {row.get('dtype')!r}")
-    problems += _validate_shape(where, op, row.get("shape"))
+    problems = _validate_kernel(where, row)
     impl = row.get("implementation")
-    if impl not in IMPLEMENTATIONS:
-        problems.append(f"{where}.implementation: expected one of {', '.join(IMPLEMENTATIONS)}, got {impl!r}")
     bound = row.get("bound")
     if bound not in ("memory", "compute"):
         problems.append(f"{where}.bound: expected memory or compute, got {bound!r}")
@@ -211,15 +218,7 @@ def _validate_row(where, row):
 def _validate_timer(where, entry):
     if not isinstance(entry, dict):
         return [f"{where}: expected an object"]
-    problems = []
-    op = entry.get("op")
-    if not isinstance(op, str) or not op:
-        problems.append(f"{where}.op: expected a non-empty string")
-    if entry.get("dtype") not in DTYPES:
-        problems.append(f"{where}.dtype: expected one of {', '.join(DTYPES)}")
-    problems += _validate_shape(where, op, entry.get("shape"))
-    if entry.get("implementation") not in IMPLEMENTATIONS:
-        problems.append(f"{where}.implementation: expected one of {', '.join(IMPLEMENTATIONS)}")
+    problems = _validate_kernel(where, entry)
     ms, skipped = entry.get("ms"), entry.get("skipped", {})
     if not isinstance(ms, dict) or not isinstance(skipped, dict):
         return problems + [f"{where}.ms and .skipped: expected objects keyed by timer method"]
