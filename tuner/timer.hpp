@@ -43,8 +43,7 @@ class Timer {
   // Bytes the reference read and the flush each read.
   size_t read_bytes() const { return l2_.read_bytes(); }
 
-  // The method's name in results files (docs/design/results_file.md).
-  static constexpr const char* kMethod = "kpg-writeback-charged";
+  static constexpr const char* kMethod = kTimingMethod;
 
  private:
   L2Flush l2_;

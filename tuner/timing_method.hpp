@@ -9,6 +9,10 @@
 
 namespace kpg {
 
+// The method's name, in results files (docs/design/results_file.md) and in tuning-cache keys
+// (records timed another way are not compared with these).
+inline constexpr const char* kTimingMethod = "kpg-writeback-charged";
+
 struct TimingSettings {
   double warmup_ms = 10;       // at least this much GPU time of warm-up repetitions
   double rep_ms = 50;          // aim for this much GPU time of timed repetitions
