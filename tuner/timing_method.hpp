@@ -4,7 +4,6 @@
 // graph replay of short launches, how far the GPU is held back for a slow host, how many
 // repetitions). Pure arithmetic and decisions, so tests check them without a device.
 
-#include <string>
 #include <vector>
 
 namespace kpg {

