@@ -21,7 +21,8 @@ namespace kpg {
   X(cuCtxGetCurrent) X(cuCtxSynchronize) X(cuCtxGetDevice) X(cuCtxGetLimit) X(cuCtxSetLimit) \
   X(cuStreamCreate) X(cuStreamDestroy) X(cuStreamSynchronize)                              \
   X(cuStreamBeginCapture) X(cuStreamEndCapture)                                            \
-  X(cuEventCreate) X(cuEventRecord) X(cuEventSynchronize) X(cuEventElapsedTime) X(cuEventDestroy) \
+  X(cuEventCreate) X(cuEventRecord) X(cuEventQuery) X(cuEventSynchronize)                   \
+  X(cuEventElapsedTime) X(cuEventDestroy)                                                  \
   X(cuMemAlloc) X(cuMemFree) X(cuMemGetInfo)                                               \
   X(cuMemcpyHtoD) X(cuMemcpyDtoH) X(cuMemcpyDtoD)                                          \
   X(cuMemcpyHtoDAsync) X(cuMemcpyDtoHAsync) X(cuMemcpyDtoDAsync)                           \

@@ -27,6 +27,13 @@ void Event::record(CUstream stream) const { KPG_CU_CHECK(driver().cuEventRecord(
 
 void Event::synchronize() const { KPG_CU_CHECK(driver().cuEventSynchronize(event_)); }
 
+bool Event::completed() const {
+  const CUresult r = driver().cuEventQuery(event_);
+  if (r == CUDA_ERROR_NOT_READY) return false;
+  if (r != CUDA_SUCCESS) detail::throw_cuda_error(r, "cuEventQuery(event)", __FILE__, __LINE__);
+  return true;
+}
+
 float Event::elapsed_ms(const Event& start, const Event& end) {
   float ms = 0.0f;
   KPG_CU_CHECK(driver().cuEventElapsedTime(&ms, start.event_, end.event_));

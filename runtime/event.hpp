@@ -16,6 +16,8 @@ class Event {
 
   void record(CUstream stream) const;
   void synchronize() const;
+  // True when the work recorded before the event has completed (cuEventQuery), without waiting.
+  bool completed() const;
   CUevent get() const { return event_; }
 
   // Milliseconds between two recorded events (both must have completed: synchronize `end`).

@@ -1,44 +1,41 @@
 #pragma once
-// Empties L2 before each timed repetition without leaving it dirty. Writing a buffer larger
-// than L2 (a memset, as Triton's do_bench does) evicts a kernel's data but fills L2 with
-// dirty lines, and the timed kernel then pays for writing them back: about 6 us a launch on
-// the H100, 9 % of a 64 MB copy (docs/notes/memory_bound_kernels.md, "The L2 flush").
-// Reading a buffer of twice the L2 evicts the same data, and the previous repetition's dirty
-// lines are written back inside the flush, so a kernel's time is its own bytes' only.
+// The L2 states around one timed launch (timer.hpp). Two buffers of twice the L2 each, A and
+// B, apart from each other and from every buffer a kernel uses, read by the timer's own PTX
+// kernel (stream_kernels.hpp):
+//   flush()          reads B: evicts everything, writes back every dirty line, and leaves L2
+//                    holding B's clean lines;
+//   reference_read() reads A: the same reading from that clean state, timed on its own.
+// A repetition is reference_read | launch | flush. The flush after the launch writes back
+// what the launch left dirty in L2, and so takes longer than the reference read by that
+// write-back: the timer charges the difference to the launch. The flush also leaves L2 clean
+// for the next repetition. Reading, not writing, matters: a flush that writes (a memset, as
+// Triton's do_bench does) leaves L2 full of dirty lines that the next timed kernel pays for.
 
 #include <cuda.h>
 
-#include <cstdint>
+#include <cstddef>
 
 #include "runtime/buffer.hpp"
 #include "runtime/device.hpp"
-#include "runtime/module.hpp"
+#include "tuner/stream_kernels.hpp"
 
 namespace kpg {
 
 class L2Flush {
  public:
-  // A buffer of twice the device's L2 (1 MB at least); loads the read kernel (PTX, JIT-compiled
-  // by the driver, no NVRTC). Needs a current context.
+  // Allocates A and B (twice the device's L2 each, 1 MB at least) and loads the kernels.
+  // Needs a current context.
   explicit L2Flush(const DeviceProperties& props);
 
-  // Reads the whole buffer on `stream`.
-  void run(CUstream stream) const;
-
-  // Reads `chunks` 16-byte chunks from `ptr`. A thread stores the xor of the words it read
-  // at ptr[0] only when that xor is kNeverXor, which keeps the loads alive; tests use it to
-  // see that every chunk, and no chunk past them, is read.
-  void read(CUdeviceptr ptr, uint64_t chunks, CUstream stream) const;
-  static constexpr uint32_t kNeverXor = 0x9e3779b9u;
-
-  // The read kernel's PTX (`kpg_l2_read`), for tests that assemble it without a GPU.
-  static const char* ptx();
+  void flush(CUstream stream) const;
+  void reference_read(CUstream stream) const;
+  // Bytes each of the two reads reads.
+  size_t read_bytes() const { return flush_.bytes(); }
+  const StreamKernels& kernels() const { return kernels_; }
 
  private:
-  DeviceBuffer buffer_;
-  Module module_;
-  Function read_;
-  unsigned blocks_;
+  StreamKernels kernels_;
+  DeviceBuffer reference_, flush_;
 };
 
 }  // namespace kpg

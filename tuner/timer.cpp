@@ -1,7 +1,9 @@
 #include "tuner/timer.hpp"
 
-#include <algorithm>
-#include <cmath>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <memory>
 
 #include "runtime/driver.hpp"
 #include "runtime/error.hpp"
@@ -41,65 +43,71 @@ class CapturedGraph {
   CUgraphExec exec_ = nullptr;
 };
 
-double percentile(const std::vector<double>& sorted, double p) {
-  const double pos = p * static_cast<double>(sorted.size() - 1);
-  const auto lo = static_cast<size_t>(std::floor(pos));
-  const auto hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - static_cast<double>(lo));
-}
+// Repetitions of one launch on one stream. Construction flushes L2, so the first repetition
+// starts from the same state as every later one (the previous repetition's flush).
+class GpuReps final : public RepRunner {
+ public:
+  GpuReps(const L2Flush& l2, const Event (&events)[4], const LaunchFn& launch, CUstream stream)
+      : l2_(l2), e_(events), launch_(launch), stream_(stream) {
+    l2_.flush(stream_);
+  }
+
+  RepTimes run_rep() override {
+    l2_.kernels().hold(hold_us_, stream_);
+    e_[0].record(stream_);
+    l2_.reference_read(stream_);
+    e_[1].record(stream_);
+    const auto start = std::chrono::steady_clock::now();
+    if (graph_) graph_->replay(stream_);
+    else launch_(stream_);
+    const auto end = std::chrono::steady_clock::now();
+    e_[2].record(stream_);
+    l2_.flush(stream_);
+    e_[3].record(stream_);
+    // Everything up to e3 is enqueued now. If the GPU has not reached e1 yet, no interval
+    // from e1 on can hold a wait for the host; if it has, one may.
+    RepTimes r;
+    r.host_late = e_[1].completed();
+    e_[3].synchronize();
+    r.reference_ms = Event::elapsed_ms(e_[0], e_[1]);
+    r.launch_ms = Event::elapsed_ms(e_[1], e_[2]);
+    r.flush_ms = Event::elapsed_ms(e_[2], e_[3]);
+    r.host_enqueue_us = std::chrono::duration<double, std::micro>(end - start).count();
+    return r;
+  }
+
+  bool use_graph() override {
+    if (stream_ == nullptr || stream_ == CU_STREAM_LEGACY) return false;  // capture is not allowed there
+    graph_ = std::make_unique<CapturedGraph>(launch_, stream_);
+    return true;
+  }
+  void set_hold_us(double us) override { hold_us_ = us; }
+
+ private:
+  const L2Flush& l2_;
+  const Event (&e_)[4];
+  const LaunchFn& launch_;
+  CUstream stream_;
+  std::unique_ptr<CapturedGraph> graph_;
+  double hold_us_ = 0;
+};
 
 }  // namespace
 
-Timing summarize(std::vector<double> samples_ms) {
-  Timing t;
-  if (samples_ms.empty()) return t;
-  std::sort(samples_ms.begin(), samples_ms.end());
-  t.reps = static_cast<int>(samples_ms.size());
-  t.median_ms = percentile(samples_ms, 0.5);
-  t.min_ms = samples_ms.front();
-  const double p10 = percentile(samples_ms, 0.1), p90 = percentile(samples_ms, 0.9);
-  t.spread_pct = t.median_ms > 0 ? 100.0 * (p90 - p10) / t.median_ms : 0.0;
+Timer::Timer(const DeviceProperties& props) : l2_(props) {}
+
+Timing Timer::time(const LaunchFn& launch, const TimingSettings& settings, CUstream stream) const {
+  GpuReps runner(l2_, events_, launch, stream);
+  const Timing t = time_reps(runner, settings);
+  if (t.host_late_reps > 0)
+    spdlog::warn("timer: in {} of {} repetitions the GPU reached the launch before the host had enqueued "
+                 "the work after it (held {:.0f} us); those times may include host time",
+                 t.host_late_reps, t.reps, t.hold_us);
   return t;
 }
 
-Timer::Timer(const DeviceProperties& props) : flush_(props) {}
-
-double Timer::time_once_ms(const LaunchFn& launch, CUstream stream) const {
-  flush_.run(stream);
-  start_.record(stream);
-  launch(stream);
-  stop_.record(stream);
-  stop_.synchronize();
-  return static_cast<double>(Event::elapsed_ms(start_, stop_));
-}
-
-Timing Timer::time(const LaunchFn& launch, const TimingSettings& s, CUstream stream) const {
-  // Warm-up: module load, first-touch and clocks stay out of the numbers. Its samples
-  // also estimate the kernel's length, which sets the number of repetitions.
-  std::vector<double> warm;
-  double warm_total = 0;
-  while (warm.size() < 3 || (warm_total < s.warmup_ms && warm.size() < 200)) {
-    warm.push_back(time_once_ms(launch, stream));
-    warm_total += warm.back();
-  }
-  const double estimate_ms = summarize(warm).median_ms;
-
-  std::unique_ptr<CapturedGraph> graph;
-  LaunchFn timed = launch;
-  if (estimate_ms * 1000.0 < s.graph_below_us) {
-    graph = std::make_unique<CapturedGraph>(launch, stream);
-    timed = [g = graph.get()](CUstream st) { g->replay(st); };
-    time_once_ms(timed, stream);  // first replay uploads the graph
-  }
-
-  const int reps = std::clamp(static_cast<int>(s.rep_ms / std::max(estimate_ms, 1e-4)),
-                              s.min_reps, s.max_reps);
-  std::vector<double> samples;
-  samples.reserve(static_cast<size_t>(reps));
-  for (int i = 0; i < reps; ++i) samples.push_back(time_once_ms(timed, stream));
-  Timing t = summarize(std::move(samples));
-  t.graph_replay = graph != nullptr;
-  return t;
+RepTimes Timer::rep(const LaunchFn& launch, CUstream stream) const {
+  return GpuReps(l2_, events_, launch, stream).run_rep();
 }
 
 }  // namespace kpg

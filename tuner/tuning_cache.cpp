@@ -62,7 +62,8 @@ json encode_key(const CacheKey& k) {
               {"device", k.device},
               {"driver_version", k.driver_version},
               {"nvrtc_version", k.nvrtc_version},
-              {"source_hash", k.source_hash}};
+              {"source_hash", k.source_hash},
+              {"timing", k.timing}};
 }
 
 CacheKey decode_key(const json& j) {
@@ -74,6 +75,7 @@ CacheKey decode_key(const json& j) {
   k.driver_version = j.at("driver_version").get<std::string>();
   k.nvrtc_version = j.at("nvrtc_version").get<std::string>();
   k.source_hash = j.at("source_hash").get<std::string>();
+  k.timing = j.value("timing", "");  // files from before the field: another method
   return k;
 }
 
@@ -197,7 +199,8 @@ std::string describe_for_hash(const OpConfig& config, const VariantSpec& variant
 
 std::string CacheKey::file_stem() const {
   Sha256 h;
-  for (const std::string* field : {&op, &source_hash, &device, &driver_version, &nvrtc_version, &shape_key, &variant})
+  for (const std::string* field : {&op, &source_hash, &device, &driver_version, &nvrtc_version, &shape_key, &variant,
+                                   &timing})
     h.update_field(*field);
   return variant + "-" + h.hex_digest().substr(0, 16);
 }

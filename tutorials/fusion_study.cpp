@@ -1,11 +1,11 @@
 #include "tutorials/fusion_study.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <iostream>
 #include <random>
 
-#include "runtime/buffer.hpp"
-#include "runtime/driver.hpp"
 #include "runtime/error.hpp"
 
 namespace kpg {
@@ -44,8 +44,12 @@ FusionMeasurement FusionStudy::measure(const Shape& shape, const std::vector<std
   tuner_.ensure_reference(config_, workload);
   m.min_bytes = workload.min_bytes();
 
-  const TimingSettings settings{config_.timing.warmup_ms, config_.timing.rep_ms * 2, config_.timing.min_reps * 2,
-                                config_.timing.max_reps, config_.timing.graph_below_us};
+  for (const auto& spec : config_.buffers) {
+    if (spec.role == BufferSpec::input) m.read_bytes += static_cast<int64_t>(workload.buffer(spec.name).bytes());
+    if (spec.role == BufferSpec::output) m.write_bytes += static_cast<int64_t>(workload.buffer(spec.name).bytes());
+  }
+
+  const TimingSettings settings = this->settings();
   for (const auto& name : variants) {
     const VariantSpec* variant = config_.find_variant(name);
     if (!variant) throw Error(config_.op + ": config has no variant '" + name + "'");
@@ -77,19 +81,32 @@ FusionMeasurement FusionStudy::measure(const Shape& shape, const std::vector<std
     }
     m.variants.push_back(std::move(v));
   }
+  m.copy = time_copy(m.read_bytes, m.write_bytes);
   return m;
 }
 
-double measure_copy_bandwidth_gbs(const Gpu& gpu, size_t bytes) {
-  const auto info = memory_info();
-  bytes = std::min(bytes, info.free / 4);
-  DeviceBuffer src(bytes), dst(bytes);
-  src.fill_bytes(1, gpu.stream());
-  const TimingSettings settings{20, 200, 10, 100, 0};
-  const Timing t = gpu.timer().time(
-      [&](CUstream s) { KPG_CU_CHECK(driver().cuMemcpyDtoDAsync(dst.ptr(), src.ptr(), bytes, s)); }, settings,
-      gpu.stream());
-  return 2.0 * static_cast<double>(bytes) / (t.median_ms * 1e6);
+TimingSettings FusionStudy::settings() const {
+  return {config_.timing.warmup_ms, config_.timing.rep_ms * 2, config_.timing.min_reps * 2, config_.timing.max_reps,
+          config_.timing.graph_below_us};
+}
+
+CopyTiming FusionStudy::time_copy(int64_t read_bytes, int64_t write_bytes) const {
+  return time_same_bytes_copy(gpu_.timer(), read_bytes, write_bytes, settings(), gpu_.stream());
+}
+
+std::string copy_percent_cell(double percent) {
+  if (percent > 100.0) return fmt::format("DEFECT {:.1f}", percent);
+  return fmt::format("{:.1f}", percent);
+}
+
+bool warn_if_above_copy(const std::string& what, double percent) {
+  if (!(percent > 100.0)) return false;
+  const std::string line = fmt::format(
+      "WARNING: measurement defect: {} at {:.1f} % of a copy of the same bytes. No kernel moves bytes faster "
+      "than a copy of them timed the same way: this figure is wrong, not fast; do not publish it.",
+      what, percent);
+  std::cout << line << "\n";
+  return true;
 }
 
 }  // namespace kpg

@@ -1,11 +1,14 @@
 #pragma once
 // What every fusion lesson measures for one shape: the fused and the unfused variant,
 // each tuned (or taken from the tuning cache), checked against the float64 reference
-// and timed the same way; bytes counted per kernel so the traffic can be compared.
+// and timed the same way; bytes counted per kernel so the traffic can be compared; and a
+// copy of the op's bytes (inputs read, outputs written), timed the same way in the same
+// run: the ceiling of a memory-bound kernel (tuner/same_bytes_copy.hpp).
 
 #include <functional>
 #include <string>
 
+#include "tuner/same_bytes_copy.hpp"
 #include "tuner/tuner.hpp"
 
 namespace kpg {
@@ -26,10 +29,15 @@ struct VariantMeasurement {
 struct FusionMeasurement {
   Shape shape;
   int64_t min_bytes = 0;        // each input read once, each output written once
+  int64_t read_bytes = 0;       // of min_bytes: the inputs
+  int64_t write_bytes = 0;      // of min_bytes: the outputs
   double flops = 0;
   std::vector<VariantMeasurement> variants;  // in the order asked for
+  CopyTiming copy;              // read_bytes read, write_bytes written, same timer and settings
   const VariantMeasurement& get(std::string_view name) const;
   bool all_correct() const;
+  // The variant's GB/s (fewest bytes over its time) over the copy's, in percent.
+  double percent_of_copy(const VariantMeasurement& v) const { return kpg::percent_of_copy(v.gbs, copy); }
 };
 
 // Extra, lesson-specific checks on the outputs of a verified run (e.g. softmax row sums).
@@ -47,16 +55,25 @@ class FusionStudy {
                             const ExtraCheck& extra = {}, double flops = 0,
                             const ExtraMeasure& extra_measure = {}) const;
 
+  // A copy reading `read_bytes` and writing `write_bytes`, timed as measure() times variants.
+  CopyTiming time_copy(int64_t read_bytes, int64_t write_bytes) const;
+
  private:
+  TimingSettings settings() const;
+
   const Gpu& gpu_;
   const Tuner& tuner_;
   const OpConfig& config_;
   TuneOptions options_;
 };
 
-// Device-to-device copy bandwidth (bytes read + written over time), measured with the
-// same timer as the kernels: the ceiling every memory-bound kernel is compared with.
-double measure_copy_bandwidth_gbs(const Gpu& gpu, size_t bytes = size_t{1} << 30);
+// A "% of copy" table cell: "97.3", or, above 100 %, a cell that says the figure is a
+// measurement defect rather than a result.
+std::string copy_percent_cell(double percent);
+// Above 100 % of a copy of the same bytes: prints a warning line naming `what` (e.g. "softmax
+// 4096x4096 f32 fused") and returns true. A kernel cannot move bytes faster than a copy of
+// them; such a figure means the timing is wrong.
+bool warn_if_above_copy(const std::string& what, double percent);
 
 int64_t counted_kernel_bytes(const OpConfig& config, const VariantSpec& variant, const Candidate& chosen,
                              const Workload& workload);

@@ -39,7 +39,8 @@ TEST(CacheKey, EveryPartChangesTheFile) {
   const CacheKey base = sample_key();
   std::set<std::string> stems{base.file_stem()};
   std::string CacheKey::*fields[] = {&CacheKey::op, &CacheKey::source_hash, &CacheKey::device, &CacheKey::driver_version,
-                                     &CacheKey::nvrtc_version, &CacheKey::shape_key, &CacheKey::variant};
+                                     &CacheKey::nvrtc_version, &CacheKey::shape_key, &CacheKey::variant,
+                                     &CacheKey::timing};
   for (auto field : fields) {
     CacheKey k = base;
     k.*field += "x";
@@ -53,7 +54,8 @@ TEST(CacheKey, RecordsOfOneKeyAreNotSeenFromAnother) {
   test::TempDir dir;
   const TuningCache cache(dir.path());
   std::string CacheKey::*fields[] = {&CacheKey::op, &CacheKey::source_hash, &CacheKey::device, &CacheKey::driver_version,
-                                     &CacheKey::nvrtc_version, &CacheKey::shape_key, &CacheKey::variant};
+                                     &CacheKey::nvrtc_version, &CacheKey::shape_key, &CacheKey::variant,
+                                     &CacheKey::timing};
   cache.append(sample_key(), ok_record("a", 1.0));
   for (auto field : fields) {
     CacheKey k = sample_key();

@@ -1,0 +1,70 @@
+#include "tuner/same_bytes_copy.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "runtime/buffer.hpp"
+#include "runtime/driver.hpp"
+#include "runtime/error.hpp"
+
+namespace kpg {
+namespace {
+
+uint64_t chunks_of(int64_t bytes) {
+  return (static_cast<uint64_t>(bytes) + StreamKernels::kChunkBytes - 1) / StreamKernels::kChunkBytes;
+}
+
+// Throws when `bytes` more cannot be allocated with a quarter of free memory to spare.
+void check_room(size_t bytes, const char* what) {
+  const MemoryInfo memory = memory_info();
+  if (bytes > memory.free - memory.free / 4)
+    throw Error(std::string(what) + ": needs " + std::to_string(bytes >> 20) + " MiB of device memory; " +
+                std::to_string(memory.free >> 20) + " MiB are free");
+}
+
+}  // namespace
+
+double CopyTiming::gbs() const {
+  return timing.median_ms > 0 ? static_cast<double>(read_bytes + write_bytes) / (timing.median_ms * 1e6) : 0;
+}
+
+CopyTiming time_same_bytes_copy(const Timer& timer, int64_t read_bytes, int64_t write_bytes,
+                                const TimingSettings& settings, CUstream stream) {
+  if (read_bytes < 0 || write_bytes < 0 || read_bytes + write_bytes == 0)
+    throw Error("same-bytes copy: read " + std::to_string(read_bytes) + " and write " + std::to_string(write_bytes) +
+                " bytes: expected sizes >= 0, not both 0");
+  const uint64_t read_chunks = chunks_of(read_bytes), write_chunks = chunks_of(write_bytes);
+  CopyTiming c;
+  c.read_bytes = static_cast<int64_t>(read_chunks * StreamKernels::kChunkBytes);
+  c.write_bytes = static_cast<int64_t>(write_chunks * StreamKernels::kChunkBytes);
+  // At least one chunk each: the kernel's xor store may land at src word 0.
+  const size_t src_bytes = static_cast<size_t>(std::max<int64_t>(c.read_bytes, 16));
+  const size_t dst_bytes = static_cast<size_t>(std::max<int64_t>(c.write_bytes, 16));
+  check_room(src_bytes + dst_bytes, "same-bytes copy");
+  DeviceBuffer src(src_bytes), dst(dst_bytes);
+  src.fill_bytes(1, stream);  // never all zeros, never the xor that makes the kernel store
+  const StreamKernels& k = timer.kernels();
+  c.timing = timer.time([&](CUstream s) { k.copy(src.ptr(), dst.ptr(), read_chunks, write_chunks, s); }, settings,
+                        stream);
+  return c;
+}
+
+CopyTiming time_cumemcpy(const Timer& timer, int64_t bytes, const TimingSettings& settings, CUstream stream) {
+  if (bytes <= 0) throw Error("cuMemcpy copy: " + std::to_string(bytes) + " bytes: expected more than 0");
+  const auto n = static_cast<size_t>(bytes);
+  check_room(2 * n, "cuMemcpy copy");
+  DeviceBuffer src(n), dst(n);
+  src.fill_bytes(1, stream);
+  CopyTiming c;
+  c.read_bytes = c.write_bytes = bytes;
+  c.timing = timer.time([&](CUstream s) { KPG_CU_CHECK(driver().cuMemcpyDtoDAsync(dst.ptr(), src.ptr(), n, s)); },
+                        settings, stream);
+  return c;
+}
+
+double percent_of_copy(double gbs, const CopyTiming& copy) {
+  const double ceiling = copy.gbs();
+  return ceiling > 0 ? 100.0 * gbs / ceiling : 0;
+}
+
+}  // namespace kpg

@@ -1,0 +1,38 @@
+#pragma once
+// The ceiling of a memory-bound kernel: a copy of the same bytes, timed the same way.
+// A kernel that reads R bytes and writes W bytes cannot be faster than a plain streaming
+// kernel that reads R bytes and writes W bytes (16-byte loads and stores, the timer's own
+// kpg_stream, stream_kernels.hpp), timed by the same Timer with the same settings in the
+// same run. "% of copy" is the kernel's speed over that copy's; above 100 % the timing is
+// wrong, not the kernel fast.
+
+#include <cuda.h>
+
+#include <cstdint>
+
+#include "tuner/timer.hpp"
+
+namespace kpg {
+
+struct CopyTiming {
+  int64_t read_bytes = 0;   // as moved: rounded up to 16 bytes
+  int64_t write_bytes = 0;
+  Timing timing;
+  // (read + write bytes) / median time, in GB/s.
+  double gbs() const;
+};
+
+// Times kpg_stream reading `read_bytes` from one buffer and writing `write_bytes` to another
+// (both allocated here, apart from everything else). Throws Error, in one line, when a size is
+// negative, both are zero or the device lacks the memory. Needs the timer's context current.
+CopyTiming time_same_bytes_copy(const Timer& timer, int64_t read_bytes, int64_t write_bytes,
+                                const TimingSettings& settings, CUstream stream);
+
+// cuMemcpyDtoDAsync of `bytes`, timed the same way: the driver's copy, for comparison with
+// kpg_stream (both count bytes read + written).
+CopyTiming time_cumemcpy(const Timer& timer, int64_t bytes, const TimingSettings& settings, CUstream stream);
+
+// 100 x gbs / copy GB/s; 0 when the copy has no time. Above 100: a measurement defect.
+double percent_of_copy(double gbs, const CopyTiming& copy);
+
+}  // namespace kpg
