@@ -70,7 +70,7 @@ int run_softmax_tutorial(const TutorialOptions& options) {
   report::Table table{"Softmax: fused vs unfused (" + session.gpu.props().name + ")",
                       {"shape", "dtype", "unfused ms", "fused ms", "speedup", "fused GB/s", "% of copy",
                        "bytes fused", "bytes unfused", "fused config"},
-                      {}, {}};
+                      {}, {}, {"fused config"}};
   report::Chart chart{"Softmax bandwidth, M=4096", "N (columns)", "GB/s", true, false, {}, {}};
   report::Series fused_series{"fused", {}, "#1f77b4", false}, unfused_series{"unfused", {}, "#d62728", false};
   bool all_ok = true;
@@ -104,7 +104,7 @@ int run_softmax_tutorial(const TutorialOptions& options) {
   chart.series = {fused_series, unfused_series};
   chart.hlines = {{copy_gbs, "copy bandwidth"}};
 
-  std::cout << report::render_text(table) << "\n" << kLesson << "\n\n";
+  std::cout << report::render_text(table, lesson_table_width()) << "\n" << kLesson << "\n\n";
   std::cout << "The lesson's code: " << config.source.string() << " (fused kernels: softmax_warp, "
             << "softmax_block, softmax_split, softmax_split_smem, softmax_online, "
             << "softmax_online_cluster)\n";

@@ -88,7 +88,7 @@ int run_memory_analysis_tutorial(const TutorialOptions& options) {
   const auto levels = hierarchy_table(hierarchy, sheet, copy_gbs, gpu.props().name);
   memory::DramCounter counter;
   const std::string counters = counters_text(counter);
-  std::cout << report::render_text(levels) << "\n" << counters << "\n";
+  std::cout << report::render_text(levels, lesson_table_width()) << "\n" << counters << "\n";
 
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("memory-analysis")));
   out.write("hierarchy.json", report::to_json(levels).dump(2));
@@ -114,7 +114,8 @@ int run_memory_analysis_tutorial(const TutorialOptions& options) {
                     {"variant", "launches", "bytes counted", "DRAM bytes measured", "measured/counted", "ms", "GB/s",
                      "% of copy", "config"},
                     {},
-                    {}};
+                    {},
+                    {"config"}};
     memory::Roofline roof{"Roofline, " + title, copy_gbs, "copy, measured", {{"FP32 FMA, measured", hierarchy.fma_gflops}}, {}};
     if (sheet) roof.compute.push_back({"FP16 tensor core, datasheet", sheet->fp16_tensor_tflops * 1e3});
     for (const auto& v : traffic) {
@@ -148,11 +149,11 @@ int run_memory_analysis_tutorial(const TutorialOptions& options) {
     }
     t.notes = {"GB/s here: counted bytes of the variant over its median time (all its kernels timed as one).",
                dram_note(counter), "Run: " + describe_run(gpu)};
-    std::cout << report::render_text(t) << "\n";
+    std::cout << report::render_text(t, lesson_table_width()) << "\n";
     const auto per_kernel = memory::traffic_table(title + ": bytes per kernel (counted)", traffic, copy_gbs, "measured copy");
     const auto diagram = memory::render_traffic_diagram("Memory traffic, " + title + " (counted)", traffic);
     const auto roofline_svg = memory::render_roofline_svg(roof);
-    std::cout << report::render_text(per_kernel) << "\n";
+    std::cout << report::render_text(per_kernel, lesson_table_width()) << "\n";
     std::cout << memory::render_roofline_text(roof) << "\n";
     std::cout << diagram << "\n";
     out.write(op.config.op + ".json", report::to_json(t).dump(2));

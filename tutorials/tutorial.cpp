@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "runtime/driver.hpp"
+#include "tutorials/quick_shapes.hpp"
+#include "tutorials/report/text_format.hpp"
 
 namespace kpg {
 
@@ -31,7 +33,12 @@ std::vector<Shape> tutorial_shapes(const OpConfig& config, const TutorialOptions
     for (const auto& text : options.shapes) shapes.push_back(parse_shape(text, config));
     return shapes;
   }
-  for (Shape s : config.shapes) {
+  std::vector<Shape> defaults = config.shapes;
+  if (options.quick && !quick_shapes(config.op).empty()) {
+    defaults.clear();
+    for (const auto& text : quick_shapes(config.op)) defaults.push_back(parse_shape(text, config));
+  }
+  for (Shape s : defaults) {
     if (options.dtype) {
       const auto d = parse_dtype(*options.dtype);
       if (!d) throw ConfigError({"--dtype", 0, 0, "dtype"}, "expected f32, f16 or bf16, got '" + *options.dtype + "'");
@@ -72,11 +79,10 @@ std::string fmt_bytes(int64_t bytes) {
 }
 
 
+size_t lesson_table_width() { return std::min(report::output_width(), report::kLessonWidth); }
+
 void add_row(report::Table& table, std::vector<std::string> row) {
-  std::string line = "  ";
-  for (size_t i = 0; i < row.size() && i < table.columns.size(); ++i)
-    line += (i ? " | " : "") + table.columns[i] + " " + row[i];
-  std::cout << line << std::endl;
+  std::cout << report::render_row_inline(table, row, lesson_table_width()) << std::flush;
   table.rows.push_back(std::move(row));
 }
 
