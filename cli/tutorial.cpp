@@ -1,12 +1,7 @@
 // kpg tutorial NAME: the lessons, each a fused-vs-unfused study measured on this GPU.
 
-#include <fmt/format.h>
-
-#include <algorithm>
-#include <chrono>
-#include <iostream>
 #include <memory>
-#include <utility>
+#include <string>
 #include <vector>
 
 #include "cli/command.hpp"
@@ -14,8 +9,6 @@
 #include "runtime/driver.hpp"
 #include "tutorials/lessons.hpp"
 #include "tutorials/memory/memory_analysis.hpp"
-#include "tutorials/report/html_report.hpp"
-#include "tutorials/report/results_dir.hpp"
 
 namespace kpg {
 namespace {
@@ -34,52 +27,6 @@ struct TutorialArgs {
   bool theory = false;
   std::string card = "h100";
 };
-
-// "1:05": minutes and seconds since `start`.
-std::string elapsed_since(std::chrono::steady_clock::time_point start) {
-  const auto s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
-  return fmt::format("{}:{:02}", s / 60, s % 60);
-}
-
-// `kpg tutorial all`: the four lessons, each in its own subfolder, their sections gathered
-// into one report; a progress line before and after each lesson and the total at the end.
-int run_all_lessons(TutorialOptions o) {
-  const report::ResultsDir out(o.results_dir.value_or(report::default_results_dir("all")));
-  std::vector<report::HtmlSection> sections;
-  o.report_sections = &sections;
-  int status = kExitOk;
-  const std::pair<const char*, int (*)(const TutorialOptions&)> lessons[] = {
-      {"softmax", &run_softmax_tutorial},
-      {"layernorm", &run_layernorm_tutorial},
-      {"flash-attention", &run_flash_attention_tutorial},
-      {"memory-analysis", &run_memory_analysis_tutorial}};
-  const size_t count = std::size(lessons);
-  const auto write_combined = [&] {
-    out.write("report.html", report::render_html("kpg tutorials: fused vs unfused", sections));
-    std::cout << "combined report: " << (out.path() / "report.html").string() << "\n";
-  };
-  const auto start = std::chrono::steady_clock::now();
-  try {
-    for (size_t k = 0; k < count; ++k) {
-      const auto& [name, lesson] = lessons[k];
-      const auto lesson_start = std::chrono::steady_clock::now();
-      std::cout << fmt::format("=== lesson {} of {}: {} (started at {} elapsed)\n\n", k + 1, count, name,
-                               elapsed_since(start))
-                << std::flush;
-      o.results_dir = out.path() / name;
-      status = std::max(status, lesson(o));
-      std::cout << fmt::format("=== lesson {} of {}: {} done in {} ({} elapsed)\n\n", k + 1, count, name,
-                               elapsed_since(lesson_start), elapsed_since(start))
-                << std::flush;
-    }
-  } catch (...) {
-    if (!sections.empty()) write_combined();  // keep what the finished lessons measured
-    throw;
-  }
-  write_combined();
-  std::cout << fmt::format("{} lessons in {} (min:s)\n", count, elapsed_since(start));
-  return status;
-}
 
 int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
   TutorialOptions o;
@@ -103,7 +50,11 @@ int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
     if (args.theory || !driver_available()) return run_memory_analysis_theory(args.card, o);
     return run_memory_analysis_tutorial(o);
   }
-  if (args.name == "all") return run_all_lessons(o);
+  if (args.name == "all")
+    return run_lessons(o, {{"softmax", &run_softmax_tutorial},
+                           {"layernorm", &run_layernorm_tutorial},
+                           {"flash-attention", &run_flash_attention_tutorial},
+                           {"memory-analysis", &run_memory_analysis_tutorial}});
   throw InputError("tutorial '" + args.name + "' is not available yet");
 }
 

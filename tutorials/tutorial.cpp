@@ -86,6 +86,48 @@ void add_row(report::Table& table, std::vector<std::string> row) {
   table.rows.push_back(std::move(row));
 }
 
+namespace {
+
+// "1:05": minutes and seconds since `start`.
+std::string elapsed_since(std::chrono::steady_clock::time_point start) {
+  const auto s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
+  return fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+}  // namespace
+
+int run_lessons(TutorialOptions options, const std::vector<Lesson>& lessons, std::ostream& out) {
+  const report::ResultsDir results(options.results_dir.value_or(report::default_results_dir("all")));
+  std::vector<report::HtmlSection> sections;
+  options.report_sections = &sections;
+  const auto write_combined = [&] {
+    results.write("report.html", report::render_html("kpg tutorials: fused vs unfused", sections));
+    out << "combined report: " << (results.path() / "report.html").string() << "\n";
+  };
+  int status = 0;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    for (size_t k = 0; k < lessons.size(); ++k) {
+      const Lesson& lesson = lessons[k];
+      const auto lesson_start = std::chrono::steady_clock::now();
+      out << fmt::format("=== lesson {} of {}: {} (started at {} elapsed)\n\n", k + 1, lessons.size(), lesson.name,
+                         elapsed_since(start))
+          << std::flush;
+      options.results_dir = results.path() / lesson.name;
+      status = std::max(status, lesson.run(options));
+      out << fmt::format("=== lesson {} of {}: {} done in {} ({} elapsed)\n\n", k + 1, lessons.size(), lesson.name,
+                         elapsed_since(lesson_start), elapsed_since(start))
+          << std::flush;
+    }
+  } catch (...) {
+    if (!sections.empty()) write_combined();  // keep what the finished lessons measured
+    throw;
+  }
+  write_combined();
+  out << fmt::format("{} lessons in {} (min:s)\n", lessons.size(), elapsed_since(start));
+  return status;
+}
+
 report::HtmlSection lesson_section(const std::string& lesson) {
   const size_t eol = lesson.find('\n');
   report::HtmlSection s;

@@ -3,6 +3,8 @@
 // results go.
 
 #include <filesystem>
+#include <functional>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,6 +69,17 @@ std::string fmt_bytes(int64_t bytes);
 // so a long lesson shows each result as it comes (and an interrupted run keeps what it
 // measured in its log).
 void add_row(report::Table& table, std::vector<std::string> row);
+
+// `kpg tutorial all`: runs the lessons in order, each into its own subfolder of the results
+// folder, and gathers their HTML sections into one report.html there (written too when a
+// lesson throws, with what the finished ones measured). Prints "=== lesson k of n: NAME"
+// before and after each lesson, with its time and the total elapsed, and the total at the
+// end. Returns the worst exit status.
+struct Lesson {
+  std::string name;
+  std::function<int(const TutorialOptions&)> run;
+};
+int run_lessons(TutorialOptions options, const std::vector<Lesson>& lessons, std::ostream& out = std::cout);
 
 // ---------------------------------------------------------------- HTML reports
 // A lesson text ("Heading\n  body ...") as a section: first line the heading, the rest
