@@ -258,6 +258,7 @@ TEST(Table, RowPrintedAsItComesWrapsBetweenCells) {
 TEST(TextFormat, WrapTextBreaksBetweenParametersAndAlwaysProgresses) {
   EXPECT_EQ(wrap_text("VEC=4, WARPS=8", 10), (std::vector<std::string>{"VEC=4,", "WARPS=8"}));
   EXPECT_EQ(wrap_text("abcdef", 4), (std::vector<std::string>{"abcd", "ef"}));
+  EXPECT_EQ(wrap_text("% of copy", 4), (std::vector<std::string>{"% of", "copy"}));
   EXPECT_EQ(wrap_text("abc", 0), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(wrap_text("", 5), (std::vector<std::string>{""}));
 }

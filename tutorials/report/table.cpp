@@ -33,8 +33,9 @@ size_t longest_word(std::string_view text) {
 }
 
 // Column widths that fit `max_width`: full widths when they fit; else headers may wrap
-// between words, the slack going to the columns closest to their full width first; and
-// only if that is not enough, the widest columns are cut down (their cells wrap).
+// between words, the slack unwrapping the headers closest to their full width first (a
+// header is unwrapped whole or not at all: a part would split a word); and only if that
+// is not enough, the widest columns are cut down (their cells wrap).
 std::vector<size_t> fit_widths(const Table& table, size_t max_width) {
   const size_t n = table.columns.size();
   std::vector<size_t> full(n), narrow(n);
@@ -54,9 +55,9 @@ std::vector<size_t> fit_widths(const Table& table, size_t max_width) {
     std::iota(order.begin(), order.end(), size_t{0});
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return full[a] - narrow[a] < full[b] - narrow[b]; });
     for (size_t c : order) {
-      const size_t grow = std::min(slack, full[c] - widths[c]);
-      widths[c] += grow;
-      slack -= grow;
+      if (full[c] - widths[c] > slack) continue;
+      slack -= full[c] - widths[c];
+      widths[c] = full[c];
     }
     return widths;
   }

@@ -133,7 +133,8 @@ std::vector<std::string> wrap_text(std::string_view text, size_t width) {
   while (display_width(text) > width) {
     const size_t limit = advance_code_points(text, width);
     size_t cut = text.substr(0, limit).find_last_of(" ,/");
-    cut = (cut == std::string_view::npos || cut == 0) ? limit : cut + 1;
+    if (text[limit] == ' ') cut = limit;  // the first `width` columns end a word
+    else cut = (cut == std::string_view::npos || cut == 0) ? limit : cut + 1;
     std::string line(text.substr(0, cut));
     while (!line.empty() && line.back() == ' ') line.pop_back();
     lines.push_back(std::move(line));
