@@ -19,8 +19,12 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("kpg ") + kpg::version());
   app.add_flag("-v,--verbose", ctx.verbose, "More log output (-vv for trace)");
   app.add_flag("-q,--quiet", ctx.quiet, "Less log output (-qq for errors only)");
-  app.add_option("--kernels-dir", ctx.kernels_dir_flag, "Kernel sources folder (default: $KPG_KERNELS_DIR, the source tree)");
-  app.add_option("--configs-dir", ctx.configs_dir_flag, "Op configs folder (default: $KPG_CONFIGS_DIR, the source tree)");
+  app.add_option("--kernels-dir", ctx.kernels_dir_flag,
+                 "Kernel sources folder (default: $KPG_KERNELS_DIR, else an installed kpg's share/kpg/kernels_src, "
+                 "else the source tree)");
+  app.add_option("--configs-dir", ctx.configs_dir_flag,
+                 "Op configs folder (default: $KPG_CONFIGS_DIR, else an installed kpg's share/kpg/configs, "
+                 "else the source tree)");
   app.require_subcommand(1);
   app.fallthrough();  // global flags may also follow the command name
 

@@ -1,9 +1,7 @@
 // kpg tutorial NAME: the lessons, each a fused-vs-unfused study measured on this GPU.
 
-#include <algorithm>
-#include <iostream>
 #include <memory>
-#include <utility>
+#include <string>
 #include <vector>
 
 #include "cli/command.hpp"
@@ -11,8 +9,6 @@
 #include "runtime/driver.hpp"
 #include "tutorials/lessons.hpp"
 #include "tutorials/memory/memory_analysis.hpp"
-#include "tutorials/report/html_report.hpp"
-#include "tutorials/report/results_dir.hpp"
 
 namespace kpg {
 namespace {
@@ -25,6 +21,7 @@ struct TutorialArgs {
   bool force = false;
   bool no_tune = false;
   bool show_source = false;
+  bool quick = false;
   uint64_t seed = 0;
   size_t budget = 0;
   bool theory = false;
@@ -43,6 +40,7 @@ int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
   o.tune.no_tune = args.no_tune;
   o.tune.seed = args.seed;
   if (args.budget) o.tune.budget = args.budget;
+  o.quick = args.quick;
   o.show_source = args.show_source;
   if (args.name == "softmax") return run_softmax_tutorial(o);
   if (args.name == "layernorm") return run_layernorm_tutorial(o);
@@ -52,33 +50,11 @@ int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
     if (args.theory || !driver_available()) return run_memory_analysis_theory(args.card, o);
     return run_memory_analysis_tutorial(o);
   }
-  if (args.name == "all") {
-    // Each lesson writes into its own subfolder; their sections also gather into one report.
-    const report::ResultsDir out(o.results_dir.value_or(report::default_results_dir("all")));
-    std::vector<report::HtmlSection> sections;
-    o.report_sections = &sections;
-    int status = kExitOk;
-    const std::pair<const char*, int (*)(const TutorialOptions&)> lessons[] = {
-        {"softmax", &run_softmax_tutorial},
-        {"layernorm", &run_layernorm_tutorial},
-        {"flash-attention", &run_flash_attention_tutorial},
-        {"memory-analysis", &run_memory_analysis_tutorial}};
-    const auto write_combined = [&] {
-      out.write("report.html", report::render_html("kpg tutorials: fused vs unfused", sections));
-      std::cout << "combined report: " << (out.path() / "report.html").string() << "\n";
-    };
-    try {
-      for (const auto& [name, lesson] : lessons) {
-        o.results_dir = out.path() / name;
-        status = std::max(status, lesson(o));
-      }
-    } catch (...) {
-      if (!sections.empty()) write_combined();  // keep what the finished lessons measured
-      throw;
-    }
-    write_combined();
-    return status;
-  }
+  if (args.name == "all")
+    return run_lessons(o, {{"softmax", &run_softmax_tutorial},
+                           {"layernorm", &run_layernorm_tutorial},
+                           {"flash-attention", &run_flash_attention_tutorial},
+                           {"memory-analysis", &run_memory_analysis_tutorial}});
   throw InputError("tutorial '" + args.name + "' is not available yet");
 }
 
@@ -101,6 +77,8 @@ void add_tutorial_command(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--theory", args->theory, "memory-analysis: counted bytes and datasheet figures, no GPU needed");
   cmd->add_option("--card", args->card, "memory-analysis --theory: h100, h100-pcie, h200, a100")->capture_default_str();
   cmd->add_option("--budget", args->budget, "Time at most N candidates per variant and shape (guided search)");
+  cmd->add_flag("--quick", args->quick,
+                "A few representative shapes per lesson instead of every default shape (the main job's first report)");
   cmd->add_option("--seed", args->seed, "Seed of the random inputs (default: fresh each run)");
   cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return run_tutorial(ctx, *args); }; });
 }

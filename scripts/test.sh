@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds kpg and every test with AddressSanitizer
+# The test command: installs what is missing (scripts/setup.sh, then the test-only tools
+# below), builds kpg and every test with AddressSanitizer
 # + UndefinedBehaviorSanitizer into build-asan/ and runs the whole suite there (any report
 # fails it), then fuzzes the config loader for 60 s (build-fuzz/). GPU tests (ctest label
 # `gpu`) skip with a visible reason on a machine without a GPU.
@@ -19,16 +20,28 @@ stage() {
 
 jobs="${KPG_JOBS:-$(nproc)}"
 stage "setup" scripts/setup.sh
-# Test-only: Open MPI, for the tests that run kpg under `mpirun -n 2` (MpiRanks.*; kpg
-# builds without it). Those tests fail, rather than skip, when CI is set and MPI is missing.
-install_test_mpi() {
-  if command -v mpicxx >/dev/null && command -v mpirun >/dev/null; then return; fi
-  local sudo=""
-  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends openmpi-bin libopenmpi-dev
+
+# Test-only tools, which the main job does not need: chromium for the report rendering test
+# (it skips without one), Open MPI for the tests that run kpg under `mpirun -n 2` (MpiRanks.*,
+# which fail rather than skip when CI is set and MPI is missing; kpg builds without it), and
+# for the full run clang with libFuzzer and the sanitizer runtimes (the config fuzzer).
+fuzzer_toolchain_works() {
+  local dir status=0
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/kpg-fuzzer-probe.XXXXXX")
+  printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' >"$dir/probe.cpp"
+  clang++ -fsanitize=fuzzer,address,undefined "$dir/probe.cpp" -o "$dir/probe" >/dev/null 2>&1 || status=1
+  rm -rf "$dir"
+  return $status
 }
-stage "setup (test-only: Open MPI)" install_test_mpi
+test_tools() {
+  local packages=()
+  command -v chromium >/dev/null || command -v chromium-browser >/dev/null || packages+=(chromium)
+  { command -v mpicxx && command -v mpirun; } >/dev/null || packages+=(openmpi-bin libopenmpi-dev)
+  command -v python3 >/dev/null || packages+=(python3)  # the results-tables tests
+  if [[ "${KPG_QUICK_TEST:-0}" != 1 ]] && ! fuzzer_toolchain_works; then packages+=(clang libclang-rt-dev); fi
+  ((${#packages[@]} == 0)) || scripts/apt_install.sh test.sh "${packages[@]}"
+}
+stage "test tools" test_tools
 if [[ "${KPG_QUICK_TEST:-0}" == 1 ]]; then
   stage "build" scripts/build.sh
   stage "tests" ctest --test-dir "${KPG_BUILD_DIR:-build}" --output-on-failure -j "$jobs"

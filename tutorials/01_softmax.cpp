@@ -69,7 +69,7 @@ int run_softmax_tutorial(const TutorialOptions& options) {
   report::Table table{"Softmax: fused vs unfused (" + session.gpu.props().name + ")",
                       {"shape", "dtype", "unfused ms", "fused ms", "speedup", "fused GB/s", "copy GB/s", "% of copy",
                        "bytes fused", "bytes unfused", "fused config"},
-                      {}, {}};
+                      {}, {}, {"fused config"}};
   report::Chart chart{"Softmax bandwidth, M=4096", "N (columns)", "GB/s", true, false, {}, {}};
   report::Series fused_series{"fused", {}, "#1f77b4", false}, unfused_series{"unfused", {}, "#d62728", false};
   report::Series copy_series{"copy of the same bytes", {}, "#7f7f7f", true};
@@ -108,7 +108,7 @@ int run_softmax_tutorial(const TutorialOptions& options) {
   if (defect) table.notes.push_back("DEFECT: a row above 100 % of its copy is a timing error, not a result.");
   chart.series = {fused_series, unfused_series, copy_series};
 
-  std::cout << report::render_text(table) << "\n" << kLesson << "\n\n";
+  std::cout << report::render_text(table, lesson_table_width()) << "\n" << kLesson << "\n\n";
   std::cout << "The lesson's code: " << config.source.string() << " (fused kernels: softmax_warp, "
             << "softmax_block, softmax_split, softmax_split_smem, softmax_online, "
             << "softmax_online_cluster)\n";

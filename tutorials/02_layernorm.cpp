@@ -63,7 +63,7 @@ int run_layernorm_tutorial(const TutorialOptions& options) {
     report::Table table{op + ": fused vs unfused (" + session.gpu.props().name + ")",
                         {"model", "shape", "dtype", "unfused ms", "fused ms", "speedup", "fused GB/s",
                          "copy GB/s", "% of copy", "bytes fused", "bytes unfused", "fused config"},
-                        {}, {}};
+                        {}, {}, {"fused config"}};
     report::Chart chart{op + " bandwidth", "N (hidden size)", "GB/s", true, false, {}, {}};
     std::map<DType, report::Series> fused_series, unfused_series, copy_series;
     bool defect = false;
@@ -109,7 +109,7 @@ int run_layernorm_tutorial(const TutorialOptions& options) {
     for (auto& [d, s] : fused_series) chart.series.push_back(s);
     for (auto& [d, s] : unfused_series) chart.series.push_back(s);
     for (auto& [d, s] : copy_series) chart.series.push_back(s);
-    std::cout << report::render_text(table) << "\n";
+    std::cout << report::render_text(table, lesson_table_width()) << "\n";
     out.write(op + ".json", report::to_json(table).dump(2));
     out.write(op + ".csv", report::to_csv(table));
     const std::string svg = report::render_svg(chart);
@@ -135,7 +135,7 @@ int run_layernorm_tutorial(const TutorialOptions& options) {
   }
   impact.notes = {"Assumes every LayerNorm of the model sees the measured shape (batch 32 x sequence 512 rows),",
                   "that LayerNorm time adds directly to the forward pass (no overlap), and float16 activations."};
-  std::cout << report::render_text(impact) << "\n" << kLesson << "\n\n";
+  std::cout << report::render_text(impact, lesson_table_width()) << "\n" << kLesson << "\n\n";
   out.write("impact.csv", report::to_csv(impact));
   sections.push_back({"Production impact", "", {impact}, {}, ""});
   sections.push_back(lesson_section(kLesson));

@@ -184,7 +184,7 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
                       {"N", "D", "causal", "B x H", "dtype", "standard ms", "flash ms", "speedup", "flash TFLOP/s",
                        "standard TFLOP/s", "scores standard", "scores flash", "flash rel err", "checked against",
                        "flash config"},
-                      {}, {}};
+                      {}, {}, {"scores standard", "scores flash", "checked against", "flash config"}};
   std::map<std::string, report::Series> series;  // by name, so the legend is sorted
   bool all_ok = true;
   std::vector<std::string> skipped;  // why standard attention did not run, a line per shape
@@ -252,7 +252,7 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
   if (card.find("H100") != std::string::npos || card.find("H200") != std::string::npos)
     chart.hlines = {{989, "dense f16 tensor peak (datasheet)"}};
 
-  std::cout << report::render_text(table) << "\n" << kLesson << "\n\n";
+  std::cout << report::render_text(table, lesson_table_width()) << "\n" << kLesson << "\n\n";
   std::cout << "The lesson's code: " << config.source.string()
             << " (flash_attn_fwd, mma.sync; on sm_90a, wgmma: flash_attn_fwd_wgmma of attention_sm90.cu"
                " and the warp-specialised flash_attn_fwd_wgmma_ws of attention_sm90_ws.cu), "

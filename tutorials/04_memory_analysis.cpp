@@ -93,7 +93,7 @@ int run_memory_analysis_tutorial(const TutorialOptions& options) {
   const auto levels = hierarchy_table(hierarchy, sheet, stream_copy, driver_copy, gpu.props().name);
   memory::DramCounter counter;
   const std::string counters = counters_text(counter);
-  std::cout << report::render_text(levels) << "\n" << counters << "\n";
+  std::cout << report::render_text(levels, lesson_table_width()) << "\n" << counters << "\n";
 
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("memory-analysis")));
   out.write("hierarchy.json", report::to_json(levels).dump(2));
@@ -119,7 +119,8 @@ int run_memory_analysis_tutorial(const TutorialOptions& options) {
                     {"variant", "launches", "bytes counted", "DRAM bytes measured", "measured/counted", "ms", "GB/s",
                      "copy GB/s", "% of copy", "config"},
                     {},
-                    {}};
+                    {},
+                    {"config"}};
     const double copy_gbs = m.copy.gbs();  // a copy of the op's fewest bytes
     memory::Roofline roof{"Roofline, " + title, copy_gbs, "copy of the op's bytes, measured",
                           {{"FP32 FMA, measured", hierarchy.fma_gflops}}, {}};
@@ -168,12 +169,12 @@ int run_memory_analysis_tutorial(const TutorialOptions& options) {
                "memory-bound ops only.",
                dram_note(counter), "Run: " + describe_run(gpu)};
     if (defect) t.notes.push_back("DEFECT: a row above 100 % of its copy is a timing error, not a result.");
-    std::cout << report::render_text(t) << "\n";
+    std::cout << report::render_text(t, lesson_table_width()) << "\n";
     const auto per_kernel = memory::traffic_table(title + ": bytes per kernel (counted)", traffic, copy_gbs,
                                                  "measured copy of the op's bytes");
     const auto diagram = memory::render_traffic_diagram("Memory traffic, " + title + " (counted)", traffic);
     const auto roofline_svg = memory::render_roofline_svg(roof);
-    std::cout << report::render_text(per_kernel) << "\n";
+    std::cout << report::render_text(per_kernel, lesson_table_width()) << "\n";
     std::cout << memory::render_roofline_text(roof) << "\n";
     std::cout << diagram << "\n";
     out.write(op.config.op + ".json", report::to_json(t).dump(2));

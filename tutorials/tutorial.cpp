@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "runtime/driver.hpp"
+#include "tutorials/quick_shapes.hpp"
+#include "tutorials/report/text_format.hpp"
 
 namespace kpg {
 
@@ -31,7 +33,12 @@ std::vector<Shape> tutorial_shapes(const OpConfig& config, const TutorialOptions
     for (const auto& text : options.shapes) shapes.push_back(parse_shape(text, config));
     return shapes;
   }
-  for (Shape s : config.shapes) {
+  std::vector<Shape> defaults = config.shapes;
+  if (options.quick && !quick_shapes(config.op).empty()) {
+    defaults.clear();
+    for (const auto& text : quick_shapes(config.op)) defaults.push_back(parse_shape(text, config));
+  }
+  for (Shape s : defaults) {
     if (options.dtype) {
       const auto d = parse_dtype(*options.dtype);
       if (!d) throw ConfigError({"--dtype", 0, 0, "dtype"}, "expected f32, f16 or bf16, got '" + *options.dtype + "'");
@@ -72,12 +79,53 @@ std::string fmt_bytes(int64_t bytes) {
 }
 
 
+size_t lesson_table_width() { return std::min(report::output_width(), report::kLessonWidth); }
+
 void add_row(report::Table& table, std::vector<std::string> row) {
-  std::string line = "  ";
-  for (size_t i = 0; i < row.size() && i < table.columns.size(); ++i)
-    line += (i ? " | " : "") + table.columns[i] + " " + row[i];
-  std::cout << line << std::endl;
+  std::cout << report::render_row_inline(table, row, lesson_table_width()) << std::flush;
   table.rows.push_back(std::move(row));
+}
+
+namespace {
+
+// "1:05": minutes and seconds since `start`.
+std::string elapsed_since(std::chrono::steady_clock::time_point start) {
+  const auto s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
+  return fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+}  // namespace
+
+int run_lessons(TutorialOptions options, const std::vector<Lesson>& lessons, std::ostream& out) {
+  const report::ResultsDir results(options.results_dir.value_or(report::default_results_dir("all")));
+  std::vector<report::HtmlSection> sections;
+  options.report_sections = &sections;
+  const auto write_combined = [&] {
+    results.write("report.html", report::render_html("kpg tutorials: fused vs unfused", sections));
+    out << "combined report: " << (results.path() / "report.html").string() << "\n";
+  };
+  int status = 0;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    for (size_t k = 0; k < lessons.size(); ++k) {
+      const Lesson& lesson = lessons[k];
+      const auto lesson_start = std::chrono::steady_clock::now();
+      out << fmt::format("=== lesson {} of {}: {} (started at {} elapsed)\n\n", k + 1, lessons.size(), lesson.name,
+                         elapsed_since(start))
+          << std::flush;
+      options.results_dir = results.path() / lesson.name;
+      status = std::max(status, lesson.run(options));
+      out << fmt::format("=== lesson {} of {}: {} done in {} ({} elapsed)\n\n", k + 1, lessons.size(), lesson.name,
+                         elapsed_since(lesson_start), elapsed_since(start))
+          << std::flush;
+    }
+  } catch (...) {
+    if (!sections.empty()) write_combined();  // keep what the finished lessons measured
+    throw;
+  }
+  write_combined();
+  out << fmt::format("{} lessons in {} (min:s)\n", lessons.size(), elapsed_since(start));
+  return status;
 }
 
 report::HtmlSection lesson_section(const std::string& lesson) {

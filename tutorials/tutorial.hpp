@@ -3,6 +3,8 @@
 // results go.
 
 #include <filesystem>
+#include <functional>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +29,9 @@ struct TutorialOptions {
   std::optional<std::filesystem::path> results_dir;
   std::optional<std::filesystem::path> save_io;
   TuneOptions tune;
+  // The main job's first report: each op runs its quick shapes (tutorials/quick_shapes.hpp)
+  // instead of every default shape of its config.
+  bool quick = false;
   bool show_source = false;
   // When set, each tutorial also appends its HTML sections here (headings prefixed with
   // its title), so `kpg tutorial all` can write one combined report. Not owned.
@@ -45,19 +50,36 @@ struct TutorialSession {
 
 OpConfig load_tutorial_config(const TutorialOptions& options, const std::string& op);
 
-// The shapes to run: --shape values if given, else the config's defaults (with --dtype).
+// The shapes to run: --shape values if given, else the op's quick shapes with --quick,
+// else the config's defaults; --dtype overrides the dtype of the last two.
 std::vector<Shape> tutorial_shapes(const OpConfig& config, const TutorialOptions& options);
 
 // "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs), driver 580.159.04, 2026-11-25"
 std::string describe_run(const Gpu& gpu);
 
+// How wide lesson tables print: report::kLessonWidth columns in a terminal or a log (a
+// narrower terminal: its width); their report files (CSV, JSON, HTML) keep every column.
+size_t lesson_table_width();
+
 // Formatting helpers shared by the lesson tables.
 std::string fmt(double value, int decimals);
 std::string fmt_bytes(int64_t bytes);
 
-// Appends a row and prints it at once, so a long lesson shows each result as it comes
-// (and an interrupted run keeps what it measured in its log).
+// Appends a row and prints it at once ("column value | ...", lesson_table_width() wide),
+// so a long lesson shows each result as it comes (and an interrupted run keeps what it
+// measured in its log).
 void add_row(report::Table& table, std::vector<std::string> row);
+
+// `kpg tutorial all`: runs the lessons in order, each into its own subfolder of the results
+// folder, and gathers their HTML sections into one report.html there (written too when a
+// lesson throws, with what the finished ones measured). Prints "=== lesson k of n: NAME"
+// before and after each lesson, with its time and the total elapsed, and the total at the
+// end. Returns the worst exit status.
+struct Lesson {
+  std::string name;
+  std::function<int(const TutorialOptions&)> run;
+};
+int run_lessons(TutorialOptions options, const std::vector<Lesson>& lessons, std::ostream& out = std::cout);
 
 // ---------------------------------------------------------------- HTML reports
 // A lesson text ("Heading\n  body ...") as a section: first line the heading, the rest

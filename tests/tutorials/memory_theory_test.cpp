@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <set>
+#include <sstream>
 #include <unistd.h>
 
 #include "runtime/compiler.hpp"
@@ -11,6 +12,7 @@
 #include "tutorials/memory/datasheet.hpp"
 #include "tutorials/memory/hierarchy.hpp"
 #include "tutorials/memory/memory_analysis.hpp"
+#include "tutorials/report/text_format.hpp"
 
 namespace kpg::memory {
 namespace {
@@ -87,6 +89,9 @@ TEST(MemoryTheory, RunsWithoutAGpuAndLabelsEverything) {
     EXPECT_TRUE(fs::exists(out / (std::string(op) + "_traffic.json"))) << op;
   }
   EXPECT_NE(text.find("theory: counted, not measured"), std::string::npos);
+  // Tables, diagrams and notes fit the lesson width (100 columns) in a log.
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) EXPECT_LE(report::display_width(line), 100u) << line;
   fs::remove_all(out);
   EXPECT_THROW(run_memory_analysis_theory("rtx4090", options), InputError);
 }

@@ -178,6 +178,91 @@ TEST(Table, OutputWidthFollowsColumnsWhenNotATerminal) {
   else unsetenv("COLUMNS");
 }
 
+// The attention lesson's table: 15 columns, four of them long, printed below the row.
+Table attention_like_table() {
+  Table t{"Attention forward: flash vs standard (NVIDIA H100 80GB HBM3)",
+          {"N", "D", "causal", "B x H", "dtype", "standard ms", "flash ms", "speedup", "flash TFLOP/s",
+           "standard TFLOP/s", "scores standard", "scores flash", "flash rel err", "checked against", "flash config"},
+          {},
+          {"TFLOP/s counts 4*B*H*N^2*D (half when causal) over the median time; L2 flushed before each repetition."},
+          {"scores standard", "scores flash", "checked against", "flash config"}};
+  t.rows.push_back({"1024", "64", "no", "4x32", "f16", "0.970", "0.097", "10.00x", "355.5", "35.4", "1.07 GB",
+                    "0 (lse 524.3 KB)", "2.8e-04", "fp64, all rows + standard",
+                    "wgmma_ws:BLOCK_N=128,NUM_WG=3,PERSIST=1,PINGPONG=0,STAGES=3 (tuned now)"});
+  t.rows.push_back({"16384", "128", "yes", "4x16", "f16", "out of memory", "4.101", "-", "536.2", "-",
+                    "137.4 GB (not run)", "0 (lse 4.2 MB)", "3.1e-04", "fp64, 256 rows", "mma_sync (config default)"});
+  return t;
+}
+
+TEST(Table, BelowRowColumnsFollowTheirRowAcrossTheTable) {
+  Table t = sample_table();
+  t.below_row = {"config"};
+  const auto lines = lines_of(render_text(t, 100));
+  ASSERT_GE(lines.size(), 10u);
+  EXPECT_EQ(lines[2].find("config"), std::string::npos) << "not a column any more: " << lines[2];
+  // Row, then its config on a line spanning the box.
+  EXPECT_NE(lines[4].find("| 4096x781  |"), std::string::npos) << lines[4];
+  EXPECT_NE(lines[5].find("|   config: VEC=4, WARPS=8"), std::string::npos) << lines[5];
+  EXPECT_NE(lines[7].find("config: BLOCK=256"), std::string::npos) << lines[7];
+  for (size_t i = 1; i < lines.size() && lines[i].front() != ' '; ++i) {
+    EXPECT_EQ(lines[i].size(), lines[1].size()) << lines[i];
+    EXPECT_EQ(lines[i].back(), lines[i].front() == '+' ? '+' : '|') << lines[i];
+  }
+  // The report files keep the column.
+  EXPECT_NE(to_csv(t).find("VEC=4, WARPS=8"), std::string::npos);
+  EXPECT_EQ(to_json(t)[0]["config"], "VEC=4, WARPS=8");
+}
+
+TEST(Table, LessonTableFitsAHundredColumnsWithNothingLost) {
+  const Table t = attention_like_table();
+  const std::string text = render_text(t, 100);
+  std::string joined;
+  for (const auto& line : lines_of(text)) {
+    EXPECT_LE(display_width(line), 100u) << line;
+    joined += line + " ";
+  }
+  for (const char* cell : {"355.5", "10.00x", "2.8e-04", "scores standard: 1.07 GB", "137.4 GB (not run)",
+                           "mma_sync (config default)", "scores flash: 0 (lse 524.3 KB)"})
+    EXPECT_NE(joined.find(cell), std::string::npos) << cell << " in\n" << text;
+  // The long config id wraps between its parameters, never inside one.
+  EXPECT_NE(joined.find("PERSIST=1,"), std::string::npos) << text;
+}
+
+TEST(Table, BelowRowMustNameAColumn) {
+  Table t = sample_table();
+  t.below_row = {"confg"};
+  EXPECT_THROW(render_text(t), Error);
+}
+
+TEST(Table, RowPrintedAsItComesWrapsBetweenCells) {
+  const Table t = attention_like_table();
+  const auto lines = lines_of(render_row_inline(t, t.rows[0], 100));
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(lines[0].rfind("  N 1024 | D 64 | causal no", 0), 0u) << lines[0];
+  std::string joined;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_LE(display_width(lines[i]), 100u) << lines[i];
+    if (i > 0) {
+      EXPECT_EQ(lines[i].rfind("    ", 0), 0u) << "continuation indented: " << lines[i];
+    }
+    joined += lines[i] + "\n";
+  }
+  // Every "column value" pair short enough for a line stays on one line.
+  for (size_t c = 0; c + 1 < t.columns.size(); ++c)
+    EXPECT_NE(joined.find(t.columns[c] + " " + t.rows[0][c]), std::string::npos) << t.columns[c];
+  // A pair longer than a line wraps inside itself, indented like the rest.
+  const auto narrow = lines_of(render_row_inline(t, t.rows[0], 40));
+  for (const auto& line : narrow) EXPECT_LE(display_width(line), 40u) << line;
+}
+
+TEST(TextFormat, WrapTextBreaksBetweenParametersAndAlwaysProgresses) {
+  EXPECT_EQ(wrap_text("VEC=4, WARPS=8", 10), (std::vector<std::string>{"VEC=4,", "WARPS=8"}));
+  EXPECT_EQ(wrap_text("abcdef", 4), (std::vector<std::string>{"abcd", "ef"}));
+  EXPECT_EQ(wrap_text("% of copy", 4), (std::vector<std::string>{"% of", "copy"}));
+  EXPECT_EQ(wrap_text("abc", 0), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(wrap_text("", 5), (std::vector<std::string>{""}));
+}
+
 TEST(Table, RowsMustMatchColumns) {
   Table t{"bad", {"a", "b"}, {{"1"}}, {}};
   EXPECT_THROW(render_text(t), Error);

@@ -8,6 +8,7 @@
 
 #include "runtime/error.hpp"
 #include "tutorials/report/svg_chart.hpp"
+#include "tutorials/report/text_format.hpp"
 
 namespace kpg::memory {
 namespace {
@@ -115,7 +116,8 @@ std::string render_roofline_text(const Roofline& r, int width, int height) {
     cell = std::isalpha(static_cast<unsigned char>(cell)) || cell == '*' ? '*' : letter;  // '*': points on one cell
   }
 
-  std::string out = r.title + "\n";
+  std::string out;
+  for (const auto& line : report::wrap_text(r.title, report::kLessonWidth)) out += line + "\n";
   for (int row = 0; row < height; ++row) {
     const int level = height - 1 - row;  // label the top, the bottom and the middle rows
     const bool label = level == 0 || level == height - 1 || level == height / 2;

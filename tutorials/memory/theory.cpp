@@ -55,7 +55,7 @@ int run_memory_analysis_theory(const std::string& card, const TutorialOptions& o
   const DeviceLimits limits = h100_limits();  // only for names like SM_COUNT in the configs
 
   std::cout << "kpg tutorial 4: memory analysis, fused vs unfused\n" << kBanner << "\n";
-  std::cout << report::render_text(datasheet_table(*sheet)) << "\n";
+  std::cout << report::render_text(datasheet_table(*sheet), lesson_table_width()) << "\n";
   std::cout << "Measured device bytes (hardware counters): not available in theory mode.\n\n";
 
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("memory-analysis-theory")));
@@ -64,7 +64,7 @@ int run_memory_analysis_theory(const std::string& card, const TutorialOptions& o
     const std::string title = op.config.op + " " + op.shape.to_string();
     auto table = memory::traffic_table(title + " (theory: counted, not measured)", traffic, sheet->dram_gbs,
                                        sheet->name + " datasheet");
-    std::cout << report::render_text(table) << "\n";
+    std::cout << report::render_text(table, lesson_table_width()) << "\n";
     std::cout << memory::render_traffic_diagram("Memory traffic, " + title + " (theory: counted, not measured)", traffic)
               << "\n";
     const auto roofline = theory_roofline("Roofline, " + title, traffic, *sheet);

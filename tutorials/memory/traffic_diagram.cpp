@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tutorials/report/text_format.hpp"
 #include "tutorials/tutorial.hpp"
 
 namespace kpg::memory {
@@ -55,7 +56,12 @@ std::string render_traffic_diagram(const std::string& title, const std::vector<V
     out += fmt::format("\n  {}{}: {}, {} through device memory ({} read, {} written)\n", v.variant,
                        v.space.empty() || v.space == v.variant ? "" : " (" + v.space + ")", launches(v.kernels.size()),
                        fmt_bytes(v.total_bytes()), fmt_bytes(v.read_bytes()), fmt_bytes(v.write_bytes()));
-    if (!v.note.empty()) out += "    note: " + v.note + "\n";
+    if (!v.note.empty()) {  // wrapped under its label, to fit the lesson's width
+      const std::string label = "    note: ";
+      const auto lines = report::wrap_text(v.note, report::kLessonWidth - label.size());
+      for (size_t i = 0; i < lines.size(); ++i)
+        out += (i == 0 ? label : std::string(label.size(), ' ')) + lines[i] + "\n";
+    }
     for (size_t i = 0; i < v.kernels.size(); ++i) {
       const auto& k = v.kernels[i];
       out += fmt::format("    #{} {}\n", i + 1, k.kernel);

@@ -112,4 +112,37 @@ size_t display_width(std::string_view utf8) {
   return w;
 }
 
+namespace {
+
+// Byte offset just after `count` code points of `s` (or s.size()).
+size_t advance_code_points(std::string_view s, size_t count) {
+  size_t i = 0;
+  while (i < s.size() && count > 0) {
+    ++i;
+    while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0u) == 0x80u) ++i;
+    --count;
+  }
+  return i;
+}
+
+}  // namespace
+
+std::vector<std::string> wrap_text(std::string_view text, size_t width) {
+  width = std::max<size_t>(width, 1);
+  std::vector<std::string> lines;
+  while (display_width(text) > width) {
+    const size_t limit = advance_code_points(text, width);
+    size_t cut = text.substr(0, limit).find_last_of(" ,/");
+    if (text[limit] == ' ') cut = limit;  // the first `width` columns end a word
+    else cut = (cut == std::string_view::npos || cut == 0) ? limit : cut + 1;
+    std::string line(text.substr(0, cut));
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    lines.push_back(std::move(line));
+    text.remove_prefix(cut);
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  }
+  lines.emplace_back(text);
+  return lines;
+}
+
 }  // namespace kpg::report

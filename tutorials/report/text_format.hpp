@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kpg::report {
 
@@ -27,5 +28,13 @@ std::string format_number(double value, int significant = 4);
 
 // Characters as a terminal shows them: UTF-8 code points, not bytes.
 size_t display_width(std::string_view utf8);
+
+// Greedy wrap to `width` display columns, preferring to break after a space, comma or
+// slash so that "VEC=4, WARPS=8" splits between parameters. At least one line.
+std::vector<std::string> wrap_text(std::string_view text, size_t width);
+
+// The lessons' terminal text (tables, diagrams, notes) fits this many columns; their
+// report files keep everything in full.
+constexpr size_t kLessonWidth = 100;
 
 }  // namespace kpg::report
