@@ -51,6 +51,11 @@ std::vector<Shape> tutorial_shapes(const OpConfig& config, const TutorialOptions
 // "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs), driver 580.159.04, 2026-11-25"
 std::string describe_run(const Gpu& gpu);
 
+// The variant's kernel files with the entry points each launches, "softmax/warp_per_row.cu
+// (softmax_warp), ..." (paths relative to the kernels dir when inside it); with
+// `with_text`, each file's text follows its line.
+std::string lesson_code(const VariantSpec& variant, const std::filesystem::path& kernels_dir, bool with_text);
+
 // Formatting helpers shared by the lesson tables.
 std::string fmt(double value, int decimals);
 std::string fmt_bytes(int64_t bytes);
