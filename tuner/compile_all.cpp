@@ -97,7 +97,8 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
           ++report.skipped_compiles;
           continue;
         }
-        jobs.push_back(CompileJob{space.source, std::move(o), variant.name + "/" + candidate.id(), shape.to_string(), {}, {}});
+        jobs.push_back(
+            CompileJob{space.source, std::move(o), variant.name + "/" + candidate.id(), shape.to_string(), {}, {}});
       }
     }
   }

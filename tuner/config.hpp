@@ -130,7 +130,8 @@ struct OpConfig {
 };
 
 // Loads and validates the whole file. Each `source` (op, variant or space) is looked up in
-// kernels_dir, then next to the YAML file. Throws ConfigError (malformed YAML, unknown key, wrong type, ...).
+// kernels_dir, then next to the YAML file. Throws ConfigError (malformed YAML, unknown key,
+// wrong type, ...).
 OpConfig load_config(const std::filesystem::path& yaml_file, const std::filesystem::path& kernels_dir);
 // As load_config, from YAML text already in memory; `name` stands for the file in messages
 // and for finding `source` next to it (the config fuzzer's entry point).

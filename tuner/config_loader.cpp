@@ -86,7 +86,8 @@ class TopLevelLoader {
     op(reader_.required(root, "", "op"));
     if (root["description"]) config_.description = reader_.string(root["description"], "description");
     detail::KernelFiles files{kernels_dir_, config_.file.parent_path(), {}};
-    if (root["source"]) files.op_source = config_.source = detail::resolve_kernel_file(reader_, root["source"], "source", files);
+    if (root["source"])
+      files.op_source = config_.source = detail::resolve_kernel_file(reader_, root["source"], "source", files);
     dims(reader_.required(root, "", "dims"));
     if (root["flags"]) flags(root["flags"]);
     dtypes(root["dtypes"]);
@@ -97,7 +98,8 @@ class TopLevelLoader {
     if (root["tolerance"]) tolerance(root["tolerance"]);
     if (root["timing"]) timing(root["timing"]);
     if (root["flops"]) config_.flops = load_expr(reader_, root["flops"], "flops", shape_names());
-    config_.variants = detail::load_variants(reader_, reader_.required(root, "", "variants"), "variants", names_, files);
+    config_.variants =
+        detail::load_variants(reader_, reader_.required(root, "", "variants"), "variants", names_, files);
     if (!config_.reference.variant.empty() && !config_.find_variant(config_.reference.variant)) {
       std::vector<std::string> known;
       for (const auto& v : config_.variants) known.push_back(v.name);

@@ -27,7 +27,8 @@ class VariantLoader {
     reader_.entries(e.value, e.path, {"spaces", "source"});
     // The variant's `source`: the kernel file of its spaces that name none.
     const std::filesystem::path variant_source =
-        e.value["source"] ? resolve_kernel_file(reader_, e.value["source"], e.path + ".source", files_) : files_.op_source;
+        e.value["source"] ? resolve_kernel_file(reader_, e.value["source"], e.path + ".source", files_)
+                          : files_.op_source;
     const YAML::Node spaces = e.value["spaces"];
     const std::string path = e.path + ".spaces";
     reader_.expect_list(spaces, path, true);

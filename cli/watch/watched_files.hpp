@@ -1,7 +1,7 @@
 #pragma once
 // What a watch of one op depends on: its YAML config, its kernel sources (every space's)
-// and every project header they include, directly or through other headers, found as the tuner's
-// compiles find them (kernels folder, then the source's own folder).
+// and every project header they include, directly or through other headers, found as the
+// tuner's compiles find them (kernels folder, then the source's own folder).
 
 #include <filesystem>
 #include <vector>

@@ -4,9 +4,6 @@
 
 namespace layernorm_ilp_cfg {
 KPG_PARAM(kThreads, THREADS);
-KPG_PARAM(kCols, COLS);
-KPG_PARAM(kStreamParam, STREAM);
-constexpr bool kStream = kStreamParam != 0;
 }  // namespace layernorm_ilp_cfg
 
 extern "C" __global__ void __launch_bounds__(layernorm_ilp_cfg::kThreads, 1)

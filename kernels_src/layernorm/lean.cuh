@@ -94,3 +94,16 @@ __device__ __forceinline__ void layernorm_row_lean(const kpg_t* x, const kpg_t* 
     asm volatile("" ::: "memory");
   }
 }
+
+// The values both lean spaces give (warp_lean.cu and block_lean.cu add their block size).
+namespace layernorm_lean_cfg {
+KPG_PARAM(kCols, COLS);
+KPG_PARAM(kKeepVParam, XF);  // x kept as float (see layernorm_row_lean)
+constexpr bool kKeepV = kKeepVParam != 0;
+// Register cap per thread (0: none), as __launch_bounds__' min blocks per SM, which the
+// kernel derives from its block size.
+KPG_PARAM(kRegs, REGS);
+__host__ __device__ constexpr int min_blocks(int threads) {
+  return kRegs > 0 ? 65536 / (threads * kRegs) : 1;
+}
+}  // namespace layernorm_lean_cfg

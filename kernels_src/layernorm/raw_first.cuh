@@ -107,3 +107,10 @@ __device__ __forceinline__ void layernorm_rows_raw_first(
     }
   }
 }
+
+// The values both raw-first spaces give (warp_ilp.cu and block_ilp.cu add their block shape).
+namespace layernorm_ilp_cfg {
+KPG_PARAM(kCols, COLS);
+KPG_PARAM(kStreamParam, STREAM);
+constexpr bool kStream = kStreamParam != 0;
+}  // namespace layernorm_ilp_cfg

@@ -4,15 +4,6 @@
 
 namespace layernorm_lean_cfg {
 KPG_PARAM(kWarps, WARPS);
-KPG_PARAM(kCols, COLS);
-KPG_PARAM(kKeepVParam, XF);  // x kept as float (see layernorm_row_lean)
-constexpr bool kKeepV = kKeepVParam != 0;
-// Register cap per thread (0: none), as __launch_bounds__' min blocks per SM, which the
-// kernel derives from its block size.
-KPG_PARAM(kRegs, REGS);
-__host__ __device__ constexpr int min_blocks(int threads) {
-  return kRegs > 0 ? 65536 / (threads * kRegs) : 1;
-}
 }  // namespace layernorm_lean_cfg
 
 extern "C" __global__ void __launch_bounds__(layernorm_lean_cfg::kWarps * 32,

@@ -64,3 +64,10 @@ __device__ __forceinline__ void rmsnorm_rows_raw_first(const kpg_t* x, const kpg
     }
   }
 }
+
+// The values both raw-first spaces give (warp_ilp.cu and block_ilp.cu add their block shape).
+namespace rmsnorm_ilp_cfg {
+KPG_PARAM(kCols, COLS);
+KPG_PARAM(kStreamParam, STREAM);
+constexpr bool kStream = kStreamParam != 0;
+}  // namespace rmsnorm_ilp_cfg
