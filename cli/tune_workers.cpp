@@ -54,6 +54,17 @@ std::vector<int> parse_devices(const std::string& text) {
   return out;
 }
 
+// The kernel file of the candidate a lost worker was running: its space's, named by the
+// candidate id ("space:K=V,...") within the event's variant.
+std::filesystem::path failed_source(const OpConfig& config, const WorkerEvent& started) {
+  const std::string& id = started.record.candidate_id;
+  const std::string space = id.substr(0, id.find(':'));
+  if (const VariantSpec* v = config.find_variant(started.key.variant))
+    for (const auto& s : v->spaces)
+      if (s.name == space) return s.source;
+  return config.sources().front();
+}
+
 // Candidates the workers of shards [first, first + mine) of `workers` will time: what the
 // tuning cache lacks (or --force re-times).
 size_t count_todo(const TuneArgs& args, const OpSession& session, const Tuner& tuner, size_t workers, size_t first,
@@ -152,7 +163,7 @@ WorkersReport time_in_workers(const CliContext& ctx, const TuneArgs& args, const
     r.failure = why;
     r.timestamp = utc_timestamp();
     session.tuning_cache().append(started.key, r);
-    keep_failure(session.tuning_cache(), started.key, r, session.config().source, nullptr);
+    keep_failure(session.tuning_cache(), started.key, r, failed_source(session.config(), started), nullptr);
     report.by_key[started.key.file_stem()].failed++;
     report.recorded.push_back({started.key, {r}});
     ++done;

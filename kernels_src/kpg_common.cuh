@@ -3,10 +3,11 @@
 //
 //  * kpg_t, to_float, from_float: the element type picked by -DKPG_DTYPE_{F32,F16,BF16}
 //    (float when none is given, so a file compiles on its own).
-//  * KPG_DEFAULT(NAME, value): a tuning macro's value, or `value` when -DNAME is absent.
+//  * KPG_PARAM(VAR, NAME): a tuning parameter from the YAML (kpg_params.cuh).
 //  * kVec, load_vec, store_vec, pack_vec: one 16-byte access = 4 floats or 8 halves.
 //  * warp_* / block_* reductions (sum, max) with shuffles; ceil_div.
 #pragma once
+#include "kpg_params.cuh"
 
 #if defined(KPG_DTYPE_F32) + defined(KPG_DTYPE_F16) + defined(KPG_DTYPE_BF16) > 1
 #error "define at most one of KPG_DTYPE_F32, KPG_DTYPE_F16, KPG_DTYPE_BF16"
@@ -29,46 +30,6 @@ __device__ __forceinline__ kpg_t from_float(float v) { return __float2bfloat16_r
 typedef float kpg_t;
 __device__ __forceinline__ kpg_t from_float(float v) { return v; }
 #endif
-
-// ---------------------------------------------------------------- tuning macros
-// `constexpr int kThreads = KPG_DEFAULT(THREADS, 256);` is 256 unless -DTHREADS=<int> was
-// given. It works by comparing the macro's expansion with its own name: an undefined macro
-// stringifies to its name. A value that is not a decimal integer is a compile error.
-#define KPG_STRINGIFY_RAW(x) #x
-#define KPG_STRINGIFY(x) KPG_STRINGIFY_RAW(x)
-#define KPG_DEFAULT(NAME, VALUE) (kpg_param_or(KPG_STRINGIFY(NAME), #NAME, (VALUE)))
-
-// Never defined: reaching it while evaluating a constant expression stops the compile.
-__host__ __device__ int kpg_error_tuning_macro_is_not_a_decimal_integer();
-
-__host__ __device__ constexpr bool kpg_str_equal(const char* a, const char* b) {
-  while (*a != '\0' && *a == *b) {
-    ++a;
-    ++b;
-  }
-  return *a == *b;
-}
-
-__host__ __device__ constexpr int kpg_parse_int(const char* s) {
-  bool negative = false;
-  if (*s == '-') {
-    negative = true;
-    ++s;
-  }
-  if (*s == '\0') return kpg_error_tuning_macro_is_not_a_decimal_integer();
-  long long value = 0;
-  for (; *s != '\0'; ++s) {
-    if (*s < '0' || *s > '9') return kpg_error_tuning_macro_is_not_a_decimal_integer();
-    value = value * 10 + (*s - '0');
-    if (value > 0x7fffffffLL) return kpg_error_tuning_macro_is_not_a_decimal_integer();
-  }
-  return static_cast<int>(negative ? -value : value);
-}
-
-__host__ __device__ constexpr int kpg_param_or(const char* expanded, const char* name,
-                                               int fallback) {
-  return kpg_str_equal(expanded, name) ? fallback : kpg_parse_int(expanded);
-}
 
 // ---------------------------------------------------------------- small helpers
 __host__ __device__ constexpr int ceil_div(int a, int b) { return (a + b - 1) / b; }

@@ -146,10 +146,10 @@ stage_smem_checks() {
 # barrier mistake hangs), then a tune at three shapes beside stages 1 and 2.
 stage_fa_ws() {
   local p
-  for p in "NUM_WG=2,BLOCK_N=128,STAGES=2,PINGPONG=0 B=1,H=2,N=1000,D=128,CAUSAL=1,dtype=f16" \
-           "NUM_WG=2,BLOCK_N=64,STAGES=2,PINGPONG=1 B=1,H=2,N=127,D=64,CAUSAL=1,dtype=bf16" \
-           "NUM_WG=3,BLOCK_N=64,STAGES=3,PINGPONG=0 B=1,H=2,N=4097,D=128,CAUSAL=1,dtype=f16" \
-           "NUM_WG=2,BLOCK_N=128,STAGES=2,PINGPONG=1 B=2,H=4,N=4096,D=128,CAUSAL=0,dtype=f16"; do
+  for p in "NUM_WG=2,BLOCK_N=128,STAGES=2,PINGPONG=0,PERSIST=0 B=1,H=2,N=1000,D=128,CAUSAL=1,dtype=f16" \
+           "NUM_WG=2,BLOCK_N=64,STAGES=2,PINGPONG=1,PERSIST=0 B=1,H=2,N=127,D=64,CAUSAL=1,dtype=bf16" \
+           "NUM_WG=3,BLOCK_N=64,STAGES=3,PINGPONG=0,PERSIST=0 B=1,H=2,N=4097,D=128,CAUSAL=1,dtype=f16" \
+           "NUM_WG=2,BLOCK_N=128,STAGES=2,PINGPONG=1,PERSIST=0 B=2,H=4,N=4096,D=128,CAUSAL=0,dtype=f16"; do
     ws_watchdog_check fa_ws "$p"
   done
   timeout 240 "$kpg" tune attention --variant flash --top 5 --shape B=4,H=16,N=4096,D=128,CAUSAL=0,dtype=f16 \
@@ -164,10 +164,10 @@ stage_fa_ws() {
 # only if none hung.
 stage_fa_persist() {
   local p hung=0
-  for p in "PERSIST=1 B=2,H=17,N=1000,D=64,CAUSAL=0,dtype=f16" \
-           "PERSIST=1,PINGPONG=1 B=2,H=17,N=1000,D=128,CAUSAL=1,dtype=f16" \
+  for p in "PERSIST=1,NUM_WG=2,BLOCK_N=128 B=2,H=17,N=1000,D=64,CAUSAL=0,dtype=f16" \
+           "PERSIST=1,NUM_WG=2,BLOCK_N=128,PINGPONG=1 B=2,H=17,N=1000,D=128,CAUSAL=1,dtype=f16" \
            "PERSIST=1,NUM_WG=3,BLOCK_N=64,STAGES=3 B=4,H=64,N=127,D=64,CAUSAL=1,dtype=f16" \
-           "PERSIST=1 B=4,H=16,N=4096,D=128,CAUSAL=1,dtype=f16"; do
+           "PERSIST=1,NUM_WG=2,BLOCK_N=128 B=4,H=16,N=4096,D=128,CAUSAL=1,dtype=f16"; do
     ws_watchdog_check fa_persist "$p" || hung=1
   done
   if [[ $hung == 1 ]]; then note "fa_persist: a check failed, GPU tests not run"; return; fi

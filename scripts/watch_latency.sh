@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Save-to-result latency of `kpg watch` on this machine: starts a watch on softmax in a
-# scratch copy of the kernels and configs, then saves (1) the kernel with a new comment
-# (recompile + check + time), (2) the kernel unchanged (cubin-cache hits), (3) the shared
-# header with a new comment (every variant recompiles), three times each, and prints the
+# scratch copy of the kernels and configs, then saves (1) the fused kernel of the default
+# shape's space with a new comment (recompile + check + time), (2) that kernel unchanged
+# (cubin-cache hits), (3) the shared header with a new comment (every variant recompiles), three times each, and prints the
 # "save -> result" lines watch reports. Needs a built kpg.
 # Usage: scripts/watch_latency.sh [kpg watch args...]   (default: --shape M=4096,N=781)
 set -uo pipefail
@@ -41,8 +41,8 @@ save() {  # label file edit(0|1)
   echo "$1: $(grep "save -> result" "$log" | tail -1)"
 }
 for i in 1 2 3; do
-  save "kernel edited     " softmax.cu 1
-  save "saved, no change  " softmax.cu 0
+  save "kernel edited     " softmax/warp_per_row.cu 1
+  save "saved, no change  " softmax/warp_per_row.cu 0
   save "header edited     " kpg_common.cuh 1
 done
 echo "== kpg watch softmax ${args[*]} on $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1) =="

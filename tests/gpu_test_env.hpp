@@ -48,6 +48,7 @@ class GpuTest : public ::testing::Test {
     CompileOptions o;
     o.arch = device().props().arch();
     o.defines = std::move(defines);
+    o.include_dirs = {KPG_TEST_KERNELS_DIR};  // kernels include project headers by kernels-dir paths
     return Module::load(Compiler().compile_file(source, o).image);
   }
 

@@ -20,6 +20,7 @@ namespace {
 // One distinct compile and the first candidate that needs it (named in failures and spills).
 struct CompileJob {
   size_t index = 0;  // among the config's unique compiles
+  fs::path source;  // the candidate's space's kernel file
   CompileOptions options;
   std::string candidate, shape;
   CompiledKernel result;
@@ -42,20 +43,20 @@ std::string reproduce_command(const fs::path& source, const CompileOptions& o) {
   return cmd;
 }
 
-// What makes two compiles identical: the source is the config's, so arch and defines.
-std::string dedup_key(const CompileOptions& o) {
-  std::string key = o.arch;
+// What makes two compiles identical: source, arch and defines.
+std::string dedup_key(const fs::path& source, const CompileOptions& o) {
+  std::string key = source.string() + "\n" + o.arch;
   for (const auto& [name, value] : o.defines) key += "\n" + name + "=" + value;
   return key;
 }
 
-void run_parallel(std::vector<CompileJob>& jobs, const Compiler& compiler, const fs::path& source, unsigned threads) {
+void run_parallel(std::vector<CompileJob>& jobs, const Compiler& compiler, unsigned threads) {
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i; (i = next.fetch_add(1)) < jobs.size();) {
       CompileJob& job = jobs[i];
       try {
-        job.result = compiler.compile_file(source, job.options);
+        job.result = compiler.compile_file(job.source, job.options);
       } catch (const CompileError& e) {
         job.error_line = first_error_line(e.log(), e.what());
       } catch (const Error& e) {  // NVRTC failure, unreadable source: recorded like a compile error
@@ -92,11 +93,11 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
       for (const auto& candidate : enumerate(config, variant, shape, options.limits, nullptr)) {
         ++report.candidates;
         CompileOptions o;
-        const std::string& space_arch = variant.spaces.at(candidate.space_index).arch;
-        o.arch = space_arch.empty() ? options.arch : space_arch;
+        const SpaceSpec& space = variant.spaces.at(candidate.space_index);
+        o.arch = space.arch.empty() ? options.arch : space.arch;
         o.defines = compile_defines(config, candidate, shape, options.limits);
-        o.include_dirs = {options.kernels_dir, config.source.parent_path()};  // as the tuner compiles
-        const std::string key = dedup_key(o);
+        o.include_dirs = {options.kernels_dir, space.source.parent_path()};  // as the tuner compiles
+        const std::string key = dedup_key(space.source, o);
         if (!seen.insert(key).second) continue;
         if (options.max_unique_compiles > 0 && unique >= options.max_unique_compiles) {
           ++report.skipped_compiles;
@@ -104,19 +105,20 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
         }
         const size_t index = unique++;
         if (index % options.shard_count != options.shard_index) continue;  // another rank's
-        jobs.push_back(CompileJob{index, std::move(o), variant.name + "/" + candidate.id(), shape.to_string(), {}, {}});
+        jobs.push_back(CompileJob{index, space.source, std::move(o), variant.name + "/" + candidate.id(),
+                                  shape.to_string(), {}, {}});
       }
     }
   }
 
   const unsigned threads = options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
-  run_parallel(jobs, compiler, config.source, threads);
+  run_parallel(jobs, compiler, threads);
 
   report.unique_compiles = jobs.size();
   for (const auto& job : jobs) {
     if (!job.error_line.empty()) {
       report.failures.push_back(
-          {job.candidate, job.shape, job.error_line, reproduce_command(config.source, job.options), job.index});
+          {job.candidate, job.shape, job.error_line, reproduce_command(job.source, job.options), job.index});
       continue;
     }
     if (job.result.cache_hit) ++report.cache_hits;

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <limits>
 #include <set>
+#include <stdexcept>
 
 #include "tuner/space.hpp"
 #include "tuner/yaml_reader.hpp"
@@ -57,6 +58,29 @@ const BufferSpec* OpConfig::find_buffer(std::string_view name) const {
   for (const auto& b : buffers)
     if (b.name == name) return &b;
   return nullptr;
+}
+
+const SpaceSpec& OpConfig::space_of(std::string_view variant, size_t index) const {
+  const VariantSpec* v = find_variant(variant);
+  if (!v) throw std::out_of_range(op + " has no variant '" + std::string(variant) + "'");
+  return v->spaces.at(index);
+}
+
+static void add_sources(const VariantSpec& v, std::vector<std::filesystem::path>& out) {
+  for (const auto& s : v.spaces)
+    if (std::find(out.begin(), out.end(), s.source) == out.end()) out.push_back(s.source);
+}
+
+std::vector<std::filesystem::path> VariantSpec::sources() const {
+  std::vector<std::filesystem::path> out;
+  add_sources(*this, out);
+  return out;
+}
+
+std::vector<std::filesystem::path> OpConfig::sources() const {
+  std::vector<std::filesystem::path> out;
+  for (const auto& v : variants) add_sources(v, out);
+  return out;
 }
 
 std::filesystem::path resolve_op_config(const std::string& op_or_file, const std::filesystem::path& configs_dir) {

@@ -71,6 +71,9 @@ struct SpaceSpec {
   std::map<std::string, int64_t> defaults;  // every param; the first values when not given
   std::vector<LaunchSpec> launches;
   std::string arch;  // e.g. "sm_90a" when the space needs arch-specific instructions; empty: the device's
+  // The kernel file its candidates compile (resolved, absolute): the space's own `source`,
+  // else its variant's, else the op's.
+  std::filesystem::path source;
   SourceLoc loc;
 };
 
@@ -78,6 +81,8 @@ struct VariantSpec {
   std::string name;
   std::vector<SpaceSpec> spaces;
   SourceLoc loc;
+
+  std::vector<std::filesystem::path> sources() const;  // its spaces' kernel files, each once, in order
 };
 
 struct ReferenceSpec {
@@ -98,7 +103,10 @@ struct TimingSpec {
 struct OpConfig {
   std::filesystem::path file;
   std::string op, description;
-  std::filesystem::path source;  // resolved, absolute
+  // The op-level `source` (resolved, absolute): the kernel file of every space that names
+  // none. Empty when each space (or variant) names its own; the files candidates compile
+  // are SpaceSpec::source.
+  std::filesystem::path source;
   std::vector<std::string> dims;
   std::vector<std::string> flags;  // dims that are 0/1 switches (e.g. CAUSAL)
   bool is_flag(std::string_view dim) const;
@@ -115,10 +123,15 @@ struct OpConfig {
 
   const VariantSpec* find_variant(std::string_view name) const;
   const BufferSpec* find_buffer(std::string_view name) const;
+  // Space `index` of variant `variant` (a candidate's: its kernel file, arch, launches);
+  // std::out_of_range when there is none.
+  const SpaceSpec& space_of(std::string_view variant, size_t index) const;
+  std::vector<std::filesystem::path> sources() const;  // every space's kernel file, each once, in order
 };
 
-// Loads and validates the whole file. `source` is looked up in kernels_dir, then next to
-// the YAML file. Throws ConfigError (malformed YAML, unknown key, wrong type, ...).
+// Loads and validates the whole file. Each `source` (op, variant or space) is looked up in
+// kernels_dir, then next to the YAML file. Throws ConfigError (malformed YAML, unknown key,
+// wrong type, ...).
 OpConfig load_config(const std::filesystem::path& yaml_file, const std::filesystem::path& kernels_dir);
 // As load_config, from YAML text already in memory; `name` stands for the file in messages
 // and for finding `source` next to it (the config fuzzer's entry point).

@@ -24,6 +24,27 @@ Expr load_expr(const YamlReader& reader, const YAML::Node& node, const std::stri
   return e;
 }
 
+std::filesystem::path resolve_kernel_file(const YamlReader& reader, const YAML::Node& node, const std::string& path,
+                                          const KernelFiles& files) {
+  const std::filesystem::path given(reader.string(node, path));
+  std::vector<std::filesystem::path> tried;
+  if (given.is_absolute()) {
+    tried.push_back(given);
+  } else {
+    tried.push_back(files.kernels_dir / given);
+    tried.push_back(files.config_dir / given);
+  }
+  for (const auto& file : tried) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) continue;
+    if (!std::ifstream(file)) reader.fail(node, path, "kernel file " + file.string() + " is not readable");
+    return std::filesystem::absolute(file).lexically_normal();
+  }
+  std::vector<std::string> names;
+  for (const auto& p : tried) names.push_back(p.string());
+  reader.fail(node, path, "kernel file '" + given.string() + "' not found (looked for " + join(names, " and ") + ")");
+}
+
 }  // namespace detail
 
 namespace {
@@ -64,7 +85,9 @@ class TopLevelLoader {
                                "scalars", "reference", "tolerance", "timing", "flops", "variants"});
     op(reader_.required(root, "", "op"));
     if (root["description"]) config_.description = reader_.string(root["description"], "description");
-    source(reader_.required(root, "", "source"));
+    detail::KernelFiles files{kernels_dir_, config_.file.parent_path(), {}};
+    if (root["source"])
+      files.op_source = config_.source = detail::resolve_kernel_file(reader_, root["source"], "source", files);
     dims(reader_.required(root, "", "dims"));
     if (root["flags"]) flags(root["flags"]);
     dtypes(root["dtypes"]);
@@ -75,7 +98,8 @@ class TopLevelLoader {
     if (root["tolerance"]) tolerance(root["tolerance"]);
     if (root["timing"]) timing(root["timing"]);
     if (root["flops"]) config_.flops = load_expr(reader_, root["flops"], "flops", shape_names());
-    config_.variants = detail::load_variants(reader_, reader_.required(root, "", "variants"), "variants", names_);
+    config_.variants =
+        detail::load_variants(reader_, reader_.required(root, "", "variants"), "variants", names_, files);
     if (!config_.reference.variant.empty() && !config_.find_variant(config_.reference.variant)) {
       std::vector<std::string> known;
       for (const auto& v : config_.variants) known.push_back(v.name);
@@ -95,27 +119,6 @@ class TopLevelLoader {
                     });
     if (!ok) reader_.fail(node, "op", "expected a name matching [a-z][a-z0-9_-]*, got '" + s + "'");
     config_.op = s;
-  }
-
-  void source(const YAML::Node& node) {
-    const std::filesystem::path given(reader_.string(node, "source"));
-    std::vector<std::filesystem::path> tried;
-    if (given.is_absolute()) {
-      tried.push_back(given);
-    } else {
-      tried.push_back(kernels_dir_ / given);
-      tried.push_back(config_.file.parent_path() / given);
-    }
-    for (const auto& path : tried) {
-      std::error_code ec;
-      if (!std::filesystem::is_regular_file(path, ec)) continue;
-      if (!std::ifstream(path)) reader_.fail(node, "source", "kernel file " + path.string() + " is not readable");
-      config_.source = std::filesystem::absolute(path).lexically_normal();
-      return;
-    }
-    std::vector<std::string> names;
-    for (const auto& p : tried) names.push_back(p.string());
-    reader_.fail(node, "source", "kernel file '" + given.string() + "' not found (looked for " + join(names, " and ") + ")");
   }
 
   void dims(const YAML::Node& node) {

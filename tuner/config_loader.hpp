@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,12 +19,23 @@ struct ConfigNames {
   std::set<std::string> dims, buffers, scalars;
 };
 
+// Where a `source:` key (of the op, a variant or a space) finds its kernel file: in the
+// kernels directory, then next to the config file.
+struct KernelFiles {
+  std::filesystem::path kernels_dir, config_dir;
+  std::filesystem::path op_source;  // the op-level default; empty when the op names none
+};
+
+// The kernel file `node` names (absolute), else ConfigError at `node` listing where it looked.
+std::filesystem::path resolve_kernel_file(const YamlReader& reader, const YAML::Node& node, const std::string& path,
+                                          const KernelFiles& files);
+
 // An expression whose every name is in `known` (else ConfigError at that name's position,
 // listing what may be named there).
 Expr load_expr(const YamlReader& reader, const YAML::Node& node, const std::string& path,
                const std::set<std::string>& known);
 
 std::vector<VariantSpec> load_variants(const YamlReader& reader, const YAML::Node& node, const std::string& path,
-                                       const ConfigNames& names);
+                                       const ConfigNames& names, const KernelFiles& files);
 
 }  // namespace kpg::detail

@@ -121,7 +121,7 @@ Tuner::Tuner(const Gpu& gpu, const Compiler& compiler, const TuningCache& cache,
 CacheKey Tuner::cache_key(const OpConfig& config, const VariantSpec& variant, const Shape& shape) const {
   CacheKey key;
   key.op = config.op;
-  key.source_hash = source_hash(config, {kernels_dir_, config.source.parent_path()}, &variant);
+  key.source_hash = source_hash(config, {kernels_dir_}, &variant);
   key.device = gpu_.cache_identity();
   key.driver_version = std::to_string(driver_version());
   key.nvrtc_version = std::to_string(nvrtc_version());
@@ -134,16 +134,18 @@ CompileOptions Tuner::compile_options(const OpConfig& config, const Candidate& c
                                       const Shape& shape) const {
   CompileOptions o;
   o.arch = gpu_.props().arch();
-  const auto& space = config.find_variant(candidate.variant)->spaces.at(candidate.space_index);
+  const auto& space = config.space_of(candidate.variant, candidate.space_index);
   if (!space.arch.empty()) o.arch = space.arch;
   o.defines = compile_defines(config, candidate, shape, gpu_.limits());
-  o.include_dirs = {kernels_dir_, config.source.parent_path()};
+  o.include_dirs = {kernels_dir_, space.source.parent_path()};
   return o;
 }
 
 BoundCandidate Tuner::bind(const OpConfig& config, const VariantSpec& variant, const Candidate& candidate,
                            const Workload& workload) const {
-  BoundCandidate b{candidate, compiler_.compile_file(config.source, compile_options(config, candidate, workload.shape())),
+  BoundCandidate b{candidate,
+                   compiler_.compile_file(variant.spaces.at(candidate.space_index).source,
+                                          compile_options(config, candidate, workload.shape())),
                    nullptr, nullptr};
   b.module = std::make_unique<Module>(Module::load(b.compiled.image));
   b.plan = std::make_unique<LaunchPlan>(variant.spaces.at(candidate.space_index), candidate, workload,
@@ -253,8 +255,9 @@ TuneResult Tuner::tune(const OpConfig& config, const VariantSpec& variant, Workl
     const auto record = [&](TuneRecord r) {
       cache_.append(result.key, r);
       if (!r.ok) {
-        const auto options = compile_options(config, *find_candidate(r.candidate_id), workload.shape());
-        keep_failure(cache_, result.key, r, config.source, &options);
+        const Candidate& c = *find_candidate(r.candidate_id);
+        const auto options = compile_options(config, c, workload.shape());
+        keep_failure(cache_, result.key, r, variant.spaces.at(c.space_index).source, &options);
       }
       emit(TuneEvent::Kind::result, r);
       (r.ok ? result.timed : result.failed)++;
@@ -263,7 +266,8 @@ TuneResult Tuner::tune(const OpConfig& config, const VariantSpec& variant, Workl
     const auto compile_one = [&](size_t i) {
       CompileOutcome out;
       try {
-        out.kernel = compiler_.compile_file(config.source, compile_options(config, candidates[i], workload.shape()));
+        out.kernel = compiler_.compile_file(variant.spaces.at(candidates[i].space_index).source,
+                                            compile_options(config, candidates[i], workload.shape()));
       } catch (const CompileError& e) {
         out.error = "compile error: " + first_error_line(e.log());
       }

@@ -279,11 +279,15 @@ std::string source_hash(const OpConfig& config, const std::vector<std::filesyste
                         const VariantSpec* variant) {
   Sha256 h;
   h.update_field("kpg-source-hash-1");
-  h.update_field(config.source.filename().string());
-  h.update_field(read_for_hash(config.source));
-  for (const auto& header : collect_project_includes(config.source, include_dirs)) {
-    h.update_field(header.filename().string());
-    h.update_field(read_for_hash(header));
+  for (const auto& source : variant ? variant->sources() : config.sources()) {
+    h.update_field(source.filename().string());
+    h.update_field(read_for_hash(source));
+    std::vector<std::filesystem::path> dirs = include_dirs;
+    dirs.push_back(source.parent_path());
+    for (const auto& header : collect_project_includes(source, dirs)) {
+      h.update_field(header.filename().string());
+      h.update_field(read_for_hash(header));
+    }
   }
   if (variant) h.update_field(describe_for_hash(config, *variant));
   return h.hex_digest();

@@ -57,8 +57,9 @@ std::string shape_key(const OpConfig& config, const Shape& shape);
 // nullopt when the text is not a shape key.
 std::optional<Shape> parse_shape_key(const std::string& key);
 
-// SHA-256 over the kernel source and every project header it includes (searched in
-// include_dirs). With a variant, also over what decides a candidate's behaviour besides
+// SHA-256 over the kernel sources (the variant's spaces', or without a variant every
+// space's) and every project header they include (searched in include_dirs, then each
+// source's folder). With a variant, also over what decides a candidate's behaviour besides
 // its params: the variant's launches, defines and arch, and the buffers, scalars and
 // dtypes of the config, so that editing those invalidates the records while adding or
 // removing grid values or constraints does not.

@@ -11,7 +11,8 @@ namespace {
 
 class VariantLoader {
  public:
-  VariantLoader(const YamlReader& reader, const ConfigNames& names) : reader_(reader), names_(names) {}
+  VariantLoader(const YamlReader& reader, const ConfigNames& names, const KernelFiles& files)
+      : reader_(reader), names_(names), files_(files) {}
 
   VariantSpec variant(const YamlReader::Entry& e) {
     VariantSpec v;
@@ -20,10 +21,14 @@ class VariantLoader {
     if (!is_identifier(e.name)) reader_.fail(e.key, e.path, "expected a variant name, got '" + e.name + "'");
     reader_.expect_map(e.value, e.path);
     if (!e.value["spaces"]) {
-      v.spaces.push_back(space(e.value, e.path, e.name));  // one space, written inline
+      v.spaces.push_back(space(e.value, e.path, e.name, files_.op_source));  // one space, written inline
       return v;
     }
-    reader_.entries(e.value, e.path, {"spaces"});
+    reader_.entries(e.value, e.path, {"spaces", "source"});
+    // The variant's `source`: the kernel file of its spaces that name none.
+    const std::filesystem::path variant_source =
+        e.value["source"] ? resolve_kernel_file(reader_, e.value["source"], e.path + ".source", files_)
+                          : files_.op_source;
     const YAML::Node spaces = e.value["spaces"];
     const std::string path = e.path + ".spaces";
     reader_.expect_list(spaces, path, true);
@@ -31,7 +36,7 @@ class VariantLoader {
       const std::string item = path + "[" + std::to_string(i) + "]";
       reader_.expect_map(spaces[i], item);
       if (spaces.size() > 1 && !spaces[i]["name"]) reader_.fail(spaces[i], item, "missing required key 'name' (a variant of several spaces names each)");
-      SpaceSpec s = space(spaces[i], item, e.name);
+      SpaceSpec s = space(spaces[i], item, e.name, variant_source);
       for (const auto& other : v.spaces)
         if (other.name == s.name) reader_.fail(spaces[i]["name"], item + ".name", "duplicate space name '" + s.name + "'");
       v.spaces.push_back(std::move(s));
@@ -55,11 +60,18 @@ class VariantLoader {
     }
   }
 
-  SpaceSpec space(const YAML::Node& node, const std::string& path, const std::string& variant_name) {
-    reader_.entries(node, path, {"name", "params", "constraints", "defines", "default", "launches", "arch"});
+  SpaceSpec space(const YAML::Node& node, const std::string& path, const std::string& variant_name,
+                  const std::filesystem::path& inherited_source) {
+    reader_.entries(node, path, {"name", "source", "params", "constraints", "defines", "default", "launches", "arch"});
     SpaceSpec s;
     s.loc = reader_.loc(node, path);
     s.name = node["name"] ? reader_.identifier(node["name"], path + ".name") : variant_name;
+    if (node["source"]) s.source = resolve_kernel_file(reader_, node["source"], path + ".source", files_);
+    else if (!inherited_source.empty()) s.source = inherited_source;
+    else
+      reader_.fail(node, path + ".source",
+                   "missing required key 'source' (this space's kernel file; a `source:` at the top of the file, "
+                   "or beside a variant's `spaces:`, gives the default)");
     if (node["params"]) params(node["params"], path + ".params", s);
     std::set<std::string> known = names_.dims;
     for (const auto& b : builtin_names()) known.insert(b);
@@ -191,15 +203,16 @@ class VariantLoader {
 
   const YamlReader& reader_;
   const ConfigNames& names_;
+  const KernelFiles& files_;
 };
 
 }  // namespace
 
 std::vector<VariantSpec> load_variants(const YamlReader& reader, const YAML::Node& node, const std::string& path,
-                                       const ConfigNames& names) {
+                                       const ConfigNames& names, const KernelFiles& files) {
   const auto entries = reader.entries(node, path);
   if (entries.empty()) reader.fail(node, path, "expected at least one variant");
-  VariantLoader loader(reader, names);
+  VariantLoader loader(reader, names, files);
   std::vector<VariantSpec> variants;
   for (const auto& e : entries) variants.push_back(loader.variant(e));
   return variants;

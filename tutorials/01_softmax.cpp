@@ -109,10 +109,8 @@ int run_softmax_tutorial(const TutorialOptions& options) {
   chart.series = {fused_series, unfused_series, copy_series};
 
   std::cout << report::render_text(table, lesson_table_width()) << "\n" << kLesson << "\n\n";
-  std::cout << "The lesson's code: " << config.source.string() << " (fused kernels: softmax_warp, "
-            << "softmax_block, softmax_split, softmax_split_smem, softmax_online, "
-            << "softmax_online_cluster)\n";
-  if (options.show_source) std::cout << read_text_file(config.source).value_or("") << "\n";
+  std::cout << "The lesson's code, one fused kernel file per space (in " << options.kernels_dir.string() << "):\n"
+            << lesson_code(*config.find_variant("fused"), options.kernels_dir, options.show_source);
 
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("softmax")));
   out.write("softmax.json", report::to_json(table).dump(2));

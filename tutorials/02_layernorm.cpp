@@ -57,8 +57,10 @@ int run_layernorm_tutorial(const TutorialOptions& options) {
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("layernorm")));
   std::map<std::pair<int64_t, DType>, FusionMeasurement> layernorm_by_shape;
   std::vector<report::HtmlSection> sections;
+  std::string code;  // the fused kernel files of both ops
   for (const std::string op : {"layernorm", "rmsnorm"}) {
     const OpConfig config = load_tutorial_config(options, op);
+    code += lesson_code(*config.find_variant("fused"), options.kernels_dir, false);
     const FusionStudy study(session.gpu, session.tuner, config, options.tune);
     report::Table table{op + ": fused vs unfused (" + session.gpu.props().name + ")",
                         {"model", "shape", "dtype", "unfused ms", "fused ms", "speedup", "fused GB/s",
@@ -140,7 +142,8 @@ int run_layernorm_tutorial(const TutorialOptions& options) {
   sections.push_back({"Production impact", "", {impact}, {}, ""});
   sections.push_back(lesson_section(kLesson));
   write_html_report(options, out, "Tutorial 2: LayerNorm and RMSNorm", sections);
-  std::cout << "The lesson's code: kernels_src/layernorm.cu\nresults written to " << out.path().string() << "\n";
+  std::cout << "The lesson's code, one fused kernel file per space (in " << options.kernels_dir.string() << "):\n"
+            << code << "results written to " << out.path().string() << "\n";
   return all_ok ? 0 : 1;
 }
 

@@ -253,11 +253,10 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
     chart.hlines = {{989, "dense f16 tensor peak (datasheet)"}};
 
   std::cout << report::render_text(table, lesson_table_width()) << "\n" << kLesson << "\n\n";
-  std::cout << "The lesson's code: " << config.source.string()
-            << " (flash_attn_fwd, mma.sync; on sm_90a, wgmma: flash_attn_fwd_wgmma of attention_sm90.cu"
-               " and the warp-specialised flash_attn_fwd_wgmma_ws of attention_sm90_ws.cu), "
-            << (options.kernels_dir / "attention_standard.cu").string() << " and cuBLAS (standard)\n";
-  if (options.show_source) std::cout << read_text_file(config.source).value_or("") << "\n";
+  std::cout << "The lesson's code, one flash kernel file per space (in " << options.kernels_dir.string()
+            << "; wgmma and wgmma_ws need sm_90a):\n"
+            << lesson_code(*config.find_variant("flash"), options.kernels_dir, options.show_source)
+            << "Standard attention: cuBLAS, the softmax lesson's kernels and " << kStandardAttentionKernels << "\n";
 
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("flash-attention")));
   out.write("flash_attention.json", report::to_json(table).dump(2));

@@ -13,6 +13,7 @@
 #include "runtime/driver.hpp"
 #include "tutorials/quick_shapes.hpp"
 #include "tutorials/report/text_format.hpp"
+#include "tuner/cache_file.hpp"
 
 namespace kpg {
 
@@ -49,6 +50,22 @@ std::vector<Shape> tutorial_shapes(const OpConfig& config, const TutorialOptions
       shapes.push_back(s);
   }
   return shapes;
+}
+
+std::string lesson_code(const VariantSpec& variant, const std::filesystem::path& kernels_dir, bool with_text) {
+  std::string out;
+  for (const auto& source : variant.sources()) {
+    std::string kernels;
+    for (const auto& space : variant.spaces)
+      for (const auto& launch : space.launches)
+        if (space.source == source && kernels.find(launch.kernel) == std::string::npos)
+          kernels += (kernels.empty() ? "" : ", ") + launch.kernel;
+    const auto relative = source.lexically_relative(std::filesystem::absolute(kernels_dir).lexically_normal());
+    const bool inside = !relative.empty() && relative.begin()->string() != "..";
+    out += "  " + (inside ? relative : source).string() + " (" + kernels + ")\n";
+    if (with_text) out += read_text_file(source).value_or("") + "\n";
+  }
+  return out;
 }
 
 std::string describe_run(const Gpu& gpu) {

@@ -61,6 +61,11 @@ std::string describe_run(const Gpu& gpu);
 // narrower terminal: its width); their report files (CSV, JSON, HTML) keep every column.
 size_t lesson_table_width();
 
+// The variant's kernel files with the entry points each launches, "softmax/warp_per_row.cu
+// (softmax_warp), ..." (paths relative to the kernels dir when inside it); with
+// `with_text`, each file's text follows its line.
+std::string lesson_code(const VariantSpec& variant, const std::filesystem::path& kernels_dir, bool with_text);
+
 // Formatting helpers shared by the lesson tables.
 std::string fmt(double value, int decimals);
 std::string fmt_bytes(int64_t bytes);

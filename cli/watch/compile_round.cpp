@@ -12,10 +12,10 @@ namespace {
 CompileOptions options_for(const OpConfig& config, const Candidate& candidate, const Shape& shape,
                            const WatchSettings& settings, const DeviceLimits& limits) {
   CompileOptions o;
-  const std::string& space_arch = config.find_variant(candidate.variant)->spaces.at(candidate.space_index).arch;
-  o.arch = space_arch.empty() ? settings.arch : space_arch;
+  const SpaceSpec& space = config.space_of(candidate.variant, candidate.space_index);
+  o.arch = space.arch.empty() ? settings.arch : space.arch;
   o.defines = compile_defines(config, candidate, shape, limits);
-  o.include_dirs = {settings.kernels_dir, config.source.parent_path()};
+  o.include_dirs = {settings.kernels_dir, space.source.parent_path()};
   return o;
 }
 
@@ -38,7 +38,7 @@ void compile_variant(const OpConfig& config, const Shape& shape, const VariantSp
   const std::string label = variant_label(variant.name, chosen->space_name);
   const CompileOptions options = options_for(config, *chosen, shape, settings, limits);
   try {
-    const CompiledKernel kernel = compiler.compile_file(config.source, options);
+    const CompiledKernel kernel = compiler.compile_file(variant.spaces.at(chosen->space_index).source, options);
     out << label << "  " << compile_change(history.compile_ms, kernel) << "\n"
         << "    " << params_of(chosen->id()) << " (config default), " << options.arch << ": "
         << resource_summary(kernel.resources, launched_kernels(variant.spaces.at(chosen->space_index))) << "\n";

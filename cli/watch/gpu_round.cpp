@@ -83,7 +83,7 @@ class Prefetch {
     const auto start = [&](const std::string& key, const Candidate& c) {
       const CompileOptions options = bench.tuner().compile_options(config, c, shape);
       const Compiler& compiler = bench.compiler();
-      const std::filesystem::path source = config.source;
+      const std::filesystem::path source = config.space_of(c.variant, c.space_index).source;
       jobs_.emplace(key, std::async(std::launch::async, [&compiler, source, options] {
                       return compiler.compile_file(source, options);
                     }));

@@ -16,12 +16,13 @@ std::vector<fs::path> watched_files(const OpConfig& config, const fs::path& kern
     if (std::find(out.begin(), out.end(), normal) == out.end()) out.push_back(normal);
   };
   add(config.file);
-  add(config.source);
-  try {
-    for (const auto& header : collect_project_includes(config.source, {kernels_dir, config.source.parent_path()}))
-      add(header);
-  } catch (const InputError&) {
-    // Unreadable source or header: the round reports it; what is known so far is watched.
+  for (const auto& source : config.sources()) add(source);
+  for (const auto& source : config.sources()) {
+    try {
+      for (const auto& header : collect_project_includes(source, {kernels_dir, source.parent_path()})) add(header);
+    } catch (const InputError&) {
+      // Unreadable source or header: the round reports it; what is known so far is watched.
+    }
   }
   return out;
 }

@@ -23,6 +23,7 @@ typedef __half attn_t;
 #endif
 
 #include "cp_async.cuh"
+#include "kpg_params.cuh"
 
 static_assert(sizeof(attn_t) == 2, "attention kernels assume 16-bit elements");
 

@@ -1,6 +1,6 @@
 // attention/mbarrier.cuh: the synchronisation primitives of the warp-specialised flash
-// attention kernel (attention_sm90_ws.cu): the mbarriers of mbarrier_bulk.cuh, the cp.async
-// arrive that completes one when a thread's copies land, named barriers and setmaxnreg.
+// attention kernel (attention/flash_wgmma_ws.cu): the mbarriers of mbarrier_bulk.cuh, the
+// cp.async arrive that completes one when a thread's copies land, named barriers and setmaxnreg.
 // sm_90a only (setmaxnreg).
 #pragma once
 

@@ -1,5 +1,5 @@
 // attention/wgmma.cuh: Hopper (sm_90a) warpgroup MMA helpers for the flash-attention
-// kernel of stage 2 (attention_sm90.cu): shared-memory matrix descriptors, the 128-byte
+// kernel of stage 2 (attention/flash_wgmma.cu): shared-memory matrix descriptors, the 128-byte
 // swizzled tile layout they describe, wgmma.mma_async wrappers, fences and waits.
 // Needs attention/common.cuh first (attn_t, ATTN_PTX_TYPE). Compile for sm_90a.
 //

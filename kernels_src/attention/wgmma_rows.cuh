@@ -1,5 +1,5 @@
 // attention/wgmma_rows.cuh: one consumer warpgroup's per-tile math and epilogue, shared by
-// the wgmma kernels of stage 2 (attention_sm90.cu) and stage 3 (attention_sm90_ws.cu).
+// the wgmma kernels of stage 2 (flash_wgmma.cu) and stage 3 (flash_wgmma_ws.cu).
 // A warpgroup owns 64 query rows; thread (warp w, lane) holds rows 16 w + lane / 4 (r = 0)
 // and the same + 8 (r = 1). Accumulator layouts: attention/wgmma.cuh. Needs
 // attention/common.cuh and attention/wgmma.cuh first.

@@ -11,12 +11,12 @@
 //
 // All three kernels walk the matrix as one flat array of 16-byte chunks (kVec elements);
 // thread t of a block handles chunks base + t + i*THREADS, i < UNROLL (coalesced), and all
-// UNROLL loads are issued before any is used. Tuning macros: THREADS (block size) and
+// UNROLL loads are issued before any is used. Tuning parameters: THREADS (block size) and
 // UNROLL (16-byte chunks a thread), both given by the tuner as -D values.
 #include "kpg_common.cuh"
 
-constexpr int kThreads = KPG_DEFAULT(THREADS, 256);
-constexpr int kUnroll = KPG_DEFAULT(UNROLL, 2);
+KPG_PARAM(kThreads, THREADS);
+KPG_PARAM(kUnroll, UNROLL);
 static_assert(kThreads % 32 == 0 && kThreads <= 1024, "THREADS must be a multiple of 32, at most 1024");
 static_assert(kUnroll >= 1 && kUnroll <= 16, "UNROLL must be 1..16");
 // Kernels declare __launch_bounds__(kThreads, 1): with the block size alone, ptxas (CUDA

@@ -38,6 +38,21 @@ TEST(WatchedFiles, HeadersFromTheKernelsFolderAndNoToolkitHeaders) {
   EXPECT_EQ(files, (std::vector<fs::path>{normal(op.config), normal(op.source), normal(op.common), normal(shared)}));
 }
 
+// A variant with its own kernel file: both files and both files' headers are watched.
+TEST(WatchedFiles, EverySpacesSourceAndItsHeaders) {
+  TempDir dir;
+  const auto op = test::write_copy_op(dir.path());
+  const auto own = write_in_place(dir.path() / "copy_plain.cu", "#include \"copy_plain.cuh\"\n");
+  const auto own_header = write_in_place(dir.path() / "copy_plain.cuh", "#pragma once\n");
+  std::string yaml = test::kCopyYaml;
+  yaml.replace(yaml.find("  plain:\n"), 9, "  plain:\n    source: copy_plain.cu\n");
+  write_in_place(op.config, yaml);
+  const OpConfig config = load_config(op.config, dir.path() / "no-kernels-dir");
+  EXPECT_EQ(watched_files(config, dir.path() / "no-kernels-dir"),
+            (std::vector<fs::path>{normal(op.config), normal(own), normal(op.source), normal(own_header),
+                                   normal(op.common), normal(op.math)}));
+}
+
 TEST(WatchedFiles, ASourceThatCannotBeReadIsStillWatched) {
   TempDir dir;
   const auto op = test::write_copy_op(dir.path());

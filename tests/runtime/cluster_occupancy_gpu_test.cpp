@@ -16,8 +16,8 @@ class ClusterOccupancyGpu : public testing::GpuTest {};
 TEST_F(ClusterOccupancyGpu, BlocksAboveTheDefaultSharedMemoryStillFormClusters) {
   if (device().props().cc_major < 9) GTEST_SKIP() << "clusters need sm_90";
   // softmax_block with CLUSTER=4 carries __cluster_dims__(4, 1, 1).
-  const Module module = load_module(std::filesystem::path(KPG_TEST_KERNELS_DIR) / "softmax.cu",
-                                    {{"THREADS", "512"}, {"COLS", "4"}, {"CLUSTER", "4"}});
+  const Module module = load_module(std::filesystem::path(KPG_TEST_KERNELS_DIR) / "softmax" / "block_per_row.cu",
+                                    {{"THREADS", "512"}, {"COLS", "4"}, {"CLUSTER", "4"}, {"MIN_BLOCKS", "1"}});
   const Function f = module.function("softmax_block");
   LaunchConfig c;
   c.grid = {8, 1, 1};

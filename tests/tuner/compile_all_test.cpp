@@ -169,6 +169,45 @@ TEST(CompileAllTest, ShardsMergeIntoTheReportOfOneProcess) {
   EXPECT_EQ(merged.failures[0].candidate, "picky/picky:BAD=1") << "in compile order, as one process reports them";
 }
 
+// Each space compiles its own kernel file: two variants with the same (no) defines but
+// different files are two compiles, and a failure's command names the failing space's file.
+TEST(CompileAllTest, EachSpaceCompilesItsOwnSource) {
+  const test::TempDir dir;
+  const std::string copy = "extern \"C\" __global__ void copy(const float* x, float* y, int n) {\n"
+                           "  const int i = blockIdx.x * blockDim.x + threadIdx.x;\n  if (i < n) y[i] = x[i];\n}\n";
+  test::write_file(dir.path() / "good.cu", copy);
+  test::write_file(dir.path() / "bad.cu", "#error only this space's file is broken\n" + copy);
+  const auto file = test::write_file(dir.path() / "two.yaml", R"(op: two
+dims: [N]
+shapes:
+  - {N: 4096, dtype: f32}
+buffers:
+  x: {dtype: f32, shape: [N]}
+  y: {dtype: f32, shape: [N], output: true}
+reference: {variant: good}
+tolerance:
+  f32: {abs: 0.0, rel: 0.0}
+variants:
+  good:
+    source: good.cu
+    launches:
+      - {kernel: copy, args: [x, y, N], block: [256], grid: [{ceil_div: [N, 256]}]}
+  bad:
+    source: bad.cu
+    launches:
+      - {kernel: copy, args: [x, y, N], block: [256], grid: [{ceil_div: [N, 256]}]}
+)");
+  const auto reports = compile_all({file}, Compiler(), sm90_options());
+  ASSERT_EQ(reports.size(), 1u);
+  const auto& r = reports[0];
+  ASSERT_TRUE(r.config_error.empty()) << r.config_error;
+  EXPECT_EQ(r.unique_compiles, 2u);
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_EQ(r.failures[0].candidate, "bad/bad");
+  const std::string bad = fs::absolute(dir.path() / "bad.cu").lexically_normal().string();
+  EXPECT_EQ(r.failures[0].reproduce, "kpg compile " + bad + " --arch sm_90 -D KPG_DTYPE_F32=1");
+}
+
 TEST(CompileAllTest, ABrokenConfigIsReportedAndTheOthersStillCompile) {
   const test::TempDir dir;
   const auto broken = test::write_file(dir.path() / "a_broken.yaml", "op: broken\nsource: [not, a, path]\n");

@@ -104,24 +104,91 @@ TEST(LoadConfig, ExpressionAnchorsAndUnbracketedSingleArgumentsWork) {
   EXPECT_EQ(defines[1].second.eval_int({{"N", 300}}), 512);
 }
 
-TEST(LoadConfig, RepositorySoftmaxConfigIsValid) {
-  const std::filesystem::path repo = std::filesystem::path(KPG_TEST_SOURCE_DIR).parent_path();
-  const OpConfig c = load_config(repo / "configs" / "softmax.yaml", repo / "kernels_src");
-  EXPECT_EQ(c.op, "softmax");
-  ASSERT_FALSE(c.shapes.empty());
-  for (const auto& v : c.variants) {
-    PruneReport report;
-    const auto candidates = enumerate(c, v, c.shapes.front(), DeviceLimits{}, &report);
-    EXPECT_FALSE(candidates.empty()) << v.name;
-    EXPECT_EQ(report.kept, candidates.size());
-    for (const auto& cand : candidates) EXPECT_NO_THROW(compile_defines(c, cand, c.shapes.front(), DeviceLimits{}));
+// Every shipped op config loads, each space compiles its own kernel file from the kernels
+// folder (one file per space: no op shares a file between two spaces), and every variant
+// keeps candidates at the first default shape.
+// `source:` per space, per variant (beside `spaces:`) or for the whole op: the nearest one
+// wins, and each space records the file its candidates compile.
+TEST(LoadConfig, EachSpaceCompilesItsOwnSourceElseTheVariantsElseTheOps) {
+  test::TempDir dir;
+  test::write_file(dir.path() / "kernels" / "tiny" / "block.cu", "// block\n");
+  test::write_file(dir.path() / "kernels" / "tiny" / "unfused.cu", "// unfused\n");
+  test::write_file(dir.path() / "beside.cu", "// next to the YAML\n");
+  std::string yaml = test::replaced(test::kTinyYaml, "      - name: block\n", "      - name: block\n        source: tiny/block.cu\n");
+  yaml = test::replaced(yaml, "  unfused:\n", "  unfused:\n    source: tiny/unfused.cu\n");
+  const OpConfig c = test::load_yaml(dir, yaml);
+  const VariantSpec& fused = *c.find_variant("fused");
+  EXPECT_EQ(fused.spaces[0].source, dir.path() / "kernels" / "tiny.cu");  // the op's
+  EXPECT_EQ(fused.spaces[1].source, dir.path() / "kernels" / "tiny" / "block.cu");
+  EXPECT_EQ(c.find_variant("unfused")->spaces[0].source, dir.path() / "kernels" / "tiny" / "unfused.cu");
+  EXPECT_EQ(fused.sources(), (std::vector<std::filesystem::path>{fused.spaces[0].source, fused.spaces[1].source}));
+  EXPECT_EQ(c.sources().size(), 3u);
+  EXPECT_EQ(&c.space_of("fused", 1), &fused.spaces[1]);
+  EXPECT_THROW(c.space_of("fused", 2), std::out_of_range);
+  EXPECT_THROW(c.space_of("nothere", 0), std::out_of_range);
+
+  // Without an op-level source, a variant's `source` serves its spaces; a file next to the
+  // YAML is found as for the op's.
+  yaml = test::replaced(test::kTinyYaml, "source: tiny.cu\n", "");
+  yaml = test::replaced(yaml, "  fused:\n    spaces:\n", "  fused:\n    source: beside.cu\n    spaces:\n");
+  yaml = test::replaced(yaml, "  unfused:\n", "  unfused:\n    source: tiny/unfused.cu\n");
+  const OpConfig v = test::load_yaml(dir, yaml, "variant_source.yaml");
+  EXPECT_TRUE(v.source.empty());
+  EXPECT_EQ(v.find_variant("fused")->spaces[0].source, dir.path() / "beside.cu");
+  EXPECT_EQ(v.find_variant("fused")->spaces[1].source, dir.path() / "beside.cu");
+}
+
+// A space left without any `source` is an error at that space, saying where one may go.
+TEST(LoadConfig, ASpaceWithoutAnySourceIsAnErrorAtTheSpace) {
+  test::TempDir dir;
+  const std::string yaml = test::replaced(test::kTinyYaml, "source: tiny.cu\n", "");
+  try {
+    test::load_yaml(dir, yaml);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.loc.key, "variants.fused.spaces[0].source");
+    EXPECT_NE(std::string(e.what()).find("missing required key 'source'"), std::string::npos) << e.what();
+    EXPECT_GT(e.loc.line, 1);
+  }
+  // A space's own file that does not exist: reported at its key.
+  const std::string missing = test::replaced(test::kTinyYaml, "      - name: block\n",
+                                             "      - name: block\n        source: tiny/nothere.cu\n");
+  try {
+    test::load_yaml(dir, missing);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.loc.key, "variants.fused.spaces[1].source");
+    EXPECT_NE(std::string(e.what()).find("kernel file 'tiny/nothere.cu' not found"), std::string::npos) << e.what();
+  }
+}
+
+TEST(LoadConfig, RepositoryConfigsAreValidWithOneKernelFilePerSpace) {
+  const std::filesystem::path kernels = std::filesystem::weakly_canonical(KPG_TEST_KERNELS_DIR);
+  for (const std::string op : {"softmax", "layernorm", "rmsnorm", "attention"}) {
+    SCOPED_TRACE(op);
+    const OpConfig c = load_config(std::filesystem::path(KPG_TEST_CONFIGS_DIR) / (op + ".yaml"), kernels);
+    EXPECT_EQ(c.op, op);
+    ASSERT_FALSE(c.shapes.empty());
+    size_t spaces = 0;
+    for (const auto& v : c.variants) {
+      spaces += v.spaces.size();
+      for (const auto& space : v.spaces) {
+        EXPECT_TRUE(std::filesystem::is_regular_file(space.source)) << space.source;
+        EXPECT_EQ(space.source.parent_path().parent_path(), kernels) << space.source << ": not in kernels_src/<op>/";
+      }
+      PruneReport report;
+      const auto candidates = enumerate(c, v, c.shapes.front(), DeviceLimits{}, &report);
+      EXPECT_FALSE(candidates.empty()) << v.name;
+      EXPECT_EQ(report.kept, candidates.size());
+      for (const auto& cand : candidates) EXPECT_NO_THROW(compile_defines(c, cand, c.shapes.front(), DeviceLimits{}));
+    }
+    EXPECT_EQ(c.sources().size(), spaces);
   }
 }
 
 // `flops` (attention declares it) evaluates over the shape's dims; causal is half.
 TEST(LoadConfig, AttentionDeclaresItsFlops) {
-  const std::filesystem::path repo = std::filesystem::path(KPG_TEST_SOURCE_DIR).parent_path();
-  const OpConfig c = load_config(repo / "configs" / "attention.yaml", repo / "kernels_src");
+  const OpConfig c = load_config(std::filesystem::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", KPG_TEST_KERNELS_DIR);
   ASSERT_TRUE(c.flops.has_value());
   Scope scope{{"B", 4}, {"H", 16}, {"N", 4096}, {"D", 128}, {"CAUSAL", 0}};
   const double full = 4.0 * 4 * 16 * 4096 * 4096 * 128;
@@ -134,8 +201,7 @@ TEST(LoadConfig, AttentionDeclaresItsFlops) {
 
 // The example at the top of configs/README.md is a valid config, so the docs cannot rot.
 TEST(LoadConfig, ReadmeExampleIsValid) {
-  const std::filesystem::path repo = std::filesystem::path(KPG_TEST_SOURCE_DIR).parent_path();
-  std::ifstream in(repo / "configs" / "README.md");
+  std::ifstream in(std::filesystem::path(KPG_TEST_CONFIGS_DIR) / "README.md");
   ASSERT_TRUE(in) << "no configs/README.md";
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const size_t begin = text.find("```yaml\n");
@@ -152,6 +218,7 @@ TEST(LoadConfig, ReadmeExampleIsValid) {
 
 TEST(LoadConfig, GpuTestConfigIsValid) {
   const std::filesystem::path data = std::filesystem::path(KPG_TEST_SOURCE_DIR) / "data";
+  if (!std::filesystem::exists(data / "slowed.yaml")) GTEST_SKIP() << "no tests/data/slowed.yaml";
   const OpConfig c = load_config(data / "slowed.yaml", data);
   EXPECT_EQ(c.reference.variant, "reference");
   EXPECT_EQ(enumerate(c, *c.find_variant("tuned"), c.shapes.front(), DeviceLimits{}, nullptr).size(), 8u);

@@ -111,6 +111,32 @@ TEST(SourceHash, KernelHeadersAndLaunchSpecsCountButGridValuesDoNot) {
   EXPECT_EQ(h(unfused_edit), h(base_again));
 }
 
+// A variant's records follow its own spaces' kernel files (and what they include): editing
+// the unfused variant's file, or a header only it includes, leaves the fused records valid.
+TEST(SourceHash, AVariantHashesItsOwnSpacesSources) {
+  test::TempDir dir;
+  const auto kernels = dir.path() / "kernels";
+  test::write_file(kernels / "tiny" / "unfused.cu", "#include \"tiny/unfused_only.cuh\"\n");
+  test::write_file(kernels / "tiny" / "unfused_only.cuh", "#pragma once\n");
+  const OpConfig c =
+      test::load_yaml(dir, test::replaced(test::kTinyYaml, "  unfused:\n", "  unfused:\n    source: tiny/unfused.cu\n"));
+  const auto fused = [&] { return source_hash(c, {kernels}, c.find_variant("fused")); };
+  const auto unfused = [&] { return source_hash(c, {kernels}, c.find_variant("unfused")); };
+  const auto all = [&] { return source_hash(c, {kernels}); };
+  const std::string fused0 = fused(), unfused0 = unfused(), all0 = all();
+
+  test::write_file(kernels / "tiny" / "unfused_only.cuh", "#pragma once\n#define EDITED 1\n");
+  EXPECT_EQ(fused(), fused0);
+  EXPECT_NE(unfused(), unfused0);
+  EXPECT_NE(all(), all0);  // without a variant: every space's file
+  const std::string unfused1 = unfused();
+  test::write_file(kernels / "tiny" / "unfused.cu", "#include \"tiny/unfused_only.cuh\"\n// edited\n");
+  EXPECT_EQ(fused(), fused0);
+  EXPECT_NE(unfused(), unfused1);
+  test::write_file(kernels / "tiny.cu", test::kTinyKernel + "// edited\n");
+  EXPECT_NE(fused(), fused0);
+}
+
 TEST(TuningCache, RoundTripsEveryFieldAndReplacesByCandidate) {
   test::TempDir dir;
   const TuningCache cache(dir.path());

@@ -38,11 +38,11 @@ struct Job {
 // How the tuner compiles candidate c of the flash variant at `shape`: its space's arch
 // (sm_90 when the space names none), its defines, the kernels folder on the include path.
 Job candidate_job(const OpConfig& config, const VariantSpec& flash, const Candidate& c, const Shape& shape) {
-  Job job{shape.to_string() + " " + c.id(), config.source, {}};
   const auto& space = flash.spaces.at(c.space_index);
+  Job job{shape.to_string() + " " + c.id(), space.source, {}};
   job.options.arch = space.arch.empty() ? "sm_90" : space.arch;
   job.options.defines = compile_defines(config, c, shape, h100_limits());
-  job.options.include_dirs = {kKernels, config.source.parent_path()};
+  job.options.include_dirs = {kKernels, space.source.parent_path()};
   return job;
 }
 
@@ -160,9 +160,9 @@ TEST(AttentionKernelsCompile, FlashWgmmaSpaceTargetsSm90a) {
   EXPECT_EQ(kernels, std::vector<std::string>{"flash_attn_fwd_wgmma"});
 }
 
-// Stage 3 (wgmma_ws, sm_90a): the default and its ping-pong form compile flash_attn_fwd_wgmma_ws
-// alone, without spills, at both head dims (the grid-extremes test above never reaches
-// PINGPONG = 1: it is not the last point of the space).
+// Stage 3 (wgmma_ws, sm_90a): the default (three consumers) and the two-consumer ping-pong
+// form compile flash_attn_fwd_wgmma_ws alone, without spills, at both head dims (the
+// grid-extremes test above never reaches PINGPONG = 1: it is not the last point of the space).
 TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
   const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", kKernels);
   const VariantSpec* flash = config.find_variant("flash");
@@ -173,13 +173,18 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
   std::vector<Job> jobs;
   for (const int64_t d : {64, 128}) {
     Shape shape;
-    shape.dims = {{"B", 1}, {"H", 1}, {"N", 1000}, {"D", d}, {"CAUSAL", 1}};
+    shape.dims = {{"B", 1}, {"H", 1}, {"N", 1000}, {"D", d}, {"CAUSAL", 0}};
     shape.dtype = DType::bf16;
     const auto def = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws");
     ASSERT_TRUE(def.has_value()) << "the wgmma_ws default must survive the constraints at D = " << d;
-    const auto pp = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", {{"PINGPONG", 1}});
-    ASSERT_TRUE(pp.has_value()) << "the default with PINGPONG = 1 must survive the constraints at D = " << d;
-    for (const auto& c : {*def, *pp}) jobs.push_back(candidate_job(config, *flash, c, shape));
+    shape.dims["CAUSAL"] = 1;
+    const auto pp =
+        testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", {{"NUM_WG", 2}, {"PINGPONG", 1}});
+    ASSERT_TRUE(pp.has_value()) << "two consumers with PINGPONG = 1 must survive the constraints at D = " << d;
+    shape.dims["CAUSAL"] = 0;
+    jobs.push_back(candidate_job(config, *flash, *def, shape));
+    shape.dims["CAUSAL"] = 1;
+    jobs.push_back(candidate_job(config, *flash, *pp, shape));
   }
   std::vector<CompiledKernel> compiled;
   const auto failures = compile_all(jobs, &compiled);
@@ -199,9 +204,10 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
 
 // Without sm_90a the wgmma header refuses to compile, with a message that names the fix.
 TEST(AttentionKernelsCompile, FlashWgmmaRejectsPlainSm90) {
-  Job job{"sm_90", kKernels / "attention_sm90.cu", {}};
+  Job job{"sm_90", kKernels / "attention" / "flash_wgmma.cu", {}};
   job.options.arch = "sm_90";
-  job.options.defines = {{"KPG_DTYPE_F16", "1"}};
+  job.options.defines = {{"KPG_DTYPE_F16", "1"}, {"HEAD_DIM", "64"}, {"CAUSAL", "0"},
+                         {"NUM_WG", "2"}, {"BLOCK_N", "128"}, {"STAGES", "2"}};
   job.options.include_dirs = {kKernels};
   const auto failures = compile_all({job});
   ASSERT_EQ(failures.size(), 1u);
@@ -211,7 +217,7 @@ TEST(AttentionKernelsCompile, FlashWgmmaRejectsPlainSm90) {
 TEST(AttentionKernelsCompile, StandardAttentionHelpersCompileForBothDtypes) {
   std::vector<Job> jobs;
   for (const char* dtype : {"KPG_DTYPE_F16", "KPG_DTYPE_BF16"}) {
-    Job job{dtype, kKernels / "attention_standard.cu", {}};
+    Job job{dtype, kKernels / "attention" / "standard.cu", {}};
     job.options.arch = "sm_90";
     job.options.defines = {{dtype, "1"}, {"THREADS", "256"}};
     job.options.include_dirs = {kKernels};
@@ -231,8 +237,8 @@ TEST(AttentionKernelsCompile, StandardAttentionHelpersCompileForBothDtypes) {
 
 // The helpers refuse f32 (the cast targets V's 16-bit type): a clear compile error.
 TEST(AttentionKernelsCompile, StandardAttentionHelpersRejectFloat32) {
-  Job job{"f32", kKernels / "attention_standard.cu", {}};
-  job.options.defines = {{"KPG_DTYPE_F32", "1"}};
+  Job job{"f32", kKernels / "attention" / "standard.cu", {}};
+  job.options.defines = {{"KPG_DTYPE_F32", "1"}, {"THREADS", "256"}};
   job.options.include_dirs = {kKernels};
   const auto failures = compile_all({job});
   ASSERT_EQ(failures.size(), 1u);

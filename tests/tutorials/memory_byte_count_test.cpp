@@ -97,13 +97,20 @@ TEST(MemoryByteCount, LayerNormUnfusedReadsWhatEarlierKernelsWrote) {
 TEST(MemoryByteCount, TheorySpaceFollowsTheConstraintsAtTheShape) {
   const OpConfig config = load("softmax");
   const VariantSpec& fused = *config.find_variant("fused");
-  // 1024 f32 columns fit a warp; 32768 fit neither a warp nor a 256-thread block at
-  // 64 values a thread, so the online space is what remains.
-  EXPECT_EQ(fused.spaces[theory_space_index(fused, {{{"M", 64}, {"N", 1024}}, DType::f32}, {})].name, "warp_per_row");
-  EXPECT_EQ(fused.spaces[theory_space_index(fused, {{{"M", 64}, {"N", 32768}}, DType::f32}, {})].name, "online");
+  const auto space_at = [&](int64_t n) {
+    return fused.spaces[theory_space_index(fused, {{{"M", 64}, {"N", n}}, DType::f32}, {})].name;
+  };
+  // 1024 f32 columns fit a warp; 32768 fit a 512-thread block at 64 values a thread; a
+  // 16-byte aligned 262,144 takes shared-memory slices, an unaligned 131,073 register
+  // slices; 2^23 fits neither at 16 slices a row, so the online space is what remains.
+  EXPECT_EQ(space_at(1024), "warp_per_row");
+  EXPECT_EQ(space_at(32768), "block_per_row");
+  EXPECT_EQ(space_at(262144), "split_smem");
+  EXPECT_EQ(space_at(131073), "split");
+  EXPECT_EQ(space_at(int64_t{1} << 23), "online");
   EXPECT_EQ(space_index_of(fused, "block_per_row:CLUSTER=1,THREADS=256"), 1u);
-  EXPECT_EQ(space_index_of(fused, "split:MIN_BLOCKS=2,SPLIT=16,THREADS=512"), 2u);
-  EXPECT_EQ(space_index_of(fused, "split_smem:BPS=3,SPLIT=16,THREADS=512"), 3u);
+  EXPECT_EQ(space_index_of(fused, "split_smem:BPS=3,SPLIT=16,THREADS=512"), 2u);
+  EXPECT_EQ(space_index_of(fused, "split:MIN_BLOCKS=2,SPLIT=16,THREADS=512"), 3u);
   EXPECT_EQ(space_index_of(fused, "online"), 4u);
 }
 
@@ -124,11 +131,11 @@ TEST(MemoryByteCount, FlashAttentionAndTheModelledEagerChain) {
   const OpConfig config = load("attention");
   const Shape shape{{{"B", 4}, {"H", 32}, {"N", 4096}, {"D", 64}, {"CAUSAL", 0}}, DType::f16};
   const int64_t qkv = int64_t{4} * 32 * 4096 * 64 * 2, lse = int64_t{4} * 32 * 4096 * 4;
-  const auto flash = count(config, "flash", shape);
+  const auto flash = count(config, "flash", shape);  // stage 3's default: persistent blocks
   ASSERT_EQ(flash.kernels.size(), 1u);
   EXPECT_EQ(names(flash.kernels[0].reads), (Names{"q", "k", "v"}));
-  EXPECT_EQ(names(flash.kernels[0].writes), (Names{"o", "lse"}));
-  EXPECT_EQ(flash.total_bytes(), 4 * qkv + lse);
+  EXPECT_EQ(names(flash.kernels[0].writes), (Names{"o", "lse", "tiles"}));  // tiles: the work counter, 2 x i32
+  EXPECT_EQ(flash.total_bytes(), 4 * qkv + lse + 8);
   EXPECT_DOUBLE_EQ(flash.flops(), attention_flops(shape));
 
   const auto eager = eager_attention_traffic(shape);

@@ -11,17 +11,18 @@
 namespace kpg::testing {
 
 // The candidate of `space` whose params are its default's with `overrides` applied; none
-// when the constraints prune the default or the point at this shape.
+// when there is no such space or the constraints prune that point at this shape (the
+// default itself may be pruned there: the overrides can move off it).
 inline std::optional<Candidate> space_point(const OpConfig& config, const VariantSpec& variant, const Shape& shape,
                                             const DeviceLimits& limits, const std::string& space,
                                             const ParamSet& overrides = {}) {
-  const auto all = enumerate(config, variant, shape, limits, nullptr);
-  const Candidate* def = nullptr;
-  for (const auto& c : all)
-    if (c.space_name == space && c.is_default) def = &c;
-  if (!def) return std::nullopt;
-  ParamSet want = def->params;
+  const SpaceSpec* spec = nullptr;
+  for (const auto& s : variant.spaces)
+    if (s.name == space) spec = &s;
+  if (!spec) return std::nullopt;
+  ParamSet want = spec->defaults;
   for (const auto& [name, value] : overrides) want[name] = value;
+  const auto all = enumerate(config, variant, shape, limits, nullptr);
   for (const auto& c : all)
     if (c.space_name == space && c.params == want) return c;
   return std::nullopt;

@@ -1,5 +1,5 @@
 #pragma once
-// Tutorial 3, `kpg tutorial flash-attention`: flash attention (kernels_src/attention.cu)
+// Tutorial 3, `kpg tutorial flash-attention`: flash attention (kernels_src/attention/flash_*.cu)
 // against standard attention (cuBLAS + our softmax, tutorials/attention/standard_attention.hpp).
 
 #include "tutorials/tutorial.hpp"

@@ -18,7 +18,7 @@
 namespace kpg {
 namespace {
 
-constexpr unsigned kHelperThreads = 256;  // THREADS of attention_standard.cu
+constexpr unsigned kHelperThreads = 256;  // THREADS of attention/standard.cu
 // Rows of the softmax workload the tuner times: enough to fill the GPU many times over,
 // small enough that its buffers (x, y and the unfused scratch) stay under 1 GB.
 constexpr int64_t kSoftmaxTuneElements = int64_t{1} << 26;
@@ -125,8 +125,9 @@ StandardAttention::StandardAttention(const StandardAttentionSetup& setup, const 
   scores_ = DeviceBuffer(matrix_bytes);
   probs_ = DeviceBuffer(matrix_bytes);
 
-  const CompiledKernel softmax_bin = setup.compiler.compile_file(
-      setup.softmax_config.source, setup.tuner.compile_options(setup.softmax_config, *chosen, softmax_shape));
+  const CompiledKernel softmax_bin =
+      setup.compiler.compile_file(fused->spaces.at(chosen->space_index).source,
+                                  setup.tuner.compile_options(setup.softmax_config, *chosen, softmax_shape));
   softmax_module_ = Module::load(softmax_bin.image);
   const Scope scope = make_scope(softmax_shape, chosen->params, setup.gpu.limits());
   for (const auto& spec : fused->spaces.at(chosen->space_index).launches) {
@@ -153,7 +154,7 @@ StandardAttention::StandardAttention(const StandardAttentionSetup& setup, const 
   helper_options.defines = {{dtype_define(shape.dtype), "1"}, {"THREADS", std::to_string(kHelperThreads)}};
   helper_options.include_dirs = {setup.kernels_dir};
   helper_module_ =
-      Module::load(setup.compiler.compile_file(setup.kernels_dir / "attention_standard.cu", helper_options).image);
+      Module::load(setup.compiler.compile_file(setup.kernels_dir / kStandardAttentionKernels, helper_options).image);
   if (causal_) {
     mask_.emplace(KernelLaunch{helper_module_.function("attn_causal_mask"), {}, {}, {}});
     mask_->config.grid = {static_cast<unsigned>(rows), 1, 1};

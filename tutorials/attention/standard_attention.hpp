@@ -2,7 +2,7 @@
 // Standard attention, the unfused baseline an eager framework runs, with the N x N score
 // matrix in device memory:
 //   S = scale * Q K^T          cuBLAS strided-batched GEMM, 16-bit inputs, float32 S
-//   S[i, j > i] = -inf         causal only: kernels_src/attention_standard.cu
+//   S[i, j > i] = -inf         causal only: kernels_src/attention/standard.cu
 //   Y = softmax(S) by rows     our fused softmax (configs/softmax.yaml, variant `fused`),
 //                              float32, tuned (or taken from the tuning cache) like tutorial 1
 //   P = (T) Y                  cast kernel, P stored over S's memory
@@ -29,6 +29,9 @@ namespace kpg {
 
 class CublasHandle;
 
+// The mask and cast kernels of standard attention, relative to the kernels dir.
+inline constexpr const char* kStandardAttentionKernels = "attention/standard.cu";
+
 // Device bytes of the intermediates for an attention shape (dims B, H, N, D, CAUSAL):
 // S and Y, float32 [B*H, N, N] each (P reuses S). The O(N^2) memory of the lesson.
 int64_t standard_attention_score_bytes(const Shape& attention_shape);
@@ -42,7 +45,7 @@ struct StandardAttentionSetup {
   const Gpu& gpu;
   const Tuner& tuner;
   const Compiler& compiler;
-  std::filesystem::path kernels_dir;  // holds attention_standard.cu
+  std::filesystem::path kernels_dir;  // holds kStandardAttentionKernels
   const OpConfig& softmax_config;     // configs/softmax.yaml
   TuneOptions tune;                   // how the softmax configuration is chosen
 };

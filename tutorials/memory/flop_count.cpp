@@ -16,7 +16,7 @@ const std::map<std::string, double>& row_kernel_flops() {
       // softmax: max (compare), x - max and exp, sum, divide; fused does all five
       {"softmax_row_max", 1}, {"softmax_sub_exp", 2}, {"softmax_row_sum", 1}, {"softmax_div", 1},
       {"softmax_warp", 5}, {"softmax_block", 5}, {"softmax_split", 5}, {"softmax_split_smem", 5},
-      {"softmax_online", 5}, {"softmax_online_cluster", 5},
+      {"softmax_online", 5},
       // layernorm: mean (add), x - mean, square-and-add, times rstd, times gamma plus beta
       {"layernorm_row_mean", 1}, {"layernorm_centre", 1}, {"layernorm_row_rstd", 2},
       {"layernorm_normalise", 1}, {"layernorm_affine", 2},

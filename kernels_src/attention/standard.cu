@@ -1,6 +1,6 @@
-// attention_standard.cu: the two small elementwise kernels of standard (unfused) attention,
+// attention/standard.cu: the two small elementwise kernels of standard (unfused) attention,
 // the baseline of tutorial 3. The rest of it is cuBLAS (S = scale * Q K^T, O = P V) and our
-// fused softmax (softmax.cu) in float32 over the rows of S. The score matrix S and the
+// fused softmax (configs/softmax.yaml) in float32 over the rows of S. The score matrix S and the
 // probabilities live in device memory: [B*H, N, N] floats each.
 //
 //   attn_causal_mask(S, N, rows)   S[r, j] = -inf for j > r % N (query i sees keys 0..i),
@@ -14,28 +14,28 @@
 
 static_assert(sizeof(kpg_t) == 2, "standard attention casts to f16 or bf16: pass -DKPG_DTYPE_F16/BF16");
 
-#ifndef THREADS
-#define THREADS 256
-#endif
+namespace {
+KPG_PARAM(kThreads, THREADS);  // the tutorial's choice (tutorials/attention/standard_attention.cpp)
+}  // namespace
 
 // One block per row of S, the masked tail written with coalesced float stores: what an
 // eager framework's masked_fill costs, minus reading a mask tensor.
-extern "C" __global__ void __launch_bounds__(THREADS)
+extern "C" __global__ void __launch_bounds__(kThreads)
     attn_causal_mask(float* __restrict__ s, int n, long long rows) {
   const long long row = blockIdx.x;
   if (row >= rows) return;
   const int query = static_cast<int>(row % n);
   float* sr = s + row * n;
-  for (int j = query + 1 + static_cast<int>(threadIdx.x); j < n; j += THREADS) sr[j] = kpg_neg_inf();
+  for (int j = query + 1 + static_cast<int>(threadIdx.x); j < n; j += kThreads) sr[j] = kpg_neg_inf();
 }
 
 // Grid-stride cast, four floats (one 16-byte load) per step; a scalar loop takes the tail.
 // `src` must be 16-byte aligned (cuMemAlloc gives 256).
-extern "C" __global__ void __launch_bounds__(THREADS)
+extern "C" __global__ void __launch_bounds__(kThreads)
     attn_cast_probs(const float* __restrict__ src, kpg_t* __restrict__ dst, long long count) {
   const long long quads = count / 4;
-  const long long stride = static_cast<long long>(gridDim.x) * THREADS;
-  const long long first = static_cast<long long>(blockIdx.x) * THREADS + threadIdx.x;
+  const long long stride = static_cast<long long>(gridDim.x) * kThreads;
+  const long long first = static_cast<long long>(blockIdx.x) * kThreads + threadIdx.x;
   for (long long q = first; q < quads; q += stride) {
     const float4 v = reinterpret_cast<const float4*>(src)[q];
     uint2 packed;  // four 16-bit values, one 8-byte store

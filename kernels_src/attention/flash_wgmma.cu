@@ -1,5 +1,6 @@
-// attention_sm90.cu: flash-attention forward on Hopper warpgroup MMA (wgmma, sm_90a).
-// Stage 2 of the kernel of attention.cu, with the same contract:
+// attention/flash_wgmma.cu: flash-attention forward on Hopper warpgroup MMA (wgmma,
+// sm_90a): stage 2, space wgmma of configs/attention.yaml, with stage 1's contract
+// (attention/flash_mma_sync.cu):
 //
 //   flash_attn_fwd_wgmma(Q, K, V, O, LSE, N, softmax_scale)
 //     Q, K, V, O: [B, H, N, HEAD_DIM] contiguous 16-bit; LSE: float32 [B, H, N], natural
@@ -17,41 +18,20 @@
 // log2(e) folded into the scale; masks only on edge/diagonal tiles; causal tiles above a
 // warpgroup's last row skipped), then O += P V with wgmma m64n{HEAD_DIM}k16, P converted
 // to 16 bits in registers as the A operand and V read from shared memory transposed.
-// Compiled by the wgmma space of configs/attention.yaml (through attention.cu, which
-// includes this file when WGMMA is defined). Layouts: attention/wgmma.cuh and
-// docs/notes/flash_attention.md, "Stage 2".
+// Layouts: attention/wgmma.cuh and docs/notes/flash_attention.md, "Stage 2".
 #include "attention/common.cuh"
 #include "attention/wgmma.cuh"
 #include "attention/wgmma_rows.cuh"
 
-#ifndef HEAD_DIM
-#define HEAD_DIM 64
-#endif
-#ifndef CAUSAL
-#define CAUSAL 0
-#endif
-#ifndef NUM_WG
-#define NUM_WG 2
-#endif
-#ifndef BLOCK_N
-#define BLOCK_N 128
-#endif
-#ifndef STAGES
-#define STAGES 2
-#endif
-#ifndef OVERLAP  // 1: S of the next tile and its softmax overlap P V (needs STAGES >= 3)
-#define OVERLAP 0
-#endif
-
 namespace {
 
-constexpr int kD = HEAD_DIM;
-constexpr bool kCausal = CAUSAL != 0;
-constexpr int kWG = NUM_WG;
+KPG_PARAM(kD, HEAD_DIM);
+KPG_PARAM(kCausalParam, CAUSAL);
+KPG_PARAM(kWG, NUM_WG);
+KPG_PARAM(kBlockN, BLOCK_N);
+KPG_PARAM(kStages, STAGES);
+constexpr bool kCausal = kCausalParam != 0;
 constexpr int kBlockM = 64 * kWG;
-constexpr int kBlockN = BLOCK_N;
-constexpr int kStages = STAGES;
-constexpr bool kOverlap = OVERLAP != 0;
 constexpr int kThreads = 128 * kWG;
 constexpr int kChunks = kD / 8;    // 16-byte chunks per row
 constexpr int kPSteps = kBlockN / 16;  // k16 steps of P V
@@ -66,7 +46,6 @@ static_assert(kBlockN == 64 || kBlockN == 96 || kBlockN == 128 || kBlockN == 192
               "BLOCK_N must be 64, 96, 128 or 192 (wrappers in attention/wgmma.cuh)");
 static_assert(kWG >= 1 && kWG <= 3, "NUM_WG must be 1..3");
 static_assert(kStages >= 2 && kStages <= 4, "STAGES must be 2..4");
-static_assert(!kOverlap || kStages >= 3, "OVERLAP needs STAGES >= 3 (tile j + 1 resident at iteration j)");
 
 // Starts the copy of rows [0, Rows) of a [*, kD] global tile into an SW128 shared tile of
 // Rows rows (attention/wgmma.cuh); rows >= valid_rows are zero-filled. Threads t in
@@ -149,13 +128,11 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
   const unsigned sQ_wg = sQ_addr + wg * kQBytes;
 
   // Waits for this thread's copies up to the tile the caller needs (at most kStages - 2
-  // groups still in flight; kStages - 3 in the OVERLAP loop, which also reads the next
-  // tile), makes them visible to the async proxy (wgmma operand reads), then the barrier
-  // publishes everyone's and says every warpgroup is done with the wgmma it waited for
-  // before it (so the stage the next load overwrites is free).
-  auto tile_barrier = [&](bool next_tile_too) {
-    if (next_tile_too) cp_async_wait<(kStages >= 3 ? kStages - 3 : 0)>();
-    else cp_async_wait<kStages - 2>();
+  // groups still in flight), makes them visible to the async proxy (wgmma operand reads),
+  // then the barrier publishes everyone's and says every warpgroup is done with the wgmma
+  // it waited for before it (so the stage the next load overwrites is free).
+  auto tile_barrier = [&] {
+    cp_async_wait<kStages - 2>();
     fence_proxy_async_shared();
     __syncthreads();
   };
@@ -176,58 +153,21 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
   float s[kSRegs];
   unsigned pa[kPSteps][4];
   float alpha[2];
-  if constexpr (!kOverlap) {
-    // One tile at a time: S, wait, softmax, P V, wait. Other warpgroups fill the gaps.
-    for (int j = 0; j < n_tiles; ++j) {
-      // Committed so far: Q + (kStages - 1) + j groups; tile j is group j + 1.
-      tile_barrier(false);
-      issue_load(j + kStages - 1);  // into the stage of tile j - 1 (free: barrier)
-      if (j >= wg_tiles) continue;  // causal: all of this tile is above this warpgroup's rows
-      wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_of(j));
-      wgmma_wait<0>();
-      fence_regs(s);
-      softmax(s, j, alpha);
-      wg_rescale_o<kD>(o_acc, alpha);
-      wg_to_p<kBlockN>(s, pa);
-      wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_of(j));
-      wgmma_wait<0>();
-      fence_regs(o_acc);
-    }
-  } else {
-    // Intra-warpgroup overlap (FlashAttention-3): S of tile j + 1 is issued before P V of
-    // tile j, and its softmax runs while P V is in flight; O is rescaled after P V lands.
-    // Tile j + 1 must be resident at iteration j, and tile j - 1's stage is the first free
-    // one, so loads run kStages - 2 >= 1 tiles ahead (kStages >= 3).
-    tile_barrier(false);  // committed Q + (kStages - 1): Q and tile 0 landed
-    wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_of(0));
+  // One tile at a time: S, wait, softmax, P V, wait. Other warpgroups fill the gaps.
+  for (int j = 0; j < n_tiles; ++j) {
+    // Committed so far: Q + (kStages - 1) + j groups; tile j is group j + 1.
+    tile_barrier();
+    issue_load(j + kStages - 1);  // into the stage of tile j - 1 (free: barrier)
+    if (j >= wg_tiles) continue;  // causal: all of this tile is above this warpgroup's rows
+    wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_of(j));
     wgmma_wait<0>();
     fence_regs(s);
-    softmax(s, 0, alpha);  // O is 0: no rescale
+    softmax(s, j, alpha);
+    wg_rescale_o<kD>(o_acc, alpha);
     wg_to_p<kBlockN>(s, pa);
-    for (int j = 0; j < n_tiles; ++j) {
-      // Committed so far: Q + (kStages - 1) + j groups, the last is tile j + kStages - 2; S
-      // of tile j + 1 (group j + 2) is issued below, so at most kStages - 3 may stay pending.
-      // (kStages - 2, as without OVERLAP, left tile j + 1 in flight: a race that the tuner
-      // caught as wrong results at BLOCK_N 64, STAGES 3.) The barrier also says every
-      // warpgroup's P V of tile j - 1 is done.
-      tile_barrier(true);
-      issue_load(j + kStages - 1);  // into the stage of tile j - 1
-      if (j >= wg_tiles) continue;
-      const bool next = j + 1 < wg_tiles;
-      if (next) wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_of(j + 1));  // s is free: tile j's P lives in pa
-      wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_of(j));
-      if (next) {
-        wgmma_wait<1>();  // S of tile j + 1 landed (groups complete in order)
-        fence_regs(s);
-        softmax(s, j + 1, alpha);
-      }
-      wgmma_wait<0>();  // P V of tile j landed
-      fence_regs(o_acc);
-      if (next) {
-        wg_rescale_o<kD>(o_acc, alpha);
-        wg_to_p<kBlockN>(s, pa);
-      }
-    }
+    wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_of(j));
+    wgmma_wait<0>();
+    fence_regs(o_acc);
   }
   cp_async_wait<0>();  // only empty groups can remain; leave none behind
 

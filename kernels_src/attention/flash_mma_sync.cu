@@ -1,5 +1,5 @@
-// attention.cu: flash-attention forward, tensor cores through mma.sync (sm_80+ path, run
-// on sm_90). Entry point (configs/attention.yaml):
+// attention/flash_mma_sync.cu: flash-attention forward, tensor cores through mma.sync
+// (sm_80+ path, run on sm_90): stage 1, space mma_sync of configs/attention.yaml.
 //
 //   flash_attn_fwd(Q, K, V, O, LSE, N, softmax_scale)
 //     Q, K, V, O: [B, H, N, HEAD_DIM] contiguous; LSE: float32 [B, H, N], the natural-log
@@ -15,47 +15,19 @@
 // conflict-free. Masks (keys >= N, causal) are applied only on tiles that need them.
 // A row whose scores are all -inf gives O = 0 and LSE = -inf. Index derivations:
 // docs/notes/flash_attention.md.
-// The config has one source per op: the wgmma space (arch sm_90a) defines WGMMA=1 and gets
-// stage 2, flash_attn_fwd_wgmma in attention_sm90.cu, instead of this kernel; the wgmma_ws
-// space defines WGMMA_WS=1 and gets stage 3, flash_attn_fwd_wgmma_ws in attention_sm90_ws.cu.
-#if defined(WGMMA_WS) && WGMMA_WS
-#include "attention_sm90_ws.cu"
-#elif defined(WGMMA) && WGMMA
-#include "attention_sm90.cu"
-#else
 #include "attention/common.cuh"
-
-#ifndef HEAD_DIM
-#define HEAD_DIM 64
-#endif
-#ifndef CAUSAL
-#define CAUSAL 0
-#endif
-#ifndef BLOCK_M
-#define BLOCK_M 64
-#endif
-#ifndef BLOCK_N
-#define BLOCK_N 64
-#endif
-#ifndef WARPS
-#define WARPS 4
-#endif
-#ifndef STAGES
-#define STAGES 2
-#endif
-#ifndef Q_IN_REGS  // 1: Q fragments loaded once into registers; 0: re-read from shared
-#define Q_IN_REGS 1
-#endif
 
 namespace {
 
-constexpr int kD = HEAD_DIM;
-constexpr bool kCausal = CAUSAL != 0;
-constexpr int kBlockM = BLOCK_M;
-constexpr int kBlockN = BLOCK_N;
-constexpr int kWarps = WARPS;
-constexpr int kStages = STAGES;
-constexpr bool kQInRegs = Q_IN_REGS != 0;
+KPG_PARAM(kD, HEAD_DIM);
+KPG_PARAM(kCausalParam, CAUSAL);
+KPG_PARAM(kBlockM, BLOCK_M);
+KPG_PARAM(kBlockN, BLOCK_N);
+KPG_PARAM(kWarps, WARPS);
+KPG_PARAM(kStages, STAGES);
+KPG_PARAM(kQInRegsParam, Q_IN_REGS);  // 1: Q fragments loaded once into registers; 0: re-read from shared
+constexpr bool kCausal = kCausalParam != 0;
+constexpr bool kQInRegs = kQInRegsParam != 0;
 constexpr int kThreads = kWarps * 32;
 constexpr int kRowsPerWarp = kBlockM / kWarps;
 constexpr int kMTiles = kRowsPerWarp / 16;  // 16-row mma tiles per warp
@@ -351,4 +323,3 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
           *reinterpret_cast<const uint4*>(sQ + swizzle(row_local, chunk));
   }
 }
-#endif  // WGMMA_WS, WGMMA

@@ -1,5 +1,6 @@
-// attention_sm90_ws.cu: flash-attention forward, warp-specialised (stage 3, sm_90a).
-// Same contract as stage 2 (attention_sm90.cu) but one more warpgroup:
+// attention/flash_wgmma_ws.cu: flash-attention forward, warp-specialised (sm_90a): stage 3,
+// space wgmma_ws of configs/attention.yaml. Same contract as stage 2
+// (attention/flash_wgmma.cu) but one more warpgroup:
 //
 //   flash_attn_fwd_wgmma_ws(Q, K, V, O, LSE, N, softmax_scale, BH, tile_counter)
 //     Q, K, V, O: [B, H, N, HEAD_DIM] contiguous 16-bit; LSE: float32 [B, H, N], natural
@@ -33,41 +34,19 @@
 #include "attention/wgmma.cuh"
 #include "attention/wgmma_rows.cuh"
 
-#ifndef HEAD_DIM
-#define HEAD_DIM 64
-#endif
-#ifndef CAUSAL
-#define CAUSAL 0
-#endif
-#ifndef NUM_WG  // consumer warpgroups
-#define NUM_WG 2
-#endif
-#ifndef BLOCK_N
-#define BLOCK_N 128
-#endif
-#ifndef STAGES
-#define STAGES 2
-#endif
-#ifndef PINGPONG  // 1: the two consumers take turns at issuing their GEMMs (NUM_WG = 2)
-#define PINGPONG 0
-#endif
-#ifndef MIN_BLOCKS  // 2: registers split so that two blocks share an SM (short sequences)
-#define MIN_BLOCKS 1
-#endif
-#ifndef PERSIST  // 1: blocks take work tiles from a counter; the next tile's loads overlap this one's end
-#define PERSIST 0
-#endif
-
 namespace {
 
-constexpr int kD = HEAD_DIM;
-constexpr bool kCausal = CAUSAL != 0;
-constexpr int kWG = NUM_WG;
+KPG_PARAM(kD, HEAD_DIM);
+KPG_PARAM(kCausalParam, CAUSAL);
+KPG_PARAM(kWG, NUM_WG);                 // consumer warpgroups
+KPG_PARAM(kBlockN, BLOCK_N);
+KPG_PARAM(kStages, STAGES);
+KPG_PARAM(kPingpongParam, PINGPONG);    // 1: the two consumers take turns at issuing their GEMMs
+KPG_PARAM(kPersistParam, PERSIST);      // 1: blocks take work tiles from a counter
+constexpr bool kCausal = kCausalParam != 0;
 constexpr int kBlockM = 64 * kWG;
-constexpr int kBlockN = BLOCK_N;
-constexpr int kStages = STAGES;
-constexpr bool kPingpong = PINGPONG != 0;
-constexpr bool kPersist = PERSIST != 0;
+constexpr bool kPingpong = kPingpongParam != 0;
+constexpr bool kPersist = kPersistParam != 0;
 // Q buffers: a persistent block loads the next tile's Q while this tile's epilogue stages O
 // through the other buffer.
 constexpr int kQBufs = kPersist ? 2 : 1;
@@ -80,18 +59,13 @@ constexpr unsigned kQBytes = 64 * kD * 2;        // one consumer's Q tile
 constexpr unsigned kKVBytes = kBlockN * kD * 2;  // one K or V stage
 constexpr float kLog2e = 1.4426950408889634f;
 
-// Registers. __launch_bounds__(kThreads, MIN_BLOCKS) gives every thread (65536 / (kThreads
-// MIN_BLOCKS)) rounded down to a multiple of 8 at launch (168 for 384 threads, 128 for 512,
-// 80 for 384 at MIN_BLOCKS 2); setmaxnreg then moves registers from the producer to the
-// consumers inside that pool (FlashAttention-3's split): 240 / 160 for 2 / 3 consumers, 104
-// for 2 consumers at MIN_BLOCKS 2, where two blocks per SM may overlap one's prologue and
-// epilogue with the other's GEMMs (measured: +0.5 % at D = 64, N = 1024; flash_attention.md).
-constexpr int kMinBlocks = MIN_BLOCKS;
-constexpr int kLaunchRegs = (65536 / (kThreads * kMinBlocks)) / 8 * 8;
+// Registers. __launch_bounds__(kThreads, 1) gives every thread 65536 / kThreads rounded
+// down to a multiple of 8 at launch (168 for 384 threads, 128 for 512); setmaxnreg then
+// moves registers from the producer to the consumers inside that pool (FlashAttention-3's
+// split): 240 / 160 for 2 / 3 consumers.
+constexpr int kLaunchRegs = (65536 / kThreads) / 8 * 8;
 constexpr int kProducerRegs = 24;
-constexpr int kConsumerRegs =
-    kMinBlocks == 1 ? (kWG == 2 ? 240 : 160) : (kThreads * kLaunchRegs - 128 * kProducerRegs) / (128 * kWG) / 8 * 8;
-static_assert(kMinBlocks == 1 || kMinBlocks == 2, "MIN_BLOCKS must be 1 or 2");
+constexpr int kConsumerRegs = kWG == 2 ? 240 : 160;
 static_assert(128 * kProducerRegs + 128 * kWG * kConsumerRegs <= kThreads * kLaunchRegs,
               "setmaxnreg: the split must fit the registers the block launched with");
 
@@ -157,7 +131,7 @@ __device__ __forceinline__ WorkTile work_tile(int w, int m_blocks) {
 
 }  // namespace
 
-extern "C" __global__ void __launch_bounds__(kThreads, kMinBlocks)
+extern "C" __global__ void __launch_bounds__(kThreads, 1)
     flash_attn_fwd_wgmma_ws(const attn_t* __restrict__ Q, const attn_t* __restrict__ K,
                             const attn_t* __restrict__ V, attn_t* __restrict__ O,
                             float* __restrict__ LSE, int N, float softmax_scale, int BH,
