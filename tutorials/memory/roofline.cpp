@@ -145,8 +145,10 @@ std::string render_roofline_text(const Roofline& r, int width, int height) {
                            ? fmt::format("achieved {} = {:.0f}% of its roof", si(*p.achieved_gflops),
                                          100 * *p.achieved_gflops / roof)
                            : fmt::format("roof {} (not measured)", si(roof));
-    out += fmt::format("  {} {}: {:.3g} flops/byte, {}-bound, {}\n", letter, p.label, p.intensity,
-                       wall(p.intensity, r.bandwidth_gbs, peak_of(r, p)), tail);
+    const std::string line = fmt::format("{} {}: {:.3g} flops/byte, {}-bound, {}", letter, p.label, p.intensity,
+                                         wall(p.intensity, r.bandwidth_gbs, peak_of(r, p)), tail);
+    const auto lines = report::wrap_text(line, report::kLessonWidth - 4);
+    for (size_t k = 0; k < lines.size(); ++k) out += (k == 0 ? "  " : "    ") + lines[k] + "\n";
   }
   return out;
 }
