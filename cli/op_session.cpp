@@ -1,5 +1,9 @@
 #include "cli/op_session.hpp"
 
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
 #include "runtime/error.hpp"
 
 namespace kpg {
@@ -10,14 +14,39 @@ void add_selection_options(CLI::App* cmd, OpSelection& selection) {
   cmd->add_option("--seed", selection.seed, "Seed of the random inputs (default: fresh each run)");
 }
 
+CLI::Validator watchdog_seconds() {
+  constexpr double kMax = 86400;
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const std::string range = "expected seconds above 0 and at most 86400 (a day)";
+        char* end = nullptr;
+        errno = 0;
+        const double v = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE)
+          return range + ", got '" + text + "'";
+        if (!std::isfinite(v) || v <= 0 || v > kMax) return range + ", got " + text;
+        return {};
+      },
+      "SECONDS in (0, 86400]");
+}
+
 OpSession::OpSession(const CliContext& ctx, const std::string& op_or_file, int device)
     : kernels_dir_(ctx.kernels_dir()),
       config_(load_config(resolve_op_config(op_or_file, ctx.configs_dir()), kernels_dir_)),
       cubin_cache_(ctx.cache_dir()),
       compiler_(&cubin_cache_),
       tuning_cache_(ctx.cache_dir()),
-      gpu_(std::make_unique<Gpu>(device)),
-      tuner_(std::make_unique<Tuner>(*gpu_, compiler_, tuning_cache_, kernels_dir_)) {}
+      device_(device) {}
+
+const Gpu& OpSession::gpu() const {
+  if (!gpu_) gpu_ = std::make_unique<Gpu>(device_);
+  return *gpu_;
+}
+
+const Tuner& OpSession::tuner() const {
+  if (!tuner_) tuner_ = std::make_unique<Tuner>(gpu(), compiler_, tuning_cache_, kernels_dir_);
+  return *tuner_;
+}
 
 std::vector<Shape> OpSession::shapes(const OpSelection& selection) const {
   if (selection.shapes.empty()) return config_.shapes;

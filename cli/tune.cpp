@@ -16,8 +16,8 @@
 #include "cli/op_session.hpp"
 #include "cli/run_supervisor.hpp"
 #include "cli/tune_args.hpp"
+#include "runtime/output_file.hpp"
 #include "tutorials/report/html_report.hpp"
-#include "tutorials/report/results_dir.hpp"
 #include "tutorials/report/svg_chart.hpp"
 #include "tutorials/report/table.hpp"
 #include "tutorials/tutorial.hpp"
@@ -94,9 +94,18 @@ report::HtmlSection html_section(const VariantSpec& variant, const TuneResult& r
 
 void write_html(const std::string& file, const std::string& title, const std::vector<report::HtmlSection>& sections) {
   const std::filesystem::path path(file);
-  const report::ResultsDir dir(path.has_parent_path() ? path.parent_path() : std::filesystem::path("."));
-  dir.write(path.filename().string(), report::render_html(title, sections));
+  if (path.has_parent_path()) make_output_dir(path.parent_path());
+  write_output_file(path, report::render_html(title, sections));
   std::cout << "report written to " << path.string() << "\n";
+}
+
+// Every flag that can be checked without a GPU, before one opens: bad input is exit 2 with
+// its reason on any machine, not "no CUDA driver".
+void check_flags(const OpSession& session, const TuneArgs& args) {
+  session.shapes(args.selection);
+  session.variants(args.selection);
+  check_devices_flag(args.devices);
+  if (!args.html.empty()) check_output_file(args.html, /*create_folders=*/true);
 }
 
 WorkerTally tally_of(const WorkersReport& w, const CacheKey& key) {
@@ -113,11 +122,13 @@ std::string workers_line(const WorkersReport& w, const TuneResult& r) {
 int run_tune(const CliContext& ctx, const TuneArgs& args) {
   if (args.worker_fd >= 0) return run_tune_worker(ctx, args);
   OpSession session(ctx, args.op);
+  check_flags(session, args);
   // Candidates are timed in worker processes unless told otherwise: a fault or a hang then
   // costs one worker restart, not the run (tuner/worker_supervisor.hpp).
   const bool isolate = !args.in_process && !args.no_tune;
   const auto groups = isolate ? device_groups(args.devices) : std::vector<std::vector<int>>{{0}};
   bool all_found = true;
+  bool all_pruned = false;  // a variant with no candidate at a shape: the shape is out of its range
   std::vector<report::HtmlSection> sections;
   for (const auto& group : groups) {
     std::unique_ptr<Gpu> other_gpu;
@@ -166,6 +177,13 @@ int run_tune(const CliContext& ctx, const TuneArgs& args) {
           options.timed_elsewhere = t.timed + t.failed > 0;
         }
         const TuneResult r = tuner.tune(session.config(), *variant, workload, options);
+        if (r.candidates == 0) {
+          std::cout << fmt::format("{}/{} at {}: no configuration passes the constraints: {}\n\n", r.op, r.variant,
+                                   r.shape.to_string(), describe_pruning(r.pruned))
+                    << std::flush;
+          all_pruned = true;
+          continue;
+        }
         std::cout << summary(r) << (workers ? workers_line(*workers, r) : "");
         std::optional<report::Table> ranking;
         if (!r.records.empty()) {
@@ -182,6 +200,7 @@ int run_tune(const CliContext& ctx, const TuneArgs& args) {
                                workers_wall_ms / 1000, group.size(), gpu.props().name, workers_restarts);
   }
   if (!args.html.empty()) write_html(args.html, "kpg tune " + session.config().op, sections);
+  if (all_pruned) return kExitBadInput;
   return all_found ? kExitOk : kExitRuntimeError;
 }
 
@@ -209,7 +228,7 @@ void add_tune_command(CLI::App& app, CliContext& ctx) {
                 "Time candidates in this process (no worker): faster to start, but a GPU fault ends the run");
   cmd->add_option("--watchdog", args->watchdog_s, "Seconds a candidate may run before it counts as hung")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(watchdog_seconds());
   // The worker side of the protocol, set by the supervising `kpg tune` only.
   cmd->add_option("--worker-fd", args->worker_fd)->group("");
   cmd->add_option("--device", args->device)->group("");

@@ -43,6 +43,9 @@ struct WorkersReport {
   double wall_ms = 0;
 };
 
+// Throws InputError unless --devices is 'all' or a list of ordinals (no GPU needed).
+void check_devices_flag(const std::string& devices);
+
 // GPU ordinals of --devices ("all", "0,1"), grouped by card identity (device_identity):
 // each group is tuned as one, with one worker per GPU. Bad input: InputError.
 std::vector<std::vector<int>> device_groups(const std::string& devices);

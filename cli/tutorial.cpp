@@ -10,6 +10,9 @@
 #include "tutorials/attention/attention_lesson.hpp"
 #include "runtime/driver.hpp"
 #include "tutorials/lessons.hpp"
+#include "tutorials/tutorial.hpp"
+#include "runtime/output_file.hpp"
+#include "tutorials/memory/lesson_ops.hpp"
 #include "tutorials/memory/memory_analysis.hpp"
 #include "tutorials/report/html_report.hpp"
 #include "tutorials/report/results_dir.hpp"
@@ -31,6 +34,27 @@ struct TutorialArgs {
   std::string card = "h100";
 };
 
+// The op configs whose shapes a lesson runs (memory-analysis picks its own, lesson_ops).
+std::vector<std::string> lesson_configs(const std::string& name) {
+  if (name == "softmax") return {"softmax"};
+  if (name == "layernorm") return {"layernorm", "rmsnorm"};
+  if (name == "flash-attention") return {"attention"};
+  return {};
+}
+
+// Every flag that can be checked without a GPU, before a lesson opens one (exit 2 on any
+// machine): --dtype, --shape against the lesson's configs, and the results folder.
+void check_flags(const TutorialArgs& args, const TutorialOptions& o) {
+  if (!args.dtype.empty()) {
+    const auto dtype = parse_dtype(args.dtype);
+    if (!dtype || *dtype == DType::i32)
+      throw ConfigError({"--dtype", 0, 0, "dtype"}, "expected f32, f16 or bf16, got '" + args.dtype + "'");
+  }
+  for (const auto& op : lesson_configs(args.name)) tutorial_shapes(load_tutorial_config(o, op), o);
+  if (args.name == "memory-analysis") memory::lesson_ops(o);
+  check_output_dir(o.results_dir.value_or(report::default_results_dir(args.name)));
+}
+
 int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
   TutorialOptions o;
   o.kernels_dir = ctx.kernels_dir();
@@ -44,6 +68,7 @@ int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
   o.tune.seed = args.seed;
   if (args.budget) o.tune.budget = args.budget;
   o.show_source = args.show_source;
+  check_flags(args, o);
   if (args.name == "softmax") return run_softmax_tutorial(o);
   if (args.name == "layernorm") return run_layernorm_tutorial(o);
   if (args.name == "flash-attention") return run_flash_attention_tutorial(o);

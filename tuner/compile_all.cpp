@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "runtime/cubin_elf.hpp"
 #include "runtime/error.hpp"
 
 namespace fs = std::filesystem;
@@ -15,10 +17,12 @@ namespace fs = std::filesystem;
 namespace kpg {
 namespace {
 
-// One distinct compile and the first candidate that needs it (named in failures and spills).
+// One distinct compile, the first candidate that needs it (named in failures and spills)
+// and the spaces of every candidate that shares it (whose launches must find their kernels).
 struct CompileJob {
   CompileOptions options;
   std::string candidate, shape;
+  std::vector<const SpaceSpec*> spaces;
   CompiledKernel result;
   std::string error_line;  // non-empty: the compile failed
 };
@@ -73,6 +77,26 @@ bool spills(const KernelResources& r) {
 
 }  // namespace
 
+std::vector<std::string> missing_kernels(const SpaceSpec& space, const CompiledKernel& compiled,
+                                         const fs::path& source) {
+  std::vector<std::string> defined;
+  try {
+    defined = image_kernels(compiled.image, compiled.is_ptx);
+  } catch (const Error& e) {
+    return {"cannot list the kernels of the image compiled from " + source.string() + ": " + e.what()};
+  }
+  std::vector<std::string> out;
+  for (const auto& launch : space.launches) {
+    if (std::find(defined.begin(), defined.end(), launch.kernel) != defined.end()) continue;
+    std::string known;
+    for (const auto& name : defined) known += (known.empty() ? "" : ", ") + name;
+    out.push_back(format_loc(launch.kernel_loc) + ": no kernel named '" + launch.kernel + "' in " + source.string() +
+                  " (it defines: " + (known.empty() ? "none" : known) +
+                  "; a C++ kernel needs extern \"C\" to keep its name)");
+  }
+  return out;
+}
+
 OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, const CompileAllOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   OpCompileReport report;
@@ -80,7 +104,7 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
   report.config_file = config.file;
 
   std::vector<CompileJob> jobs;
-  std::set<std::string> seen;
+  std::map<std::string, size_t> seen;  // dedup key -> job
   for (const auto& variant : config.variants) {
     for (const auto& shape : config.shapes) {
       for (const auto& candidate : enumerate(config, variant, shape, options.limits, nullptr)) {
@@ -90,13 +114,19 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
         o.arch = space_arch.empty() ? options.arch : space_arch;
         o.defines = compile_defines(config, candidate, shape, options.limits);
         o.include_dirs = {options.kernels_dir, config.source.parent_path()};  // as the tuner compiles
+        const SpaceSpec* space = &variant.spaces.at(candidate.space_index);
         const std::string key = dedup_key(o);
-        if (!seen.insert(key).second) continue;
+        if (const auto it = seen.find(key); it != seen.end()) {
+          auto& spaces = jobs[it->second].spaces;
+          if (std::find(spaces.begin(), spaces.end(), space) == spaces.end()) spaces.push_back(space);
+          continue;
+        }
         if (options.max_unique_compiles > 0 && jobs.size() >= options.max_unique_compiles) {
           ++report.skipped_compiles;
           continue;
         }
-        jobs.push_back(CompileJob{std::move(o), variant.name + "/" + candidate.id(), shape.to_string(), {}, {}});
+        seen.emplace(key, jobs.size());
+        jobs.push_back(CompileJob{std::move(o), variant.name + "/" + candidate.id(), shape.to_string(), {space}, {}, {}});
       }
     }
   }
@@ -105,11 +135,16 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
   run_parallel(jobs, compiler, config.source, threads);
 
   report.unique_compiles = jobs.size();
+  std::set<std::string> reported;  // a missing kernel is named once, not once per compile
   for (const auto& job : jobs) {
     if (!job.error_line.empty()) {
       report.failures.push_back({job.candidate, job.shape, job.error_line, reproduce_command(config.source, job.options)});
       continue;
     }
+    for (const SpaceSpec* space : job.spaces)
+      for (const auto& missing : missing_kernels(*space, job.result, config.source))
+        if (reported.insert(missing).second)
+          report.failures.push_back({job.candidate, job.shape, missing, reproduce_command(config.source, job.options)});
     if (job.result.cache_hit) ++report.cache_hits;
     for (const auto& k : job.result.resources) {
       if (spills(k)) report.spills.push_back({job.candidate, job.shape, k});
