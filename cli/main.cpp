@@ -42,8 +42,8 @@ int report_unknown_command(const CLI::App* parent, const std::string& word) {
   std::string names;
   for (const auto* c : parent->get_subcommands([](const CLI::App*) { return true; }))
     names += (names.empty() ? "" : ", ") + c->get_name();
-  const std::string who = parent->get_parent() ? "kpg " + parent->get_name() : "kpg";
-  std::cerr << "kpg: error: " << who << ": unknown command '" << word << "' (commands: " << names << ")\n";
+  const std::string of = parent->get_parent() ? " of kpg " + parent->get_name() : "";
+  std::cerr << "kpg: error: unknown command '" << word << "'" << of << " (commands: " << names << ")\n";
   return kpg::kExitBadInput;
 }
 

@@ -118,7 +118,7 @@ RunOutcome supervise_run(const RunSupervision& supervision, std::ostream& out) {
   try {
     supervise({{"kpg run worker", supervision.worker_argv}}, options, hooks);
   } catch (const ReferenceLost& e) {  // the worker could not say this itself
-    out << "kpg run: " << e.what() << "\n" << std::flush;
+    out << "kpg: error: " << e.what() << "\n" << std::flush;
     outcome.worker_failed = kExitRuntimeError;
   } catch (const WorkerFailed& e) {
     outcome.worker_failed = e.exit_code() == kExitBadInput ? kExitBadInput : kExitRuntimeError;

@@ -107,7 +107,14 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
   std::map<std::string, size_t> seen;  // dedup key -> job
   for (const auto& variant : config.variants) {
     for (const auto& shape : config.shapes) {
-      for (const auto& candidate : enumerate(config, variant, shape, options.limits, nullptr)) {
+      PruneReport pruned;
+      const auto candidates = enumerate(config, variant, shape, options.limits, &pruned);
+      if (candidates.empty())  // tuning this variant at a default shape could only fail
+        report.failures.push_back({variant.name, shape.to_string(),
+                                   "no configuration passes the constraints: " + describe_pruning(pruned),
+                                   "kpg watch " + config.file.string() + " --once --variant " + variant.name +
+                                       " --shape " + shape.to_string()});
+      for (const auto& candidate : candidates) {
         ++report.candidates;
         CompileOptions o;
         const std::string& space_arch = variant.spaces.at(candidate.space_index).arch;

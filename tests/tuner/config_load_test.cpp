@@ -105,7 +105,7 @@ TEST(LoadConfig, ExpressionAnchorsAndUnbracketedSingleArgumentsWork) {
 }
 
 TEST(LoadConfig, RepositorySoftmaxConfigIsValid) {
-  const std::filesystem::path repo = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  const std::filesystem::path repo = std::filesystem::path(KPG_TEST_SOURCE_DIR).parent_path();
   if (!std::filesystem::exists(repo / "configs" / "softmax.yaml")) GTEST_SKIP() << "no configs/softmax.yaml";
   const OpConfig c = load_config(repo / "configs" / "softmax.yaml", repo / "kernels_src");
   EXPECT_EQ(c.op, "softmax");
@@ -121,7 +121,7 @@ TEST(LoadConfig, RepositorySoftmaxConfigIsValid) {
 
 // `flops` (attention declares it) evaluates over the shape's dims; causal is half.
 TEST(LoadConfig, AttentionDeclaresItsFlops) {
-  const std::filesystem::path repo = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  const std::filesystem::path repo = std::filesystem::path(KPG_TEST_SOURCE_DIR).parent_path();
   const OpConfig c = load_config(repo / "configs" / "attention.yaml", repo / "kernels_src");
   ASSERT_TRUE(c.flops.has_value());
   Scope scope{{"B", 4}, {"H", 16}, {"N", 4096}, {"D", 128}, {"CAUSAL", 0}};
@@ -135,7 +135,7 @@ TEST(LoadConfig, AttentionDeclaresItsFlops) {
 
 // The example at the top of configs/README.md is a valid config, so the docs cannot rot.
 TEST(LoadConfig, ReadmeExampleIsValid) {
-  const std::filesystem::path repo = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  const std::filesystem::path repo = std::filesystem::path(KPG_TEST_SOURCE_DIR).parent_path();
   std::ifstream in(repo / "configs" / "README.md");
   if (!in) GTEST_SKIP() << "no configs/README.md";
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -152,7 +152,7 @@ TEST(LoadConfig, ReadmeExampleIsValid) {
 }
 
 TEST(LoadConfig, GpuTestConfigIsValid) {
-  const std::filesystem::path data = std::filesystem::path(__FILE__).parent_path().parent_path() / "data";
+  const std::filesystem::path data = std::filesystem::path(KPG_TEST_SOURCE_DIR) / "data";
   if (!std::filesystem::exists(data / "slowed.yaml")) GTEST_SKIP() << "no tests/data/slowed.yaml";
   const OpConfig c = load_config(data / "slowed.yaml", data);
   EXPECT_EQ(c.reference.variant, "reference");
