@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "cli/command.hpp"
+#include "cli/flag_checks.hpp"
 #include "cli/compile_all.hpp"
 #include "runtime/context.hpp"
 #include "runtime/cubin_cache.hpp"
@@ -133,6 +134,9 @@ void print_loaded_attributes(FILE* out, const CompiledKernel& compiled, const st
 int run_compile(const CliContext& ctx, const CompileArgs& args) {
   if (args.all) {
     if (!args.file.empty()) throw InputError("kpg compile: give a kernel FILE or --all, not both");
+    // --all compiles each config with the tuner's options; these would silently not apply.
+    if (!args.output.empty() || !args.defines.empty() || !args.include_dirs.empty() || args.ptx || args.fast_math)
+      throw InputError("kpg compile --all: -o, -D, -I, --ptx and --fast-math apply to one kernel FILE, not to --all");
     return run_compile_all(ctx, CompileAllArgs{args.arch, args.jobs, args.no_cache});
   }
   if (args.file.empty()) throw InputError("kpg compile: a kernel FILE (or --all) is required");
@@ -143,7 +147,11 @@ int run_compile(const CliContext& ctx, const CompileArgs& args) {
   options.ptx = args.ptx;
   options.fast_math = args.fast_math;
   options.include_dirs.push_back(kernels);
-  for (const auto& dir : args.include_dirs) options.include_dirs.push_back(fs::absolute(dir));
+  for (const auto& dir : args.include_dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) throw InputError("-I " + dir + ": no such folder");
+    options.include_dirs.push_back(fs::absolute(dir));
+  }
   for (const auto& d : args.defines) options.defines.push_back(parse_define(d));
   if (!args.output.empty() && !to_stdout(args)) check_output_file(args.output);  // before the compile, not after
 
@@ -175,7 +183,7 @@ void add_compile_command(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--all", args->all,
                 "Compile every op config's kernels over every candidate at every default shape (no GPU needed); "
                 "exit 2 if any compile fails");
-  cmd->add_option("-j,--jobs", args->jobs, "Compile threads for --all (default: one per core)");
+  cmd->add_option("-j,--jobs", args->jobs, "Compile threads for --all (default: one per core)")->check(whole_number(1024));
   cmd->add_option("-D,--define", args->defines, "Preprocessor define NAME=VALUE (repeatable)");
   cmd->add_option("-I,--include", args->include_dirs, "Extra include folder (repeatable)");
   cmd->add_option("--arch", args->arch, "Target: sm_90, sm_90a, compute_90 (default: the GPU's, else sm_90)");

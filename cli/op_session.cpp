@@ -1,9 +1,6 @@
 #include "cli/op_session.hpp"
 
-#include <cerrno>
-#include <cmath>
-#include <cstdlib>
-
+#include "cli/flag_checks.hpp"
 #include "runtime/error.hpp"
 
 namespace kpg {
@@ -11,23 +8,7 @@ namespace kpg {
 void add_selection_options(CLI::App* cmd, OpSelection& selection) {
   cmd->add_option("--shape", selection.shapes, "Problem shape K=V,... e.g. M=4096,N=781,dtype=f16 (repeatable)");
   cmd->add_option("--variant", selection.variants, "Only this variant (repeatable; default: all)");
-  cmd->add_option("--seed", selection.seed, "Seed of the random inputs (default: fresh each run)");
-}
-
-CLI::Validator watchdog_seconds() {
-  constexpr double kMax = 86400;
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        const std::string range = "expected seconds above 0 and at most 86400 (a day)";
-        char* end = nullptr;
-        errno = 0;
-        const double v = std::strtod(text.c_str(), &end);
-        if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE)
-          return range + ", got '" + text + "'";
-        if (!std::isfinite(v) || v <= 0 || v > kMax) return range + ", got " + text;
-        return {};
-      },
-      "SECONDS in (0, 86400]");
+  cmd->add_option("--seed", selection.seed, "Seed of the random inputs (default: fresh each run)")->check(whole_number());
 }
 
 OpSession::OpSession(const CliContext& ctx, const std::string& op_or_file, int device)

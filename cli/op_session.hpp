@@ -27,10 +27,6 @@ struct OpSelection {
 
 void add_selection_options(CLI::App* cmd, OpSelection& selection);
 
-// Flags checked before anything touches a GPU (exit 2 on a machine without one too).
-// --watchdog: seconds above 0, at most a day; "nan", "inf", 0 and negatives are refused.
-CLI::Validator watchdog_seconds();
-
 class OpSession {
  public:
   // Loads and validates the config. The GPU opens on the first call of gpu() or tuner(),

@@ -25,6 +25,7 @@
 #include <sstream>
 
 #include "cli/command.hpp"
+#include "cli/flag_checks.hpp"
 #include "cli/op_session.hpp"
 #include "cli/run_supervisor.hpp"
 #include "runtime/error.hpp"

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/flag_checks.hpp"
 #include "cli/op_session.hpp"
 #include "cli/run_supervisor.hpp"
 #include "cli/tune_args.hpp"
@@ -213,9 +214,10 @@ void add_tune_command(CLI::App& app, CliContext& ctx) {
   add_selection_options(cmd, args->selection);
   cmd->add_flag("--force", args->force, "Re-time candidates that already have cache records");
   cmd->add_flag("--no-tune", args->no_tune, "Time nothing: use the cache, the nearest tuned shape or the default");
-  cmd->add_option("--budget", args->budget, "Time at most N candidates (guided search for large grids)");
-  cmd->add_option("-j,--jobs", args->jobs, "Compile threads (default: every core)");
-  cmd->add_option("--top", args->top, "Rows of the ranked table")->capture_default_str();
+  cmd->add_option("--budget", args->budget, "Time at most N candidates (guided search for large grids)")
+      ->check(whole_number());
+  cmd->add_option("-j,--jobs", args->jobs, "Compile threads (default: every core)")->check(whole_number(1024));
+  cmd->add_option("--top", args->top, "Rows of the ranked table")->capture_default_str()->check(whole_number());
   cmd->add_option("--html", args->html,
                   "Also write an HTML report to FILE: ranked tables and, per variant and shape, a heat map of median "
                   "time over the first two params of the first space")

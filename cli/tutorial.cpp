@@ -7,11 +7,13 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/flag_checks.hpp"
 #include "tutorials/attention/attention_lesson.hpp"
 #include "runtime/driver.hpp"
 #include "tutorials/lessons.hpp"
 #include "tutorials/tutorial.hpp"
 #include "runtime/output_file.hpp"
+#include "tutorials/memory/datasheet.hpp"
 #include "tutorials/memory/lesson_ops.hpp"
 #include "tutorials/memory/memory_analysis.hpp"
 #include "tutorials/report/html_report.hpp"
@@ -45,6 +47,9 @@ std::vector<std::string> lesson_configs(const std::string& name) {
 // Every flag that can be checked without a GPU, before a lesson opens one (exit 2 on any
 // machine): --dtype, --shape against the lesson's configs, and the results folder.
 void check_flags(const TutorialArgs& args, const TutorialOptions& o) {
+  if (args.theory && args.name != "memory-analysis")
+    throw InputError("--theory applies to the memory-analysis lesson only (it needs no GPU); the others measure");
+  if (!memory::find_datasheet(args.card)) throw InputError("unknown card '" + args.card + "'; known: " + memory::known_cards());
   if (!args.dtype.empty()) {
     const auto dtype = parse_dtype(args.dtype);
     if (!dtype || *dtype == DType::i32)
@@ -125,8 +130,9 @@ void add_tutorial_command(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--show-source", args->show_source, "Print the fused kernel's source after the table");
   cmd->add_flag("--theory", args->theory, "memory-analysis: counted bytes and datasheet figures, no GPU needed");
   cmd->add_option("--card", args->card, "memory-analysis --theory: h100, h100-pcie, h200, a100")->capture_default_str();
-  cmd->add_option("--budget", args->budget, "Time at most N candidates per variant and shape (guided search)");
-  cmd->add_option("--seed", args->seed, "Seed of the random inputs (default: fresh each run)");
+  cmd->add_option("--budget", args->budget, "Time at most N candidates per variant and shape (guided search)")
+      ->check(whole_number());
+  cmd->add_option("--seed", args->seed, "Seed of the random inputs (default: fresh each run)")->check(whole_number());
   cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return run_tutorial(ctx, *args); }; });
 }
 
