@@ -237,6 +237,9 @@ yaml=$(op_with cfg-name 's/ceil_div: \[N, THREADS\]/ceil_div: [N, THREDS]/')
 case_ configs 2 "THREDS" watch "$yaml" --once
 yaml=$(op_with cfg-source 's/^source: copy.cu$/source: nowhere.cu/')
 case_ configs 2 "kernel file 'nowhere.cu' not found" watch "$yaml" --once
+yaml=$(op_with cfg-source-folder 's/^source: copy.cu$/source: folder.cu/')
+mkdir -p "$(dirname "$yaml")/folder.cu"
+case_ configs 2 "source: cannot read kernel file $(dirname "$yaml")/folder.cu: it is a folder, not a file" watch "$yaml" --once
 
 # --- kernels the source lacks -------------------------------------------------------------
 yaml=$(op_with kernel-typo 's/kernel: copy_tuned/kernel: copy_tunned/')

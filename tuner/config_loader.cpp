@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "runtime/input_file.hpp"
 #include "tuner/config.hpp"
 #include "tuner/config_loader.hpp"
 #include "tuner/references.hpp"
@@ -108,8 +109,10 @@ class TopLevelLoader {
     }
     for (const auto& path : tried) {
       std::error_code ec;
-      if (!std::filesystem::is_regular_file(path, ec)) continue;
-      if (!std::ifstream(path)) reader_.fail(node, "source", "kernel file " + path.string() + " is not readable");
+      if (std::filesystem::status(path, ec).type() == std::filesystem::file_type::not_found) continue;
+      // There but not readable (a folder, no permission): said so, not "not found".
+      if (const std::string why = unreadable_reason(path); !why.empty())
+        reader_.fail(node, "source", "cannot read kernel file " + path.string() + ": " + why);
       config_.source = std::filesystem::absolute(path).lexically_normal();
       return;
     }
