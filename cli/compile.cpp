@@ -153,7 +153,12 @@ int run_compile(const CliContext& ctx, const CompileArgs& args) {
     options.include_dirs.push_back(fs::absolute(dir));
   }
   for (const auto& d : args.defines) options.defines.push_back(parse_define(d));
-  if (!args.output.empty() && !to_stdout(args)) check_output_file(args.output);  // before the compile, not after
+  if (!args.output.empty() && !to_stdout(args)) {
+    check_output_file(args.output);  // before the compile, not after
+    std::error_code ec;
+    if (fs::equivalent(args.output, source, ec))
+      throw InputError("-o " + args.output + " is the kernel source itself; kpg will not replace it with the image");
+  }
 
   std::unique_ptr<CubinCache> cache;
   if (!args.no_cache) cache = std::make_unique<CubinCache>(ctx.cache_dir());

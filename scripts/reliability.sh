@@ -322,6 +322,9 @@ ln -s "$work/nowhere/x.cubin" "$work/dangling.cubin"
 compile_to 2 "which does not exist; kpg does not replace a symlink" dangling.cubin
 holds "the dangling symlink stays" test -L "$work/dangling.cubin"
 compile_to 2 "folder $work/nowhere does not exist" "$work/nowhere/x.cubin"
+cp "$work/broken.cu" "$work/own.cu"
+case_ outputs 2 "is the kernel source itself" compile own.cu -o own.cu
+holds "the source is left as it was" cmp -s "$work/broken.cu" "$work/own.cu"
 set +e
 (cd "$work" && KPG_CACHE_DIR="$scratch/cache" KPG_DRIVER_LIBRARY=/nonexistent "$kpg" compile examples/vector_add.cu -o - >"$scratch/stdout.bin" 2>"$scratch/stderr.txt")
 status=$?
