@@ -104,7 +104,7 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
   report.config_file = config.file;
 
   std::vector<CompileJob> jobs;
-  std::map<std::string, size_t> seen;  // dedup key -> job
+  std::map<std::string, size_t> seen;  // dedup key -> its job, or kSkipped
   for (const auto& variant : config.variants) {
     for (const auto& shape : config.shapes) {
       PruneReport pruned;
@@ -123,12 +123,15 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
         o.include_dirs = {options.kernels_dir, config.source.parent_path()};  // as the tuner compiles
         const SpaceSpec* space = &variant.spaces.at(candidate.space_index);
         const std::string key = dedup_key(o);
+        constexpr size_t kSkipped = static_cast<size_t>(-1);
         if (const auto it = seen.find(key); it != seen.end()) {
+          if (it->second == kSkipped) continue;
           auto& spaces = jobs[it->second].spaces;
           if (std::find(spaces.begin(), spaces.end(), space) == spaces.end()) spaces.push_back(space);
           continue;
         }
         if (options.max_unique_compiles > 0 && jobs.size() >= options.max_unique_compiles) {
+          seen.emplace(key, kSkipped);
           ++report.skipped_compiles;
           continue;
         }
