@@ -53,7 +53,7 @@ classes=(
   "outputs|Output paths that are no regular file (device, FIFO, folder, symlinks, missing folder, full disk)|refused with exit 2 and left as they were; a symlink to a file is followed; nothing half-written, no temp file"
   "clear|\`kpg cache clear\` given paths, \`..\`, symlinks or ops the cache does not hold|exit 2 and nothing removed; only files kpg wrote are ever removed"
   "damaged|Damaged cache entries (corrupt, truncated, compiled from another source, a folder)|reported in plain words, treated as a miss and rebuilt; exit 0"
-  "cachedir|Cache folders: no HOME, a folder other users can write or planted as a symlink, a file|a private per-user folder (0700); an unsafe one is refused with exit 2"
+  "cachedir|Cache folders: no HOME, a folder other users can write or planted as a symlink, a file|a private per-user folder (0700); an unsafe one is refused with exit 2 (\`kpg doctor\` shows why)"
   "driver|No GPU driver, or the CUDA stub library in its place|GPU commands exit 1 with one line saying what to do; compile, watch, cache and doctor work"
   "killed|\`kill -9\` during a compile|the next run finds the cache intact (a hit or a clean rebuild)"
 )
@@ -416,6 +416,7 @@ nohome 0 ""
 holds "the cache is a private folder (0700)" test "$(stat -c %a "$private" 2>/dev/null)" = 700
 mkdir -p "$private" && chmod 777 "$private"
 nohome 2 "can be written by other users; set KPG_CACHE_DIR"
+case_ cachedir 0 "cache dir                unusable: the cache folder" TMPDIR="$scratch" HOME= XDG_CACHE_HOME= KPG_CACHE_DIR= doctor
 rm -rf "$private" && ln -s "$work" "$private"
 nohome 2 "is not a folder (a symlink or a file is there)"
 case_ cachedir 2 "set KPG_CACHE_DIR" KPG_CACHE_DIR="$work/a-file" cache list
