@@ -12,15 +12,6 @@
 namespace kpg {
 namespace {
 
-std::string kind_of(mode_t mode) {
-  if (S_ISDIR(mode)) return "it is a folder, not a file";
-  if (S_ISCHR(mode)) return "it is a character device, not a file";
-  if (S_ISBLK(mode)) return "it is a block device, not a file";
-  if (S_ISFIFO(mode)) return "it is a FIFO (named pipe), not a file";
-  if (S_ISSOCK(mode)) return "it is a socket, not a file";
-  return "it is not a regular file";
-}
-
 // An open descriptor of the regular file, or -1 with `why` set.
 int open_regular(const std::filesystem::path& path, std::string& why) {
   // O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
@@ -31,7 +22,7 @@ int open_regular(const std::filesystem::path& path, std::string& why) {
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0) why = std::strerror(errno);
-  else if (!S_ISREG(st.st_mode)) why = kind_of(st.st_mode);
+  else if (!S_ISREG(st.st_mode)) why = "it is " + file_type_name(st.st_mode) + ", not a file";
   if (!why.empty()) {
     ::close(fd);
     return -1;
@@ -40,6 +31,16 @@ int open_regular(const std::filesystem::path& path, std::string& why) {
 }
 
 }  // namespace
+
+std::string file_type_name(unsigned mode) {
+  if (S_ISREG(mode)) return "a file";
+  if (S_ISDIR(mode)) return "a folder";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
 
 std::string unreadable_reason(const std::filesystem::path& path) {
   std::string why;

@@ -8,6 +8,9 @@
 
 namespace kpg {
 
+// What a file of this st_mode is, for messages: "a file", "a folder", "a FIFO (named pipe)", ...
+std::string file_type_name(unsigned mode);
+
 // Why `path` cannot be read as a regular file, or empty when it can. Never blocks (a FIFO
 // is reported, not opened for reading).
 std::string unreadable_reason(const std::filesystem::path& path);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "runtime/error.hpp"
+#include "runtime/input_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -20,17 +21,6 @@ std::string errno_text(int err) { return std::strerror(err); }
 
 [[noreturn]] void fail(const fs::path& path, const std::string& why) {
   throw InputError("cannot write " + path.string() + ": " + why);
-}
-
-// What a file type is called in messages.
-std::string kind_of(mode_t mode) {
-  if (S_ISREG(mode)) return "a file";
-  if (S_ISDIR(mode)) return "a folder";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
 }
 
 fs::path folder_of(const fs::path& path) { return path.has_parent_path() ? path.parent_path() : fs::path("."); }
@@ -59,7 +49,7 @@ void check_writable_folder(const fs::path& dir, const fs::path& for_path) {
     if (errno == ENOENT) fail(for_path, "folder " + dir.string() + " does not exist");
     fail(for_path, dir.string() + ": " + errno_text(errno));
   }
-  if (!S_ISDIR(st.st_mode)) fail(for_path, dir.string() + " is " + kind_of(st.st_mode) + ", not a folder");
+  if (!S_ISDIR(st.st_mode)) fail(for_path, dir.string() + " is " + file_type_name(st.st_mode) + ", not a folder");
   if (::access(dir.c_str(), W_OK | X_OK) != 0) fail(for_path, "folder " + dir.string() + ": " + errno_text(errno));
 }
 
@@ -71,7 +61,7 @@ mode_t check_target(const fs::path& target, const fs::path& named) {
     if (errno == ENOENT) return 0;
     fail(named, errno_text(errno));
   }
-  if (!S_ISREG(st.st_mode)) fail(named, "it is " + kind_of(st.st_mode) + "; kpg writes regular files only");
+  if (!S_ISREG(st.st_mode)) fail(named, "it is " + file_type_name(st.st_mode) + "; kpg writes regular files only");
   if (::access(target.c_str(), W_OK) != 0) fail(named, "the file is not writable (" + errno_text(errno) + ")");
   return st.st_mode;
 }
@@ -130,7 +120,7 @@ void check_output_dir(const fs::path& dir) {
     if (::stat(at.c_str(), &st) == 0) {
       if (!S_ISDIR(st.st_mode))
         throw InputError("cannot create output folder " + dir.string() + ": " + at.string() + " is " +
-                         kind_of(st.st_mode) + ", not a folder");
+                         file_type_name(st.st_mode) + ", not a folder");
       if (::access(at.c_str(), W_OK | X_OK) != 0)
         throw InputError("cannot write to output folder " + dir.string() + ": " + at.string() + ": " +
                          errno_text(errno));
