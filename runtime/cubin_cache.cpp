@@ -52,7 +52,7 @@ std::optional<Entry> parse_entry(const std::vector<char>& file, std::string& why
     return std::nullopt;
   }
   if (std::memcmp(file.data(), kMagic, sizeof(kMagic)) != 0) {
-    why = "not an entry of this kpg version";
+    why = "bad magic";
     return std::nullopt;
   }
   uint64_t origin_size = 0, payload_size = 0;
@@ -153,6 +153,15 @@ std::optional<std::vector<char>> CubinCache::load(const std::string& origin) con
   }
   std::string why;
   const auto entry = parse_entry(file, why);
+  const bool older_version = file.size() >= sizeof(kMagic) && std::memcmp(file.data(), kMagic, 6) == 0 &&
+                             std::memcmp(file.data() + 6, kMagic + 6, 2) != 0;
+  if (older_version) {
+    // An entry of an older kpg ("KPGCUB01"): expected after an upgrade, not worth a warning.
+    spdlog::debug("cubin cache: {} is from an older kpg; replacing it", path.string());
+    std::error_code ec;
+    fs::remove(path, ec);
+    return std::nullopt;
+  }
   if (!entry) {
     // Deleting the entry is what makes this report happen once: the next store replaces it.
     spdlog::warn("cubin cache: {} is corrupt ({}); deleted, recompiling", path.string(), why);

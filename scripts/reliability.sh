@@ -52,7 +52,7 @@ classes=(
   "inputs|Input files that cannot be read (missing, a folder, a FIFO, no permission)|exit 2, naming the path and the reason; a FIFO is not waited on"
   "outputs|Output paths that are no regular file (device, FIFO, folder, symlinks, missing folder, full disk)|refused with exit 2 and left as they were; a symlink to a file is followed; nothing half-written, no temp file"
   "clear|\`kpg cache clear\` given paths, \`..\`, symlinks or ops the cache does not hold|exit 2 and nothing removed; only files kpg wrote are ever removed"
-  "damaged|Damaged cache entries (corrupt, truncated, compiled from another source, a folder)|reported in plain words, treated as a miss and rebuilt; exit 0"
+  "damaged|Damaged cache entries (corrupt, truncated, compiled from another source, a folder, an older kpg's)|reported in plain words (an older kpg's entry is replaced quietly), treated as a miss and rebuilt; exit 0"
   "cachedir|Cache folders: no HOME, a folder other users can write or planted as a symlink, a file|a private per-user folder (0700); an unsafe one is refused with exit 2 (\`kpg doctor\` shows why)"
   "driver|No GPU driver, or the CUDA stub library in its place|GPU commands exit 1 with one line saying what to do; compile, watch, cache and doctor work"
   "killed|\`kill -9\` during a compile|the next run finds the cache intact (a hit or a clean rebuild)"
@@ -402,6 +402,10 @@ differ() { ! cmp -s "$1" "$2"; }
 holds "the entry was rebuilt" differ "$other" "$first"
 rm -f "$first" && mkdir -p "$first" 2>/dev/null || true
 case_ damaged 0 "cache miss" compile examples/vector_add.cu
+rm -rf "$first" && run_kpg compile examples/vector_add.cu
+printf 'KPGCUB01' | dd of="$first" bs=1 conv=notrunc status=none 2>/dev/null || true  # an older kpg's entry
+case_ damaged 0 "cache miss" compile examples/vector_add.cu
+holds "an older kpg's entry is replaced without a warning" test -z "$(grep -E 'corrupt|warning' <<<"$out")"
 mkdir -p "$scratch/cache/tuning/copy"
 echo '{not json' >"$scratch/cache/tuning/copy/tuned-0123456789abcdef.json"
 case_ damaged 0 "is damaged (parse error" cache list

@@ -273,3 +273,21 @@ TEST(CubinCacheDirTest, WithoutHomeTheCacheIsAPrivateFolderOfThisUser) {
 
 }  // namespace
 }  // namespace kpg
+
+namespace kpg {
+namespace {
+
+// After an upgrade, entries of the older format are misses, replaced by the next compile
+// (quietly: scripts/reliability.sh checks that no warning is printed for them).
+TEST_F(CubinCacheTest, AnEntryOfAnOlderKpgIsAQuietMiss) {
+  const auto first = compile();
+  overwrite_entry(first.cache_key, [](std::string& bytes) { bytes[7] = '1'; });  // "KPGCUB01"
+  EXPECT_FALSE(cache_.load(first.cache_origin).has_value());
+  EXPECT_FALSE(fs::exists(cache_.entry_path(first.cache_key)));
+  const auto rebuilt = compile();
+  EXPECT_FALSE(rebuilt.cache_hit);
+  EXPECT_TRUE(compile().cache_hit);
+}
+
+}  // namespace
+}  // namespace kpg
