@@ -7,9 +7,12 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include "cli/cache_merge.hpp"
 #include "cli/command.hpp"
+#include "runtime/cubin_cache.hpp"
+#include "runtime/error.hpp"
 #include "tuner/tuning_cache.hpp"
 #include "tutorials/report/table.hpp"
 
@@ -32,8 +35,12 @@ uintmax_t folder_bytes(const std::filesystem::path& dir, size_t* files) {
   return bytes;
 }
 
+// The op argument: a name as configs spell it, never a path.
 std::optional<std::string> op_filter(const CacheArgs& a) {
-  return a.op.empty() ? std::nullopt : std::optional<std::string>(a.op);
+  if (a.op.empty()) return std::nullopt;
+  if (!is_op_name(a.op))
+    throw InputError("'" + a.op + "' is not an op name (expected lowercase letters, digits, '_' or '-'; no '/' or '..')");
+  return a.op;
 }
 
 int list(const CliContext& ctx, const CacheArgs& args) {
@@ -78,15 +85,24 @@ int show(const CliContext& ctx, const CacheArgs& args) {
   return kExitOk;
 }
 
+// Removes only what kpg wrote into its cache (TuningCache::clear, CubinCache::clear), and
+// for one op only an op the cache holds.
 int clear(const CliContext& ctx, const CacheArgs& args) {
   const TuningCache cache(ctx.cache_dir());
-  const size_t removed = cache.clear(op_filter(args));
-  std::cout << "removed " << removed << " tuning-cache files" << (args.op.empty() ? "" : " of op " + args.op) << "\n";
-  if (args.cubins) {
-    std::error_code ec;
-    const auto n = std::filesystem::remove_all(ctx.cache_dir() / "cubin", ec);
-    std::cout << "removed " << n << " cubin-cache entries\n";
+  const auto op = op_filter(args);
+  if (op) {
+    std::set<std::string> held;
+    for (const auto& [key, records] : cache.list()) held.insert(key.op);
+    if (!held.count(*op)) {
+      std::string known;
+      for (const auto& name : held) known += (known.empty() ? "" : ", ") + name;
+      throw InputError("the tuning cache (" + ctx.cache_dir().string() + ") holds no records of op '" + *op +
+                       "' (it holds: " + (known.empty() ? "none" : known) + ")");
+    }
   }
+  const size_t removed = cache.clear(op);
+  std::cout << "removed " << removed << " tuning-cache files" << (args.op.empty() ? "" : " of op " + args.op) << "\n";
+  if (args.cubins) std::cout << "removed " << CubinCache(ctx.cache_dir()).clear() << " cubin-cache entries\n";
   return kExitOk;
 }
 
@@ -103,7 +119,7 @@ void add_cache_command(CLI::App& app, CliContext& ctx) {
   s->add_option("op", args->op, "Only this op");
   s->callback([&ctx, args] { ctx.action = [&ctx, args] { return show(ctx, *args); }; });
   auto* c = cmd->add_subcommand("clear", "Remove tuning records (of one op, or all)");
-  c->add_option("op", args->op, "Only this op");
+  c->add_option("op", args->op, "Only this op (a name the cache holds, as `kpg cache list` shows it)");
   c->add_flag("--cubins", args->cubins, "Also remove every compiled cubin");
   c->callback([&ctx, args] { ctx.action = [&ctx, args] { return clear(ctx, *args); }; });
   add_cache_merge_command(cmd, ctx);

@@ -3,13 +3,16 @@
 // `kpg compile --all` compiles every op config's grid instead (cli/compile_all.cpp).
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
 #include <memory>
 #include <regex>
 
 #include "cli/command.hpp"
+#include "cli/flag_checks.hpp"
 #include "cli/compile_all.hpp"
 #include "runtime/context.hpp"
 #include "runtime/cubin_cache.hpp"
@@ -17,7 +20,9 @@
 #include "runtime/device.hpp"
 #include "runtime/driver.hpp"
 #include "runtime/error.hpp"
+#include "runtime/input_file.hpp"
 #include "runtime/module.hpp"
+#include "runtime/output_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -37,10 +42,20 @@ struct CompileArgs {
   unsigned jobs = 0;
 };
 
+// FILE as given (relative to the current folder), else in the kernels folder. Something
+// there that cannot be read (a folder, no permission) is reported as such, not as missing.
 fs::path find_source(const std::string& file, const fs::path& kernels_dir) {
-  std::error_code ec;
-  if (fs::is_regular_file(file, ec)) return fs::absolute(file).lexically_normal();
-  if (fs::is_regular_file(kernels_dir / file, ec)) return (kernels_dir / file).lexically_normal();
+  if (file.empty()) throw InputError("kpg compile: the kernel FILE is empty");
+  for (const fs::path& candidate : {fs::path(file), kernels_dir / file}) {
+    struct stat st {};
+    if (::lstat(candidate.c_str(), &st) != 0) {
+      if (errno == ENOENT) continue;
+      throw InputError("cannot read kernel file " + candidate.string() + ": " + std::strerror(errno));
+    }
+    if (const std::string why = unreadable_reason(candidate); !why.empty())
+      throw InputError("cannot read kernel file " + candidate.string() + ": " + why);
+    return fs::absolute(candidate).lexically_normal();
+  }
   throw InputError("kernel file '" + file + "' not found (looked in the current folder and " + kernels_dir.string() + ")");
 }
 
@@ -57,24 +72,24 @@ std::string default_arch() {
   return "sm_90";
 }
 
-void write_output(const fs::path& path, const std::vector<char>& image, bool is_ptx) {
+// `-o -`: the image goes to standard output and every report line to standard error.
+bool to_stdout(const CompileArgs& args) { return args.output == "-"; }
+
+void write_output(const std::string& output, const std::vector<char>& image, bool is_ptx) {
   // PTX images end in NUL for the driver; the file holds the text only.
   const size_t size = (is_ptx && !image.empty() && image.back() == '\0') ? image.size() - 1 : image.size();
-  const fs::path temp = path.string() + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary);
-    if (!out.write(image.data(), static_cast<std::streamsize>(size))) throw InputError("cannot write " + temp.string());
-  }
-  fs::rename(temp, path);
+  if (output != "-") return write_output_file(output, std::string_view(image.data(), size));
+  if (std::fwrite(image.data(), 1, size, stdout) != size || std::fflush(stdout) != 0)
+    throw InputError(std::string("cannot write the image to standard output: ") + std::strerror(errno));
 }
 
 // "?" marks what the source did not record (a cubin has no spill counts).
-void print_resources(const std::vector<KernelResources>& resources) {
+void print_resources(FILE* out, const std::vector<KernelResources>& resources) {
   if (resources.empty()) return;
-  std::printf("%-40s %5s %6s %13s %7s %9s  %s\n", "kernel", "regs", "stack", "spill st/ld", "smem", "barriers", "from");
+  std::fprintf(out, "%-40s %5s %6s %13s %7s %9s  %s\n", "kernel", "regs", "stack", "spill st/ld", "smem", "barriers", "from");
   for (const auto& r : resources) {
     const std::string spills = format_resource(r.spill_store_bytes) + "/" + format_resource(r.spill_load_bytes);
-    std::printf("%-40s %5s %6s %13s %7s %9s  %s\n", demangle(r.kernel).c_str(), format_resource(r.registers).c_str(),
+    std::fprintf(out, "%-40s %5s %6s %13s %7s %9s  %s\n", demangle(r.kernel).c_str(), format_resource(r.registers).c_str(),
                 format_resource(r.stack_bytes).c_str(), spills.c_str(), format_resource(r.shared_bytes).c_str(),
                 format_resource(r.barriers).c_str(), r.from_cubin ? "cubin" : "ptxas");
   }
@@ -94,24 +109,24 @@ bool runs_on(const std::string& arch, bool is_ptx, const DeviceProperties& devic
   return major == device.cc_major && minor <= device.cc_minor;
 }
 
-void print_loaded_attributes(const CompiledKernel& compiled, const std::string& arch) {
+void print_loaded_attributes(FILE* out, const CompiledKernel& compiled, const std::string& arch) {
   std::string reason;
   if (!driver_available(&reason)) {
-    std::printf("no GPU: module not loaded (%s)\n", reason.c_str());
+    std::fprintf(out, "no GPU: module not loaded (%s)\n", reason.c_str());
     return;
   }
   const Device device(0);
   if (!runs_on(arch, compiled.is_ptx, device.props())) {
-    std::printf("module not loaded: built for %s, device 0 is %s\n", arch.c_str(), device.props().arch().c_str());
+    std::fprintf(out, "module not loaded: built for %s, device 0 is %s\n", arch.c_str(), device.props().arch().c_str());
     return;
   }
   const Context context(device);
   const Module module = Module::load(compiled.image);
-  std::printf("loaded on %s:\n", device.props().name.c_str());
-  std::printf("%-40s %5s %11s %11s %11s\n", "kernel", "regs", "static smem", "local/thr", "max threads");
+  std::fprintf(out, "loaded on %s:\n", device.props().name.c_str());
+  std::fprintf(out, "%-40s %5s %11s %11s %11s\n", "kernel", "regs", "static smem", "local/thr", "max threads");
   for (const auto& r : compiled.resources) {
     const FunctionAttributes a = module.function(r.kernel).attributes();  // a copy: the Function is a temporary
-    std::printf("%-40s %5d %11d %11d %11d\n", demangle(r.kernel).c_str(), a.registers, a.static_shared_bytes,
+    std::fprintf(out, "%-40s %5d %11d %11d %11d\n", demangle(r.kernel).c_str(), a.registers, a.static_shared_bytes,
                 a.local_bytes, a.max_threads_per_block);
   }
 }
@@ -119,6 +134,9 @@ void print_loaded_attributes(const CompiledKernel& compiled, const std::string& 
 int run_compile(const CliContext& ctx, const CompileArgs& args) {
   if (args.all) {
     if (!args.file.empty()) throw InputError("kpg compile: give a kernel FILE or --all, not both");
+    // --all compiles each config with the tuner's options; these would silently not apply.
+    if (!args.output.empty() || !args.defines.empty() || !args.include_dirs.empty() || args.ptx || args.fast_math)
+      throw InputError("kpg compile --all: -o, -D, -I, --ptx and --fast-math apply to one kernel FILE, not to --all");
     return run_compile_all(ctx, CompileAllArgs{args.arch, args.jobs, args.no_cache});
   }
   if (args.file.empty()) throw InputError("kpg compile: a kernel FILE (or --all) is required");
@@ -129,24 +147,35 @@ int run_compile(const CliContext& ctx, const CompileArgs& args) {
   options.ptx = args.ptx;
   options.fast_math = args.fast_math;
   options.include_dirs.push_back(kernels);
-  for (const auto& dir : args.include_dirs) options.include_dirs.push_back(fs::absolute(dir));
+  for (const auto& dir : args.include_dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) throw InputError("-I " + dir + ": no such folder");
+    options.include_dirs.push_back(fs::absolute(dir));
+  }
   for (const auto& d : args.defines) options.defines.push_back(parse_define(d));
+  if (!args.output.empty() && !to_stdout(args)) {
+    check_output_file(args.output);  // before the compile, not after
+    std::error_code ec;
+    if (fs::equivalent(args.output, source, ec))
+      throw InputError("-o " + args.output + " is the kernel source itself; kpg will not replace it with the image");
+  }
 
   std::unique_ptr<CubinCache> cache;
   if (!args.no_cache) cache = std::make_unique<CubinCache>(ctx.cache_dir());
   const Compiler compiler(cache.get());
   const CompiledKernel compiled = compiler.compile_file(source, options);
 
-  std::printf("compiled %s for %s in %.1f ms: cache %s (key %.12s), %zu-byte %s\n", source.string().c_str(),
+  FILE* report = to_stdout(args) ? stderr : stdout;
+  std::fprintf(report, "compiled %s for %s in %.1f ms: cache %s (key %.12s), %zu-byte %s\n", source.string().c_str(),
               options.arch.c_str(), compiled.compile_ms,
               args.no_cache ? "off" : (compiled.cache_hit ? "hit" : "miss"), compiled.cache_key.c_str(),
               compiled.image.size(), compiled.is_ptx ? "PTX" : "cubin");
-  print_resources(compiled.resources);
+  print_resources(report, compiled.resources);
   if (!args.output.empty()) {
     write_output(args.output, compiled.image, compiled.is_ptx);
-    std::printf("wrote %s\n", args.output.c_str());
+    std::fprintf(report, "wrote %s\n", to_stdout(args) ? "the image to standard output" : args.output.c_str());
   }
-  print_loaded_attributes(compiled, options.arch);
+  print_loaded_attributes(report, compiled, options.arch);
   return kExitOk;
 }
 
@@ -159,12 +188,14 @@ void add_compile_command(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--all", args->all,
                 "Compile every op config's kernels over every candidate at every default shape (no GPU needed); "
                 "exit 2 if any compile fails");
-  cmd->add_option("-j,--jobs", args->jobs, "Compile threads for --all (default: one per core)");
+  cmd->add_option("-j,--jobs", args->jobs, "Compile threads for --all (default: one per core)")->check(whole_number(1024));
   cmd->add_option("-D,--define", args->defines, "Preprocessor define NAME=VALUE (repeatable)");
   cmd->add_option("-I,--include", args->include_dirs, "Extra include folder (repeatable)");
   cmd->add_option("--arch", args->arch, "Target: sm_90, sm_90a, compute_90 (default: the GPU's, else sm_90)");
   cmd->add_flag("--ptx", args->ptx, "Produce PTX instead of a cubin");
-  cmd->add_option("-o,--output", args->output, "Write the cubin/PTX to this file");
+  cmd->add_option("-o,--output", args->output,
+                  "Write the cubin/PTX to this regular file (replaced whole; a symlink is followed), or to standard "
+                  "output with '-'");
   cmd->add_flag("--fast-math", args->fast_math, "Compile with --use_fast_math");
   cmd->add_flag("--no-cache", args->no_cache, "Bypass the cubin cache");
   cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return run_compile(ctx, *args); }; });

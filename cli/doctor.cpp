@@ -8,6 +8,7 @@
 #include "runtime/compiler.hpp"
 #include "runtime/device.hpp"
 #include "runtime/driver.hpp"
+#include "runtime/error.hpp"
 #include "runtime/version.hpp"
 #include "tutorials/memory/dram_counter.hpp"
 
@@ -57,7 +58,11 @@ int run_doctor(const CliContext& ctx) {
   row("toolkit include dir", toolkit.empty() ? "not found (set CUDA_HOME)" : toolkit.string());
   row("kernels dir", folder_text(ctx.kernels_dir()));
   row("configs dir", folder_text(ctx.configs_dir()));
-  row("cache dir", ctx.cache_dir().string());
+  try {
+    row("cache dir", ctx.cache_dir().string());
+  } catch (const InputError& e) {  // e.g. an unsafe private folder: doctor says so and goes on
+    row("cache dir", std::string("unusable: ") + e.what());
+  }
   // Loading CUPTI needs no GPU; the memory lesson's measured DRAM bytes need it.
   const memory::DramCounter cupti;
   row("CUPTI", cupti.available() ? cupti.describe() : cupti.why_unavailable());

@@ -2,15 +2,52 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <optional>
+#include <utility>
 
 #include "cli/command.hpp"
 #include "cli/diagnostics.hpp"
 #include "runtime/error.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/version.hpp"
+#include "tuner/worker_supervisor.hpp"
+
+namespace {
+
+// The command word that names no command ("kpg frobnicate", "kpg cache frob"), if any, with
+// the command it was given to: CLI11 alone says only that a subcommand is required.
+std::optional<std::pair<const CLI::App*, std::string>> unknown_command(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* current = &app;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--kernels-dir" || arg == "--configs-dir") {
+      ++i;  // its value
+      continue;
+    }
+    if (arg.starts_with("-")) continue;
+    const auto commands = current->get_subcommands([](const CLI::App*) { return true; });
+    if (commands.empty()) return std::nullopt;  // a command's own argument
+    const auto named = std::find_if(commands.begin(), commands.end(), [&](const CLI::App* c) { return c->get_name() == arg; });
+    if (named == commands.end()) return std::make_pair(current, arg);
+    current = *named;
+  }
+  return std::nullopt;
+}
+
+int report_unknown_command(const CLI::App* parent, const std::string& word) {
+  std::string names;
+  for (const auto* c : parent->get_subcommands([](const CLI::App*) { return true; }))
+    names += (names.empty() ? "" : ", ") + c->get_name();
+  const std::string of = parent->get_parent() ? " of kpg " + parent->get_name() : "";
+  std::cerr << "kpg: error: unknown command '" << word << "'" << of << " (commands: " << names << ")\n";
+  return kpg::kExitBadInput;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace kpg;
@@ -35,11 +72,12 @@ int main(int argc, char** argv) {
   add_cache_command(app, ctx);
   add_tutorial_command(app, ctx);
   add_watch_command(app, ctx);
-  // More commands (tune, cache, run, tutorial, watch): one add_*_command(app, ctx) line each, here.
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0)
+      if (const auto unknown = unknown_command(app, argc, argv)) return report_unknown_command(unknown->first, unknown->second);
     return app.exit(e) == 0 ? kExitOk : kExitBadInput;
   }
 
@@ -52,11 +90,23 @@ int main(int argc, char** argv) {
   } catch (const InputError& e) {
     std::cerr << "kpg: error: " << e.what() << "\n";
     return kExitBadInput;
+  } catch (const WorkerFailed& e) {  // a worker process's failure: its exit code carries over
+    std::cerr << "kpg: error: " << e.what() << "\n";
+    return e.exit_code() == kExitBadInput ? kExitBadInput : kExitRuntimeError;
   } catch (const NoDriverError& e) {
     std::cerr << "kpg: " << e.what() << "\n";
     return kExitRuntimeError;
+  } catch (const std::filesystem::filesystem_error& e) {  // a file or folder kpg was pointed at
+    std::cerr << "kpg: error: " << readable_error(e) << "\n";
+    return kExitBadInput;
+  } catch (const std::ios_base::failure& e) {
+    std::cerr << "kpg: error: " << readable_error(e) << "\n";
+    return kExitBadInput;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "kpg: error: out of memory\n";
+    return kExitRuntimeError;
   } catch (const std::exception& e) {
-    std::cerr << "kpg: error: " << e.what() << "\n";
+    std::cerr << "kpg: error: " << readable_error(e) << "\n";
     return kExitRuntimeError;
   } catch (...) {
     std::cerr << "kpg: error: unknown exception\n";

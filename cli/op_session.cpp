@@ -1,5 +1,6 @@
 #include "cli/op_session.hpp"
 
+#include "cli/flag_checks.hpp"
 #include "runtime/error.hpp"
 
 namespace kpg {
@@ -7,7 +8,7 @@ namespace kpg {
 void add_selection_options(CLI::App* cmd, OpSelection& selection) {
   cmd->add_option("--shape", selection.shapes, "Problem shape K=V,... e.g. M=4096,N=781,dtype=f16 (repeatable)");
   cmd->add_option("--variant", selection.variants, "Only this variant (repeatable; default: all)");
-  cmd->add_option("--seed", selection.seed, "Seed of the random inputs (default: fresh each run)");
+  cmd->add_option("--seed", selection.seed, "Seed of the random inputs (default: fresh each run)")->check(whole_number());
 }
 
 OpSession::OpSession(const CliContext& ctx, const std::string& op_or_file, int device)
@@ -16,8 +17,17 @@ OpSession::OpSession(const CliContext& ctx, const std::string& op_or_file, int d
       cubin_cache_(ctx.cache_dir()),
       compiler_(&cubin_cache_),
       tuning_cache_(ctx.tuning_cache_dir()),
-      gpu_(std::make_unique<Gpu>(device)),
-      tuner_(std::make_unique<Tuner>(*gpu_, compiler_, tuning_cache_, kernels_dir_)) {}
+      device_(device) {}
+
+const Gpu& OpSession::gpu() const {
+  if (!gpu_) gpu_ = std::make_unique<Gpu>(device_);
+  return *gpu_;
+}
+
+const Tuner& OpSession::tuner() const {
+  if (!tuner_) tuner_ = std::make_unique<Tuner>(gpu(), compiler_, tuning_cache_, kernels_dir_);
+  return *tuner_;
+}
 
 std::vector<Shape> OpSession::shapes(const OpSelection& selection) const {
   if (selection.shapes.empty()) return config_.shapes;

@@ -29,12 +29,14 @@ void add_selection_options(CLI::App* cmd, OpSelection& selection);
 
 class OpSession {
  public:
-  // Loads and validates the config first, so bad input is reported before the GPU opens.
+  // Loads and validates the config. The GPU opens on the first call of gpu() or tuner(),
+  // so that flags can be checked against the config first: bad input is reported (exit 2)
+  // before anything touches a GPU, also on a machine without one.
   OpSession(const CliContext& ctx, const std::string& op_or_file, int device = 0);
 
   const OpConfig& config() const { return config_; }
-  const Gpu& gpu() const { return *gpu_; }
-  const Tuner& tuner() const { return *tuner_; }
+  const Gpu& gpu() const;
+  const Tuner& tuner() const;
   const Compiler& compiler() const { return compiler_; }
   const TuningCache& tuning_cache() const { return tuning_cache_; }
   const std::filesystem::path& kernels_dir() const { return kernels_dir_; }
@@ -48,8 +50,9 @@ class OpSession {
   CubinCache cubin_cache_;
   Compiler compiler_;
   TuningCache tuning_cache_;
-  std::unique_ptr<Gpu> gpu_;
-  std::unique_ptr<Tuner> tuner_;
+  int device_;
+  mutable std::unique_ptr<Gpu> gpu_;  // opened on first use
+  mutable std::unique_ptr<Tuner> tuner_;
 };
 
 }  // namespace kpg

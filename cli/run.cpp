@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -24,9 +25,11 @@
 #include <sstream>
 
 #include "cli/command.hpp"
+#include "cli/flag_checks.hpp"
 #include "cli/op_session.hpp"
 #include "cli/run_supervisor.hpp"
 #include "runtime/error.hpp"
+#include "runtime/output_file.hpp"
 #include "tutorials/report/table.hpp"
 
 namespace kpg {
@@ -47,17 +50,29 @@ struct RunArgs {
   size_t resume_from = 0;  // skip the units before this one (they ran in an earlier worker)
 };
 
+// "VEC=4,WARPS=2": every piece NAME=INTEGER, each name once. The error names the piece.
 ParamSet parse_params(const std::string& text) {
+  // "--params 'A=1,B': at 'B': ..." (the piece is named when it is not the whole value)
+  const auto fail = [&](const std::string& item, const std::string& why) {
+    return InputError("--params '" + text + "'" + (item == text ? "" : " at '" + item + "'") + ": " + why);
+  };
+  if (text.empty()) throw fail(text, "empty (expected NAME=INTEGER,NAME=INTEGER,...)");
   ParamSet p;
-  std::istringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    const auto eq = item.find('=');
-    if (eq == std::string::npos) throw InputError("--params '" + item + "': expected NAME=INTEGER");
-    try {
-      p[item.substr(0, eq)] = std::stoll(item.substr(eq + 1));
-    } catch (const std::exception&) {
-      throw InputError("--params '" + item + "': value is not an integer");
-    }
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    start = end + 1;
+    if (item.empty()) throw fail(item, "an empty entry (expected NAME=INTEGER,NAME=INTEGER,...)");
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) throw fail(item, "expected NAME=INTEGER");
+    const std::string name = item.substr(0, eq), value = item.substr(eq + 1);
+    if (name.empty()) throw fail(item, "the name before '=' is missing");
+    int64_t v = 0;
+    const auto [stop, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (value.empty() || ec != std::errc() || stop != value.data() + value.size())
+      throw fail(item, "'" + value + "' is not an integer");
+    if (!p.emplace(name, v).second) throw fail(item, name + " is given twice");
   }
   return p;
 }
@@ -65,8 +80,12 @@ ParamSet parse_params(const std::string& text) {
 // The candidate named by --params (and --space when the variant has several spaces);
 // params not given take the space's default.
 Candidate explicit_candidate(const VariantSpec& v, const std::string& space_name, const ParamSet& given) {
+  std::string spaces;  // what each space takes, for the error
   for (size_t i = 0; i < v.spaces.size(); ++i) {
     const SpaceSpec& s = v.spaces[i];
+    std::string names;
+    for (const auto& [name, values] : s.params) names += (names.empty() ? "" : ", ") + name;
+    spaces += (spaces.empty() ? "" : "; ") + ("space '" + s.name + "': " + (names.empty() ? "no params" : names));
     if (!space_name.empty() && s.name != space_name) continue;
     Candidate c{v.name, i, s.name, s.defaults, false};
     bool fits = true;
@@ -77,8 +96,13 @@ Candidate explicit_candidate(const VariantSpec& v, const std::string& space_name
     }
     if (fits) return c;
   }
-  throw InputError("variant '" + v.name + "': no space " + (space_name.empty() ? "" : "'" + space_name + "' ") +
-                   "has all of the params given with --params");
+  const bool space_known = space_name.empty() || std::any_of(v.spaces.begin(), v.spaces.end(),
+                                                             [&](const SpaceSpec& s) { return s.name == space_name; });
+  if (!space_known) throw InputError("--space '" + space_name + "': variant '" + v.name + "' has no such space (" + spaces + ")");
+  std::string given_names;
+  for (const auto& [k, val] : given) given_names += (given_names.empty() ? "" : ", ") + k;
+  throw InputError("--params " + given_names + ": no space " + (space_name.empty() ? "" : "'" + space_name + "' ") +
+                   "of variant '" + v.name + "' has all of them (" + spaces + ")");
 }
 
 // The variants --variant names, else every variant; without --variant, --space and
@@ -125,9 +149,25 @@ std::vector<std::pair<Candidate, std::string>> plan(const OpSession& session, co
     TuneOptions no_tune;
     no_tune.no_tune = true;
     const auto r = session.tuner().tune(session.config(), variant, workload, no_tune);
+    if (r.candidates == 0)
+      throw InputError(variant.name + " at " + workload.shape().to_string() +
+                       ": no configuration passes the constraints: " + describe_pruning(r.pruned));
     runs.emplace_back(r.chosen, std::string(to_string(r.source)) + (r.source_detail.empty() ? "" : " " + r.source_detail));
   }
   return runs;
+}
+
+// Every flag that can be checked without a GPU, before one opens (and before a worker
+// starts): bad input is exit 2 with its reason on any machine.
+void check_flags(const OpSession& session, const RunArgs& args) {
+  if (args.all_spaces && (!args.params.empty() || !args.space.empty()))
+    throw InputError("--all-spaces runs each space's default configuration: give it without --params and --space");
+  session.shapes(args.selection);
+  for (const VariantSpec* v : variants_to_run(session, args)) {
+    for (const auto& text : args.params) explicit_candidate(*v, args.space, parse_params(text));
+    if (args.params.empty() && !args.space.empty()) explicit_candidate(*v, args.space, {});
+  }
+  if (!args.save_io.empty()) check_output_dir(args.save_io);
 }
 
 // Runs the units from `args.resume_from` on, in order: `report` gets each with kind
@@ -135,7 +175,8 @@ std::vector<std::pair<Candidate, std::string>> plan(const OpSession& session, co
 // CUDA error is the unit's result "fault: ..." and is thrown on as CandidateFault: the
 // context is lost.
 void run_units(const OpSession& session, const RunArgs& args,
-               const std::function<void(const std::string& kind, const RunUnit&)>& report) {
+               const std::function<void(const std::string& kind, const RunUnit&)>& report,
+               const std::function<void(const TuneEvent&)>& on_reference = {}) {
   const auto shapes = session.shapes(args.selection);
   const auto variants = variants_to_run(session, args);
   size_t index = 0;
@@ -149,7 +190,7 @@ void run_units(const OpSession& session, const RunArgs& args,
         if (index < args.resume_from) continue;
         if (!prepared) {
           workload.randomize(args.selection.seed ? args.selection.seed : std::random_device{}());
-          session.tuner().ensure_reference(session.config(), workload);
+          session.tuner().ensure_reference(session.config(), workload, on_reference);
           prepared = true;
         }
         const Candidate& chosen = runs[ri].first;
@@ -197,6 +238,7 @@ void run_units(const OpSession& session, const RunArgs& args,
         report("result", unit);
         if (!args.save_io.empty()) {
           const auto dir = std::filesystem::path(args.save_io) / (variant.name + "-" + unit.shape);
+          make_output_dir(dir);
           workload.save_io(dir);
           std::cout << "inputs and outputs saved as .npy in " << dir.string() << "\n";
         }
@@ -243,10 +285,14 @@ int run_worker(const CliContext& ctx, const RunArgs& args) {
   // Killed with its parent: a hung kernel must not hold the GPU after the parent is gone.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   const OpSession session(ctx, args.op);
+  check_flags(session, args);
   try {
-    run_units(session, args, [&](const std::string& kind, const RunUnit& unit) {
-      write_event(args.worker_fd, run_event(kind, unit));
-    });
+    run_units(
+        session, args, [&](const std::string& kind, const RunUnit& unit) { write_event(args.worker_fd, run_event(kind, unit)); },
+        [&](const TuneEvent& e) {  // the reference kernel, under the same watchdog
+          write_event(args.worker_fd,
+                      {e.kind == TuneEvent::Kind::start ? "reference" : "reference-done", e.key, e.record, ""});
+        });
   } catch (const CandidateFault&) {
     // Reported. Freeing buffers and modules would only log the same error again.
     std::cout.flush();
@@ -258,6 +304,7 @@ int run_worker(const CliContext& ctx, const RunArgs& args) {
 
 int run_in_process(const CliContext& ctx, const RunArgs& args) {
   const OpSession session(ctx, args.op);
+  check_flags(session, args);
   const std::string repro = repro_prefix(ctx, args);
   std::vector<RunUnit> units;
   std::optional<double> first_launch_ms;  // process start to the first launch of the op
@@ -295,7 +342,7 @@ std::vector<std::string> own_command_line() {
 int run_op(const CliContext& ctx, const RunArgs& args) {
   if (args.worker_fd >= 0) return run_worker(ctx, args);
   if (args.in_process) return run_in_process(ctx, args);
-  for (const auto& text : args.params) parse_params(text);  // bad input: exit 2 before a worker starts
+  check_flags(OpSession(ctx, args.op), args);  // bad input: exit 2 before a worker (and a GPU) starts
 
   RunSupervision supervision;
   supervision.worker_argv = own_command_line();
@@ -340,7 +387,7 @@ void add_run_command(CLI::App& app, CliContext& ctx) {
                 "ends the run, a hang hangs it");
   cmd->add_option("--watchdog", args->watchdog_s, "Seconds a unit's kernel may run before it counts as hung")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(watchdog_seconds());
   // The worker side, set by the supervising `kpg run` only.
   cmd->add_option("--worker-fd", args->worker_fd)->group("");
   cmd->add_option("--resume-from", args->resume_from)->group("");

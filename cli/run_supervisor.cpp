@@ -117,6 +117,9 @@ RunOutcome supervise_run(const RunSupervision& supervision, std::ostream& out) {
   options.watchdog = supervision.watchdog;
   try {
     supervise({{"kpg run worker", supervision.worker_argv}}, options, hooks);
+  } catch (const ReferenceLost& e) {  // the worker could not say this itself
+    out << "kpg: error: " << e.what() << "\n" << std::flush;
+    outcome.worker_failed = kExitRuntimeError;
   } catch (const WorkerFailed& e) {
     outcome.worker_failed = e.exit_code() == kExitBadInput ? kExitBadInput : kExitRuntimeError;
   }

@@ -13,12 +13,13 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/flag_checks.hpp"
 #include "cli/mpi/communicator.hpp"
 #include "cli/op_session.hpp"
 #include "cli/run_supervisor.hpp"
 #include "cli/tune_args.hpp"
+#include "runtime/output_file.hpp"
 #include "tutorials/report/html_report.hpp"
-#include "tutorials/report/results_dir.hpp"
 #include "tutorials/report/svg_chart.hpp"
 #include "tutorials/report/table.hpp"
 #include "tutorials/tutorial.hpp"
@@ -93,6 +94,15 @@ report::HtmlSection html_section(const VariantSpec& variant, const TuneResult& r
   return s;
 }
 
+// Every flag that can be checked without a GPU, before one opens: bad input is exit 2 with
+// its reason on any machine, not "no CUDA driver".
+void check_flags(const OpSession& session, const TuneArgs& args) {
+  session.shapes(args.selection);
+  session.variants(args.selection);
+  check_devices_flag(args.devices);
+  if (!args.html.empty()) check_output_file(args.html, /*create_folders=*/true);
+}
+
 WorkerTally tally_of(const WorkersReport& w, const CacheKey& key) {
   const auto it = w.by_key.find(key.file_stem());
   return it == w.by_key.end() ? WorkerTally{} : it->second;
@@ -108,11 +118,12 @@ int run_tune(const CliContext& ctx, const TuneArgs& args) {
   if (args.worker_fd >= 0) return run_tune_worker(ctx, args);
   if (launcher_world_size() > 1) return run_tune_ranks(ctx, args);
   OpSession session(ctx, args.op);
+  check_flags(session, args);
   // Candidates are timed in worker processes unless told otherwise: a fault or a hang then
   // costs one worker restart, not the run (tuner/worker_supervisor.hpp).
   const bool isolate = !args.in_process && !args.no_tune;
   const auto groups = isolate ? device_groups(args.devices) : std::vector<std::vector<int>>{{0}};
-  bool all_found = true;
+  int status = kExitOk;  // the worst of every shape's (print_rankings)
   std::vector<report::HtmlSection> sections;
   for (const auto& group : groups) {
     std::unique_ptr<Gpu> other_gpu;
@@ -134,22 +145,21 @@ int run_tune(const CliContext& ctx, const TuneArgs& args) {
         workers_wall_ms += workers->wall_ms;
         workers_restarts += workers->restarts;
       }
-      const bool found = print_rankings(args, session, tuner, shape, workers ? &*workers : nullptr, std::cout,
-                                        args.html.empty() ? nullptr : &sections);
-      all_found = all_found && found;
+      status = std::max(status, print_rankings(args, session, tuner, shape, workers ? &*workers : nullptr, std::cout,
+                                               args.html.empty() ? nullptr : &sections));
     }
     if (isolate)
       std::cout << fmt::format("timing took {:.1f} s wall on {} GPU(s) ({}), {} worker restart(s)\n\n",
                                workers_wall_ms / 1000, group.size(), gpu.props().name, workers_restarts);
   }
   if (!args.html.empty()) write_html(args.html, "kpg tune " + session.config().op, sections);
-  return all_found ? kExitOk : kExitRuntimeError;
+  return status;
 }
 
 }  // namespace
 
-bool print_rankings(const TuneArgs& args, const OpSession& session, const Tuner& tuner, const Shape& shape,
-                    const WorkersReport* workers, std::ostream& out, std::vector<report::HtmlSection>* sections) {
+int print_rankings(const TuneArgs& args, const OpSession& session, const Tuner& tuner, const Shape& shape,
+                   const WorkersReport* workers, std::ostream& out, std::vector<report::HtmlSection>* sections) {
   TuneOptions options;
   options.force = args.force && !workers;
   options.no_tune = args.no_tune;
@@ -171,7 +181,7 @@ bool print_rankings(const TuneArgs& args, const OpSession& session, const Tuner&
     fill_inputs(workload);
     tuner.ensure_reference(session.config(), workload);
   }
-  bool all_found = true;
+  int status = kExitOk;
   for (const VariantSpec* variant : session.variants(args.selection)) {
     // Tuned now only where the workers timed something; else the choice is the cache's.
     if (workers) {
@@ -181,6 +191,13 @@ bool print_rankings(const TuneArgs& args, const OpSession& session, const Tuner&
       options.no_tune = args.no_tune || (workers->shards_lost && !options.timed_elsewhere);
     }
     const TuneResult r = tuner.tune(session.config(), *variant, workload, options);
+    if (r.candidates == 0) {  // the shape is outside what the variant's constraints allow
+      out << fmt::format("{}/{} at {}: no configuration passes the constraints: {}\n\n", r.op, r.variant,
+                         r.shape.to_string(), describe_pruning(r.pruned))
+          << std::flush;
+      status = kExitBadInput;
+      continue;
+    }
     out << summary(r) << (workers ? workers_line(*workers, r) : "");
     std::optional<report::Table> ranking;
     if (!r.records.empty()) {
@@ -188,16 +205,16 @@ bool print_rankings(const TuneArgs& args, const OpSession& session, const Tuner&
       out << report::render_text(*ranking);
     }
     if (sections) sections->push_back(html_section(*variant, r, ranking ? &*ranking : nullptr));
-    all_found = all_found && (r.best.has_value() || args.no_tune);
+    if (!r.best && !args.no_tune) status = std::max(status, kExitRuntimeError);
     out << "\n" << std::flush;
   }
-  return all_found;
+  return status;
 }
 
 void write_html(const std::string& file, const std::string& title, const std::vector<report::HtmlSection>& sections) {
   const std::filesystem::path path(file);
-  const report::ResultsDir dir(path.has_parent_path() ? path.parent_path() : std::filesystem::path("."));
-  dir.write(path.filename().string(), report::render_html(title, sections));
+  if (path.has_parent_path()) make_output_dir(path.parent_path());
+  write_output_file(path, report::render_html(title, sections));
   std::cout << "report written to " << path.string() << "\n";
 }
 
@@ -208,9 +225,10 @@ void add_tune_command(CLI::App& app, CliContext& ctx) {
   add_selection_options(cmd, args->selection);
   cmd->add_flag("--force", args->force, "Re-time candidates that already have cache records");
   cmd->add_flag("--no-tune", args->no_tune, "Time nothing: use the cache, the nearest tuned shape or the default");
-  cmd->add_option("--budget", args->budget, "Time at most N candidates (guided search for large grids)");
-  cmd->add_option("-j,--jobs", args->jobs, "Compile threads (default: every core)");
-  cmd->add_option("--top", args->top, "Rows of the ranked table")->capture_default_str();
+  cmd->add_option("--budget", args->budget, "Time at most N candidates (guided search for large grids)")
+      ->check(whole_number());
+  cmd->add_option("-j,--jobs", args->jobs, "Compile threads (default: every core)")->check(whole_number(1024));
+  cmd->add_option("--top", args->top, "Rows of the ranked table")->capture_default_str()->check(whole_number());
   cmd->add_option("--html", args->html,
                   "Also write an HTML report to FILE: ranked tables and, per variant and shape, a heat map of median "
                   "time over the first two params of the first space")
@@ -223,7 +241,7 @@ void add_tune_command(CLI::App& app, CliContext& ctx) {
                 "Time candidates in this process (no worker): faster to start, but a GPU fault ends the run");
   cmd->add_option("--watchdog", args->watchdog_s, "Seconds a candidate may run before it counts as hung")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(watchdog_seconds());
   // The worker side of the protocol, set by the supervising `kpg tune` only.
   cmd->add_option("--worker-fd", args->worker_fd)->group("");
   cmd->add_option("--device", args->device)->group("");

@@ -61,6 +61,9 @@ struct WorkerPlan {
   bool progress = true;        // a progress bar on stderr
 };
 
+// Throws InputError unless --devices is 'all' or a list of ordinals (no GPU needed).
+void check_devices_flag(const std::string& devices);
+
 // GPU ordinals of --devices ("all", "0,1"), grouped by card identity (device_identity):
 // each group is tuned as one, with one worker per GPU. Bad input: InputError.
 std::vector<std::vector<int>> device_groups(const std::string& devices);
@@ -81,9 +84,10 @@ int run_tune_ranks(const CliContext& ctx, const TuneArgs& args);
 // Once a shape is timed (by `workers`, or here in process when null): ranks every selected
 // variant on `tuner`'s GPU, re-timing a winner within noise of its runner-up there, and
 // prints each summary and ranked table to `out` (and HTML sections to `sections`). Returns
-// whether every variant has a choice.
-bool print_rankings(const TuneArgs& args, const OpSession& session, const Tuner& tuner, const Shape& shape,
-                    const WorkersReport* workers, std::ostream& out, std::vector<report::HtmlSection>* sections);
+// the exit status: 0 when every variant has a choice, 2 when a variant has no candidate at
+// the shape (its constraints rule the shape out), else 1.
+int print_rankings(const TuneArgs& args, const OpSession& session, const Tuner& tuner, const Shape& shape,
+                   const WorkersReport* workers, std::ostream& out, std::vector<report::HtmlSection>* sections);
 
 void write_html(const std::string& file, const std::string& title, const std::vector<report::HtmlSection>& sections);
 

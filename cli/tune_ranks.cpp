@@ -309,6 +309,7 @@ int tune_as_rank(const CliContext& ctx, const TuneArgs& args, const Communicator
   std::ostringstream elsewhere;
   std::ostream& out = comm.rank() == 0 ? std::cout : elsewhere;
   bool found = true;
+  int worst = kExitOk;  // this rank's rankings
   if (comm.rank() == 0) {
     std::cout << describe_ranks(place, outcomes) << describe_losses(outcomes) << "\n" << std::flush;
     if (!args.html.empty())
@@ -319,8 +320,10 @@ int tune_as_rank(const CliContext& ctx, const TuneArgs& args, const Communicator
   if (place.leads()) {
     if (comm.rank() != 0) out << "on " << place.identity_of[static_cast<size_t>(comm.rank())] << ":\n";
     for (const auto& shape : session.shapes(args.selection)) {
-      found = print_rankings(args, session, session.tuner(), shape, &timed, out,
-                             comm.rank() == 0 && !args.html.empty() ? &sections : nullptr) && found;
+      const int status = print_rankings(args, session, session.tuner(), shape, &timed, out,
+                                        comm.rank() == 0 && !args.html.empty() ? &sections : nullptr);
+      worst = std::max(worst, status);
+      found = found && status == kExitOk;
       if (comm.rank() != 0)
         for (const VariantSpec* variant : session.variants(args.selection)) {
           const CacheKey key = session.tuner().cache_key(session.config(), *variant, shape);
@@ -357,7 +360,7 @@ int tune_as_rank(const CliContext& ctx, const TuneArgs& args, const Communicator
       slowest_ms / 1000, outcomes.size(), restarts, merged, merge_ms, rank_ms / 1000);
   if (!args.html.empty()) write_html(args.html, "kpg tune " + session.config().op, sections);
   if (lost) return lost_to_input ? kExitBadInput : kExitRuntimeError;
-  return found ? kExitOk : kExitRuntimeError;
+  return found ? kExitOk : std::max(worst, kExitRuntimeError);
 }
 
 // Bad input and a missing GPU are found before MPI starts, the same way on every rank:

@@ -9,10 +9,12 @@
 #include <csignal>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -26,32 +28,40 @@
 namespace kpg {
 namespace {
 
-std::vector<int> parse_devices(const std::string& text) {
-  const int count = Device::count();
+// The ordinals --devices names, in order, without duplicates; nullopt for "all". Checks the
+// syntax only (no GPU needed); the range is checked against the machine in parse_devices.
+std::optional<std::vector<int>> parse_device_list(const std::string& text) {
+  if (text == "all") return std::nullopt;
   std::vector<int> out;
-  if (text == "all") {
-    for (int i = 0; i < count; ++i) out.push_back(i);
-    return out;
-  }
   size_t start = 0;
   while (start <= text.size()) {
     const size_t end = std::min(text.find(',', start), text.size());
     const std::string item = text.substr(start, end - start);
     int ordinal = -1;
-    try {
-      size_t used = 0;
-      ordinal = std::stoi(item, &used);
-      if (used != item.size()) ordinal = -1;
-    } catch (const std::exception&) {
-    }
-    if (ordinal < 0 || ordinal >= count)
-      throw InputError(fmt::format("--devices '{}': '{}' is not a GPU ordinal (this machine has {} GPU(s): 0..{}; "
-                                   "or say 'all')",
-                                   text, item, count, count - 1));
+    const auto [stop, ec] = std::from_chars(item.data(), item.data() + item.size(), ordinal);
+    if (item.empty() || ec != std::errc() || stop != item.data() + item.size() || ordinal < 0)
+      throw InputError(fmt::format("--devices '{}': '{}' is not a GPU ordinal (expected 'all' or ordinals such as "
+                                   "'0' or '0,1')",
+                                   text, item));
     if (std::find(out.begin(), out.end(), ordinal) == out.end()) out.push_back(ordinal);
     start = end + 1;
   }
   return out;
+}
+
+std::vector<int> parse_devices(const std::string& text) {
+  const auto listed = parse_device_list(text);
+  const int count = Device::count();
+  if (!listed) {
+    std::vector<int> all;
+    for (int i = 0; i < count; ++i) all.push_back(i);
+    return all;
+  }
+  for (int ordinal : *listed)
+    if (ordinal >= count)
+      throw InputError(fmt::format("--devices '{}': there is no GPU {} (this machine has {} GPU(s): 0..{})", text,
+                                   ordinal, count, count - 1));
+  return *listed;
 }
 
 // The kernel file of the candidate a lost worker was running: its space's, named by the
@@ -107,6 +117,8 @@ std::vector<std::string> worker_argv(const CliContext& ctx, const TuneArgs& args
 }
 
 }  // namespace
+
+void check_devices_flag(const std::string& devices) { parse_device_list(devices); }
 
 std::vector<std::vector<int>> device_groups(const std::string& devices) {
   std::vector<std::vector<int>> groups;
@@ -202,7 +214,9 @@ int run_tune_worker(const CliContext& ctx, const TuneArgs& args) {
   options.progress = false;
   options.rematch_ties = false;  // the supervisor settles ties once every shard is in
   options.on_event = [&](const TuneEvent& e) {
-    write_event(args.worker_fd, {e.kind == TuneEvent::Kind::start ? "start" : "result", e.key, e.record, ""});
+    const bool start = e.kind == TuneEvent::Kind::start;
+    const char* kind = e.reference ? (start ? "reference" : "reference-done") : (start ? "start" : "result");
+    write_event(args.worker_fd, {kind, e.key, e.record, ""});
   };
   using Clock = std::chrono::steady_clock;
   const auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
@@ -212,7 +226,7 @@ int run_tune_worker(const CliContext& ctx, const TuneArgs& args) {
       const auto t0 = Clock::now();
       Workload workload(session.config(), shape, session.gpu().limits());
       workload.randomize(args.selection.seed ? args.selection.seed : std::random_device{}());
-      session.tuner().ensure_reference(session.config(), workload);
+      session.tuner().ensure_reference(session.config(), workload, options.on_event);  // watched like a candidate
       workload.reference();
       const auto t1 = Clock::now();
       for (const VariantSpec* variant : session.variants(args.selection))

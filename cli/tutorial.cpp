@@ -5,9 +5,14 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/flag_checks.hpp"
 #include "tutorials/attention/attention_lesson.hpp"
 #include "runtime/driver.hpp"
 #include "tutorials/lessons.hpp"
+#include "tutorials/tutorial.hpp"
+#include "runtime/output_file.hpp"
+#include "tutorials/memory/datasheet.hpp"
+#include "tutorials/memory/lesson_ops.hpp"
 #include "tutorials/memory/memory_analysis.hpp"
 
 namespace kpg {
@@ -28,6 +33,30 @@ struct TutorialArgs {
   std::string card = "h100";
 };
 
+// The op configs whose shapes a lesson runs (memory-analysis picks its own, lesson_ops).
+std::vector<std::string> lesson_configs(const std::string& name) {
+  if (name == "softmax") return {"softmax"};
+  if (name == "layernorm") return {"layernorm", "rmsnorm"};
+  if (name == "flash-attention") return {"attention"};
+  return {};
+}
+
+// Every flag that can be checked without a GPU, before a lesson opens one (exit 2 on any
+// machine): --dtype, --shape against the lesson's configs, and the results folder.
+void check_flags(const TutorialArgs& args, const TutorialOptions& o) {
+  if (args.theory && args.name != "memory-analysis")
+    throw InputError("--theory applies to the memory-analysis lesson only (it needs no GPU); the others measure");
+  if (!memory::find_datasheet(args.card)) throw InputError("unknown card '" + args.card + "'; known: " + memory::known_cards());
+  if (!args.dtype.empty()) {
+    const auto dtype = parse_dtype(args.dtype);
+    if (!dtype || *dtype == DType::i32)
+      throw ConfigError({"--dtype", 0, 0, "dtype"}, "expected f32, f16 or bf16, got '" + args.dtype + "'");
+  }
+  for (const auto& op : lesson_configs(args.name)) tutorial_shapes(load_tutorial_config(o, op), o);
+  if (args.name == "memory-analysis") memory::lesson_ops(o);
+  check_output_dir(o.results_dir.value_or(report::default_results_dir(args.name)));
+}
+
 int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
   TutorialOptions o;
   o.kernels_dir = ctx.kernels_dir();
@@ -42,6 +71,7 @@ int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
   if (args.budget) o.tune.budget = args.budget;
   o.quick = args.quick;
   o.show_source = args.show_source;
+  check_flags(args, o);
   if (args.name == "softmax") return run_softmax_tutorial(o);
   if (args.name == "layernorm") return run_layernorm_tutorial(o);
   if (args.name == "flash-attention") return run_flash_attention_tutorial(o);
@@ -76,10 +106,11 @@ void add_tutorial_command(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--show-source", args->show_source, "Print the fused kernel's source after the table");
   cmd->add_flag("--theory", args->theory, "memory-analysis: counted bytes and datasheet figures, no GPU needed");
   cmd->add_option("--card", args->card, "memory-analysis --theory: h100, h100-pcie, h200, a100")->capture_default_str();
-  cmd->add_option("--budget", args->budget, "Time at most N candidates per variant and shape (guided search)");
+  cmd->add_option("--budget", args->budget, "Time at most N candidates per variant and shape (guided search)")
+      ->check(whole_number());
   cmd->add_flag("--quick", args->quick,
                 "A few representative shapes per lesson instead of every default shape (the main job's first report)");
-  cmd->add_option("--seed", args->seed, "Seed of the random inputs (default: fresh each run)");
+  cmd->add_option("--seed", args->seed, "Seed of the random inputs (default: fresh each run)")->check(whole_number());
   cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return run_tutorial(ctx, *args); }; });
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/command.hpp"
+#include "cli/flag_checks.hpp"
 #include "cli/watch/gpu_bench.hpp"
 #include "cli/watch/self_exec.hpp"
 #include "cli/watch/watch_loop.hpp"
@@ -71,8 +72,8 @@ void add_watch_command(CLI::App& app, CliContext& ctx) {
                 "without it only a changed grid is tuned");
   cmd->add_flag("--once", args->once, "Run one round and exit with its status (0 ok, 1 wrong/fault, 2 bad input)");
   cmd->add_flag("--resume", args->resume, "Skip the first round (used when kpg watch restarts itself)")->group("");
-  cmd->add_option("--seed", args->seed, "Seed of the random inputs (default: fresh)");
-  cmd->add_option("-j,--jobs", args->jobs, "Compile threads of a tune (default: every core)");
+  cmd->add_option("--seed", args->seed, "Seed of the random inputs (default: fresh)")->check(whole_number());
+  cmd->add_option("-j,--jobs", args->jobs, "Compile threads of a tune (default: every core)")->check(whole_number(1024));
   cmd->add_option("--debounce-ms", args->debounce_ms, "Quiet time after a save before a round starts")
       ->capture_default_str()
       ->check(CLI::Range(0, 10000));

@@ -18,6 +18,7 @@
 #include "runtime/error.hpp"
 #include "runtime/hash.hpp"
 #include "runtime/includes.hpp"
+#include "runtime/input_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -25,7 +26,7 @@ namespace kpg {
 namespace {
 
 // Bump when the cache envelope or key recipe changes, so old entries are never misread.
-constexpr const char* kKeyRecipe = "kpg-cubin-key-v1";
+constexpr const char* kKeyRecipe = "kpg-cubin-key-v2";
 
 struct ProgramDeleter {
   void operator()(nvrtcProgram* p) const {
@@ -34,14 +35,6 @@ struct ProgramDeleter {
   }
 };
 using ProgramHandle = std::unique_ptr<nvrtcProgram, ProgramDeleter>;
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError("cannot read kernel source " + path.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A malformed arch, or one this NVRTC cannot target (sm_99), is bad input that names the
 // archs it can, rather than NVRTC's bare NVRTC_ERROR_INVALID_OPTION.
@@ -87,25 +80,37 @@ bool unpack(const std::vector<char>& data, CompiledKernel& k) {
   return !k.image.empty();
 }
 
-std::string cache_key(const std::string& source, const std::string& name, const CompileOptions& options,
-                      const std::vector<std::string>& nvrtc_opts, const std::vector<fs::path>& headers) {
-  Sha256 h;
-  h.update_field(kKeyRecipe);
-  h.update_field(std::to_string(nvrtc_version()));
-  h.update_field(name);  // -lineinfo embeds the file name
-  h.update_field(source);
-  h.update_field(std::to_string(headers.size()));
+// One line of the origin text: newlines and backslashes escaped, so a value cannot
+// forge another line.
+std::string origin_field(const std::string& name, const std::string& value) {
+  std::string line = name + " ";
+  for (const char c : value) {
+    if (c == '\\') line += "\\\\";
+    else if (c == '\n') line += "\\n";
+    else line += c;
+  }
+  return line + "\n";
+}
+
+// What the binary is compiled from, as the cubin cache keeps it with each entry: the
+// NVRTC version, the program name, SHA-256 of the source and of every project header
+// (with its path), the target and every NVRTC option.
+std::string cache_origin(const std::string& source, const std::string& name, const CompileOptions& options,
+                         const std::vector<std::string>& nvrtc_opts, const std::vector<fs::path>& headers) {
+  std::string origin = origin_field("recipe", kKeyRecipe);
+  origin += origin_field("nvrtc", std::to_string(nvrtc_version()));
+  origin += origin_field("program", name);  // -lineinfo embeds the file name
+  origin += origin_field("source-sha256", sha256_hex(source));
   for (const auto& header : headers) {
-    h.update_field(header.string());
     std::ifstream in(header, std::ios::binary);
     std::ostringstream content;
     content << in.rdbuf();
-    h.update_field(content.str());
+    origin += origin_field("header", header.string());
+    origin += origin_field("header-sha256", sha256_hex(content.str()));
   }
-  h.update_field(options.arch);
-  h.update_field(wants_ptx(options) ? "ptx" : "cubin");
-  for (const auto& o : nvrtc_opts) h.update_field(o);
-  return h.hex_digest();
+  origin += origin_field("target", options.arch + (wants_ptx(options) ? " ptx" : " cubin"));
+  for (const auto& o : nvrtc_opts) origin += origin_field("option", o);
+  return origin;
 }
 
 std::string program_log(nvrtcProgram program) {
@@ -252,7 +257,7 @@ std::vector<std::string> Compiler::nvrtc_options(const CompileOptions& o) {
 
 CompiledKernel Compiler::compile_file(const fs::path& source, const CompileOptions& options) const {
   const fs::path absolute = fs::absolute(source).lexically_normal();
-  const std::string text = read_file(absolute);
+  const std::string text = read_input_file(absolute, "kernel source");
   // NVRTC holds the main source in memory, so its folder must be named for quoted includes.
   CompileOptions with_dir = options;
   with_dir.include_dirs.push_back(absolute.parent_path());
@@ -271,14 +276,16 @@ CompiledKernel Compiler::compile(const std::string& source, const std::string& n
   const auto headers = collect_project_includes_in_text(source, source_dir, include_dirs);
 
   CompiledKernel result;
-  result.cache_key = cache_key(source, name, options, opts, headers);
+  result.cache_origin = cache_origin(source, name, options, opts, headers);
+  const std::string& origin = result.cache_origin;
+  result.cache_key = CubinCache::key_of(origin);
   if (spdlog::should_log(spdlog::level::debug)) {
     std::string joined;
     for (const auto& o : opts) joined += " " + o;
     spdlog::debug("compile {}: key {}, {} project header(s), options:{}", name, result.cache_key, headers.size(), joined);
   }
   if (cache_) {
-    if (auto payload = cache_->load(result.cache_key)) {
+    if (auto payload = cache_->load(origin)) {
       if (unpack(*payload, result)) {
         result.cache_hit = true;
         result.resources = kernel_resources(result.log, result.image, result.is_ptx);
@@ -304,7 +311,7 @@ CompiledKernel Compiler::compile(const std::string& source, const std::string& n
   result.resources = kernel_resources(result.log, result.image, result.is_ptx);
   if (cache_) {
     try {
-      cache_->store(result.cache_key, pack(result));
+      cache_->store(origin, pack(result));
     } catch (const Error& e) {
       spdlog::warn("cubin cache: not stored: {}", e.what());  // the cache is an optimisation
     }

@@ -47,7 +47,9 @@ struct CompiledKernel {
   std::vector<KernelResources> resources;
   double compile_ms = 0.0;  // wall time of this call (a cache hit is fast)
   bool cache_hit = false;
-  std::string cache_key;  // SHA-256 hex of source, headers, options, arch and NVRTC version
+  std::string cache_key;     // SHA-256 hex of cache_origin
+  std::string cache_origin;  // what the image is compiled from (CubinCache): NVRTC version, program,
+                             // source and header hashes, target, options; one "name value" a line
 };
 
 class Compiler {

@@ -1,8 +1,10 @@
 #include "runtime/cubin_elf.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <regex>
 #include <string>
 #include <string_view>
 
@@ -188,6 +190,18 @@ std::vector<KernelResources> read_cubin_resources(const std::vector<char>& cubin
     }
   }
   return out;
+}
+
+std::vector<std::string> image_kernels(const std::vector<char>& image, bool is_ptx) {
+  std::vector<std::string> names;
+  if (!is_ptx) {
+    for (const auto& r : read_cubin_resources(image)) names.push_back(r.kernel);
+    return names;
+  }
+  static const std::regex entry(R"(\.entry\s+([A-Za-z_$%][A-Za-z0-9_$]*))");
+  const std::string text(image.begin(), std::find(image.begin(), image.end(), '\0'));
+  for (std::sregex_iterator it(text.begin(), text.end(), entry), end; it != end; ++it) names.push_back((*it)[1].str());
+  return names;
 }
 
 }  // namespace kpg

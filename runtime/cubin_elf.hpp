@@ -13,6 +13,7 @@
 //  - `.nv.shared.<name>` (NOBITS) is the static shared memory; on targets with a
 //    `.nv.shared.reserved.*` section (sm_90+) it includes the 1 KiB the system reserves per block.
 
+#include <string>
 #include <vector>
 
 #include "runtime/compiler.hpp"
@@ -23,5 +24,9 @@ namespace kpg {
 // (unknown), as does any number a section does not record. An image that is not a 64-bit
 // little-endian ELF (e.g. PTX) gives an empty list; a truncated or inconsistent ELF throws Error.
 std::vector<KernelResources> read_cubin_resources(const std::vector<char>& cubin);
+
+// The kernels (entry points) an image defines, by symbol name: a cubin's as above, PTX's
+// from its `.entry` directives. What a launch may name; throws Error as above.
+std::vector<std::string> image_kernels(const std::vector<char>& image, bool is_ptx);
 
 }  // namespace kpg

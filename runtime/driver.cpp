@@ -1,6 +1,7 @@
 #include "runtime/driver.hpp"
 
 #include <dlfcn.h>
+#include <link.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -23,6 +24,37 @@ Fn symbol(void* handle, const char* name) {
 std::string dl_error() {
   const char* e = dlerror();
   return e ? e : "unknown dlerror";
+}
+
+// The file the dynamic loader picked for `library` (LD_LIBRARY_PATH may point elsewhere).
+std::string loaded_from(void* handle, const std::string& library) {
+  link_map* map = nullptr;
+  if (dlinfo(handle, RTLD_DI_LINKMAP, &map) == 0 && map && map->l_name && *map->l_name) return map->l_name;
+  return library;
+}
+
+// What a failed cuInit means and what to do about it, in words (the driver's own error
+// strings are not available when cuInit fails, and the stub library has none).
+std::string init_failure(CUresult result, const std::string& library) {
+  switch (result) {
+    case CUDA_ERROR_STUB_LIBRARY:
+      return library + " is the CUDA toolkit's stub library, not the NVIDIA driver: remove the toolkit's "
+             "lib64/stubs folder from LD_LIBRARY_PATH (or KPG_DRIVER_LIBRARY), or install the NVIDIA driver";
+    case CUDA_ERROR_NO_DEVICE:
+      return "the driver sees no GPU (check nvidia-smi, CUDA_VISIBLE_DEVICES, or a container started without GPUs)";
+    case CUDA_ERROR_SYSTEM_DRIVER_MISMATCH:
+      return "the driver library and the loaded kernel module are of different versions (reboot, or reload the "
+             "nvidia module, after a driver update)";
+    case CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE:
+      return "the CUDA forward-compatibility driver in use does not support this GPU";
+    case CUDA_ERROR_NOT_PERMITTED:
+    case CUDA_ERROR_OPERATING_SYSTEM:
+      return "the operating system refused access to the GPU (permissions on /dev/nvidia*?)";
+    case CUDA_ERROR_DEVICE_UNAVAILABLE:
+      return "the GPU is busy or unavailable (exclusive compute mode, or in use by another process)";
+    default:
+      return "the driver could not initialise (no GPU visible, or a driver/device mismatch; run nvidia-smi)";
+  }
 }
 
 struct LoadedDriver {
@@ -80,12 +112,9 @@ DriverApi load_driver(const std::string& library) {
   }
   const CUresult init = api.cuInit(0);
   if (init != CUDA_SUCCESS) {
-    const char* name = nullptr;
-    api.cuGetErrorName(init, &name);
+    const std::string why = init_failure(init, loaded_from(handle, library));
     dlclose(handle);
-    throw NoDriverError("no usable CUDA driver: cuInit failed with " +
-                        std::string(name ? name : std::to_string(static_cast<int>(init))) +
-                        " (no GPU visible, or driver/device mismatch)");
+    throw NoDriverError("no usable CUDA driver: " + why);
   }
   return api;  // handle stays open: function pointers live as long as the process.
 }

@@ -1,6 +1,7 @@
 #include "runtime/error.hpp"
 
 #include <filesystem>
+#include <ios>
 
 #include "runtime/driver.hpp"
 
@@ -30,6 +31,22 @@ std::string cuda_error_text(CUresult result) {
   std::string out = name ? name : "CUresult " + std::to_string(static_cast<int>(result));
   if (text) out += std::string(": ") + text;
   return out;
+}
+
+std::string readable_error(const std::exception& e) {
+  if (const auto* fs_error = dynamic_cast<const std::filesystem::filesystem_error*>(&e)) {
+    std::string where = fs_error->path1().string();
+    if (!fs_error->path2().empty()) where += " -> " + fs_error->path2().string();
+    return (where.empty() ? "" : where + ": ") + fs_error->code().message();
+  }
+  if (dynamic_cast<const std::ios_base::failure*>(&e)) return "a file could not be read or written";
+  std::string text = e.what();
+  // nlohmann::json: "[json.exception.parse_error.101] parse error at line 1, column 1: ..."
+  if (text.rfind("[json.exception.", 0) == 0) {
+    const size_t end = text.find("] ");
+    if (end != std::string::npos) text.erase(0, end + 2);
+  }
+  return text;
 }
 
 namespace detail {

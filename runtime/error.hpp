@@ -83,6 +83,10 @@ namespace detail {
 // "CUDA_ERROR_OUT_OF_MEMORY: out of memory" (falls back to the number if the driver is not loaded).
 std::string cuda_error_text(CUresult result);
 
+// A third-party library's exception text as a user should read it: without the library's
+// tags ("[json.exception.parse_error.101] ", "filesystem error: ", "basic_filebuf::...").
+std::string readable_error(const std::exception& e);
+
 }  // namespace kpg
 
 #define KPG_CU_CHECK(stmt)                                                      \

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -10,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/cubin_elf.hpp"
 #include "runtime/error.hpp"
 
 namespace fs = std::filesystem;
@@ -17,12 +19,14 @@ namespace fs = std::filesystem;
 namespace kpg {
 namespace {
 
-// One distinct compile and the first candidate that needs it (named in failures and spills).
+// One distinct compile, the first candidate that needs it (named in failures and spills)
+// and the spaces it is the first compile of (whose launches must find their kernels).
 struct CompileJob {
   size_t index = 0;  // among the config's unique compiles
   fs::path source;  // the candidate's space's kernel file
   CompileOptions options;
   std::string candidate, shape;
+  std::vector<const SpaceSpec*> spaces;
   CompiledKernel result;
   std::string error_line;  // non-empty: the compile failed
 };
@@ -77,6 +81,26 @@ bool spills(const KernelResources& r) {
 
 }  // namespace
 
+std::vector<std::string> missing_kernels(const SpaceSpec& space, const CompiledKernel& compiled,
+                                         const fs::path& source) {
+  std::vector<std::string> defined;
+  try {
+    defined = image_kernels(compiled.image, compiled.is_ptx);
+  } catch (const Error& e) {
+    return {"cannot list the kernels of the image compiled from " + source.string() + ": " + e.what()};
+  }
+  std::vector<std::string> out;
+  for (const auto& launch : space.launches) {
+    if (std::find(defined.begin(), defined.end(), launch.kernel) != defined.end()) continue;
+    std::string known;
+    for (const auto& name : defined) known += (known.empty() ? "" : ", ") + name;
+    out.push_back(format_loc(launch.kernel_loc) + ": no kernel named '" + launch.kernel + "' in " + source.string() +
+                  " (it defines: " + (known.empty() ? "none" : known) +
+                  "; a C++ kernel needs extern \"C\" to keep its name)");
+  }
+  return out;
+}
+
 OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, const CompileAllOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   OpCompileReport report;
@@ -86,11 +110,21 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
   if (options.shard_count == 0 || options.shard_index >= options.shard_count)
     throw Error("compile_op: shard " + std::to_string(options.shard_index) + " of " + std::to_string(options.shard_count));
   std::vector<CompileJob> jobs;
-  std::set<std::string> seen;
+  std::map<std::string, size_t> seen;         // dedup key -> index among the unique compiles
+  std::map<size_t, size_t> mine;              // index -> position in `jobs` (this shard's)
+  std::set<const SpaceSpec*> checked;         // spaces whose launches a compile will check
   size_t unique = 0;
   for (const auto& variant : config.variants) {
     for (const auto& shape : config.shapes) {
-      for (const auto& candidate : enumerate(config, variant, shape, options.limits, nullptr)) {
+      PruneReport pruned;
+      const auto candidates = enumerate(config, variant, shape, options.limits, &pruned);
+      if (candidates.empty() && options.shard_index == 0)  // tuning it at a default shape could only fail
+        report.failures.push_back({variant.name, shape.to_string(),
+                                   "no configuration passes the constraints: " + describe_pruning(pruned),
+                                   "kpg watch " + config.file.string() + " --once --variant " + variant.name +
+                                       " --shape " + shape.to_string(),
+                                   unique});
+      for (const auto& candidate : candidates) {
         ++report.candidates;
         CompileOptions o;
         const SpaceSpec& space = variant.spaces.at(candidate.space_index);
@@ -98,15 +132,26 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
         o.defines = compile_defines(config, candidate, shape, options.limits);
         o.include_dirs = {options.kernels_dir, space.source.parent_path()};  // as the tuner compiles
         const std::string key = dedup_key(space.source, o);
-        if (!seen.insert(key).second) continue;
+        // The first compile of each space checks that its launches' kernels exist, once.
+        const bool check_space = checked.insert(&space).second;
+        if (const auto it = seen.find(key); it != seen.end()) {
+          if (const auto job = mine.find(it->second); check_space && job != mine.end())
+            jobs[job->second].spaces.push_back(&space);
+          continue;
+        }
         if (options.max_unique_compiles > 0 && unique >= options.max_unique_compiles) {
+          if (check_space) checked.erase(&space);
           ++report.skipped_compiles;
           continue;
         }
         const size_t index = unique++;
+        seen.emplace(key, index);
         if (index % options.shard_count != options.shard_index) continue;  // another rank's
+        mine.emplace(index, jobs.size());
+        std::vector<const SpaceSpec*> spaces;
+        if (check_space) spaces.push_back(&space);
         jobs.push_back(CompileJob{index, space.source, std::move(o), variant.name + "/" + candidate.id(),
-                                  shape.to_string(), {}, {}});
+                                  shape.to_string(), std::move(spaces), {}, {}});
       }
     }
   }
@@ -121,6 +166,9 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
           {job.candidate, job.shape, job.error_line, reproduce_command(job.source, job.options), job.index});
       continue;
     }
+    for (const SpaceSpec* space : job.spaces)
+      for (const auto& missing : missing_kernels(*space, job.result, job.source))
+        report.failures.push_back({job.candidate, job.shape, missing, reproduce_command(job.source, job.options), job.index});
     if (job.result.cache_hit) ++report.cache_hits;
     for (const auto& k : job.result.resources) {
       if (spills(k)) report.spills.push_back({job.candidate, job.shape, k, job.index});

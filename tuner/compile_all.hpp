@@ -2,7 +2,8 @@
 // `kpg compile --all`: every kernel of an op config, compiled over every candidate of every
 // variant at every default shape, without a GPU. Candidates that compile to the same
 // (source, arch, defines) are compiled once; compiles run in parallel through the cubin
-// cache, with the tuner's exact options, so a later `kpg tune` finds them cached.
+// cache, with the tuner's exact options, so a later `kpg tune` finds them cached. Every
+// launch's kernel must be defined by the compiled image (a missing one is a failure).
 
 #include <cstddef>
 #include <filesystem>
@@ -56,6 +57,11 @@ struct OpCompileReport {
 
   bool ok() const { return config_error.empty() && failures.empty(); }
 };
+
+// The launches of `space` whose kernel the compiled image does not define, one message
+// each: "file:line:column: key: no kernel named 'x' in <source> (it defines: a, b; ...)".
+std::vector<std::string> missing_kernels(const SpaceSpec& space, const CompiledKernel& compiled,
+                                         const std::filesystem::path& source);
 
 // Compiles one loaded config. Compile errors are recorded in the report, never thrown.
 OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, const CompileAllOptions& options);

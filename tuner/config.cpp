@@ -7,6 +7,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "runtime/input_file.hpp"
 #include "tuner/space.hpp"
 #include "tuner/yaml_reader.hpp"
 
@@ -87,16 +88,25 @@ std::filesystem::path resolve_op_config(const std::string& op_or_file, const std
   const std::filesystem::path given(op_or_file);
   const auto ext = given.extension();
   if (ext == ".yaml" || ext == ".yml" || op_or_file.find('/') != std::string::npos) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(given, ec))
-      throw ConfigError({op_or_file, 0, 0, ""}, "no such config file");
+    // Missing, a folder, or unreadable: said as such ("it is a folder, not a file").
+    if (const std::string why = unreadable_reason(given); !why.empty())
+      throw ConfigError({op_or_file, 0, 0, ""}, "cannot read the config file: " + why);
     return given;
   }
+  if (op_or_file.empty()) throw ConfigError({"op", 0, 0, ""}, "the op name is empty");
   const auto path = configs_dir / (op_or_file + ".yaml");
   std::error_code ec;
-  if (std::filesystem::is_regular_file(path, ec)) return path;
+  if (std::filesystem::exists(path, ec)) {
+    if (const std::string why = unreadable_reason(path); !why.empty())
+      throw ConfigError({path.string(), 0, 0, ""}, "cannot read the config file: " + why);
+    return path;
+  }
   std::vector<std::string> known;
-  for (const auto& entry : std::filesystem::directory_iterator(configs_dir, ec))
+  std::filesystem::directory_iterator it(configs_dir, ec);
+  if (ec)
+    throw ConfigError({op_or_file, 0, 0, "op"}, "cannot list the configs folder " + configs_dir.string() + ": " +
+                                                    ec.message() + " (set --configs-dir or KPG_CONFIGS_DIR)");
+  for (const auto& entry : it)
     if (entry.path().extension() == ".yaml") known.push_back(entry.path().stem().string());
   std::sort(known.begin(), known.end());
   throw ConfigError({op_or_file, 0, 0, "op"},
@@ -157,6 +167,7 @@ Shape parse_shape(std::string_view text, const OpConfig& config) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
     return s;
   };
+  if (trim(text).empty()) throw fail("", "empty (expected K=V,K=V,... over the dims " + join(config.dims) + ")");
   Shape shape;
   shape.dtype = config.dtypes.empty() ? DType::f32 : config.dtypes.front();
   bool dtype_given = false;
@@ -173,6 +184,8 @@ Shape parse_shape(std::string_view text, const OpConfig& config) {
     if (eq == std::string_view::npos) throw fail(std::string(item), "expected K=V, got '" + std::string(item) + "'");
     const std::string key(trim(item.substr(0, eq)));
     const std::string_view value = trim(item.substr(eq + 1));
+    if (key.empty())
+      throw fail("", "in '" + std::string(text) + "', '" + std::string(item) + "' has no dim name before '='");
     if (key == "dtype") {
       const auto t = parse_dtype(value);
       if (!t || *t == DType::i32) throw fail(key, "expected f32, f16 or bf16, got '" + std::string(value) + "'");

@@ -56,6 +56,7 @@ struct ArgSpec {
 
 struct LaunchSpec {
   std::string kernel;
+  SourceLoc kernel_loc;  // of the `kernel:` value
   std::vector<ArgSpec> args;
   std::vector<Expr> block, grid;  // 1 to 3 each
   Expr shared_bytes;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "runtime/input_file.hpp"
 #include "tuner/config.hpp"
 #include "tuner/config_loader.hpp"
 #include "tuner/references.hpp"
@@ -36,8 +37,10 @@ std::filesystem::path resolve_kernel_file(const YamlReader& reader, const YAML::
   }
   for (const auto& file : tried) {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(file, ec)) continue;
-    if (!std::ifstream(file)) reader.fail(node, path, "kernel file " + file.string() + " is not readable");
+    if (std::filesystem::status(file, ec).type() == std::filesystem::file_type::not_found) continue;
+    // There but not readable (a folder, no permission): said so, not "not found".
+    if (const std::string why = unreadable_reason(file); !why.empty())
+      reader.fail(node, path, "cannot read kernel file " + file.string() + ": " + why);
     return std::filesystem::absolute(file).lexically_normal();
   }
   std::vector<std::string> names;

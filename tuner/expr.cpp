@@ -198,22 +198,30 @@ double eval_node(const Expr::Node& n, const Scope& scope) {
   const auto nonzero_divisor = [&](double b) {
     if (b == 0) throw ConfigError(n.loc, "division by zero in " + n.op_name + " (the divisor evaluated to 0)");
   };
+  // Sizes, counts and byte totals are int64 in the end: a result beyond that is an
+  // overflow, reported here rather than as a wrong launch later.
+  const auto in_range = [&](double v) {
+    if (!std::isfinite(v) || std::fabs(v) >= 9.2e18)
+      throw ConfigError(n.loc, "overflow in " + n.op_name + ": the result (" + format_number(v) +
+                                   ") is beyond the 64-bit integer range");
+    return v;
+  };
   switch (n.op_code) {
     case Op::add: {
       double s = 0;
       for (size_t i = 0; i < n.args.size(); ++i) s += arg(i);
-      return s;
+      return in_range(s);
     }
     case Op::mul: {
       double p = 1;
       for (size_t i = 0; i < n.args.size(); ++i) p *= arg(i);
-      return p;
+      return in_range(p);
     }
-    case Op::sub: return arg(0) - arg(1);
+    case Op::sub: return in_range(arg(0) - arg(1));
     case Op::div: {
       const double a = arg(0), b = arg(1);
       nonzero_divisor(b);
-      return a / b;
+      return in_range(a / b);
     }
     case Op::floor_div:
     case Op::ceil_div:

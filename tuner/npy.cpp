@@ -1,9 +1,8 @@
 #include "tuner/npy.hpp"
 
-#include <fstream>
 #include <string>
 
-#include "runtime/error.hpp"
+#include "runtime/output_file.hpp"
 
 namespace kpg {
 
@@ -17,20 +16,13 @@ void write_npy(const std::filesystem::path& file, const HostTensor& tensor) {
   header.append((64 - unpadded % 64) % 64, ' ');
   header.push_back('\n');
 
-  const auto tmp = file.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write " + tmp);
-    out.write("\x93NUMPY\x01\x00", 8);
-    const auto len = static_cast<uint16_t>(header.size());
-    const char len_bytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
-    out.write(len_bytes, 2);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    out.write(reinterpret_cast<const char*>(tensor.values.data()),
-              static_cast<std::streamsize>(tensor.values.size() * sizeof(double)));
-    if (!out) throw Error("cannot write " + tmp);
-  }
-  std::filesystem::rename(tmp, file);
+  std::string bytes("\x93NUMPY\x01\x00", 8);
+  const auto len = static_cast<uint16_t>(header.size());
+  bytes.push_back(static_cast<char>(len & 0xff));
+  bytes.push_back(static_cast<char>(len >> 8));
+  bytes += header;
+  bytes.append(reinterpret_cast<const char*>(tensor.values.data()), tensor.values.size() * sizeof(double));
+  write_output_file(file, bytes);  // whole or not at all; a FIFO or folder there is refused
 }
 
 }  // namespace kpg

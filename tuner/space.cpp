@@ -1,5 +1,6 @@
 #include "tuner/space.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
@@ -76,6 +77,19 @@ std::optional<std::string> constraint_problem(const SpaceSpec& space, const Scop
 }
 
 }  // namespace
+
+std::string describe_pruning(const PruneReport& report, size_t max_reasons) {
+  if (report.total == 0) return "the grid has no candidates";
+  std::vector<std::pair<std::string, size_t>> reasons(report.by_reason.begin(), report.by_reason.end());
+  std::stable_sort(reasons.begin(), reasons.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string out = report.kept == 0 ? "all " + std::to_string(report.total) + " candidates were pruned"
+                                     : std::to_string(report.total - report.kept) + " of " +
+                                           std::to_string(report.total) + " candidates were pruned";
+  for (size_t i = 0; i < reasons.size() && i < max_reasons; ++i)
+    out += (i == 0 ? ": " : "; ") + std::to_string(reasons[i].second) + " by " + reasons[i].first;
+  if (reasons.size() > max_reasons) out += "; and " + std::to_string(reasons.size() - max_reasons) + " other reason(s)";
+  return out;
+}
 
 const std::vector<std::string>& builtin_names() {
   static const std::vector<std::string> names{"ELEM_BYTES", "SM_COUNT", "MAX_THREADS", "SMEM_OPTIN", "L2_BYTES", "WARP"};

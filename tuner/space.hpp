@@ -45,6 +45,11 @@ struct PruneReport {
   std::map<std::string, size_t> by_reason;
 };
 
+// Why nothing is left, for messages: "all 12 candidates were pruned: 8 by constraint
+// {le: ...} (x.yaml:31); 4 by launch k: block of more than 1024 threads", the `max_reasons`
+// most frequent reasons first, then how many other reasons there were.
+std::string describe_pruning(const PruneReport& report, size_t max_reasons = 3);
+
 // Names every expression may use besides dims and params.
 const std::vector<std::string>& builtin_names();  // ELEM_BYTES, SM_COUNT, MAX_THREADS, SMEM_OPTIN, L2_BYTES, WARP
 

@@ -161,7 +161,8 @@ CheckReport Tuner::verify(const BoundCandidate& bound, Workload& workload) const
   return workload.check(expected);
 }
 
-void Tuner::ensure_reference(const OpConfig& config, Workload& workload) const {
+void Tuner::ensure_reference(const OpConfig& config, Workload& workload,
+                             const std::function<void(const TuneEvent&)>& on_event) const {
   if (workload.has_reference()) return;
   // Large attention shapes: sampled rows, so that a reference takes a second, not minutes
   // (every tuning worker computes its own).
@@ -175,10 +176,15 @@ void Tuner::ensure_reference(const OpConfig& config, Workload& workload) const {
   const auto c = default_candidate(config, *ref_variant, workload.shape(), gpu_.limits());
   if (!c) throw Error(config.op + ": reference variant '" + ref_variant->name + "' has no valid configuration");
   const auto bound = bind(config, *ref_variant, *c, workload);
+  const CacheKey key = on_event ? cache_key(config, *ref_variant, workload.shape()) : CacheKey{};
+  TuneRecord record = candidate_record(*c);
+  if (on_event) on_event(TuneEvent{TuneEvent::Kind::start, key, record, true});
   workload.poison_outputs(gpu_.stream());
   bound.plan->launch(gpu_.stream());
   gpu_.synchronize();
   workload.set_reference(workload.download_outputs());
+  record.ok = true;
+  if (on_event) on_event(TuneEvent{TuneEvent::Kind::result, key, record, true});
 }
 
 TuneRecord Tuner::evaluate(const OpConfig& config, const VariantSpec& variant, const Candidate& candidate,

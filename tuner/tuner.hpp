@@ -31,6 +31,7 @@ struct TuneEvent {
   enum class Kind { start, result } kind;
   const CacheKey& key;
   const TuneRecord& record;
+  bool reference = false;  // the reference variant's default, computing the reference
 };
 
 struct TuneOptions {
@@ -103,7 +104,10 @@ class Tuner {
   CheckReport verify(const BoundCandidate& bound, Workload& workload) const;
 
   // Make sure the workload has a reference: builtin, or the default of another variant.
-  void ensure_reference(const OpConfig& config, Workload& workload) const;
+  // That kernel is reported through `on_event` like a candidate (start, then result, with
+  // `reference` set), so that a supervisor holds it to the same watchdog.
+  void ensure_reference(const OpConfig& config, Workload& workload,
+                        const std::function<void(const TuneEvent&)>& on_event = {}) const;
 
   const Gpu& gpu() const { return gpu_; }
   CacheKey cache_key(const OpConfig& config, const VariantSpec& variant, const Shape& shape) const;

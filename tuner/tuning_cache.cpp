@@ -113,7 +113,7 @@ std::optional<CacheFileContents> decode_cache_file(const std::string& text, std:
     for (const auto& r : list) out.records.push_back(decode_record(r));
     return out;
   } catch (const json::exception& e) {
-    why = e.what();
+    why = readable_error(e);
     // Text that is not JSON is someone else's file, unless it names our format (a damaged one).
     if (foreign && e.id / 100 == 1 && text.find(kFormat) == std::string::npos) {
       why = "not a kpg tuning-cache file (not JSON)";
@@ -221,7 +221,7 @@ CacheKey decode_key_json(const std::string& text) {
   try {
     return decode_key(json::parse(text));
   } catch (const json::exception& e) {
-    throw Error(std::string("malformed tuning-cache key: ") + e.what());
+    throw Error("malformed tuning-cache key: " + readable_error(e));
   }
 }
 
@@ -229,7 +229,7 @@ TuneRecord decode_record_json(const std::string& text) {
   try {
     return decode_record(json::parse(text));
   } catch (const json::exception& e) {
-    throw Error(std::string("malformed tuning record: ") + e.what());
+    throw Error("malformed tuning record: " + readable_error(e));
   }
 }
 
@@ -370,6 +370,7 @@ std::vector<std::pair<CacheKey, std::vector<TuneRecord>>> TuningCache::list(std:
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
       if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
   };
+  if (op && !is_op_name(*op)) throw InputError("'" + *op + "' is not an op name");
   if (op) scan(root() / *op);
   else
     for (const auto& entry : std::filesystem::directory_iterator(root(), ec))
@@ -393,25 +394,42 @@ std::vector<std::pair<CacheKey, std::vector<TuneRecord>>> TuningCache::list(std:
 }
 
 size_t TuningCache::clear(std::optional<std::string> op) const {
+  // Only what kpg writes here goes: <op>/ folders (never through a symlink) and, in them,
+  // the cache files, their temp files and the .corrupt copies. Anything else stays.
+  const auto is_ours = [](const std::string& name) {
+    return name.ends_with(".json") || name.ends_with(".json.corrupt") || name.find(".json.tmp.") != std::string::npos;
+  };
   const FileLock lock(root() / ".lock");
   std::vector<std::filesystem::path> dirs;
   std::error_code ec;
-  if (op) dirs.push_back(root() / *op);
-  else
-    for (const auto& entry : std::filesystem::directory_iterator(root(), ec))
-      if (entry.is_directory()) dirs.push_back(entry.path());
+  if (op) {
+    if (!is_op_name(*op)) throw InputError("'" + *op + "' is not an op name");
+    dirs.push_back(root() / *op);
+  } else {
+    for (const auto& entry : std::filesystem::directory_iterator(root(), ec)) dirs.push_back(entry.path());
+  }
   size_t removed = 0;
   for (const auto& dir : dirs) {
+    if (!std::filesystem::is_directory(std::filesystem::symlink_status(dir, ec))) continue;
     std::vector<std::filesystem::path> entries;  // collected first: no removal while iterating
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) entries.push_back(entry.path());
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+      if (entry.is_regular_file(ec) && !entry.is_symlink(ec) && is_ours(entry.path().filename().string()))
+        entries.push_back(entry.path());
     for (const auto& path : entries) {
       std::error_code rm;
       if (std::filesystem::remove(path, rm) && path.extension() == ".json") ++removed;
       if (rm) throw InputError("cannot remove " + path.string() + ": " + rm.message());
     }
-    std::filesystem::remove(dir, ec);
+    std::filesystem::remove(dir, ec);  // only when empty
   }
   return removed;
+}
+
+bool is_op_name(const std::string& name) {
+  const auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (name.empty() || !lower(name.front())) return false;
+  return std::all_of(name.begin(), name.end(), [&](char c) { return lower(c) || digit(c) || c == '_' || c == '-'; });
 }
 
 }  // namespace kpg

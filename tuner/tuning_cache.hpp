@@ -87,6 +87,9 @@ struct CacheFileContents {
 // all, rather than a damaged or other-version one).
 std::optional<CacheFileContents> decode_cache_file(const std::string& text, std::string& why, bool* foreign = nullptr);
 
+// Whether `name` is an op name as configs spell it ([a-z][a-z0-9_-]*): never a path.
+bool is_op_name(const std::string& name);
+
 class TuningCache {
  public:
   // Throws InputError when the directory cannot be created or written.
@@ -108,7 +111,8 @@ class TuningCache {
   size_t merge(const CacheKey& key, const std::vector<TuneRecord>& records) const;
   // Every file of one op (or of all), with its records, sorted by file name.
   std::vector<std::pair<CacheKey, std::vector<TuneRecord>>> list(std::optional<std::string> op = {}) const;
-  // Removes the files of one op (or all); returns how many.
+  // Removes the files of one op (or all); returns how many. Only files the cache writes
+  // are removed, never through a symlink; an `op` that is not an op name is an InputError.
   size_t clear(std::optional<std::string> op = {}) const;
 
  private:

@@ -151,7 +151,9 @@ class VariantLoader {
     reader_.entries(node, path, {"kernel", "args", "block", "grid", "shared_bytes"});
     LaunchSpec l;
     l.loc = reader_.loc(node, path);
-    l.kernel = reader_.identifier(reader_.required(node, path, "kernel"), path + ".kernel");
+    const YAML::Node kernel = reader_.required(node, path, "kernel");
+    l.kernel = reader_.identifier(kernel, path + ".kernel");
+    l.kernel_loc = reader_.loc(kernel, path + ".kernel");
     if (const auto args = node["args"]) {
       reader_.expect_list(args, path + ".args", false);
       for (size_t i = 0; i < args.size(); ++i) l.args.push_back(arg(args[i], path + ".args[" + std::to_string(i) + "]", s, known));

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "runtime/error.hpp"
@@ -28,6 +29,16 @@ std::string describe_status(int status) {
     return "killed by signal " + std::to_string(sig) + (name ? std::string(" (") + name + ")" : "");
   }
   return "status " + std::to_string(status);
+}
+
+// Exit status of a worker that lost its reference: a GPU failure, not bad input.
+constexpr int kExitRuntimeErrorCode = 1;
+
+// "30", "0.5": the watchdog as the user gave it.
+std::string fmt_seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", s);
+  return buf;
 }
 
 // One running worker: its process, the read end of its event pipe and what it is doing.
@@ -116,7 +127,8 @@ std::optional<WorkerEvent> parse_event(const std::string& line) {
   const size_t c = line.find('\t', b + 1);  // JSON has no raw tabs: a third one starts the note
   WorkerEvent e;
   e.kind = line.substr(0, a);
-  if (e.kind != "start" && e.kind != "result") return std::nullopt;
+  if (e.kind != "start" && e.kind != "result" && e.kind != "reference" && e.kind != "reference-done")
+    return std::nullopt;
   try {
     e.key = decode_key_json(line.substr(a + 1, b - a - 1));
     e.record = decode_record_json(line.substr(b + 1, c == std::string::npos ? c : c - b - 1));
@@ -136,6 +148,12 @@ SupervisorReport supervise(const std::vector<WorkerSpec>& specs, const Superviso
 
   const auto lose = [&](size_t i, const std::string& why) {
     Worker& w = workers[i];
+    if (w.in_flight->kind == "reference") {
+      const TuneRecord& r = w.in_flight->record;
+      throw ReferenceLost(specs[i].label + ": the reference kernel (variant '" + r.variant + "', " + r.candidate_id +
+                              ") " + why + "; every candidate is checked against it, so the run stops here",
+                          kExitRuntimeErrorCode);
+    }
     report.lost.push_back(w.in_flight->record.candidate_id + ": " + why);
     if (hooks.on_lost) hooks.on_lost(i, *w.in_flight, why);
   };
@@ -162,7 +180,9 @@ SupervisorReport supervise(const std::vector<WorkerSpec>& specs, const Superviso
     const int code = reap(w);
     const std::string status = describe_status(code);
     if (w.in_flight) {
-      lose(i, "crash: the worker process ended (" + status + ") while this candidate ran");
+      lose(i, w.in_flight->kind == "reference"
+                  ? "ended its worker process (" + status + "); its messages are above"
+                  : "crash: the worker process ended (" + status + ") while this candidate ran");
       return restart(i, status);
     }
     if (status == "exit code 0") {
@@ -208,20 +228,20 @@ SupervisorReport supervise(const std::vector<WorkerSpec>& specs, const Superviso
           const auto event = parse_event(w.pending.substr(0, eol));
           w.pending.erase(0, eol + 1);
           if (!event) continue;
-          if (event->kind == "start") {
+          if (event->kind == "start" || event->kind == "reference") {
             w.in_flight = *event;
             w.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(options.watchdog);
           } else {
             if (w.in_flight && w.in_flight->record.candidate_id == event->record.candidate_id) w.in_flight.reset();
-            w.last_result = *event;
+            if (event->kind == "result") w.last_result = *event;
           }
           if (hooks.on_event) hooks.on_event(i, *event);
         }
       } else if (w.in_flight && Clock::now() >= w.deadline) {
         ::kill(w.pid, SIGKILL);
         reap(w);
-        lose(i, "hang: no result after " + std::to_string(static_cast<int>(options.watchdog.count())) +
-                    " s (the worker was killed)");
+        lose(i, std::string(w.in_flight->kind == "reference" ? "hung" : "hang") + ": no result after " +
+                    fmt_seconds(options.watchdog.count()) + " s (the worker was killed)");
         restart(i, "hang in " + w.in_flight->record.candidate_id);
       }
     }

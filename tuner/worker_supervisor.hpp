@@ -11,7 +11,10 @@
 //     recorded the failure itself, and is started again; being a tuner, it skips every
 //     candidate the cache already holds, so it goes on with the rest;
 //   - a worker that fails before any candidate ran (bad input, no GPU) ends the run with
-//     its own message, printed on stderr.
+//     its own message, printed on stderr;
+//   - the reference kernel (the reference variant's default, run before any candidate) is
+//     watched the same way ("reference", then "reference-done"); when it faults, crashes
+//     or hangs, no candidate can be checked, so the run ends (ReferenceLost), no restart.
 // docs/RELIABILITY.md explains the design and its costs.
 
 #include <chrono>
@@ -25,7 +28,8 @@
 
 namespace kpg {
 
-// What a worker reports. kind: "start" (record names the candidate) or "result".
+// What a worker reports. kind: "start" (record names the candidate) or "result"; for the
+// reference kernel, "reference" and "reference-done".
 struct WorkerEvent {
   std::string kind;
   CacheKey key;
@@ -80,9 +84,15 @@ class WorkerFailed : public Error {
   int exit_code_;
 };
 
+// The reference kernel faulted, crashed or hung in a worker; what() says which and how.
+class ReferenceLost : public WorkerFailed {
+ public:
+  using WorkerFailed::WorkerFailed;
+};
+
 // Runs every worker to completion (they run at once), restarting the ones that lose a
-// candidate. Throws WorkerFailed when a worker fails otherwise (the others are then
-// killed), Error when one cannot be started.
+// candidate. Throws ReferenceLost when the reference kernel is lost, WorkerFailed when a
+// worker fails otherwise (the others are then killed), Error when one cannot be started.
 SupervisorReport supervise(const std::vector<WorkerSpec>& workers, const SupervisorOptions& options,
                            const SupervisorHooks& hooks);
 

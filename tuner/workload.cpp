@@ -9,6 +9,7 @@
 
 #include "runtime/buffer.hpp"
 #include "runtime/error.hpp"
+#include "runtime/output_file.hpp"
 #include "tuner/half.hpp"
 #include "tuner/npy.hpp"
 #include "tuner/output_check.hpp"
@@ -273,7 +274,7 @@ const DeviceBuffer& Workload::buffer(const std::string& name) const {
 }
 
 void Workload::save_io(const std::filesystem::path& dir) const {
-  std::filesystem::create_directories(dir);
+  make_output_dir(dir);
   for (const auto& [name, t] : inputs_) write_npy(dir / (name + ".npy"), t);
   for (const auto& [name, t] : download_outputs()) write_npy(dir / (name + ".out.npy"), t);
   if (reference_)

@@ -1,7 +1,10 @@
 #include "cli/watch/compile_round.hpp"
 
+#include <algorithm>
+
 #include "cli/diagnostics.hpp"
 #include "runtime/error.hpp"
+#include "tuner/compile_all.hpp"
 #include "tuner/gpu.hpp"
 #include "tuner/tuner.hpp"
 
@@ -29,16 +32,28 @@ void compile_variant(const OpConfig& config, const Shape& shape, const VariantSp
                      const WatchSettings& settings, const Compiler& compiler, VariantHistory& history,
                      RoundOutcome& outcome, std::ostream& out) {
   const DeviceLimits limits = h100_limits();
-  const auto chosen = default_candidate(config, variant, shape, limits);
-  if (!chosen) {
-    out << variant.name << "  no configuration passes the constraints at " << shape.to_string() << "\n";
-    ++outcome.other_errors;
+  PruneReport pruned;
+  const auto valid = enumerate(config, variant, shape, limits, &pruned);
+  if (valid.empty()) {
+    out << variant.name << "  no configuration passes the constraints at " << shape.to_string() << ": "
+        << describe_pruning(pruned) << "\n";
+    ++outcome.input_errors;
     return;
   }
+  // The variant's default where it passes, else its first valid configuration (as the tuner picks).
+  const auto is_default = std::find_if(valid.begin(), valid.end(), [](const Candidate& c) { return c.is_default; });
+  const auto chosen = is_default != valid.end() ? is_default : valid.begin();
   const std::string label = variant_label(variant.name, chosen->space_name);
   const CompileOptions options = options_for(config, *chosen, shape, settings, limits);
   try {
     const CompiledKernel kernel = compiler.compile_file(variant.spaces.at(chosen->space_index).source, options);
+    const auto missing = missing_kernels(variant.spaces.at(chosen->space_index), kernel, variant.spaces.at(chosen->space_index).source);
+    if (!missing.empty()) {
+      out << label << "  error: the kernel a launch names is not in the compiled source\n";
+      for (const auto& line : missing) out << "    " << line << "\n";
+      ++outcome.input_errors;
+      return;
+    }
     out << label << "  " << compile_change(history.compile_ms, kernel) << "\n"
         << "    " << params_of(chosen->id()) << " (config default), " << options.arch << ": "
         << resource_summary(kernel.resources, launched_kernels(variant.spaces.at(chosen->space_index))) << "\n";

@@ -10,6 +10,7 @@
 
 #include "cli/diagnostics.hpp"
 #include "runtime/error.hpp"
+#include "tuner/compile_all.hpp"
 #include "tuner/tuner.hpp"
 
 namespace kpg {
@@ -33,6 +34,7 @@ struct Plan {
   std::optional<Choice> choice;
   std::string tune_reason;  // non-empty: tune, then run what it chooses
   size_t candidates = 0;
+  std::string pruning;  // why candidates were pruned (describe_pruning)
 };
 
 std::string source_text(const TuneResult& r) {
@@ -41,8 +43,10 @@ std::string source_text(const TuneResult& r) {
 
 Plan plan_variant(const GpuBench& bench, const OpConfig& config, const VariantSpec& variant, Workload& workload,
                   const WatchSettings& settings, VariantHistory& history) {
-  Plan plan{&variant, std::nullopt, "", 0};
-  const auto live = enumerate(config, variant, workload.shape(), bench.gpu().limits(), nullptr);
+  Plan plan{&variant, std::nullopt, "", 0, ""};
+  PruneReport pruned;
+  const auto live = enumerate(config, variant, workload.shape(), bench.gpu().limits(), &pruned);
+  plan.pruning = describe_pruning(pruned);
   std::vector<std::string> ids;
   for (const auto& c : live) ids.push_back(c.id());
   const bool grid_changed = history.grid && *history.grid != ids;
@@ -114,7 +118,10 @@ class Prefetch {
 
 BoundCandidate bind_candidate(const GpuBench& bench, const OpConfig& config, const VariantSpec& variant, const Candidate& c,
                     const Workload& workload, std::optional<CompiledKernel> compiled) {
-  if (!compiled) return bench.tuner().bind(config, variant, c, workload);
+  if (!compiled) compiled = bench.compiler().compile_file(config.source, bench.tuner().compile_options(config, c, workload.shape()));
+  // A launch naming a kernel the source lacks is a config error, not a driver error.
+  if (const auto missing = missing_kernels(variant.spaces.at(c.space_index), *compiled, variant.spaces.at(c.space_index).source); !missing.empty())
+    throw InputError(missing.front());
   BoundCandidate b{c, std::move(*compiled), nullptr, nullptr};
   b.module = std::make_unique<Module>(Module::load(b.compiled.image));
   b.plan = std::make_unique<LaunchPlan>(variant.spaces.at(c.space_index), c, workload, bench.gpu().limits(), *b.module);
@@ -127,8 +134,9 @@ bool run_variant(const GpuBench& bench, const OpConfig& config, const Plan& plan
                  std::ostream& out) {
   const VariantSpec& variant = *plan.variant;
   if (plan.candidates == 0) {
-    out << variant.name << "  no configuration passes the constraints at " << workload.shape().to_string() << "\n";
-    ++outcome.other_errors;
+    out << variant.name << "  no configuration passes the constraints at " << workload.shape().to_string() << ": "
+        << plan.pruning << "\n";
+    ++outcome.input_errors;
     return true;
   }
   Choice choice;

@@ -3,6 +3,7 @@
 // recorded with its reason and a repro command, the correct ones are timed and one wins.
 // `kpg run` over the same candidates: each broken one is reported (fault or hang) with a
 // repro command, the run goes on in a fresh worker, and the summary and exit code say so.
+// A reference kernel that hangs (tests/data/hung_reference.yaml) ends tune and run.
 
 #include <gtest/gtest.h>
 
@@ -66,6 +67,12 @@ class BrokenKernelsGpu : public ::testing::Test {
   Ran run(const std::string& extra) {
     return run_shell("KPG_CACHE_DIR=" + cache_.string() + " " + KPG_TEST_KPG_BINARY + " run " + KPG_TEST_SOURCE_DIR +
                      "/data/broken.yaml " + extra);
+  }
+
+  // `kpg COMMAND` on tests/data/hung_reference.yaml, whose reference kernel never ends.
+  Ran hung_reference(const std::string& command) {
+    return run_shell("KPG_CACHE_DIR=" + cache_.string() + " timeout 120 " + KPG_TEST_KPG_BINARY + " " + command + " " +
+                     KPG_TEST_SOURCE_DIR + "/data/hung_reference.yaml --watchdog 3");
   }
 
   std::vector<TuneRecord> records() const {
@@ -220,6 +227,31 @@ TEST_F(BrokenKernelsGpu, RunInProcessStopsAtTheFirstFault) {
   const RunSummary s = run_summary(ran.output);
   EXPECT_EQ(s.units, 1);
   EXPECT_EQ(s.fault, 1);
+}
+
+// The reference kernel is held to the watchdog like a candidate: when it hangs, the worker
+// is killed and the run ends naming it, with no restart (which would hang the same way).
+TEST_F(BrokenKernelsGpu, AHungReferenceKernelEndsTuneWithoutARestart) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Ran ran = hung_reference("tune");
+  SCOPED_TRACE(ran.output);
+  EXPECT_EQ(ran.exit_code, 1);
+  EXPECT_NE(ran.output.find("the reference kernel (variant 'reference', reference:BREAK=2) hung: no result after 3 s "
+                            "(the worker was killed)"),
+            std::string::npos);
+  EXPECT_EQ(ran.output.find("restarted"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(60)) << "the watchdog ended it, not the timeout";
+}
+
+TEST_F(BrokenKernelsGpu, AHungReferenceKernelEndsRunWithoutARestart) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Ran ran = hung_reference("run --variant tuned");
+  SCOPED_TRACE(ran.output);
+  EXPECT_EQ(ran.exit_code, 1);
+  EXPECT_NE(ran.output.find("kpg: error: kpg run worker: the reference kernel (variant 'reference', "
+                            "reference:BREAK=2) hung: no result after 3 s"),
+            std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(60));
 }
 
 }  // namespace

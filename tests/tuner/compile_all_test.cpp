@@ -2,6 +2,7 @@
 // shape, deduplicated, through the cubin cache, with failures that say how to reproduce them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -241,6 +242,71 @@ TEST(CompileAllTest, SoftmaxSampleCompilesCleanly) {
   EXPECT_EQ(r.unique_compiles, 3u);
   EXPECT_GT(r.skipped_compiles, 0u);
   EXPECT_GT(r.candidates, r.unique_compiles);
+}
+
+}  // namespace
+}  // namespace kpg
+
+namespace kpg {
+namespace {
+
+// A launch naming a kernel the source does not define is found without a GPU, with the
+// YAML's file:line:column of the `kernel:` value.
+TEST(CompileAllTest, ALaunchOfAKernelTheSourceLacksIsAFailureNamingTheYamlLine) {
+  const test::TempDir dir;
+  std::string yaml = read(data_dir() / "slowed.yaml");
+  const size_t at = yaml.find("kernel: copy_slowed");
+  ASSERT_NE(at, std::string::npos) << yaml;
+  yaml.replace(at, std::string("kernel: copy_slowed").size(), "kernel: copy_slowd");
+  const int line = 1 + static_cast<int>(std::count(yaml.begin(), yaml.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+  const fs::path file = dir.path() / "slowed.yaml";
+  std::ofstream(file) << yaml;
+  fs::copy_file(data_dir() / "slowed.cu", dir.path() / "slowed.cu");
+  fs::copy_file(data_dir() / "test_op_common.cuh", dir.path() / "test_op_common.cuh");
+
+  const Compiler compiler(nullptr);
+  const auto report = compile_op(load_config(file, kernels_dir()), compiler, sm90_options());
+  ASSERT_EQ(report.failures.size(), 1u) << "named once, not once per compile";
+  const std::string& why = report.failures[0].first_error_line;
+  EXPECT_EQ(why.rfind(file.string() + ":" + std::to_string(line) + ":", 0), 0u) << why;
+  EXPECT_NE(why.find("no kernel named 'copy_slowd' in"), std::string::npos) << why;
+  EXPECT_NE(why.find("copy_slowed"), std::string::npos) << "the kernels it does define: " << why;
+  EXPECT_FALSE(report.ok());
+}
+
+TEST(CompileAllTest, AVariantWithNoCandidateAtADefaultShapeIsAFailureThatSaysWhy) {
+  const test::TempDir dir;
+  const OpConfig config = test::load_yaml(dir, test::kTinyYaml);
+  OpConfig pruned = config;
+  bool constrained = false;
+  for (auto& variant : pruned.variants)
+    for (auto& space : variant.spaces) {
+      YAML::Node never = YAML::Load("{lt: [N, 0]}");
+      space.constraints.push_back(Expr::parse(never, {"tiny.yaml", 42, 1, "constraints[0]"}));
+      space.constraint_notes.push_back("");
+      constrained = true;
+    }
+  ASSERT_TRUE(constrained);
+  const Compiler compiler(nullptr);
+  const auto report = compile_op(pruned, compiler, sm90_options());
+  ASSERT_FALSE(report.failures.empty());
+  const std::string& why = report.failures[0].first_error_line;
+  EXPECT_NE(why.find("no configuration passes the constraints: all "), std::string::npos) << why;
+  EXPECT_NE(why.find("by constraint {lt: [N, 0]} (tiny.yaml:"), std::string::npos) << why;
+}
+
+// Every shipped config has candidates for every variant at every default shape on an
+// H100 (what `kpg compile --all` now requires).
+TEST(CompileAllTest, EveryShippedVariantHasCandidatesAtEveryDefaultShape) {
+  for (const auto& file : config_files_in(KPG_TEST_CONFIGS_DIR)) {
+    const OpConfig config = load_config(file, kernels_dir());
+    for (const auto& variant : config.variants)
+      for (const auto& shape : config.shapes) {
+        PruneReport pruned;
+        EXPECT_FALSE(enumerate(config, variant, shape, h100_limits(), &pruned).empty())
+            << file << " " << variant.name << " at " << shape.to_string() << ": " << describe_pruning(pruned);
+      }
+  }
 }
 
 }  // namespace

@@ -105,6 +105,15 @@ TEST(Expr, ErrorsCarryTheirPosition) {
   expect_error("{rsqrt: [0]}", {}, 1, 1, "undefined");
 }
 
+// Sizes end as int64: a result beyond that range is an overflow named where it happens,
+// not a huge double that a comparison would quietly accept or reject.
+TEST(Expr, OverflowIsAnErrorAtTheOpThatOverflows) {
+  expect_error("{lt: [{mul: [N, N, N, N, N, N]}, 1]}", {{"N", 4096}}, 1, 7, "overflow in mul");
+  expect_error("{add: [N, 9.0e18]}", {{"N", 1.0e18}}, 1, 1, "overflow in add");
+  expect_error("{div: [N, 1.0e-300]}", {{"N", 1}}, 1, 1, "overflow in div");
+  expect_error("{sub: [0, {mul: [N, N]}]}", {{"N", 4.0e9}}, 1, 11, "overflow in mul");
+}
+
 TEST(Expr, MalformedExpressionsAreRejectedAtParse) {
   expect_error("{frobnicate: [1]}", {}, 1, 2, "unknown op 'frobnicate'");
   expect_error("{sub: [1]}", {}, 1, 1, "'sub' takes 2 argument(s), got 1");

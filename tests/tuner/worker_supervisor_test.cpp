@@ -209,3 +209,59 @@ TEST_F(WorkerSupervisor, AMissingProgramIsAClearError) {
 
 }  // namespace
 }  // namespace kpg
+
+namespace kpg {
+namespace {
+
+// The reference kernel runs before any candidate; a worker whose reference never ends
+// must not hang the run: it is held to the same watchdog, and since no candidate can be
+// checked without it, the run ends (no restart, which would hang the same way).
+TEST_F(WorkerSupervisor, AHangingReferenceKernelIsKilledAndEndsTheRunWithoutARestart) {
+  Seen seen;
+  const auto w = worker("refhang", {event("reference", "plain")}, "emit 0; exec sleep 60");
+  SupervisorOptions options;
+  options.watchdog = std::chrono::milliseconds(300);
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    supervise({w}, options, hooks(seen));
+    FAIL() << "expected ReferenceLost";
+  } catch (const ReferenceLost& e) {
+    EXPECT_NE(std::string(e.what()).find("refhang: the reference kernel (variant 'fused', plain) hung: no result "
+                                         "after 0.3 s (the worker was killed)"),
+              std::string::npos)
+        << e.what();
+    EXPECT_EQ(e.exit_code(), 1);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));  // the sleep was cut short
+  EXPECT_TRUE(seen.restarts.empty());
+  EXPECT_TRUE(seen.lost.empty()) << "the reference is no candidate: nothing is recorded as one";
+}
+
+TEST_F(WorkerSupervisor, AReferenceKernelThatEndsItsWorkerEndsTheRun) {
+  Seen seen;
+  const auto w = worker("reffault", {event("reference", "plain")}, "emit 0; exit 1");
+  try {
+    supervise({w}, {}, hooks(seen));
+    FAIL() << "expected ReferenceLost";
+  } catch (const ReferenceLost& e) {
+    EXPECT_NE(std::string(e.what()).find("ended its worker process (exit code 1)"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(seen.restarts.empty());
+}
+
+TEST_F(WorkerSupervisor, AReferenceThatFinishesLetsTheCandidatesRun) {
+  Seen seen;
+  const auto w = worker("refok",
+                        {event("reference", "plain"), event("reference-done", "plain"), event("start", "a"),
+                         event("result", "a")},
+                        "emit 0; sleep 0.5; emit 1; emit 2; emit 3; exit 0");
+  SupervisorOptions options;
+  options.watchdog = std::chrono::seconds(5);
+  const SupervisorReport report = supervise({w}, options, hooks(seen));
+  EXPECT_EQ(report.restarts, 0u);
+  EXPECT_EQ(seen.events.back(), "0:result:a");
+  EXPECT_TRUE(parse_event(format_event(event("reference-done", "plain"))).has_value());
+}
+
+}  // namespace
+}  // namespace kpg

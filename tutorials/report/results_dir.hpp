@@ -11,9 +11,10 @@ class ResultsDir {
  public:
   explicit ResultsDir(std::filesystem::path dir);
 
-  // Writes `content` to dir/name via a temporary file in the same folder and a rename.
+  // Writes `content` to dir/name through write_output_file (runtime/output_file.hpp): a
+  // temporary file in the same folder and a rename; only regular files are replaced.
   // Creates missing folders. `name` must be relative and stay inside the folder. Throws
-  // kpg::Error naming the path on any failure; the temporary is removed.
+  // InputError naming the path on any failure; the temporary is removed.
   void write(const std::string& name, const std::string& content) const;
   const std::filesystem::path& path() const { return dir_; }
 
