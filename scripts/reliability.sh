@@ -275,7 +275,7 @@ case_ inputs 2 "cannot read kernel file fifo.cu: it is a FIFO (named pipe), not 
 case_ inputs 2 "folder.yaml: cannot read the config file: it is a folder, not a file" tune folder.yaml
 case_ inputs 2 "missing.yaml: cannot read the config file: No such file or directory" tune missing.yaml
 case_ inputs 2 "cannot list the configs folder $work/nowhere" --configs-dir "$work/nowhere" tune softmax
-case_ inputs 2 "kernel file 'softmax.cu' not found" --kernels-dir "$work/nowhere" tune softmax
+case_ inputs 2 "kernel file 'softmax/warp_per_row.cu' not found" --kernels-dir "$work/nowhere" tune softmax
 # No permission: as a second user when this one is root (root may read anything).
 mkdir -p "$work/locked" && cp "$work/broken.cu" "$work/locked/k.cu" && chmod 700 "$work/locked"
 as_other=()
