@@ -97,8 +97,8 @@ __device__ __forceinline__ uint4 pack_vec(const float (&in)[kVec]) {
 // four STG.E) in most kernels, merging it with the element-wise stores of the edge branch
 // beside it; __builtin_assume_aligned did not stop that, and __stwb (st.global.wb) keeps
 // it whole but ptxas makes it a STRONG.SM store. No "memory" clobber: with one, the loads
-// of the next chunk's gamma/beta could not be hoisted above this store (measured: -5% on
-// LayerNorm f16 2048 x 12288); nothing in a kernel reads back what it stores.
+// of the next chunk's gamma/beta could not be hoisted above this store (slower LayerNorm
+// rows), and nothing in a kernel reads back what it stores.
 __device__ __forceinline__ void store_raw_vec(void* p, const uint4& v) {
   asm volatile("st.global.v4.u32 [%0], {%1, %2, %3, %4};" ::"l"(p), "r"(v.x), "r"(v.y),
                "r"(v.z), "r"(v.w));

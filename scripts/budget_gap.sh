@@ -1,19 +1,32 @@
 #!/usr/bin/env bash
-# How much a budgeted search (`kpg tune --budget N`) loses against the exhaustive search:
-# one exhaustive tune (every candidate ranked), then budgets of 4, 8 and 16 with seeds 1-3,
-# each on an empty tuning cache (sharing the exhaustive run's cubins, so they time only).
-# The budget's choice is looked up in the exhaustive ranking: its rank and its median there
-# over the exhaustive best (same run, same conditions). Needs a built kpg.
+# Should you tune with `kpg tune --budget N`? On a GPU, this measures what a budget loses on
+# your op and shape: one exhaustive tune (every candidate ranked), then budgets of 4, 8 and
+# 16 with seeds 1-3, each on an empty tuning cache (sharing the exhaustive run's cubins, so
+# they time only). Each budget's choice is looked up in the exhaustive ranking: its rank and
+# its median there over the exhaustive best (same run, same conditions). The wall time of
+# each run shows what the budget saves. docs/design/tuner.md describes the search.
 # Usage: scripts/budget_gap.sh OP [kpg tune args...]
 #   e.g. scripts/budget_gap.sh attention --shape B=4,H=16,N=4096,D=128,CAUSAL=0,dtype=f16
-# Output: ${OUT:-results/budget_gap}/exhaustive.ranking (id, median ms, rank) and
-# exhaustive-records.json (the tuning cache's records); the table is printed last.
+# Environment: KPG (the kpg to run; default ${KPG_BUILD_DIR:-build-gpu}/cli/kpg, as
+# scripts/gpu_suite.sh builds it), OUT (a new or empty folder; default results/budget_gap).
+# Output: $OUT/exhaustive.ranking (id, median ms, rank) and exhaustive-records.json (the
+# tuning cache's records, to replay other search strategies on); the table is printed last.
+# Exits 2 on a usage error, 1 when kpg is missing or the exhaustive tune fails.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-kpg="${KPG:-build-gpu/cli/kpg}"
+cd "$(dirname "$0")/.." || exit 1
+if [[ $# -lt 1 || $1 == -* ]]; then
+  echo "Usage: scripts/budget_gap.sh OP [kpg tune args...] (see the header of $0)" >&2
+  exit 2
+fi
+kpg="${KPG:-${KPG_BUILD_DIR:-build-gpu}/cli/kpg}"
 out="${OUT:-results/budget_gap}"
 op=$1
 shift
+[[ -x $kpg ]] || { echo "budget_gap: $kpg not found: build first (scripts/gpu_suite.sh) or set KPG" >&2; exit 1; }
+if [[ -e $out && -n $(ls -A "$out" 2>/dev/null) ]]; then
+  echo "budget_gap: $out is not empty: set OUT to a new or empty folder" >&2
+  exit 2
+fi
 mkdir -p "$out/exhaustive"
 
 start=$SECONDS
@@ -46,7 +59,7 @@ done
 find "$out/exhaustive" -name '*.json' -not -path '*/cubin/*' -exec cat {} + > "$out/exhaustive-records.json"
 rm -rf "$out/exhaustive" "$out/exhaustive.log"
 
-echo "== budget vs exhaustive: kpg tune $op $* ($(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)) =="
+echo "== budget vs exhaustive: kpg tune $op $* ($(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)) =="
 echo "exhaustive: $ranked candidates ranked in $exhaustive_s s; best $(cut -d' ' -f1,2 <<<"$best") ms"
 echo "| budget | seed | wall    | chosen                                             | rank in exhaustive | median ms | / best |"
 echo "|---|---|---|---|---|---|---|"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole suite on the GPU machine (everything preinstalled, no apt): builds into
-# build-gpu, runs every test including the `gpu` label, shows `kpg doctor`, and ends
-# with a short summary. Exits non-zero if a test failed or a GPU test was skipped.
+# The whole suite on a machine with a GPU whose build dependencies are installed (it runs no
+# apt): builds into build-gpu, runs every test including the `gpu` label, shows
+# `kpg doctor`, and ends with a short summary. Exits non-zero if the build or a test
+# failed, or a GPU test was skipped (on a GPU machine a skip means the GPU was not usable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

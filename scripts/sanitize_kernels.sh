@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Every shipped kernel under compute-sanitizer (memcheck, racecheck, initcheck, synccheck)
-# on the GPU machine: the default configuration of every space of every variant
+# Every shipped kernel under compute-sanitizer (memcheck, racecheck, initcheck, synccheck),
+# on a GPU: the default configuration of every space of every variant
 # (`kpg run --all-spaces --check-only --in-process`: one process, no watchdog, as the
-# sanitizer slows kernels down), at small edge shapes (tails: 1, 781, 65537
-# columns, 97-token sequences) where out-of-bounds accesses show. Needs a built kpg
-# (scripts/gpu_suite.sh builds build-gpu). Prints one line per (tool, op) and a summary;
-# exits non-zero on any sanitizer error. Logs: ${OUT:-results/sanitizer}/<tool>-<op>.log
+# sanitizer slows kernels down), at small edge shapes (tails: 1, 781, 65537 columns,
+# 97-token sequences) where out-of-bounds accesses, races and uninitialised reads show. Run
+# it after changing a kernel. Prints one line per (tool, op) and a summary; exits 1 on any
+# sanitizer error, and on a missing kpg or compute-sanitizer.
+# Environment: KPG (default ${KPG_BUILD_DIR:-build-gpu}/cli/kpg, as scripts/gpu_suite.sh
+# builds it), TOOLS (default: all four), OUT (logs: $OUT/<tool>-<op>.log and errors.txt;
+# default results/sanitizer).
 set -uo pipefail
-cd "$(dirname "$0")/.."
-kpg="${KPG:-build-gpu/cli/kpg}"
+cd "$(dirname "$0")/.." || exit 1
+kpg="${KPG:-${KPG_BUILD_DIR:-build-gpu}/cli/kpg}"
 out="${OUT:-results/sanitizer}"
+[[ -x $kpg ]] || { echo "sanitize_kernels: $kpg not found: build first (scripts/gpu_suite.sh) or set KPG" >&2; exit 1; }
+command -v compute-sanitizer > /dev/null ||
+  { echo "sanitize_kernels: compute-sanitizer not on PATH (it ships with the CUDA toolkit, in its bin/)" >&2; exit 1; }
 mkdir -p "$out"
 export KPG_CACHE_DIR="$out/cache"
 

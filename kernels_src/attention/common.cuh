@@ -43,7 +43,7 @@ __device__ __forceinline__ unsigned attn_smem_addr(const void* p) {
 }
 
 // d += a * b on a 16x8x16 tile: a 16x16 row-major (4 regs), b 16x8 column-major (2 regs),
-// d 16x8 float32 (4 regs). Fragment layouts: docs/notes/flash_attention.md.
+// d 16x8 float32 (4 regs). Fragment layouts: docs/design/flash_attention.md.
 __device__ __forceinline__ void mma_16816(float (&d)[4], const unsigned (&a)[4], unsigned b0,
                                           unsigned b1) {
   asm("mma.sync.aligned.m16n8k16.row.col.f32." ATTN_PTX_TYPE "." ATTN_PTX_TYPE

@@ -14,7 +14,7 @@
 // are XOR-swizzled in 16-byte chunks so cp.async stores and ldmatrix loads are
 // conflict-free. Masks (keys >= N, causal) are applied only on tiles that need them.
 // A row whose scores are all -inf gives O = 0 and LSE = -inf. Index derivations:
-// docs/notes/flash_attention.md.
+// docs/design/flash_attention.md.
 #include "attention/common.cuh"
 
 namespace {

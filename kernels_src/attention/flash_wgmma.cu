@@ -18,7 +18,7 @@
 // log2(e) folded into the scale; masks only on edge/diagonal tiles; causal tiles above a
 // warpgroup's last row skipped), then O += P V with wgmma m64n{HEAD_DIM}k16, P converted
 // to 16 bits in registers as the A operand and V read from shared memory transposed.
-// Layouts: attention/wgmma.cuh and docs/notes/flash_attention.md, "Stage 2".
+// Layouts: attention/wgmma.cuh and docs/design/flash_attention.md, "Stage 2".
 #include "attention/common.cuh"
 #include "attention/wgmma.cuh"
 #include "attention/wgmma_rows.cuh"

@@ -28,7 +28,7 @@
 // before it overwrites a stage. No block-wide barrier after the set-up. PINGPONG = 1 (two
 // consumers): named barriers hand the tensor cores to the consumers in turn, one GEMM each,
 // so one consumer's softmax runs under the other's GEMM. Layouts: attention/wgmma.cuh;
-// design and numbers: docs/notes/flash_attention.md, "Stage 3".
+// design: docs/design/flash_attention.md, "Stage 3".
 #include "attention/common.cuh"
 #include "attention/mbarrier.cuh"
 #include "attention/wgmma.cuh"

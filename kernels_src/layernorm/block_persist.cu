@@ -6,10 +6,11 @@
 #include "cp_async.cuh"
 #include "kpg_rows.cuh"
 
-// Why: ncu on block_lean (f16 4096 x 4096) showed it instruction-bound (issue slots 70 %
-// busy, DRAM 48 %), not bandwidth-bound. Per row, every thread re-did work that does not
-// depend on the row: row window and alignment, bounds checks per chunk, gamma/beta loads
-// and their conversions, two full-precision divisions by N, and three barriers. Here:
+// Why: block_lean (f16 4096 x 4096) is instruction-bound in Nsight Compute (issue slots
+// busier than device memory), not bandwidth-bound. Per row, each of its threads repeats
+// work that does not depend on the row: row window and alignment, bounds checks per chunk,
+// gamma/beta loads and their conversions, two full-precision divisions by N, and three
+// barriers. Here:
 //  * persistent blocks: grid = min(M, SM_COUNT x BPS), each block walks rows
 //    blockIdx.x, + gridDim.x, ...; gamma and beta are loaded once per thread and kept in
 //    registers as floats (no loads, no conversions per row);

@@ -6,8 +6,8 @@
 #include "kpg_rows.cuh"
 
 // One row per group of Tpr threads, as few registers as the row allows so that more rows
-// fit on an SM (bytes in flight; ncu at 4096 x 8192 f16: the ILP kernels' 96 registers
-// allowed 2 blocks of 256 threads an SM, this one 4). gamma and beta are loaded chunk by
+// fit on an SM (bytes in flight; at 4096 x 8192 f16 the ILP kernels' 96 registers
+// allow 2 blocks of 256 threads an SM, this one 4). gamma and beta are loaded chunk by
 // chunk after the reductions (L1 hits: every row reads them), never held for the row.
 // KeepV = false keeps x raw (4 registers a 16-byte chunk in every type, for f16 half of
 // the float row) and converts it in each pass; KeepV = true converts once to

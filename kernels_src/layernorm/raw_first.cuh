@@ -14,8 +14,8 @@
 // No mask per element: instruction count, not DRAM, limited the f16 rows. The masked
 // form `(full || in_row(k0, j, n)) ? ... : 0` compiled to a branch region per element
 // and pass (BSSY/BRA/BSYNC and two ISETPs around each convert-and-add), and an f16 chunk
-// has twice the elements of an f32 one (f16 block_ilp at 4 chunks: 2184 SASS
-// instructions before, 1552 now). Instead, elements outside the row are loaded as the
+// has twice the elements of an f32 one (in f16 block_ilp at 4 chunks, nearly a third of
+// the SASS instructions). Instead, elements outside the row are loaded as the
 // shift's bits, so v = 0 there and the sum needs no mask; in the squares they add m^2
 // each, which each thread removes once (pads x m^2: at most Cols*kVec terms; m^2 <= the
 // row's sum of squares, since x[0] is in the row, so the correction loses at most ~64

@@ -25,8 +25,8 @@ struct NoExchange {  // one block (or warp) holds the whole row
 
 // The slices' blocks are ordinary blocks that meet in global memory. Why: a cluster's
 // blocks must share one GPC, and H100's GPCs do not all hold a multiple of 16 SMs, so
-// clusters of 16 leave 20 of 132 SMs idle for the whole kernel (scripts/studies/
-// cluster_packing.cu: a 128 MB copy in clusters of 16 runs at 88 % of one without).
+// clusters of 16 leave 20 of 132 SMs idle for the whole kernel, and even a plain copy in
+// such clusters loses bandwidth in proportion (docs/design/softmax.md).
 // Without progress guarantees, a block must never wait for a block that may not start, so
 // blocks take their (row, slice) from a ticket counter in the order they start: a row's
 // slices hold consecutive tickets, all lower tickets are held by blocks that are running

@@ -8,11 +8,12 @@
 // `split` with the slice in shared memory instead of registers: one bulk copy (the TMA
 // unit) loads it, so a block needs few registers and three 64 KB slices fit an SM where
 // the register file holds two. A block waits for the slowest of its row's slices while
-// holding its own; a third slice an SM keeps loads in flight meanwhile (128 x 262,144 f32
-// on the H100: 2796 GB/s against split's 2717, same call). Persistent blocks (grid = SMs x
-// BPS) take tickets until they run out, as split's blocks do (see GridExchange).
-// A ring of several slices a block, publishing each as it landed, lost to one slice a
-// block at every depth (docs/notes/memory_bound_kernels.md, "Long rows ...", item 6).
+// holding its own; a third slice an SM keeps loads in flight meanwhile, which is why this
+// space ranks above split at the aligned long rows. Persistent blocks (grid = SMs x BPS)
+// take tickets until they run out, as split's blocks do (see GridExchange).
+// One slice a block, not a ring of several: a ticket taken when a ring buffer frees has
+// its slice land behind the SM's other loads, so a slow SM delays every row it holds a
+// slice of (docs/design/softmax.md, "Tried and rejected").
 namespace softmax_split_smem_cfg {
 KPG_PARAM(kThreads, THREADS);
 KPG_PARAM(kSplit, SPLIT);                 // slices per row

@@ -1,7 +1,9 @@
-"""The timing peers.py and flush_study.py share: CUDA events around each repetition, L2
-emptied before each one, median. As kpg's timer (tuner/l2_flush.hpp), the default flush
-reads a buffer of twice the L2 and leaves no dirty lines for the timed kernel to write back;
-Triton's do_bench writes one instead ("dirty" below), which costs a short kernel ~6 us.
+"""The timing peers.py uses: CUDA events around each repetition, L2 emptied before each
+one, median. The default flush reads a buffer of twice the L2 and leaves no dirty lines
+for the timed kernel to write back, where Triton's do_bench writes one ("dirty" below) and
+charges the timed kernel for the flush's write-backs. Unlike kpg's timer
+(docs/design/timing.md), this does not charge a kernel the write-back of its own output,
+so its figures are not comparable with kpg's results file.
 """
 import statistics
 
