@@ -84,25 +84,33 @@ class CaseLab:
             self._make_inputs(lab.torch)
 
     def _make_inputs(self, torch):
-        d, dtype = self.case.dims, {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}[self.case.dtype]
-        g = torch.Generator(device=DEVICE).manual_seed(self.lab.seed)
-
-        def normal(shape, mean=0.0, std=1.0):
-            return (torch.randn(shape, generator=g, device=DEVICE) * std + mean).to(dtype)
-
-        # The distributions of the op's YAML `init`, so every implementation sees kpg's inputs.
+        d = self.case.dims
+        self._dtype = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}[self.case.dtype]
+        self._generator = torch.Generator(device=DEVICE).manual_seed(self.lab.seed)
+        # (shape, mean, std) of each input: the distributions of the op's YAML `init`, so
+        # every implementation sees the inputs kpg's tuner checks with.
         if self.case.op == "attention":
             shape = (d["B"], d["H"], d["N"], d["D"])
-            self.inputs = (normal(shape), normal(shape), normal(shape))
+            self._init = [(shape, 0.0, 1.0)] * 3
             self.kw = {"causal": d["causal"]}
         elif self.case.op == "softmax":
-            self.inputs = (normal((d["M"], d["N"]), std=3.0),)
+            self._init = [((d["M"], d["N"]), 0.0, 3.0)]
         elif self.case.op == "layernorm":
-            self.inputs = (normal((d["M"], d["N"])), normal((d["N"],), 1.0, 0.1), normal((d["N"],), 0.0, 0.1))
+            self._init = [((d["M"], d["N"]), 0.0, 1.0), ((d["N"],), 1.0, 0.1), ((d["N"],), 0.0, 0.1)]
             self.kw = {"eps": EPS}
         else:
-            self.inputs = (normal((d["M"], d["N"])), normal((d["N"],), 1.0, 0.1))
+            self._init = [((d["M"], d["N"]), 0.0, 1.0), ((d["N"],), 1.0, 0.1)]
             self.kw = {"eps": EPS}
+        self.inputs = tuple(torch.empty(shape, dtype=self._dtype, device=DEVICE) for shape, _, _ in self._init)
+        self._refill()
+
+    def _refill(self):
+        """New random values in the same input tensors (the kernels built on them stay valid);
+        the reference is recomputed when next asked for."""
+        torch = self.lab.torch
+        for t, (shape, mean, std) in zip(self.inputs, self._init):
+            t.copy_(torch.randn(shape, generator=self._generator, device=DEVICE) * std + mean)
+        self._reference = None
 
     def release(self):
         self.fns, self.inputs, self._reference = {}, (), None
@@ -187,13 +195,11 @@ class CaseLab:
 
     def _check(self, fn):
         from bench import reference  # noqa: PLC0415
-        torch = self.lab.torch
-        # A kernel that writes nothing must not inherit a correct output: the caching
-        # allocator hands the next allocation of this size the poisoned block just freed.
-        poison = torch.full(self.reference().shape, float("nan"), dtype=self.inputs[0].dtype, device=DEVICE)
-        del poison
+        # Fresh inputs for every check: a kernel that writes nothing cannot pass with an
+        # output block the caching allocator recycles from a kernel checked before it.
+        self._refill()
         out = fn()
-        torch.cuda.synchronize()
+        self.lab.torch.cuda.synchronize()
         reference.check(out, self.reference(), self.tolerance)
 
     def _time(self, fn):

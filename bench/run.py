@@ -26,7 +26,7 @@ if REPO not in sys.path:
 from bench import cases, driver, results  # noqa: E402
 
 DEFAULT_OUTPUT = os.path.join("docs", "results", "results.json")
-DEFAULT_BUDGET = 12
+DEFAULT_BUDGET = 8
 QUICK_BUDGET = 4
 
 

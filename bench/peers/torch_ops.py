@@ -11,6 +11,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from bench.outcome import Skip
 
 SDPA_BACKENDS = {"math": SDPBackend.MATH, "flash": SDPBackend.FLASH_ATTENTION, "cudnn": SDPBackend.CUDNN_ATTENTION}
+MEMORY_MARGIN = 0.8  # of the free device memory the math backend's N x N matrices may take
 
 
 def softmax(x):
@@ -29,6 +30,13 @@ def sdpa(q, k, v, causal, backend):
     """fn() running SDPA with only `backend` allowed. Raises Skip, with PyTorch's reasons,
     when that backend refuses the shape or dtype (tried once here)."""
     chosen = SDPA_BACKENDS[backend]
+    if backend == "math":
+        b, h, n, _ = q.shape
+        need = 2 * b * h * n * n * 4  # scores and probabilities, float32 at worst
+        free, _ = torch.cuda.mem_get_info()
+        if need > MEMORY_MARGIN * free:
+            raise Skip(f"SDPA's math backend holds N x N scores and probabilities: up to {need / 1e9:.1f} GB, "
+                       f"{free / 1e9:.1f} GB of device memory free")
 
     def fn():
         with sdpa_kernel(chosen):
