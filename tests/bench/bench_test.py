@@ -21,6 +21,7 @@ from bench import cases as C  # noqa: E402
 from bench import driver, ncu, op_settings, results, run  # noqa: E402
 from bench.outcome import Skip  # noqa: E402
 from fake_lab import FakeLab  # noqa: E402
+import gpu_run_check  # noqa: E402
 
 RESULTS_TABLES = os.path.join(REPO, "scripts", "results_tables.py")
 TABLES = ("softmax", "layernorm", "rmsnorm", "attention", "timers")
@@ -197,6 +198,34 @@ class WrongAndFailing(unittest.TestCase):
         self.assertEqual(r.lab.ncu_specs, [])
         for t in r.data()["timers"]:
             self.assertEqual(t["skipped"]["ncu-gpu-time-duration"], "not run (--no-ncu)")
+
+
+class GpuRunCheck(unittest.TestCase):
+    """tests/bench/gpu_run_check.py, which the GPU machine's run must pass."""
+
+    def test_a_complete_run_passes(self):
+        r = Run(["--quick"], FakeLab(ncu=0.05))
+        self.assertEqual(gpu_run_check.problems(r.data(), ncu_installed=True), [])
+
+    def test_missing_peers_kpg_errors_and_timers_are_named(self):
+        r = Run(["--quick"], FakeLab(triton=False, errors={C.KPG_UNFUSED}))
+        found = "\n".join(gpu_run_check.problems(r.data(), ncu_installed=True))
+        self.assertIn("kpg unfused: error: RuntimeError", found)
+        self.assertIn("triton: skipped: triton not installed", found)
+        self.assertIn("no ncu-gpu-time-duration (ncu not installed)", found)
+        self.assertIn("no triton-do-bench", found)
+        self.assertIn("run: torch and triton versions expected", found)
+
+    def test_memory_is_the_one_reason_a_required_row_may_skip(self):
+        data = Run(["--quick", "--ops", "attention"]).data()
+        row = [r for r in data["rows"] if r["implementation"] == "kpg unfused"][0]
+        for key in list(row):
+            if key not in ("op", "dtype", "shape", "implementation", "bound"):
+                del row[key]
+        row["skipped"] = "standard attention's N x N intermediates need 172.0 GB, 80.0 GB of device memory free"
+        self.assertEqual(gpu_run_check.problems(data, ncu_installed=False), [])
+        row["skipped"] = "PyTorch not installed"
+        self.assertEqual(len(gpu_run_check.problems(data, ncu_installed=False)), 1)
 
 
 class CommandLine(unittest.TestCase):
