@@ -98,6 +98,16 @@ def measure_case(case_lab, case, report):
     return rows, measured
 
 
+def _record(entry, method, measure):
+    """entry's ms of `method` from measure(), or the reason it has none."""
+    try:
+        entry["ms"][method] = results.significant(measure())
+    except Skip as s:
+        entry["skipped"][method] = str(s)
+    except Exception as e:  # noqa: BLE001  (one timer failing must not end the run)
+        entry["skipped"][method] = "error: " + _error_text(e)
+
+
 def timer_entry(case_lab, case, implementation, report):
     """The timers entry of one kernel, but for ncu (filled in at the end of the run), and
     the spec ncu_probe rebuilds the kernel from (None when there is none)."""
@@ -113,12 +123,7 @@ def timer_entry(case_lab, case, implementation, report):
         return entry, None
     entry["ms"]["kpg-writeback-charged"] = results.significant(timing.median_ms)
     entry["ms"]["kpg-launch-only"] = results.significant(timing.launch_ms)
-    try:
-        entry["ms"]["triton-do-bench"] = results.significant(case_lab.do_bench_ms(implementation))
-    except Skip as s:
-        entry["skipped"]["triton-do-bench"] = str(s)
-    except Exception as e:  # noqa: BLE001
-        entry["skipped"]["triton-do-bench"] = "error: " + _error_text(e)
+    _record(entry, "triton-do-bench", lambda: case_lab.do_bench_ms(implementation))
     spec = None
     try:
         spec = case_lab.ncu_spec(implementation)
@@ -130,12 +135,7 @@ def timer_entry(case_lab, case, implementation, report):
 
 def run_ncu(lab, pending, report):
     for entry, spec in pending:
-        try:
-            entry["ms"]["ncu-gpu-time-duration"] = results.significant(lab.ncu_ms(spec))
-        except Skip as s:
-            entry["skipped"]["ncu-gpu-time-duration"] = str(s)
-        except Exception as e:  # noqa: BLE001
-            entry["skipped"]["ncu-gpu-time-duration"] = "error: " + _error_text(e)
+        _record(entry, "ncu-gpu-time-duration", lambda: lab.ncu_ms(spec))
         got = entry["ms"].get("ncu-gpu-time-duration")
         report.line(f"  ncu {entry['op']} {entry['dtype']} {entry['implementation']}: "
                     + (f"{got:.4g} ms" if got else entry["skipped"]["ncu-gpu-time-duration"]))
