@@ -108,19 +108,27 @@ def _record(entry, method, measure):
         entry["skipped"][method] = "error: " + _error_text(e)
 
 
+def _timer_entry(case, implementation):
+    return {"op": case.op, "dtype": case.dtype, "shape": case.dims, "implementation": implementation,
+            "ms": {}, "skipped": {}}
+
+
+def skipped_timer_entry(case, implementation, reason):
+    entry = _timer_entry(case, implementation)
+    entry["skipped"] = {method: reason for method in TIMER_METHODS}
+    return entry
+
+
 def timer_entry(case_lab, case, implementation, report):
     """The timers entry of one kernel, but for ncu (filled in at the end of the run), and
     the spec ncu_probe rebuilds the kernel from (None when there is none)."""
-    entry = {"op": case.op, "dtype": case.dtype, "shape": case.dims, "implementation": implementation,
-             "ms": {}, "skipped": {}}
     try:
         timing = case_lab.timer_timing(implementation)
     except Exception as e:  # noqa: BLE001  (Skip included: nothing to compare then)
         reason = str(e) if isinstance(e, Skip) else "error: " + _error_text(e)
-        for method in TIMER_METHODS:
-            entry["skipped"][method] = reason
         report.line(f"  timers {implementation:<19} skipped: {reason}")
-        return entry, None
+        return skipped_timer_entry(case, implementation, reason), None
+    entry = _timer_entry(case, implementation)
     entry["ms"]["kpg-writeback-charged"] = results.significant(timing.median_ms)
     entry["ms"]["kpg-launch-only"] = results.significant(timing.launch_ms)
     _record(entry, "triton-do-bench", lambda: case_lab.do_bench_ms(implementation))
@@ -164,20 +172,29 @@ def run(lab, cases, timer_kernels, command, output, log=print):
     for number, case in enumerate(cases, 1):
         case_start = time.monotonic()
         report.line(f"[{number}/{len(cases)}] {case.label()}")
-        with lab.case(case) as case_lab:
-            case_rows, measured = measure_case(case_lab, case, report)
-            rows += case_rows
-            all_measured += measured.values()
-            for impl in wanted.get(case, []):
-                entry, spec = timer_entry(case_lab, case, impl, report)
-                timers.append(entry)
-                if spec is not None:
-                    pending.append((entry, spec))
+        try:
+            with lab.case(case) as case_lab:
+                case_rows, measured = measure_case(case_lab, case, report)
+                case_timers = [timer_entry(case_lab, case, impl, report) for impl in wanted.get(case, [])]
+        except Exception as e:  # noqa: BLE001  (the inputs or references of one case failed)
+            reason = "error: " + _error_text(e)
+            report.failure(f"{case.label()}: {reason}")
+            report.line(traceback.format_exc().rstrip())
+            case_rows, measured = [results.skipped_row(case, impl, reason) for impl in case.implementations], {}
+            case_timers = [(skipped_timer_entry(case, impl, reason), None) for impl in wanted.get(case, [])]
+        rows += case_rows
+        all_measured += measured.values()
+        timers += [entry for entry, _ in case_timers]
+        pending += [(entry, spec) for entry, spec in case_timers if spec is not None]
         report.line(f"  case {time.monotonic() - case_start:.1f} s, run {time.monotonic() - started:.0f} s")
     if pending:
         report.line("Nsight Compute (one subprocess a kernel)")
         run_ncu(lab, pending, report)
-    timer = timing_method(all_measured) or "kpg-writeback-charged"
+    try:
+        timer = timing_method(all_measured) or "kpg-writeback-charged"
+    except ValueError as e:
+        report.failure(str(e))
+        timer = "+".join(sorted({m.timing.method for m in all_measured}))
     data = results.document(results.run_header(device, command, timer, date), rows, timers)
     problems = results.problems(data)
     results.write_atomically(output, data)

@@ -174,6 +174,16 @@ class WrongAndFailing(unittest.TestCase):
                          {"error: RuntimeError: kpg fused crashed"})
         self.assertTrue(all(row.get("median_ms") for row in r.rows(implementation="torch")))
 
+    def test_a_case_that_cannot_be_set_up_is_skipped_and_the_run_goes_on(self):
+        r = Run([], FakeLab(errors={"layernorm"}))
+        self.assertEqual(r.rc, 1)
+        self.assertEqual({row["skipped"] for row in r.rows(op="layernorm")},
+                         {"error: MemoryError: no memory for the layernorm inputs"})
+        self.assertTrue(all(row.get("median_ms") for row in r.rows(op="rmsnorm", implementation="kpg fused")))
+        timer = [t for t in r.data()["timers"] if t["op"] == "layernorm"][0]
+        self.assertEqual(set(timer["skipped"]), set(driver.TIMER_METHODS))
+        self.assertEqual(results.problems(r.data()), [])
+
     def test_a_crashing_peer_does_not_fail_the_run(self):
         r = Run(["--quick"], FakeLab(errors={C.TRITON}))
         self.assertEqual(r.rc, 0, r.log)

@@ -19,7 +19,7 @@ def timing(ms):
 class FakeLab:
     def __init__(self, missing=(), wrong=(), errors=(), speeds=None, ncu=None, triton=True):
         """missing/wrong/errors: implementations skipped as not installed, failing the check,
-        or raising; speeds: overrides of GBS/TFLOPS; ncu: ms under ncu (None: not installed)."""
+        or raising (errors may also name an op, whose cases then fail to set up); speeds: overrides of GBS/TFLOPS; ncu: ms under ncu (None: not installed)."""
         self.missing, self.wrong, self.errors = set(missing), set(wrong), set(errors)
         self.speeds = dict(speeds or {})
         self.ncu = ncu
@@ -33,6 +33,8 @@ class FakeLab:
 
     @contextlib.contextmanager
     def case(self, case):
+        if case.op in self.errors:
+            raise MemoryError(f"no memory for the {case.op} inputs")
         yield FakeCase(self, case)
 
     def ncu_ms(self, spec):
