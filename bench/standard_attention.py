@@ -33,23 +33,26 @@ def build(backend, q, k, v, causal):
                    f"{free / 1e9:.1f} GB of device memory free")
     q3, k3, v3 = (t.reshape(b * h, n, d) for t in (q, k, v))
     k3t = k3.transpose(1, 2)
-    scores = torch.empty(b * h, n, n, dtype=torch.float32, device=q.device)
+    zero = torch.zeros(1, 1, 1, dtype=torch.float32, device=q.device)  # baddbmm's added term, beta = 0
     mask = torch.ones(n, n, dtype=torch.bool, device=q.device).triu(1) if causal else None
     scale = 1.0 / math.sqrt(d)
     softmax = backend.op("softmax", "fused")
-    rows = scores.view(b * h * n, n)
-    config, source = softmax.config(rows)
+
+    def scores():
+        return torch.baddbmm(zero, q3, k3t, out_dtype=torch.float32, beta=0.0, alpha=scale)
 
     def fn():
-        torch.baddbmm(scores, q3, k3t, out_dtype=torch.float32, beta=0.0, alpha=scale, out=scores)
+        s = scores()
         if mask is not None:
-            scores.masked_fill_(mask, float("-inf"))
-        probs = softmax(rows).to(q.dtype)
+            s.masked_fill_(mask, float("-inf"))
+        probs = softmax(s.view(b * h * n, n)).to(q.dtype)
         return torch.bmm(probs.view(b * h, n, n), v3).view(b, h, n, d)
 
     try:
-        torch.baddbmm(scores, q3, k3t, out_dtype=torch.float32, beta=0.0, alpha=scale, out=scores)
+        s = scores()
     except (TypeError, RuntimeError) as e:
         raise Skip(f"this PyTorch has no float32-output GEMM of 16-bit inputs (torch.baddbmm out_dtype): "
                    f"{str(e).splitlines()[0][:200]}")
+    config, source = softmax.config(s.view(b * h * n, n))
+    del s
     return fn, config, f"kpg softmax {config} ({source}) on float32 scores; GEMMs torch.baddbmm/bmm"

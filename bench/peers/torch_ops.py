@@ -48,7 +48,9 @@ def sdpa(q, k, v, causal, backend):
             fn()
             torch.cuda.synchronize()
         except RuntimeError as e:
-            why = [str(w.message).strip() for w in caught if "kernel not used because" in str(w.message)]
-            reason = "; ".join(why) if why else str(e).strip().splitlines()[0]
+            # PyTorch says why in warnings ("Flash attention kernel not used because:", then
+            # the reasons); the error itself only says that no kernel was left.
+            why = [str(w.message).strip() for w in caught if str(w.message).strip()]
+            reason = " ".join(why) if why else str(e).strip().splitlines()[0]
             raise Skip(f"SDPA {backend} backend refuses this shape or dtype: {reason[:300]}")
     return fn
