@@ -21,7 +21,7 @@ import traceback
 
 from bench import results
 from bench.cases import COPY
-from bench.outcome import Skip
+from bench.outcome import Skip, error_text
 
 TIMER_METHODS = ("kpg-writeback-charged", "kpg-launch-only", "triton-do-bench", "ncu-gpu-time-duration")
 
@@ -41,10 +41,6 @@ class Report:
         self.log("FAILED: " + text)
 
 
-def _error_text(e):
-    return f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"[:300]
-
-
 def _measure(case, implementation, fn, report):
     """fn() -> Measured, or a skipped row's reason. An exception other than Skip is a failure
     when it is kpg's (kpg fused, kpg unfused, copy), a reported skip for a peer."""
@@ -57,7 +53,7 @@ def _measure(case, implementation, fn, report):
             report.failure(f"{case.label()} {implementation}: {s}")
         return None, str(s)
     except Exception as e:  # noqa: BLE001  (one failing kernel must not end the run)
-        reason = "error: " + _error_text(e)
+        reason = "error: " + error_text(e)
         report.line(f"  {implementation:<26} {reason}")
         if implementation.startswith("kpg") or implementation == COPY:
             report.failure(f"{case.label()} {implementation}: {reason}")
@@ -105,7 +101,7 @@ def _record(entry, method, measure):
     except Skip as s:
         entry["skipped"][method] = str(s)
     except Exception as e:  # noqa: BLE001  (one timer failing must not end the run)
-        entry["skipped"][method] = "error: " + _error_text(e)
+        entry["skipped"][method] = "error: " + error_text(e)
 
 
 def _timer_entry(case, implementation):
@@ -125,7 +121,7 @@ def timer_entry(case_lab, case, implementation, report):
     try:
         timing = case_lab.timer_timing(implementation)
     except Exception as e:  # noqa: BLE001  (Skip included: nothing to compare then)
-        reason = str(e) if isinstance(e, Skip) else "error: " + _error_text(e)
+        reason = str(e) if isinstance(e, Skip) else "error: " + error_text(e)
         report.line(f"  timers {implementation:<19} skipped: {reason}")
         return skipped_timer_entry(case, implementation, reason), None
     entry = _timer_entry(case, implementation)
@@ -177,7 +173,7 @@ def run(lab, cases, timer_kernels, command, output, log=print):
                 case_rows, measured = measure_case(case_lab, case, report)
                 case_timers = [timer_entry(case_lab, case, impl, report) for impl in wanted.get(case, [])]
         except Exception as e:  # noqa: BLE001  (the inputs or references of one case failed)
-            reason = "error: " + _error_text(e)
+            reason = "error: " + error_text(e)
             report.failure(f"{case.label()}: {reason}")
             report.line(traceback.format_exc().rstrip())
             case_rows, measured = [results.skipped_row(case, impl, reason) for impl in case.implementations], {}

@@ -12,7 +12,7 @@ import os
 from bench import cases as C
 from bench import ncu, op_settings
 from bench.kpg_backend import FUSED_VARIANT, UNFUSED_VARIANT
-from bench.outcome import Measured, Skip
+from bench.outcome import Measured, Skip, error_text
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EPS = 1e-5  # the norms' eps, as configs/layernorm.yaml and rmsnorm.yaml declare it
@@ -232,7 +232,7 @@ class CaseLab:
                 failed.append(f"{label}: {s}")
                 continue
             except Exception as e:  # noqa: BLE001  (compile failure, out of resources)
-                failed.append(f"{label}: {type(e).__name__}: {str(e).strip().splitlines()[0][:120] if str(e).strip() else ''}")
+                failed.append(f"{label}: {error_text(e, 150)}")
                 continue
             timing = self._time(fn)
             if best is None or timing.median_ms < best.median_ms:

@@ -2,6 +2,12 @@
 from dataclasses import dataclass
 
 
+def error_text(e, limit=300):
+    """An exception in one line: its type and the first line of its message."""
+    text = str(e).strip()
+    return f"{type(e).__name__}: {text.splitlines()[0] if text else ''}"[:limit]
+
+
 class Skip(Exception):
     """The implementation does not run here (not installed, refuses the shape, gives a wrong
     result, does not fit in memory); str() is the reason written into the results file."""

@@ -32,7 +32,8 @@ QUICK_BUDGET = 4
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("-o", "--output", default=None, help=f"the results file (default: {DEFAULT_OUTPUT} in the repository)")
+    p.add_argument("-o", "--output", default=None,
+                   help=f"the results file (default: {DEFAULT_OUTPUT} in the repository)")
     p.add_argument("--quick", action="store_true", help="a few rows with a small tuning budget: a smoke test")
     p.add_argument("--budget", type=int, default=None,
                    help=f"candidates kpg's tuner times per variant and shape (default {DEFAULT_BUDGET}, "

@@ -381,7 +381,8 @@ class Ncu(unittest.TestCase):
 
     def test_no_csv_and_refusals(self):
         self.assertEqual(ncu.parse_csv("==PROF== nothing\n"), [])
-        self.assertIn("ERR_NVGPUCTRPERM", ncu._refusal("==ERROR== ERR_NVGPUCTRPERM - The user does not have permission"))
+        refusal = ncu._refusal("==ERROR== ERR_NVGPUCTRPERM - The user does not have permission")
+        self.assertIn("ERR_NVGPUCTRPERM", refusal)
         self.assertEqual(ncu._refusal("==ERROR== Failed to connect"), "ncu refused: Failed to connect")
         self.assertIsNone(ncu._refusal("all fine"))
 

@@ -19,7 +19,8 @@ def timing(ms):
 class FakeLab:
     def __init__(self, missing=(), wrong=(), errors=(), speeds=None, ncu=None, triton=True):
         """missing/wrong/errors: implementations skipped as not installed, failing the check,
-        or raising (errors may also name an op, whose cases then fail to set up); speeds: overrides of GBS/TFLOPS; ncu: ms under ncu (None: not installed)."""
+        or raising (errors may also name an op, whose cases then fail to set up); speeds:
+        overrides of GBS/TFLOPS; ncu: ms under ncu (None: not installed)."""
         self.missing, self.wrong, self.errors = set(missing), set(wrong), set(errors)
         self.speeds = dict(speeds or {})
         self.ncu = ncu
