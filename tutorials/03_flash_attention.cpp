@@ -241,7 +241,7 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
       fmt::format("flash rel err = ||o - ref||/||ref|| against float64 (bar {:.0e}); sampled rows above {:.0e} flops,",
                   kMaxRelativeError, kFullAttentionReferenceFlops),
       "  and flash vs standard over all of O where standard fits.",
-      "Peers on the same card: python3 scripts/peers/peers.py attention --json peers.json",
+      "Peers on the same card (FlashAttention-2, cuDNN, Triton, PyTorch): bench/run.py --ops attention",
       "Run: " + describe_run(session.gpu)};
   table.notes.insert(table.notes.end(), skipped.begin(), skipped.end());
 
