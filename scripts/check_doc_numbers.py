@@ -20,12 +20,15 @@ label from a comment on the line just before it: `<!-- label: setting -->`. Rela
 fused kernel is faster than the unfused chain") need no number at all.
 
 Usage: check_doc_numbers.py [--root DIR] [FILE ...]
-Exit 0 when clean, 1 listing each offending file:line, figure and line. Python 3 stdlib only.
+Exit 0 when clean, 1 listing each offending file:line, figure and line, 2 for broken
+markers. Python 3 stdlib only.
 """
 import argparse
 import os
 import re
 import sys
+
+import doc_markers
 
 NUMBER = r"(?<![\w.])\d[\d,]*(?:\.\d+)?"
 FIGURES = [
@@ -43,9 +46,7 @@ BARE_NUMBER = re.compile(r"^\s*\d[\d,]*(?:\.\d+)?\s*[x×%]?\s*(?:\(.*\))?\s*$")
 LABELS = re.compile(r"datasheet|counted|theory|not measured|\bdefault|\bsetting|\breported\b", re.IGNORECASE)
 # A whole fenced block (quoted output, say) is labelled by a comment on the line before it.
 BLOCK_LABEL = re.compile(r"^<!-- label: (.*) -->\s*$")
-FENCE = re.compile(r"^\s*(```|~~~)")
-BEGIN = re.compile(r"^<!-- (results-table|sample-output): [A-Za-z0-9_-]+ -->\s*$")
-END = re.compile(r"^<!-- end (results-table|sample-output) -->\s*$")
+FENCE = doc_markers.FENCE
 
 
 def doc_files(root):
@@ -63,10 +64,20 @@ def cells(line):
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
-def figures_in(text):
+def generated_lines(lines, path):
+    """Indices of the lines of generated blocks, their markers included."""
+    out = set()
+    for kind in ("results-table", "sample-output"):
+        for _, start, end in doc_markers.find_blocks(lines, path, kind, kind, None):
+            out.update(range(start - 1, end + 1))
+    return out
+
+
+def figures_in(text, path="<text>"):
     """[(line number, kind, figure, line)] of the unlabelled measured-looking figures."""
-    hits, inside, fenced, labelled, previous = [], None, False, False, ""
+    hits, fenced, labelled, previous = [], False, False, ""
     lines = text.split("\n")
+    generated = generated_lines(lines, path)
     unit_columns = set()  # of the Markdown table being read
     for number, line in enumerate(lines, 1):
         if not TABLE_ROW.match(line):
@@ -79,14 +90,7 @@ def figures_in(text):
         previous = line
         if labelled:
             continue
-        begin, end = BEGIN.match(line), END.match(line)
-        if begin and inside is None:
-            inside = begin.group(1)
-            continue
-        if end and inside == end.group(1):
-            inside = None
-            continue
-        if inside or LABELS.search(line):
+        if number - 1 in generated or LABELS.search(line):
             continue
         for kind, pattern in FIGURES:
             for m in pattern.finditer(line):
@@ -110,7 +114,11 @@ def main(argv=None):
     count = 0
     for path in files:
         with open(path, encoding="utf-8") as f:
-            hits = figures_in(f.read())
+            try:
+                hits = figures_in(f.read(), os.path.relpath(path, root))
+            except doc_markers.MarkerError as e:
+                print(f"check_doc_numbers: {e}", file=sys.stderr)
+                return 2
         for number, kind, figure, line in hits:
             count += 1
             print(f"{os.path.relpath(path, root)}:{number}: typed {kind} '{figure}' outside a generated block: {line}")

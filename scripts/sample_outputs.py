@@ -35,10 +35,9 @@ import subprocess
 import sys
 import tempfile
 
+import doc_markers
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-BEGIN = re.compile(r"^<!-- sample-output: ([A-Za-z0-9_-]+) -->\s*$")
-END = re.compile(r"^<!-- end sample-output -->\s*$")
-FENCE = re.compile(r"^\s*(```|~~~)")
 NO_GPU = re.compile(r"no (usable )?CUDA driver")
 
 
@@ -78,34 +77,9 @@ def doc_files(root):
     return [f for f in files if os.path.isfile(f)]
 
 
-class MarkerError(Exception):
-    pass
-
-
 def find_blocks(lines, path):
     """[(name, first line inside, end marker line)] of the sample blocks of a document."""
-    blocks, fenced, open_at, name = [], False, None, None
-    for i, line in enumerate(lines):
-        if open_at is None and FENCE.match(line):
-            fenced = not fenced
-            continue
-        if fenced:
-            continue
-        begin, end = BEGIN.match(line), END.match(line)
-        if begin:
-            if open_at is not None:
-                raise MarkerError(f"{path}:{i + 1}: sample '{begin.group(1)}' starts inside sample '{name}'")
-            if begin.group(1) not in SAMPLES:
-                raise MarkerError(f"{path}:{i + 1}: unknown sample '{begin.group(1)}'; known: {', '.join(SAMPLES)}")
-            open_at, name = i + 1, begin.group(1)
-        elif end:
-            if open_at is None:
-                raise MarkerError(f"{path}:{i + 1}: end of a sample that was not started")
-            blocks.append((name, open_at, i))
-            open_at = None
-    if open_at is not None:
-        raise MarkerError(f"{path}:{open_at}: sample '{name}' has no '<!-- end sample-output -->'")
-    return blocks
+    return doc_markers.find_blocks(lines, path, "sample-output", "sample", list(SAMPLES))
 
 
 class Runner:
@@ -201,7 +175,7 @@ def main(argv=None):
             blocks = find_blocks(lines, os.path.relpath(path, args.root))
             if blocks:
                 docs[path] = (lines, blocks)
-    except MarkerError as e:
+    except doc_markers.MarkerError as e:
         print(f"sample_outputs: {e}", file=sys.stderr)
         return 2
     used = {name for _, blocks in docs.values() for name, _, _ in blocks}
