@@ -125,18 +125,20 @@ class _Entry:
     def __init__(self, op, native, views, given, device):
         dtype = views[0][2]
         dims = native.problem_for([list(v[1]) for v in views], dtype, given)
+        # Inputs then outputs, checked before anything touches the GPU.
+        io = [b for b in native.buffers(dims, dtype) if b[1] == "input"]
+        io += [b for b in native.buffers(dims, dtype) if b[1] == "output"]
+        for (_, _, got, _), (name, _, wanted, _) in zip(views, io):
+            if got != wanted:
+                raise TypeError(f"{op.name}: input {name!r} must be {wanted}, got {got}")
         self.launcher = native.prepare(dims, dtype)
         self.device = device
         self.name = op.name
-        io = self.launcher.io
-        for (ptr, shape, got, _), (name, _, wanted, _) in zip(views, io):
-            if got != wanted:
-                raise TypeError(f"{op.name}: input {name!r} must be {wanted}, got {got}")
         self.framework = None
         self.first_dims = _merged(views[0][1], len(io[0][3]))
         self.out_specs = []
         self.output_names = []
-        for name, role, dtype_out, out_dims in io[len(views):]:
+        for name, _, dtype_out, out_dims in io[len(views):]:
             # An output shaped like the first input takes that input's own (unmerged) shape.
             shape = views[0][1] if out_dims == self.first_dims else out_dims
             self.out_specs.append((name, dtype_out, shape, out_dims))

@@ -80,6 +80,8 @@ def view(obj):
     fn = _views.get(cls)
     if fn is None:
         fn = _view_function(cls)
+        if fn is None and hasattr(obj, "__cuda_array_interface__"):  # set on the object, not its class
+            return _cai_view(obj)
         if fn is None:
             raise TypeError(f"kpg takes CUDA tensors (PyTorch, CuPy, __cuda_array_interface__ or DLPack), "
                             f"not {cls.__module__}.{cls.__qualname__}")
