@@ -10,17 +10,9 @@
 
 namespace fs = std::filesystem;
 
-// Set by the build: the install layout's data folder relative to the library's folder
-// (lib/ -> share/kpg) and the source tree's folders.
-#ifndef KPG_LIBRARY_DATA_FROM_LIB
-#define KPG_LIBRARY_DATA_FROM_LIB "../share/kpg"
-#endif
-#ifndef KPG_SOURCE_KERNELS_DIR
-#define KPG_SOURCE_KERNELS_DIR ""
-#endif
-#ifndef KPG_SOURCE_CONFIGS_DIR
-#define KPG_SOURCE_CONFIGS_DIR ""
-#endif
+// KPG_LIBRARY_DATA_FROM_LIB (the install layout's data folder relative to the library's
+// folder: lib/ -> share/kpg), KPG_SOURCE_KERNELS_DIR and KPG_SOURCE_CONFIGS_DIR (the source
+// tree's folders) are set by the build (lib/CMakeLists.txt).
 
 namespace kpg {
 namespace {

@@ -10,7 +10,10 @@
 namespace kpg {
 namespace {
 
-TimingSettings settings_of(const TimeOptions& o) {
+TimingSettings settings_of(const TimeOptions& o, CUstream stream) {
+  if (o.graph && !stream)
+    throw InputError("timing with graph replay needs a stream other than the legacy default stream (it cannot "
+                     "be captured)");
   if (!(o.warmup_ms >= 0) || !(o.rep_ms > 0) || o.min_reps < 1 || o.max_reps < o.min_reps)
     throw InputError("timing options: warmup_ms >= 0, rep_ms > 0 and 1 <= min_reps <= max_reps, got warmup_ms " +
                      std::to_string(o.warmup_ms) + ", rep_ms " + std::to_string(o.rep_ms) + ", reps " +
@@ -35,7 +38,7 @@ void fill(TimeResult& out, const Timing& t) {
 
 TimeResult time(const std::function<void(CUstream)>& launch, CUstream stream, const TimeOptions& options) {
   return api_guard([&] {
-    const TimingSettings settings = settings_of(options);
+    const TimingSettings settings = settings_of(options, stream);
     const Gpu& gpu = shared_gpu(options.device);
     make_current(gpu);
     TimeResult out;
@@ -46,7 +49,7 @@ TimeResult time(const std::function<void(CUstream)>& launch, CUstream stream, co
 
 CopyResult same_bytes_copy(int64_t read_bytes, int64_t write_bytes, CUstream stream, const TimeOptions& options) {
   return api_guard([&] {
-    const TimingSettings settings = settings_of(options);
+    const TimingSettings settings = settings_of(options, stream);
     const Gpu& gpu = shared_gpu(options.device);
     make_current(gpu);
     const CopyTiming copy = time_same_bytes_copy(gpu.timer(), read_bytes, write_bytes, settings, stream);

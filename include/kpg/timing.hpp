@@ -20,7 +20,8 @@ struct TimeOptions {
   double rep_ms = 50;     // aim for this much GPU time of timed repetitions
   int min_reps = 10, max_reps = 1000;
   // Replay the launch from a CUDA graph captured once (thread-local capture mode): the
-  // launch must then be capturable. Off: launched anew each repetition.
+  // launch must then be capturable, on a stream other than the legacy default stream.
+  // Off: launched anew each repetition.
   bool graph = false;
   int device = 0;
 };

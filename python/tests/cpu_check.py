@@ -84,19 +84,7 @@ def test_without_a_gpu_every_gpu_call_is_no_device_error():
         assert isinstance(e, kpg.Error) and isinstance(e, RuntimeError)
 
 
-def main():
-    tests = [(name, fn) for name, fn in sorted(globals().items()) if name.startswith("test_")]
-    failed = 0
-    for name, fn in tests:
-        try:
-            fn()
-            print(f"ok   {name}")
-        except Exception as e:  # noqa: BLE001 - every failure is reported, then the next test runs
-            failed += 1
-            print(f"FAIL {name}: {type(e).__name__}: {e}")
-    print(f"{len(tests) - failed} of {len(tests)} passed")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from script_runner import run_tests
+
+    sys.exit(run_tests(dict(globals())))

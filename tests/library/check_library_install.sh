@@ -18,21 +18,10 @@ source_dir=$(cd "$2" && pwd -P)
 cxx=$3
 cuda_include=$4
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/kpg-library.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
-prefix="$scratch/prefix"
-cmake --install "$build_dir" --prefix "$prefix" >"$scratch/install.log"
-failed=0
-fail() {
-  echo "FAILED: $*"
-  failed=1
-}
-
-# A sanitized build's library needs its runtime in whatever links it.
+# shellcheck source=tests/library/scratch_install.sh
+source "$(dirname "$0")/scratch_install.sh" library
 sanitize_flags=()
-if grep -q '^KPG_SANITIZE:BOOL=ON' "$build_dir/CMakeCache.txt"; then
-  sanitize_flags=(-fsanitize=address,undefined)
-fi
+if [[ $sanitized -eq 1 ]]; then sanitize_flags=(-fsanitize=address,undefined); fi
 
 echo "== public headers alone"
 headers=("$prefix"/include/kpg/*.hpp)

@@ -29,21 +29,13 @@ EOF
   exit $kSkip
 fi
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/kpg-python.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
+# shellcheck source=tests/library/scratch_install.sh
+source "$(dirname "$0")/scratch_install.sh" python
 marker="$scratch/started"
 touch "$marker"
-prefix="$scratch/prefix"
-cmake --install "$build_dir" --prefix "$prefix" >"$scratch/install.log"
-failed=0
-fail() {
-  echo "FAILED: $*"
-  failed=1
-}
-
 # A sanitized libkpg needs the sanitizer runtime loaded first into a Python that has none.
 run_env=()
-if grep -q '^KPG_SANITIZE:BOOL=ON' "$build_dir/CMakeCache.txt"; then
+if [[ $sanitized -eq 1 ]]; then
   run_env=(LD_PRELOAD="$("$cxx" -print-file-name=libasan.so)" ASAN_OPTIONS="detect_leaks=0:protect_shadow_gap=0")
 fi
 

@@ -31,7 +31,7 @@ class Op:
         self.scalars = tuple(first.scalar_names)
         self._flags = set(first.flags)
         self._dims_by_key = {d.lower(): d for d in first.dims}
-        self._entries = {}  # (input shapes and dtypes, device, given dims) -> _Entry
+        self._entries = {}  # (input shapes and dtypes, device, given dims, input type) -> _Entry
 
     def __repr__(self):
         return f"kpg.op({self.name!r}, variant={self.variant!r})"
@@ -65,12 +65,12 @@ class Op:
                             f"got {len(tensors)}")
         return [_tensors.view(t) for t in tensors]
 
-    def _entry(self, views, given):
+    def _entry(self, first, views, given):
         device = _device_of(views)
-        key = (tuple((v[1], v[2]) for v in views), device, tuple(sorted(given.items())))
+        key = (tuple((v[1], v[2]) for v in views), device, tuple(sorted(given.items())), type(first))
         entry = self._entries.get(key)
         if entry is None:
-            entry = self._entries[key] = _Entry(self, self._native(device), views, given, device)
+            entry = self._entries[key] = _Entry(self, self._native(device), first, views, given, device)
         return entry
 
     def _problem(self, tensors, kw):
@@ -88,14 +88,11 @@ class Op:
         current one."""
         given, scalars = self._keywords(kw) if kw else ({}, None)
         views = self._views(tensors)
-        entry = self._entry(views, given)
+        entry = self._entry(tensors[0], views, given)
         outs = entry.outputs(tensors[0], out)
         pointers = [v[0] for v in views]
         pointers.extend(_tensors.view(o)[0] for o in outs)
-        if stream is None:
-            handle = _tensors.current_stream(entry.framework, entry.device) if entry.framework else 0
-        else:
-            handle = _tensors.stream_handle(stream)
+        handle = entry.stream_of(entry.device) if stream is None else _tensors.stream_handle(stream)
         entry.launcher.launch(pointers, handle, entry.scalar_values(scalars) if scalars else None)
         return tuple(outs) if all_outputs else outs[0]
 
@@ -119,10 +116,10 @@ class Op:
 class _Entry:
     """One shape of one Op: its Launcher and how its outputs are made."""
 
-    __slots__ = ("launcher", "device", "framework", "out_specs", "first_dims", "scalar_defaults", "scalar_names",
+    __slots__ = ("launcher", "device", "stream_of", "out_specs", "first_dims", "scalar_defaults", "scalar_names",
                  "name", "output_names")
 
-    def __init__(self, op, native, views, given, device):
+    def __init__(self, op, native, first, views, given, device):
         dtype = views[0][2]
         dims = native.problem_for([list(v[1]) for v in views], dtype, given)
         # Inputs then outputs, checked before anything touches the GPU.
@@ -134,7 +131,7 @@ class _Entry:
         self.launcher = native.prepare(dims, dtype)
         self.device = device
         self.name = op.name
-        self.framework = None
+        self.stream_of = _tensors.stream_getter(_tensors.framework(first))
         self.first_dims = _merged(views[0][1], len(io[0][3]))
         self.out_specs = []
         self.output_names = []
@@ -150,8 +147,6 @@ class _Entry:
         return [given.get(n, v) for n, v in zip(self.scalar_names, self.scalar_defaults)]
 
     def outputs(self, first_input, out):
-        if self.framework is None:
-            self.framework = _tensors.framework(first_input) or ""
         given = _given_outputs(self, out)
         outs = []
         for (name, dtype, shape, dims), tensor in zip(self.out_specs, given):

@@ -116,18 +116,27 @@ def _torch_dtype_name(dtype):
     return {v: k for k, v in _TORCH_NAMES.items()}[dtype]
 
 
-def current_stream(name=None, device=None):
-    """The current CUDA stream, as an integer handle, of framework `name` ('torch', 'cupy')
-    on the device (None: its current one); without a name, PyTorch's when torch is imported
-    and initialised, else CuPy's when cupy is imported, else 0 (the legacy default stream)."""
+def stream_getter(name):
+    """function(device) -> the current CUDA stream of framework `name` ('torch', 'cupy') on the
+    device, as an integer handle; 0 (the legacy default stream) for other frameworks."""
+    if name == "torch":
+        torch = sys.modules["torch"]
+        raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)  # an int, no Stream object made
+        return raw if raw is not None else (lambda device: torch.cuda.current_stream(device).cuda_stream)
+    if name == "cupy":
+        cupy = sys.modules["cupy"]
+        return lambda device: cupy.cuda.get_current_stream().ptr
+    return lambda device: 0
+
+
+def current_stream(device):
+    """The current stream of PyTorch when it is imported and initialised, else of CuPy when it
+    is imported, else 0."""
     torch = sys.modules.get("torch")
-    if name in ("torch", None) and torch is not None and torch.cuda.is_initialized():
-        index = torch.cuda.current_device() if device is None else device
-        raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
-        return raw(index) if raw is not None else torch.cuda.current_stream(index).cuda_stream
-    cupy = sys.modules.get("cupy")
-    if name in ("cupy", None) and cupy is not None:
-        return cupy.cuda.get_current_stream().ptr
+    if torch is not None and torch.cuda.is_initialized():
+        return stream_getter("torch")(device)
+    if "cupy" in sys.modules:
+        return stream_getter("cupy")(device)
     return 0
 
 

@@ -29,11 +29,12 @@ def time(fn, warmup_ms=10.0, rep_ms=50.0, graph=False, stream=None, device=None)
     """Times fn() with kpg's timer (write-back charged, L2 flushed between repetitions, median
     over repetitions after warm-up; docs/design/timing.md). fn enqueues work on the current
     PyTorch (else CuPy) stream, which is the stream timed, or on `stream` when given. graph:
-    replay fn from a CUDA graph captured once (fn must be capturable).
+    replay fn from a CUDA graph captured once (fn must be capturable, and the stream not the
+    legacy default stream: time inside `with torch.cuda.stream(s):`).
 
     Returns dict(median_ms, min_ms, spread_pct, reps, launch_ms, writeback_ms, method, graph_replay)."""
     device = _current_device() if device is None else device
-    handle = _tensors.current_stream(None, device) if stream is None else _tensors.stream_handle(stream)
+    handle = _tensors.current_stream(device) if stream is None else _tensors.stream_handle(stream)
     return _kpg.time(fn, handle, float(warmup_ms), float(rep_ms), bool(graph), device)
 
 
@@ -42,7 +43,7 @@ def same_bytes_copy(read_bytes, write_bytes, warmup_ms=10.0, rep_ms=50.0, graph=
     writing `write_bytes`, timed as time() times. Returns time()'s dict plus read_bytes,
     write_bytes and gbs ((read + write) / median, GB/s)."""
     device = _current_device() if device is None else device
-    handle = _tensors.current_stream(None, device) if stream is None else _tensors.stream_handle(stream)
+    handle = _tensors.current_stream(device) if stream is None else _tensors.stream_handle(stream)
     return _kpg.same_bytes_copy(int(read_bytes), int(write_bytes), handle, float(warmup_ms), float(rep_ms),
                                 bool(graph), device)
 
