@@ -1,6 +1,7 @@
 #include "kpg/timing.hpp"
 
 #include <limits>
+#include <mutex>
 
 #include "lib/api_guard.hpp"
 #include "lib/device_session.hpp"
@@ -9,6 +10,9 @@
 
 namespace kpg {
 namespace {
+
+// A device's timer (its events and flush buffers) serves one timing at a time.
+std::mutex g_timer_mutex;
 
 TimingSettings settings_of(const TimeOptions& o, CUstream stream) {
   if (o.graph && !stream)
@@ -39,6 +43,7 @@ void fill(TimeResult& out, const Timing& t) {
 TimeResult time(const std::function<void(CUstream)>& launch, CUstream stream, const TimeOptions& options) {
   return api_guard([&] {
     const TimingSettings settings = settings_of(options, stream);
+    const std::lock_guard lock(g_timer_mutex);
     const Gpu& gpu = shared_gpu(options.device);
     make_current(gpu);
     TimeResult out;
@@ -50,6 +55,7 @@ TimeResult time(const std::function<void(CUstream)>& launch, CUstream stream, co
 CopyResult same_bytes_copy(int64_t read_bytes, int64_t write_bytes, CUstream stream, const TimeOptions& options) {
   return api_guard([&] {
     const TimingSettings settings = settings_of(options, stream);
+    const std::lock_guard lock(g_timer_mutex);
     const Gpu& gpu = shared_gpu(options.device);
     make_current(gpu);
     const CopyTiming copy = time_same_bytes_copy(gpu.timer(), read_bytes, write_bytes, settings, stream);

@@ -14,7 +14,10 @@ int main() try {
   const size_t bytes = 4096 * 781 * sizeof(float);
   float *x = nullptr, *y = nullptr, y0 = 0;
   cudaStream_t stream = nullptr;
-  if (cudaMalloc(&x, bytes) || cudaMalloc(&y, bytes) || cudaStreamCreate(&stream)) return 1;
+  if (cudaMalloc(&x, bytes) || cudaMalloc(&y, bytes) || cudaStreamCreate(&stream)) {
+    std::fprintf(stderr, "cuda: %s\n", cudaGetErrorString(cudaGetLastError()));
+    return 1;
+  }
   cudaMemsetAsync(x, 0, bytes, stream);  // uniform rows: every y is 1/781
   softmax.launch(problem, {{"x", CUdeviceptr(x)}, {"y", CUdeviceptr(y)}}, stream);
   cudaMemcpyAsync(&y0, y, sizeof y0, cudaMemcpyDeviceToHost, stream);

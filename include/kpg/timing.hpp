@@ -2,7 +2,7 @@
 // kpg's GPU timer for your own launches: each repetition starts from a clean L2 and is
 // charged the write-back of what it wrote (docs/design/timing.md), the median taken over
 // repetitions after warm-up. The timer's buffers (four times the L2) are allocated on the
-// first call and kept for the life of the process.
+// first call and kept for the life of the process. Timings run one at a time.
 
 #include <cuda.h>
 

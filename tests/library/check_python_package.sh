@@ -33,16 +33,18 @@ fi
 source "$(dirname "$0")/scratch_install.sh" python
 marker="$scratch/started"
 touch "$marker"
-# A sanitized libkpg needs the sanitizer runtime loaded first into a Python that has none.
+# A sanitized libkpg needs the sanitizer runtime loaded first into a Python that has none,
+# and libstdc++ loaded with it (ASan finds the real __cxa_throw it intercepts at start-up).
 run_env=()
 if [[ $sanitized -eq 1 ]]; then
-  run_env=(LD_PRELOAD="$("$cxx" -print-file-name=libasan.so)" ASAN_OPTIONS="detect_leaks=0:protect_shadow_gap=0")
+  run_env=(LD_PRELOAD="$("$cxx" -print-file-name=libasan.so) $("$cxx" -print-file-name=libstdc++.so)"
+           ASAN_OPTIONS="detect_leaks=0:protect_shadow_gap=0")
 fi
 
 echo "== pip install python/ against the installed libkpg"
 if ! PIP_NO_INDEX=1 "$python" -m pip install --no-build-isolation --no-deps --target "$scratch/site" \
-    -C "cmake.define.CMAKE_PREFIX_PATH=$prefix" -C "cmake.define.CMAKE_CXX_COMPILER=$cxx" \
-    -C "build-dir=$scratch/build" "$source_dir/python" >"$scratch/pip.log" 2>&1; then
+    --config-settings="cmake.define.CMAKE_PREFIX_PATH=$prefix" --config-settings="cmake.define.CMAKE_CXX_COMPILER=$cxx" \
+    --config-settings="build-dir=$scratch/build" "$source_dir/python" >"$scratch/pip.log" 2>&1; then
   fail "pip install failed:"
   tail -n 40 "$scratch/pip.log" | sed 's/^/  | /'
   exit 1

@@ -123,8 +123,8 @@ class _Entry:
         dtype = views[0][2]
         dims = native.problem_for([list(v[1]) for v in views], dtype, given)
         # Inputs then outputs, checked before anything touches the GPU.
-        io = [b for b in native.buffers(dims, dtype) if b[1] == "input"]
-        io += [b for b in native.buffers(dims, dtype) if b[1] == "output"]
+        buffers = native.buffers(dims, dtype)
+        io = [b for b in buffers if b[1] == "input"] + [b for b in buffers if b[1] == "output"]
         for (_, _, got, _), (name, _, wanted, _) in zip(views, io):
             if got != wanted:
                 raise TypeError(f"{op.name}: input {name!r} must be {wanted}, got {got}")
