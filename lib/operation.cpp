@@ -100,17 +100,17 @@ struct Operation::State {
   TuneResult tune(const Shape& shape, size_t budget) {
     const Gpu& g = device();
     Workload workload(config, shape, g.limits());
-    TuneOptions options;
-    options.progress = false;
-    if (budget > 0) options.budget = budget;
+    TuneOptions tune_options;
+    tune_options.progress = false;
+    if (budget > 0) tune_options.budget = budget;
     bool prepared = false;
-    options.prepare = [&](Workload& w) {
+    tune_options.prepare = [&](Workload& w) {
       if (prepared) return;
       prepared = true;
       w.randomize(std::random_device{}());
       tuner->ensure_reference(config, w);
     };
-    TuneResult result = tuner->tune(config, *variant, workload, options);
+    TuneResult result = tuner->tune(config, *variant, workload, tune_options);
     chosen[shape.to_string()] = {result.chosen, public_choice(result.chosen, public_source(result.source),
                                                               result.source_detail)};
     return result;
@@ -213,12 +213,12 @@ Launcher& Operation::prepare(const Problem& problem, const std::string& config_i
     State& s = *state_;
     const Shape shape = to_shape(s.config, problem);
     const std::lock_guard lock(s.mutex);
+    const Gpu& gpu = s.device();  // opens the compiler and tuner on first use
     const auto [candidate, choice] = s.resolve(shape, config_id);
     auto& launcher = s.launchers[shape.to_string() + "|" + candidate.id()];
-    if (!launcher) {
+    if (!launcher)
       launcher = std::make_unique<Launcher>(
-          make_launcher_state(s.config, s.device(), *s.compiler, *s.tuner, shape, candidate, choice));
-    }
+          make_launcher_state(s.config, gpu, *s.compiler, *s.tuner, shape, candidate, choice));
     return *launcher;
   });
 }
@@ -254,8 +254,9 @@ VerifyResult Operation::verify(const Problem& problem, uint64_t seed, const std:
     State& s = *state_;
     const Shape shape = to_shape(s.config, problem);
     const std::lock_guard lock(s.mutex);
+    const Gpu& gpu = s.device();
     const auto [candidate, choice] = s.resolve(shape, config_id);
-    Workload workload(s.config, shape, s.device().limits());
+    Workload workload(s.config, shape, gpu.limits());
     workload.randomize(seed ? seed : std::random_device{}());
     s.tuner->ensure_reference(s.config, workload);
     const BoundCandidate bound = s.tuner->bind(s.config, *s.variant, candidate, workload);
