@@ -24,13 +24,13 @@
 #include <random>
 #include <sstream>
 
-#include "cli/command.hpp"
-#include "cli/flag_checks.hpp"
-#include "cli/op_session.hpp"
-#include "cli/run_supervisor.hpp"
+#include "cli/core/command.hpp"
+#include "cli/core/flag_checks.hpp"
+#include "cli/core/op_session.hpp"
+#include "cli/core/run_supervisor.hpp"
 #include "runtime/error.hpp"
 #include "runtime/output_file.hpp"
-#include "tutorials/report/table.hpp"
+#include "report/table.hpp"
 
 namespace kpg {
 namespace {

@@ -12,17 +12,18 @@
 #include <utility>
 #include <vector>
 
-#include "cli/command.hpp"
-#include "cli/flag_checks.hpp"
+#include "cli/core/command.hpp"
+#include "cli/core/flag_checks.hpp"
 #include "cli/mpi/communicator.hpp"
-#include "cli/op_session.hpp"
-#include "cli/run_supervisor.hpp"
+#include "cli/core/op_session.hpp"
+#include "cli/core/run_supervisor.hpp"
 #include "cli/tune_args.hpp"
+#include "report/html_report.hpp"
+#include "report/run_description.hpp"
+#include "report/svg_chart.hpp"
+#include "report/table.hpp"
+#include "report/tuning_heat_map.hpp"
 #include "runtime/output_file.hpp"
-#include "tutorials/report/html_report.hpp"
-#include "tutorials/report/svg_chart.hpp"
-#include "tutorials/report/table.hpp"
-#include "tutorials/tutorial.hpp"
 
 namespace kpg {
 namespace {
@@ -90,7 +91,7 @@ report::HtmlSection html_section(const VariantSpec& variant, const TuneResult& r
   for (size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 2)) text.insert(at, "\n");
   report::HtmlSection s{fmt::format("{}/{} at {}", r.op, r.variant, r.shape.to_string()), text, {}, {}, ""};
   if (ranking) s.tables.push_back(*ranking);
-  if (const auto map = tuning_heat_map(variant, r)) s.svgs.push_back(report::render_svg(*map));
+  if (const auto map = report::tuning_heat_map(variant, r)) s.svgs.push_back(report::render_svg(*map));
   return s;
 }
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/command.hpp"
-#include "cli/flag_checks.hpp"
+#include "cli/core/command.hpp"
+#include "cli/core/flag_checks.hpp"
 #include "tutorials/attention/attention_lesson.hpp"
 #include "runtime/driver.hpp"
 #include "tutorials/lessons.hpp"

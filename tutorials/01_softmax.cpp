@@ -12,10 +12,10 @@
 #include "tuner/cache_file.hpp"
 #include "tutorials/fusion_study.hpp"
 #include "tutorials/lessons.hpp"
-#include "tutorials/report/json_csv.hpp"
-#include "tutorials/report/results_dir.hpp"
-#include "tutorials/report/svg_chart.hpp"
-#include "tutorials/report/table.hpp"
+#include "report/json_csv.hpp"
+#include "report/results_dir.hpp"
+#include "report/svg_chart.hpp"
+#include "report/table.hpp"
 
 namespace kpg {
 namespace {

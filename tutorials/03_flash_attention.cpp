@@ -24,10 +24,10 @@
 #include "tutorials/attention/cublas_loader.hpp"
 #include "tuner/sampled_reference.hpp"
 #include "tutorials/attention/standard_attention.hpp"
-#include "tutorials/report/json_csv.hpp"
-#include "tutorials/report/results_dir.hpp"
-#include "tutorials/report/svg_chart.hpp"
-#include "tutorials/report/table.hpp"
+#include "report/json_csv.hpp"
+#include "report/results_dir.hpp"
+#include "report/svg_chart.hpp"
+#include "report/table.hpp"
 
 namespace kpg {
 namespace {

@@ -15,10 +15,11 @@
 #include "tuner/gpu.hpp"
 #include "tuner/tuner.hpp"
 #include "tuner/tuning_cache.hpp"
-#include "tutorials/report/html_report.hpp"
-#include "tutorials/report/results_dir.hpp"
-#include "tutorials/report/svg_chart.hpp"
-#include "tutorials/report/table.hpp"
+#include "report/html_report.hpp"
+#include "report/results_dir.hpp"
+#include "report/run_description.hpp"
+#include "report/svg_chart.hpp"
+#include "report/table.hpp"
 
 namespace kpg {
 
@@ -53,9 +54,6 @@ OpConfig load_tutorial_config(const TutorialOptions& options, const std::string&
 // The shapes to run: --shape values if given, else the op's quick shapes with --quick,
 // else the config's defaults; --dtype overrides the dtype of the last two.
 std::vector<Shape> tutorial_shapes(const OpConfig& config, const TutorialOptions& options);
-
-// "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs), driver 580.159.04, 2026-11-25"
-std::string describe_run(const Gpu& gpu);
 
 // How wide lesson tables print: report::kLessonWidth columns in a terminal or a log (a
 // narrower terminal: its width); their report files (CSV, JSON, HTML) keep every column.
@@ -95,11 +93,5 @@ report::HtmlSection lesson_section(const std::string& lesson);
 // sections, headings prefixed with `title`, to options.report_sections when set.
 void write_html_report(const TutorialOptions& options, const report::ResultsDir& out, const std::string& title,
                        const std::vector<report::HtmlSection>& sections);
-
-// The tuning landscape of one variant at one shape: the best median ms of each value
-// pair of the first two params of its first space (best over the other params), x the
-// first param, y the second. Missing cells: pruned, failed or not timed. nullopt when that
-// space has fewer than two params or no record of it succeeded.
-std::optional<report::HeatMap> tuning_heat_map(const VariantSpec& variant, const TuneResult& result);
 
 }  // namespace kpg

@@ -13,9 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "tutorials/report/html_report.hpp"
-#include "tutorials/report/results_dir.hpp"
-#include "tutorials/report/svg_chart.hpp"
+#include "report/html_report.hpp"
+#include "report/results_dir.hpp"
+#include "report/svg_chart.hpp"
+#include "report/tuning_heat_map.hpp"
 #include "tutorials/tutorial.hpp"
 
 namespace fs = std::filesystem;
@@ -77,7 +78,7 @@ report::HeatMap sample_heat_map() {
       rec.median_ms = ms[t][u];
       r.records.push_back(rec);
     }
-  const auto map = tuning_heat_map(v, r);
+  const auto map = report::tuning_heat_map(v, r);
   if (!map) throw std::runtime_error("tuning_heat_map gave no map for a full grid");
   return *map;
 }

@@ -12,7 +12,7 @@
 #include "tutorials/memory/datasheet.hpp"
 #include "tutorials/memory/hierarchy.hpp"
 #include "tutorials/memory/memory_analysis.hpp"
-#include "tutorials/report/text_format.hpp"
+#include "report/text_format.hpp"
 
 namespace kpg::memory {
 namespace {

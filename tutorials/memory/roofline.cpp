@@ -7,8 +7,8 @@
 #include <cmath>
 
 #include "runtime/error.hpp"
-#include "tutorials/report/svg_chart.hpp"
-#include "tutorials/report/text_format.hpp"
+#include "report/svg_chart.hpp"
+#include "report/text_format.hpp"
 
 namespace kpg::memory {
 namespace {

@@ -12,8 +12,8 @@
 #include "tutorials/memory/memory_analysis.hpp"
 #include "tutorials/memory/roofline.hpp"
 #include "tutorials/memory/traffic_diagram.hpp"
-#include "tutorials/report/json_csv.hpp"
-#include "tutorials/report/results_dir.hpp"
+#include "report/json_csv.hpp"
+#include "report/results_dir.hpp"
 
 namespace kpg {
 namespace {

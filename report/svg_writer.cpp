@@ -1,8 +1,8 @@
-#include "tutorials/report/svg_writer.hpp"
+#include "report/svg_writer.hpp"
 
 #include <cstdio>
 
-#include "tutorials/report/text_format.hpp"
+#include "report/text_format.hpp"
 
 namespace kpg::report::svg {
 

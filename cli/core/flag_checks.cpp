@@ -1,4 +1,4 @@
-#include "cli/flag_checks.hpp"
+#include "cli/core/flag_checks.hpp"
 
 #include <cerrno>
 #include <charconv>

@@ -7,9 +7,9 @@
 #include <optional>
 
 #include "runtime/error.hpp"
-#include "tutorials/report/svg_chart.hpp"
-#include "tutorials/report/svg_writer.hpp"
-#include "tutorials/report/text_format.hpp"
+#include "report/svg_chart.hpp"
+#include "report/svg_writer.hpp"
+#include "report/text_format.hpp"
 
 namespace kpg::report {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/command.hpp"
+#include "cli/core/command.hpp"
 #include "runtime/compiler.hpp"
 #include "runtime/cubin_cache.hpp"
 #include "tuner/config.hpp"

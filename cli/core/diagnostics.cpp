@@ -1,4 +1,4 @@
-#include "cli/diagnostics.hpp"
+#include "cli/core/diagnostics.hpp"
 
 #include <fstream>
 #include <regex>

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "tutorials/report/table.hpp"
+#include "report/table.hpp"
 
 namespace kpg::report {
 

@@ -13,7 +13,7 @@
 #include "runtime/module.hpp"
 #include "runtime/stream.hpp"
 #include "tests/gpu_test_env.hpp"
-#include "tutorials/memory/dram_counter.hpp"
+#include "profiling/dram_counter.hpp"
 
 namespace kpg::memory {
 namespace {

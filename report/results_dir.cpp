@@ -1,4 +1,4 @@
-#include "tutorials/report/results_dir.hpp"
+#include "report/results_dir.hpp"
 
 #include <chrono>
 #include <ctime>

@@ -12,13 +12,13 @@
 #include <sstream>
 
 #include "runtime/error.hpp"
-#include "tutorials/report/axis.hpp"
-#include "tutorials/report/html_report.hpp"
-#include "tutorials/report/json_csv.hpp"
-#include "tutorials/report/results_dir.hpp"
-#include "tutorials/report/svg_chart.hpp"
-#include "tutorials/report/table.hpp"
-#include "tutorials/report/text_format.hpp"
+#include "report/axis.hpp"
+#include "report/html_report.hpp"
+#include "report/json_csv.hpp"
+#include "report/results_dir.hpp"
+#include "report/svg_chart.hpp"
+#include "report/table.hpp"
+#include "report/text_format.hpp"
 
 namespace kpg::report {
 namespace {

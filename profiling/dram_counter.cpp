@@ -1,4 +1,4 @@
-#include "tutorials/memory/dram_counter.hpp"
+#include "profiling/dram_counter.hpp"
 
 #include <dlfcn.h>
 #include <fmt/format.h>

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tutorials/tutorial.hpp"
+#include "report/tuning_heat_map.hpp"
 
 namespace kpg {
 namespace {
@@ -41,7 +41,7 @@ TuneResult result_with(std::vector<TuneRecord> records) {
 }
 
 TEST(TuningHeatMap, BestOverOtherParamsPerCellAndGapsWhereNothingSucceeded) {
-  const auto map = tuning_heat_map(
+  const auto map = report::tuning_heat_map(
       two_param_variant(),
       result_with({record("grid:STREAM=0,THREADS=128,UNROLL=1", {{"THREADS", 128}, {"UNROLL", 1}, {"STREAM", 0}}, true, 3.0),
                    record("grid:STREAM=1,THREADS=128,UNROLL=1", {{"THREADS", 128}, {"UNROLL", 1}, {"STREAM", 1}}, true, 2.0),
@@ -65,8 +65,8 @@ TEST(TuningHeatMap, BestOverOtherParamsPerCellAndGapsWhereNothingSucceeded) {
 TEST(TuningHeatMap, NoneForOneParamOrNoSuccess) {
   VariantSpec one = two_param_variant();
   one.spaces.front().params.resize(1);
-  EXPECT_FALSE(tuning_heat_map(one, result_with({record("grid:THREADS=128", {{"THREADS", 128}}, true, 1.0)})));
-  EXPECT_FALSE(tuning_heat_map(two_param_variant(), result_with({})));
+  EXPECT_FALSE(report::tuning_heat_map(one, result_with({record("grid:THREADS=128", {{"THREADS", 128}}, true, 1.0)})));
+  EXPECT_FALSE(report::tuning_heat_map(two_param_variant(), result_with({})));
 }
 
 }  // namespace

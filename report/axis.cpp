@@ -1,10 +1,10 @@
-#include "tutorials/report/axis.hpp"
+#include "report/axis.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-#include "tutorials/report/text_format.hpp"
+#include "report/text_format.hpp"
 
 namespace kpg::report {
 namespace {

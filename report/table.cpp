@@ -1,4 +1,4 @@
-#include "tutorials/report/table.hpp"
+#include "report/table.hpp"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <numeric>
 
 #include "runtime/error.hpp"
-#include "tutorials/report/text_format.hpp"
+#include "report/text_format.hpp"
 
 namespace kpg::report {
 namespace {

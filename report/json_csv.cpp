@@ -1,8 +1,8 @@
-#include "tutorials/report/json_csv.hpp"
+#include "report/json_csv.hpp"
 
 #include <charconv>
 
-#include "tutorials/report/text_format.hpp"
+#include "report/text_format.hpp"
 
 namespace kpg::report {
 namespace {

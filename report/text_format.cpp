@@ -1,4 +1,4 @@
-#include "tutorials/report/text_format.hpp"
+#include "report/text_format.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "tutorials/report/table.hpp"
+#include "report/table.hpp"
 
 namespace kpg::report {
 

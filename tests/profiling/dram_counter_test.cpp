@@ -1,7 +1,7 @@
 // The DRAM counter without a GPU: where CUPTI is looked for, and that a missing or unusable
 // library gives one plain reason instead of a crash or an exception.
 
-#include "tutorials/memory/dram_counter.hpp"
+#include "profiling/dram_counter.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "cli/run_supervisor.hpp"
+#include "cli/core/run_supervisor.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -6,7 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "cli/command.hpp"
+#include "cli/core/command.hpp"
 
 namespace kpg {
 namespace {

@@ -1,6 +1,6 @@
-#include "cli/op_session.hpp"
+#include "cli/core/op_session.hpp"
 
-#include "cli/flag_checks.hpp"
+#include "cli/core/flag_checks.hpp"
 #include "runtime/error.hpp"
 
 namespace kpg {

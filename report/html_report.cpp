@@ -1,6 +1,6 @@
-#include "tutorials/report/html_report.hpp"
+#include "report/html_report.hpp"
 
-#include "tutorials/report/text_format.hpp"
+#include "report/text_format.hpp"
 
 namespace kpg::report {
 namespace {

@@ -2,10 +2,10 @@
 #include <cmath>
 #include <limits>
 
-#include "tutorials/report/axis.hpp"
-#include "tutorials/report/svg_chart.hpp"
-#include "tutorials/report/svg_writer.hpp"
-#include "tutorials/report/text_format.hpp"
+#include "report/axis.hpp"
+#include "report/svg_chart.hpp"
+#include "report/svg_writer.hpp"
+#include "report/text_format.hpp"
 
 namespace kpg::report {
 namespace {
