@@ -6,14 +6,13 @@
 
 #include "cli/core/command.hpp"
 #include "cli/core/flag_checks.hpp"
-#include "tutorials/attention/attention_lesson.hpp"
 #include "runtime/driver.hpp"
-#include "tutorials/lessons.hpp"
-#include "tutorials/tutorial.hpp"
 #include "runtime/output_file.hpp"
+#include "tutorials/lessons.hpp"
 #include "tutorials/memory/datasheet.hpp"
 #include "tutorials/memory/lesson_ops.hpp"
 #include "tutorials/memory/memory_analysis.hpp"
+#include "tutorials/tutorial.hpp"
 
 namespace kpg {
 namespace {
@@ -33,14 +32,6 @@ struct TutorialArgs {
   std::string card = "h100";
 };
 
-// The op configs whose shapes a lesson runs (memory-analysis picks its own, lesson_ops).
-std::vector<std::string> lesson_configs(const std::string& name) {
-  if (name == "softmax") return {"softmax"};
-  if (name == "layernorm") return {"layernorm", "rmsnorm"};
-  if (name == "flash-attention") return {"attention"};
-  return {};
-}
-
 // Every flag that can be checked without a GPU, before a lesson opens one (exit 2 on any
 // machine): --dtype, --shape against the lesson's configs, and the results folder.
 void check_flags(const TutorialArgs& args, const TutorialOptions& o) {
@@ -52,7 +43,8 @@ void check_flags(const TutorialArgs& args, const TutorialOptions& o) {
     if (!dtype || *dtype == DType::i32)
       throw ConfigError({"--dtype", 0, 0, "dtype"}, "expected f32, f16 or bf16, got '" + args.dtype + "'");
   }
-  for (const auto& op : lesson_configs(args.name)) tutorial_shapes(load_tutorial_config(o, op), o);
+  if (const Lesson* lesson = find_lesson(args.name))
+    for (const auto& op : lesson->configs) tutorial_shapes(load_tutorial_config(o, op), o);
   if (args.name == "memory-analysis") memory::lesson_ops(o);
   check_output_dir(o.results_dir.value_or(report::default_results_dir(args.name)));
 }
@@ -72,20 +64,19 @@ int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
   o.quick = args.quick;
   o.show_source = args.show_source;
   check_flags(args, o);
-  if (args.name == "softmax") return run_softmax_tutorial(o);
-  if (args.name == "layernorm") return run_layernorm_tutorial(o);
-  if (args.name == "flash-attention") return run_flash_attention_tutorial(o);
-  if (args.name == "memory-analysis") {
-    // Without a GPU the lesson still teaches: counted bytes against datasheet figures.
-    if (args.theory || !driver_available()) return run_memory_analysis_theory(args.card, o);
-    return run_memory_analysis_tutorial(o);
-  }
-  if (args.name == "all")
-    return run_lessons(o, {{"softmax", &run_softmax_tutorial},
-                           {"layernorm", &run_layernorm_tutorial},
-                           {"flash-attention", &run_flash_attention_tutorial},
-                           {"memory-analysis", &run_memory_analysis_tutorial}});
-  throw InputError("tutorial '" + args.name + "' is not available yet");
+  if (args.name == "all") return run_lessons(o, lessons());
+  // Without a GPU the memory lesson still teaches: counted bytes against datasheet figures.
+  if (args.name == "memory-analysis" && (args.theory || !driver_available()))
+    return run_memory_analysis_theory(args.card, o);
+  return find_lesson(args.name)->run(o);
+}
+
+// "softmax | layernorm | ... | all": the names `kpg tutorial` takes.
+std::vector<std::string> tutorial_names() {
+  std::vector<std::string> names;
+  for (const auto& lesson : lessons()) names.push_back(lesson.name);
+  names.push_back("all");
+  return names;
 }
 
 }  // namespace
@@ -93,9 +84,10 @@ int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
 void add_tutorial_command(CLI::App& app, CliContext& ctx) {
   auto args = std::make_shared<TutorialArgs>();
   auto* cmd = app.add_subcommand("tutorial", "Run a lesson: fused vs unfused, tuned and measured on this GPU");
-  cmd->add_option("name", args->name, "softmax | layernorm | flash-attention | memory-analysis | all")
-      ->required()
-      ->check(CLI::IsMember({"softmax", "layernorm", "flash-attention", "memory-analysis", "all"}));
+  const auto names = tutorial_names();
+  std::string help;
+  for (const auto& name : names) help += (help.empty() ? "" : " | ") + name;
+  cmd->add_option("name", args->name, help)->required()->check(CLI::IsMember(names));
   cmd->add_option("--shape", args->shapes, "Shape K=V,... instead of the defaults (repeatable)");
   cmd->add_option("--dtype", args->dtype, "Element type of the default shapes: f32, f16, bf16");
   cmd->add_option("--results", args->results_dir,

@@ -12,7 +12,6 @@
 #include "tuner/cache_file.hpp"
 #include "tutorials/fusion_study.hpp"
 #include "tutorials/lessons.hpp"
-#include "report/json_csv.hpp"
 #include "report/results_dir.hpp"
 #include "report/svg_chart.hpp"
 #include "report/table.hpp"
@@ -113,12 +112,9 @@ int run_softmax_tutorial(const TutorialOptions& options) {
             << lesson_code(*config.find_variant("fused"), options.kernels_dir, options.show_source);
 
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("softmax")));
-  out.write("softmax.json", report::to_json(table).dump(2));
-  out.write("softmax.csv", report::to_csv(table));
-  const std::string svg = report::render_svg(chart);
-  out.write("softmax.svg", svg);
   write_html_report(options, out, "Tutorial 1: softmax",
-                    {{"Fused vs unfused", describe_run(session.gpu), {table}, {svg}, ""}, lesson_section(kLesson)});
+                    {write_table_and_chart(out, "softmax", "Fused vs unfused", describe_run(session.gpu), table, chart),
+                     lesson_section(kLesson)});
   std::cout << "results written to " << out.path().string() << "\n";
   return all_ok ? 0 : 1;
 }

@@ -112,11 +112,8 @@ int run_layernorm_tutorial(const TutorialOptions& options) {
     for (auto& [d, s] : unfused_series) chart.series.push_back(s);
     for (auto& [d, s] : copy_series) chart.series.push_back(s);
     std::cout << report::render_text(table, lesson_table_width()) << "\n";
-    out.write(op + ".json", report::to_json(table).dump(2));
-    out.write(op + ".csv", report::to_csv(table));
-    const std::string svg = report::render_svg(chart);
-    out.write(op + ".svg", svg);
-    sections.push_back({op + ": fused vs unfused", describe_run(session.gpu), {table}, {svg}, ""});
+    sections.push_back(
+        write_table_and_chart(out, op, op + ": fused vs unfused", describe_run(session.gpu), table, chart));
   }
 
   // Production impact from the measured times: a BERT forward pass runs 2 LayerNorms per

@@ -12,6 +12,7 @@
 
 #include "runtime/driver.hpp"
 #include "tutorials/quick_shapes.hpp"
+#include "report/json_csv.hpp"
 #include "report/text_format.hpp"
 #include "tuner/cache_file.hpp"
 
@@ -141,6 +142,16 @@ report::HtmlSection lesson_section(const std::string& lesson) {
   s.heading = lesson.substr(0, eol);
   if (eol != std::string::npos) s.text = lesson.substr(eol + 1);
   return s;
+}
+
+report::HtmlSection write_table_and_chart(const report::ResultsDir& out, const std::string& name,
+                                         const std::string& heading, const std::string& run,
+                                         const report::Table& table, const report::Chart& chart) {
+  out.write(name + ".json", report::to_json(table).dump(2));
+  out.write(name + ".csv", report::to_csv(table));
+  const std::string svg = report::render_svg(chart);
+  out.write(name + ".svg", svg);
+  return {heading, run, {table}, {svg}, ""};
 }
 
 void write_html_report(const TutorialOptions& options, const report::ResultsDir& out, const std::string& title,

@@ -81,6 +81,7 @@ void add_row(report::Table& table, std::vector<std::string> row);
 struct Lesson {
   std::string name;
   std::function<int(const TutorialOptions&)> run;
+  std::vector<std::string> configs = {};  // op configs whose shapes it runs, checked before a GPU opens
 };
 int run_lessons(TutorialOptions options, const std::vector<Lesson>& lessons, std::ostream& out = std::cout);
 
@@ -88,6 +89,12 @@ int run_lessons(TutorialOptions options, const std::vector<Lesson>& lessons, std
 // A lesson text ("Heading\n  body ...") as a section: first line the heading, the rest
 // its text.
 report::HtmlSection lesson_section(const std::string& lesson);
+
+// Writes <name>.json and <name>.csv of `table` and <name>.svg of `chart` into `out`, and
+// returns them as one HTML section under `heading`, with `run` (describe_run) as its text.
+report::HtmlSection write_table_and_chart(const report::ResultsDir& out, const std::string& name,
+                                         const std::string& heading, const std::string& run,
+                                         const report::Table& table, const report::Chart& chart);
 
 // Writes out/report.html (self-contained: render_html) atomically and appends the
 // sections, headings prefixed with `title`, to options.report_sections when set.

@@ -11,6 +11,24 @@ void add_selection_options(CLI::App* cmd, OpSelection& selection) {
   cmd->add_option("--seed", selection.seed, "Seed of the random inputs (default: fresh each run)")->check(whole_number());
 }
 
+std::vector<const VariantSpec*> select_variants(const OpConfig& config, const std::vector<std::string>& names) {
+  std::vector<const VariantSpec*> out;
+  if (names.empty()) {
+    for (const auto& v : config.variants) out.push_back(&v);
+    return out;
+  }
+  for (const auto& name : names) {
+    const VariantSpec* v = config.find_variant(name);
+    if (!v) {
+      std::string known;
+      for (const auto& k : config.variants) known += (known.empty() ? "" : ", ") + k.name;
+      throw InputError(config.file.string() + ": no variant '" + name + "' (variants: " + known + ")");
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
 OpSession::OpSession(const CliContext& ctx, const std::string& op_or_file, int device)
     : kernels_dir_(ctx.kernels_dir()),
       config_(load_config(resolve_op_config(op_or_file, ctx.configs_dir()), kernels_dir_)),
@@ -37,21 +55,7 @@ std::vector<Shape> OpSession::shapes(const OpSelection& selection) const {
 }
 
 std::vector<const VariantSpec*> OpSession::variants(const OpSelection& selection) const {
-  std::vector<const VariantSpec*> out;
-  if (selection.variants.empty()) {
-    for (const auto& v : config_.variants) out.push_back(&v);
-    return out;
-  }
-  for (const auto& name : selection.variants) {
-    const VariantSpec* v = config_.find_variant(name);
-    if (!v) {
-      std::string known;
-      for (const auto& k : config_.variants) known += (known.empty() ? "" : ", ") + k.name;
-      throw InputError(config_.file.string() + ": no variant '" + name + "' (variants: " + known + ")");
-    }
-    out.push_back(v);
-  }
-  return out;
+  return select_variants(config_, selection.variants);
 }
 
 }  // namespace kpg

@@ -27,6 +27,10 @@ struct OpSelection {
 
 void add_selection_options(CLI::App* cmd, OpSelection& selection);
 
+// The config's variants named in `names`, in that order; all of them when `names` is
+// empty. Throws InputError naming the config file and its variants for an unknown name.
+std::vector<const VariantSpec*> select_variants(const OpConfig& config, const std::vector<std::string>& names);
+
 class OpSession {
  public:
   // Loads and validates the config. The GPU opens on the first call of gpu() or tuner(),
