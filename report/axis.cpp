@@ -82,6 +82,13 @@ Axis log_axis(double min, double max, int base) {
     more.push_back(axis.hi);
     axis.ticks = more;
   }
+  if (base == 10)
+    for (int e = e_lo; e < e_hi; ++e)
+      for (int m = 2; m <= 9; ++m) {
+        const double v = m * std::pow(10.0, e);
+        if (std::none_of(axis.ticks.begin(), axis.ticks.end(), [&](double t) { return std::abs(t / v - 1) < 1e-9; }))
+          axis.minor.push_back(v);
+      }
   return axis;
 }
 

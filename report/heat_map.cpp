@@ -88,22 +88,31 @@ std::string render_svg(const HeatMap& map) {
   scale.log = scale.lo > 0 && scale.hi / scale.lo > 20;
 
   // Layout from the text it must hold.
+  constexpr double kPad = 12, kTitleFont = 16;
   double cell_w = 56, label_w = 0;
   for (const auto& x : map.x_values) cell_w = std::max(cell_w, svg::text_width(x, 11) + 14);
   for (const auto& row : map.cells)
     for (const auto& v : row)
       if (v) cell_w = std::max(cell_w, svg::text_width(format_number(*v, 3), 11) + 14);
   for (const auto& y : map.y_values) label_w = std::max(label_w, svg::text_width(y, 11));
-  const double cell_h = 30, left = 40 + label_w + 10, top = 56;
+  const double y_label_w = svg::line_height(13);
+  const double cell_h = 30, left = kPad + y_label_w + 8 + label_w + 8;
   const double grid_w = cell_w * static_cast<double>(cols), grid_h = cell_h * static_cast<double>(rows);
   const double bar_x = left + grid_w + 28, bar_w = 16, bar_h = std::max(grid_h, 140.0);
-  double bar_label_w = svg::text_width(map.unit, 11);
+  double bar_label_w = svg::text_width(map.unit + (scale.log ? " (log)" : ""), 11) - bar_w - 6;
   for (double g : {0.0, 0.5, 1.0}) bar_label_w = std::max(bar_label_w, svg::text_width(format_number(scale.value_at(g), 3), 11));
-  const double width = std::max(bar_x + bar_w + 10 + bar_label_w + 24, svg::text_width(map.title, 17) + 40);
-  const double height = top + std::max(grid_h + 44, bar_h) + 46;
+  const std::string legend = std::string("red outline: best (") + (map.lower_is_better ? "lowest" : "highest") +
+                             "), grey: pruned or failed";
+  const double width = std::max({bar_x + bar_w + 6 + bar_label_w + kPad, left + svg::text_width(legend, 11) + kPad,
+                                  std::min(svg::text_width(map.title, kTitleFont, true) + 2 * kPad, 880.0)});
+  const auto title_lines = svg::wrap(map.title, width - 2 * kPad, kTitleFont, true);
+  const double top = kPad + static_cast<double>(title_lines.size()) * svg::line_height(kTitleFont) + 28;
+  const double height = top + std::max(grid_h + 44, bar_h) + 40;
 
   std::string out = svg::open(width, height, map.title);
-  out += svg::text(width / 2, 30, map.title, "text-anchor=\"middle\" font-size=\"17\" font-weight=\"bold\" fill=\"#222\"");
+  for (size_t i = 0; i < title_lines.size(); ++i)
+    out += svg::text(width / 2, kPad + svg::ascent(kTitleFont) + static_cast<double>(i) * svg::line_height(kTitleFont),
+                     title_lines[i], "text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\" fill=\"#222\"");
 
   for (size_t r = 0; r < rows; ++r) {
     const double y = top + cell_h * static_cast<double>(r);
@@ -134,7 +143,7 @@ std::string render_svg(const HeatMap& map) {
     out += svg::text(left + cell_w * (static_cast<double>(c) + 0.5), top + grid_h + 16, map.x_values[c],
                      "text-anchor=\"middle\" font-size=\"11\" fill=\"#333\"");
   out += svg::text(left + grid_w / 2, top + grid_h + 38, map.x_label, "text-anchor=\"middle\" font-size=\"13\" fill=\"#222\"");
-  const double ylx = 18, yly = top + grid_h / 2;
+  const double ylx = kPad + svg::ascent(13), yly = top + grid_h / 2;
   out += svg::text(ylx, yly, map.y_label,
                    "text-anchor=\"middle\" font-size=\"13\" fill=\"#222\" transform=\"rotate(-90 " + svg::px(ylx) + " " +
                        svg::px(yly) + ")\"");
@@ -151,11 +160,9 @@ std::string render_svg(const HeatMap& map) {
     for (double g : {1.0, 0.5, 0.0})
       out += svg::text(bar_x + bar_w + 6, top + bar_h * (1 - g) + 4, format_number(scale.value_at(g), 3),
                        "font-size=\"11\" fill=\"#333\"");
-    out += svg::text(bar_x, top - 8, map.unit + (scale.log ? " (log)" : ""), "font-size=\"11\" fill=\"#333\"");
+    out += svg::text(bar_x, top - 12, map.unit + (scale.log ? " (log)" : ""), "font-size=\"11\" fill=\"#333\"");
   }
-  const std::string legend = std::string("red outline: best (") + (map.lower_is_better ? "lowest" : "highest") +
-                             "), grey: pruned or failed";
-  out += svg::text(left, height - 12, legend, "font-size=\"11\" fill=\"#666\"");
+  out += svg::text(left, height - kPad - svg::descent(11), legend, "font-size=\"11\" fill=\"#666\"");
   return out + svg::close();
 }
 

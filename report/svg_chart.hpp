@@ -1,6 +1,9 @@
 #pragma once
 // Self-contained SVG charts (no scripts, fonts or external files), valid XML, readable
-// on their own or inlined in the HTML report: a line chart and a heat map.
+// on their own or inlined in the HTML report: a line chart and a heat map. Their layout
+// comes from the extents of the text they hold (svg_writer.hpp): margins fit the tick
+// labels, titles wrap, and the legend has its own column beside the plot, so no text is
+// clipped or drawn over other text.
 
 #include <optional>
 #include <string>
@@ -14,20 +17,26 @@ struct Series {
   std::vector<std::pair<double, double>> points;  // (x, y); drawn sorted by x
   std::string color;                              // any SVG color; empty picks from a palette
   bool dashed = false;                            // dashed line and hollow markers
+  bool markers = true;                            // a marker at each point: measured values
+  bool line = true;                               // points joined by a line
 };
+
+enum class Scale { linear, log2, log10 };
 
 struct Chart {
   std::string title, x_label, y_label;
-  bool log_x = false;  // log2 x axis (sizes: 256, 512, 1K, ...)
-  bool log_y = false;  // log10 y axis
+  Scale x_scale = Scale::linear;  // log2 for sizes (256, 512, 1K, ...), log10 for rooflines
+  Scale y_scale = Scale::linear;
   std::vector<Series> series;
   std::vector<std::pair<double, std::string>> hlines;  // reference levels, e.g. copy bandwidth
+  std::string subtitle = {};                           // a smaller line under the title
 };
 
-// Line chart with axes, nice ticks and grid, markers (hover shows the values), a legend
-// right of the plot and labelled horizontal reference lines. A linear y axis starts at 0
-// when every value is positive. Points that a log axis cannot show (<= 0, non-finite) are
-// skipped.
+// Line chart with axes, nice ticks (1-2-5 steps; powers on log axes, with minor ticks on
+// log10) and grid, markers (hover shows the values) and dotted horizontal reference
+// lines; the legend, right of the plot, names every series and reference line. A linear
+// y axis starts at 0 when every value is positive. Points that a log axis cannot show
+// (<= 0, non-finite) are skipped.
 std::string render_svg(const Chart& chart);
 
 struct HeatMap {

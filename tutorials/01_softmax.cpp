@@ -69,7 +69,7 @@ int run_softmax_tutorial(const TutorialOptions& options) {
                       {"shape", "dtype", "unfused ms", "fused ms", "speedup", "fused GB/s", "copy GB/s", "% of copy",
                        "bytes fused", "bytes unfused", "fused config"},
                       {}, {}, {"fused config"}};
-  report::Chart chart{"Softmax bandwidth, M=4096", "N (columns)", "GB/s", true, false, {}, {}};
+  report::Chart chart{"Softmax bandwidth, M=4096", "N (columns)", "GB/s", report::Scale::log2, report::Scale::linear, {}, {}};
   report::Series fused_series{"fused", {}, "#1f77b4", false}, unfused_series{"unfused", {}, "#d62728", false};
   report::Series copy_series{"copy of the same bytes", {}, "#7f7f7f", true};
   bool all_ok = true, defect = false;

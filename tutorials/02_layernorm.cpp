@@ -66,7 +66,7 @@ int run_layernorm_tutorial(const TutorialOptions& options) {
                         {"model", "shape", "dtype", "unfused ms", "fused ms", "speedup", "fused GB/s",
                          "copy GB/s", "% of copy", "bytes fused", "bytes unfused", "fused config"},
                         {}, {}, {"fused config"}};
-    report::Chart chart{op + " bandwidth", "N (hidden size)", "GB/s", true, false, {}, {}};
+    report::Chart chart{op + " bandwidth", "N (hidden size)", "GB/s", report::Scale::log2, report::Scale::linear, {}, {}};
     std::map<DType, report::Series> fused_series, unfused_series, copy_series;
     bool defect = false;
     for (const auto& shape : tutorial_shapes(config, options)) {

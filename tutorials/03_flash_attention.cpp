@@ -245,7 +245,7 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
   table.notes.insert(table.notes.end(), skipped.begin(), skipped.end());
 
   report::Chart chart{"Attention forward TFLOP/s (" + session.gpu.props().name + ")", "sequence length N",
-                      "TFLOP/s", true, false, {}, {}};
+                      "TFLOP/s", report::Scale::log2, report::Scale::linear, {}, {}};
   for (auto& [name, s] : series) chart.series.push_back(s);
   const auto& card = session.gpu.props().name;
   if (card.find("H100") != std::string::npos || card.find("H200") != std::string::npos)

@@ -17,6 +17,7 @@
 #include "report/json_csv.hpp"
 #include "report/results_dir.hpp"
 #include "report/svg_chart.hpp"
+#include "report/svg_writer.hpp"
 #include "report/table.hpp"
 #include "report/text_format.hpp"
 
@@ -95,7 +96,7 @@ Table sample_table() {
 }
 
 Chart sample_chart() {
-  Chart chart{"Softmax bandwidth <M=4096> & more", "N (columns)", "GB/s", true, false, {}, {}};
+  Chart chart{"Softmax bandwidth <M=4096> & more", "N (columns)", "GB/s", Scale::log2, Scale::linear, {}, {}};
   chart.series.push_back({"fused f16", {{256, 900}, {1024, 2100}, {4096, 2700}, {16384, 2850}, {512, 1500}}, "", false});
   chart.series.push_back({"unfused f16", {{256, 300}, {512, 420}, {1024, 650}, {4096, 800}, {16384, 820}}, "", true});
   chart.hlines = {{3000, "copy bandwidth"}};
@@ -315,6 +316,48 @@ TEST(Axis, Log2TicksArePowersOfTwo) {
   EXPECT_LE(log_axis(1, 1 << 30, 2).ticks.size(), 16u);
 }
 
+TEST(Axis, Log10HasMinorTicksBetweenDecades) {
+  const Axis a = log_axis(0.2, 3000, 10);
+  EXPECT_EQ(a.lo, 0.1);
+  EXPECT_EQ(a.hi, 10000);
+  EXPECT_EQ(a.ticks.size(), 6u);
+  EXPECT_EQ(a.minor.size(), 5u * 8);  // 2x..9x in each of five decades
+  EXPECT_TRUE(log_axis(768, 16384, 2).minor.empty());
+}
+
+TEST(SvgText, WidthsFollowTheFontMetrics) {
+  EXPECT_GT(svg::text_width("WWWW", 12), svg::text_width("iiii", 12) * 2);
+  EXPECT_GT(svg::text_width("GB/s", 12, true), svg::text_width("GB/s", 12));
+  EXPECT_NEAR(svg::text_width("0", 2048), 1303, 1e-9);  // DejaVu Sans' digit advance
+  EXPECT_DOUBLE_EQ(svg::text_width("1000", 11), 4 * svg::text_width("0", 11));
+}
+
+TEST(SvgText, WrapKeepsEveryLineWithinTheWidth) {
+  const std::string text = "roof: FP16 tensor core, datasheet (989 TFLOP/s) and a_very_long_kernel_name_without_breaks";
+  const auto lines = svg::wrap(text, 150, 12);
+  ASSERT_GT(lines.size(), 2u);
+  std::string joined;
+  for (const auto& l : lines) {
+    EXPECT_LE(svg::text_width(l, 12), 150) << l;
+    joined += l;
+  }
+  EXPECT_NE(lines[0].find("roof: FP16"), std::string::npos);
+  EXPECT_EQ(std::count(joined.begin(), joined.end(), '_'), 6);  // the long word is cut, not lost
+  EXPECT_EQ(svg::wrap("short", 150, 12), std::vector<std::string>{"short"});
+  EXPECT_EQ(svg::wrap("", 150, 12), std::vector<std::string>{""});
+}
+
+TEST(Svg, LongTitlesWrapAndTheLegendNamesReferenceLines) {
+  Chart chart = sample_chart();
+  chart.title = "A title far too long for one line of the chart: " + std::string(60, 'x') + " and more words at its end";
+  const std::string svg = render_svg(chart);
+  EXPECT_EQ(xml_problem(svg), "");
+  // The title as lines of its own, broken between words.
+  EXPECT_NE(svg.find(">A title far too long for one line of the chart:<"), std::string::npos) << svg;
+  EXPECT_NE(svg.find(">" + std::string(60, 'x') + " and more"), std::string::npos) << svg;
+  EXPECT_NE(svg.find(">copy bandwidth (3000)<"), std::string::npos);          // in the legend
+}
+
 TEST(Svg, LineChartIsWellFormedAndLabelled) {
   const std::string svg = render_svg(sample_chart());
   EXPECT_EQ(xml_problem(svg), "");
@@ -329,9 +372,9 @@ TEST(Svg, LineChartIsWellFormedAndLabelled) {
 }
 
 TEST(Svg, EmptyAndLogChartsStayWellFormed) {
-  const Chart empty{"nothing", "x", "y", true, true, {}, {}};
+  const Chart empty{"nothing", "x", "y", Scale::log2, Scale::log10, {}, {}};
   EXPECT_EQ(xml_problem(render_svg(empty)), "");
-  Chart bad{"log with zeros", "x", "y", true, true, {{"s", {{0, 1}, {2, -1}, {4, 10}, {8, 1000}}, "#123456", false}}, {}};
+  Chart bad{"log with zeros", "x", "y", Scale::log2, Scale::log10, {{"s", {{0, 1}, {2, -1}, {4, 10}, {8, 1000}}, "#123456", false}}, {}};
   const std::string svg = render_svg(bad);
   EXPECT_EQ(xml_problem(svg), "");
   EXPECT_NE(svg.find(">100<"), std::string::npos);
