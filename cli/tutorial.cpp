@@ -6,6 +6,7 @@
 
 #include "cli/core/command.hpp"
 #include "cli/core/flag_checks.hpp"
+#include "cli/core/shared_flags.hpp"
 #include "runtime/driver.hpp"
 #include "runtime/output_file.hpp"
 #include "tutorials/lessons.hpp"
@@ -19,15 +20,10 @@ namespace {
 
 struct TutorialArgs {
   std::string name;
-  std::vector<std::string> shapes;
-  std::string dtype;
-  std::string results_dir;
-  bool force = false;
-  bool no_tune = false;
-  bool show_source = false;
-  bool quick = false;
-  uint64_t seed = 0;
-  size_t budget = 0;
+  TutorialOptions options;  // the flags that map one to one: --shape, --force, --no-tune, --seed, --quick, ...
+  std::string dtype;        // empty: each shape's own
+  std::string results_dir;  // empty: results/<tutorial>-<time>
+  size_t budget = 0;        // 0: no budget
   bool theory = false;
   std::string card = "h100";
 };
@@ -50,19 +46,13 @@ void check_flags(const TutorialArgs& args, const TutorialOptions& o) {
 }
 
 int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
-  TutorialOptions o;
+  TutorialOptions o = args.options;
   o.kernels_dir = ctx.kernels_dir();
   o.configs_dir = ctx.configs_dir();
   o.cache_dir = ctx.cache_dir();
-  o.shapes = args.shapes;
   if (!args.dtype.empty()) o.dtype = args.dtype;
   if (!args.results_dir.empty()) o.results_dir = args.results_dir;
-  o.tune.force = args.force;
-  o.tune.no_tune = args.no_tune;
-  o.tune.seed = args.seed;
   if (args.budget) o.tune.budget = args.budget;
-  o.quick = args.quick;
-  o.show_source = args.show_source;
   check_flags(args, o);
   if (args.name == "all") return run_lessons(o, lessons());
   // Without a GPU the memory lesson still teaches: counted bytes against datasheet figures.
@@ -88,21 +78,18 @@ void add_tutorial_command(CLI::App& app, CliContext& ctx) {
   std::string help;
   for (const auto& name : names) help += (help.empty() ? "" : " | ") + name;
   cmd->add_option("name", args->name, help)->required()->check(CLI::IsMember(names));
-  cmd->add_option("--shape", args->shapes, "Shape K=V,... instead of the defaults (repeatable)");
+  cmd->add_option("--shape", args->options.shapes, "Shape K=V,... instead of the defaults (repeatable)");
   cmd->add_option("--dtype", args->dtype, "Element type of the default shapes: f32, f16, bf16");
   cmd->add_option("--results", args->results_dir,
                   "Results folder (default: results/<tutorial>-<time>); holds report.html (all: one subfolder "
                   "per lesson and a combined report.html)");
-  cmd->add_flag("--force", args->force, "Re-tune even where the tuning cache has results");
-  cmd->add_flag("--no-tune", args->no_tune, "Tune nothing: cached, nearest-shape or default configurations");
-  cmd->add_flag("--show-source", args->show_source, "Print the fused kernel's source after the table");
+  add_tuning_flags(cmd, args->options.tune.force, args->options.tune.no_tune, args->budget);
+  cmd->add_flag("--show-source", args->options.show_source, "Print the fused kernel's source after the table");
   cmd->add_flag("--theory", args->theory, "memory-analysis: counted bytes and datasheet figures, no GPU needed");
   cmd->add_option("--card", args->card, "memory-analysis --theory: h100, h100-pcie, h200, a100")->capture_default_str();
-  cmd->add_option("--budget", args->budget, "Time at most N candidates per variant and shape (guided search)")
-      ->check(whole_number());
-  cmd->add_flag("--quick", args->quick,
+  cmd->add_flag("--quick", args->options.quick,
                 "A few representative shapes per lesson instead of every default shape (the main job's first report)");
-  cmd->add_option("--seed", args->seed, "Seed of the random inputs (default: fresh each run)")->check(whole_number());
+  cmd->add_option("--seed", args->options.tune.seed, "Seed of the random inputs (default: fresh each run)")->check(whole_number());
   cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return run_tutorial(ctx, *args); }; });
 }
 
