@@ -4,7 +4,7 @@
 // failed candidate.
 //
 // The units (one configuration of one variant at one shape) run in a worker process, so
-// that a GPU fault or an endless kernel costs one unit, not the run (cli/run_supervisor.hpp);
+// that a GPU fault or an endless kernel costs one unit, not the run (cli/core/run_supervisor.hpp);
 // --in-process runs them here, as a debugger wants.
 
 #include <fmt/format.h>
