@@ -10,11 +10,11 @@
 #include <set>
 
 #include "cli/cache_merge.hpp"
-#include "cli/command.hpp"
+#include "cli/core/command.hpp"
 #include "runtime/cubin_cache.hpp"
 #include "runtime/error.hpp"
 #include "tuner/tuning_cache.hpp"
-#include "tutorials/report/table.hpp"
+#include "report/table.hpp"
 
 namespace kpg {
 namespace {

@@ -11,8 +11,8 @@
 #include <memory>
 #include <regex>
 
-#include "cli/command.hpp"
-#include "cli/flag_checks.hpp"
+#include "cli/core/command.hpp"
+#include "cli/core/flag_checks.hpp"
 #include "cli/compile_all.hpp"
 #include "runtime/context.hpp"
 #include "runtime/cubin_cache.hpp"

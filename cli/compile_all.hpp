@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "cli/command.hpp"
+#include "cli/core/command.hpp"
 
 namespace kpg {
 

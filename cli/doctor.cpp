@@ -4,13 +4,13 @@
 #include <iostream>
 #include <string>
 
-#include "cli/command.hpp"
+#include "cli/core/command.hpp"
 #include "runtime/compiler.hpp"
 #include "runtime/device.hpp"
 #include "runtime/driver.hpp"
 #include "runtime/error.hpp"
 #include "runtime/version.hpp"
-#include "tutorials/memory/dram_counter.hpp"
+#include "profiling/dram_counter.hpp"
 
 namespace kpg {
 namespace {

@@ -9,8 +9,8 @@
 #include <optional>
 #include <utility>
 
-#include "cli/command.hpp"
-#include "cli/diagnostics.hpp"
+#include "cli/core/command.hpp"
+#include "cli/core/diagnostics.hpp"
 #include "runtime/error.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/version.hpp"

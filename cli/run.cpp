@@ -4,7 +4,7 @@
 // failed candidate.
 //
 // The units (one configuration of one variant at one shape) run in a worker process, so
-// that a GPU fault or an endless kernel costs one unit, not the run (cli/run_supervisor.hpp);
+// that a GPU fault or an endless kernel costs one unit, not the run (cli/core/run_supervisor.hpp);
 // --in-process runs them here, as a debugger wants.
 
 #include <fmt/format.h>
@@ -24,13 +24,14 @@
 #include <random>
 #include <sstream>
 
-#include "cli/command.hpp"
-#include "cli/flag_checks.hpp"
-#include "cli/op_session.hpp"
-#include "cli/run_supervisor.hpp"
+#include "cli/core/command.hpp"
+#include "cli/core/flag_checks.hpp"
+#include "cli/core/op_session.hpp"
+#include "cli/core/run_supervisor.hpp"
+#include "cli/core/shared_flags.hpp"
 #include "runtime/error.hpp"
 #include "runtime/output_file.hpp"
-#include "tutorials/report/table.hpp"
+#include "report/table.hpp"
 
 namespace kpg {
 namespace {
@@ -382,14 +383,11 @@ void add_run_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--save-io", args->save_io, "Write inputs, outputs and reference as .npy files here");
   cmd->add_flag("--check-only", args->check_only, "Check against the reference, do not time (e.g. under compute-sanitizer, with --in-process)");
   cmd->add_flag("--all-spaces", args->all_spaces, "Run the default configuration of every space of each variant");
-  cmd->add_flag("--in-process", args->in_process,
-                "Run in this process, no worker (for a debugger, profiler or compute-sanitizer): the first fault "
-                "ends the run, a hang hangs it");
-  cmd->add_option("--watchdog", args->watchdog_s, "Seconds a unit's kernel may run before it counts as hung")
-      ->capture_default_str()
-      ->check(watchdog_seconds());
-  // The worker side, set by the supervising `kpg run` only.
-  cmd->add_option("--worker-fd", args->worker_fd)->group("");
+  add_worker_flags(cmd, args->in_process, args->watchdog_s, args->worker_fd,
+                   "Run in this process, no worker (for a debugger, profiler or compute-sanitizer): the first fault "
+                   "ends the run, a hang hangs it",
+                   "a unit's kernel");
+  // More of the worker side, set by the supervising `kpg run` only.
   cmd->add_option("--resume-from", args->resume_from)->group("");
   cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return run_op(ctx, *args); }; });
 }

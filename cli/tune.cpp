@@ -12,17 +12,19 @@
 #include <utility>
 #include <vector>
 
-#include "cli/command.hpp"
-#include "cli/flag_checks.hpp"
+#include "cli/core/command.hpp"
+#include "cli/core/flag_checks.hpp"
 #include "cli/mpi/communicator.hpp"
-#include "cli/op_session.hpp"
-#include "cli/run_supervisor.hpp"
+#include "cli/core/op_session.hpp"
+#include "cli/core/run_supervisor.hpp"
+#include "cli/core/shared_flags.hpp"
 #include "cli/tune_args.hpp"
+#include "report/html_report.hpp"
+#include "report/run_description.hpp"
+#include "report/svg_chart.hpp"
+#include "report/table.hpp"
+#include "report/tuning_heat_map.hpp"
 #include "runtime/output_file.hpp"
-#include "tutorials/report/html_report.hpp"
-#include "tutorials/report/svg_chart.hpp"
-#include "tutorials/report/table.hpp"
-#include "tutorials/tutorial.hpp"
 
 namespace kpg {
 namespace {
@@ -90,7 +92,7 @@ report::HtmlSection html_section(const VariantSpec& variant, const TuneResult& r
   for (size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 2)) text.insert(at, "\n");
   report::HtmlSection s{fmt::format("{}/{} at {}", r.op, r.variant, r.shape.to_string()), text, {}, {}, ""};
   if (ranking) s.tables.push_back(*ranking);
-  if (const auto map = tuning_heat_map(variant, r)) s.svgs.push_back(report::render_svg(*map));
+  if (const auto map = report::tuning_heat_map(variant, r)) s.svgs.push_back(report::render_svg(*map));
   return s;
 }
 
@@ -223,10 +225,7 @@ void add_tune_command(CLI::App& app, CliContext& ctx) {
   auto* cmd = app.add_subcommand("tune", "Tune an op over its grid at each shape; results go to the tuning cache");
   cmd->add_option("op", args->op, "Op name (configs/<op>.yaml) or a path to a .yaml file")->required();
   add_selection_options(cmd, args->selection);
-  cmd->add_flag("--force", args->force, "Re-time candidates that already have cache records");
-  cmd->add_flag("--no-tune", args->no_tune, "Time nothing: use the cache, the nearest tuned shape or the default");
-  cmd->add_option("--budget", args->budget, "Time at most N candidates (guided search for large grids)")
-      ->check(whole_number());
+  add_tuning_flags(cmd, args->force, args->no_tune, args->budget);
   cmd->add_option("-j,--jobs", args->jobs, "Compile threads (default: every core)")->check(whole_number(1024));
   cmd->add_option("--top", args->top, "Rows of the ranked table")->capture_default_str()->check(whole_number());
   cmd->add_option("--html", args->html,
@@ -237,13 +236,10 @@ void add_tune_command(CLI::App& app, CliContext& ctx) {
                   "GPUs that time candidates, one worker process each: 'all' or ordinals '0,1'. Identical cards "
                   "share one ranking; different cards are tuned one after the other, each for itself")
       ->capture_default_str();
-  cmd->add_flag("--in-process", args->in_process,
-                "Time candidates in this process (no worker): faster to start, but a GPU fault ends the run");
-  cmd->add_option("--watchdog", args->watchdog_s, "Seconds a candidate may run before it counts as hung")
-      ->capture_default_str()
-      ->check(watchdog_seconds());
-  // The worker side of the protocol, set by the supervising `kpg tune` only.
-  cmd->add_option("--worker-fd", args->worker_fd)->group("");
+  add_worker_flags(cmd, args->in_process, args->watchdog_s, args->worker_fd,
+                   "Time candidates in this process (no worker): faster to start, but a GPU fault ends the run",
+                   "a candidate");
+  // More of the worker side, set by the supervising `kpg tune` only.
   cmd->add_option("--device", args->device)->group("");
   cmd->add_option("--retime-before", args->retime_before)->group("");
   cmd->add_option("--shard", args->shard)->group("");  // "INDEX/COUNT"

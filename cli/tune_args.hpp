@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/command.hpp"
-#include "cli/op_session.hpp"
+#include "cli/core/command.hpp"
+#include "cli/core/op_session.hpp"
 #include "tuner/cache_merge.hpp"
 #include "tuner/worker_supervisor.hpp"
 

@@ -32,10 +32,10 @@
 
 #include "cli/mpi/communicator.hpp"
 #include "cli/tune_args.hpp"
+#include "report/html_report.hpp"
+#include "report/run_description.hpp"
 #include "runtime/device.hpp"
 #include "runtime/error.hpp"
-#include "tutorials/report/html_report.hpp"
-#include "tutorials/tutorial.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -4,42 +4,29 @@
 #include <string>
 #include <vector>
 
-#include "cli/command.hpp"
-#include "cli/flag_checks.hpp"
-#include "tutorials/attention/attention_lesson.hpp"
+#include "cli/core/command.hpp"
+#include "cli/core/flag_checks.hpp"
+#include "cli/core/shared_flags.hpp"
 #include "runtime/driver.hpp"
-#include "tutorials/lessons.hpp"
-#include "tutorials/tutorial.hpp"
 #include "runtime/output_file.hpp"
+#include "tutorials/lessons.hpp"
 #include "tutorials/memory/datasheet.hpp"
 #include "tutorials/memory/lesson_ops.hpp"
 #include "tutorials/memory/memory_analysis.hpp"
+#include "tutorials/tutorial.hpp"
 
 namespace kpg {
 namespace {
 
 struct TutorialArgs {
   std::string name;
-  std::vector<std::string> shapes;
-  std::string dtype;
-  std::string results_dir;
-  bool force = false;
-  bool no_tune = false;
-  bool show_source = false;
-  bool quick = false;
-  uint64_t seed = 0;
-  size_t budget = 0;
+  TutorialOptions options;  // the flags that map one to one: --shape, --force, --no-tune, --seed, --quick, ...
+  std::string dtype;        // empty: each shape's own
+  std::string results_dir;  // empty: results/<tutorial>-<time>
+  size_t budget = 0;        // 0: no budget
   bool theory = false;
   std::string card = "h100";
 };
-
-// The op configs whose shapes a lesson runs (memory-analysis picks its own, lesson_ops).
-std::vector<std::string> lesson_configs(const std::string& name) {
-  if (name == "softmax") return {"softmax"};
-  if (name == "layernorm") return {"layernorm", "rmsnorm"};
-  if (name == "flash-attention") return {"attention"};
-  return {};
-}
 
 // Every flag that can be checked without a GPU, before a lesson opens one (exit 2 on any
 // machine): --dtype, --shape against the lesson's configs, and the results folder.
@@ -52,40 +39,34 @@ void check_flags(const TutorialArgs& args, const TutorialOptions& o) {
     if (!dtype || *dtype == DType::i32)
       throw ConfigError({"--dtype", 0, 0, "dtype"}, "expected f32, f16 or bf16, got '" + args.dtype + "'");
   }
-  for (const auto& op : lesson_configs(args.name)) tutorial_shapes(load_tutorial_config(o, op), o);
+  if (const Lesson* lesson = find_lesson(args.name))
+    for (const auto& op : lesson->configs) tutorial_shapes(load_tutorial_config(o, op), o);
   if (args.name == "memory-analysis") memory::lesson_ops(o);
   check_output_dir(o.results_dir.value_or(report::default_results_dir(args.name)));
 }
 
 int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
-  TutorialOptions o;
+  TutorialOptions o = args.options;
   o.kernels_dir = ctx.kernels_dir();
   o.configs_dir = ctx.configs_dir();
   o.cache_dir = ctx.cache_dir();
-  o.shapes = args.shapes;
   if (!args.dtype.empty()) o.dtype = args.dtype;
   if (!args.results_dir.empty()) o.results_dir = args.results_dir;
-  o.tune.force = args.force;
-  o.tune.no_tune = args.no_tune;
-  o.tune.seed = args.seed;
   if (args.budget) o.tune.budget = args.budget;
-  o.quick = args.quick;
-  o.show_source = args.show_source;
   check_flags(args, o);
-  if (args.name == "softmax") return run_softmax_tutorial(o);
-  if (args.name == "layernorm") return run_layernorm_tutorial(o);
-  if (args.name == "flash-attention") return run_flash_attention_tutorial(o);
-  if (args.name == "memory-analysis") {
-    // Without a GPU the lesson still teaches: counted bytes against datasheet figures.
-    if (args.theory || !driver_available()) return run_memory_analysis_theory(args.card, o);
-    return run_memory_analysis_tutorial(o);
-  }
-  if (args.name == "all")
-    return run_lessons(o, {{"softmax", &run_softmax_tutorial},
-                           {"layernorm", &run_layernorm_tutorial},
-                           {"flash-attention", &run_flash_attention_tutorial},
-                           {"memory-analysis", &run_memory_analysis_tutorial}});
-  throw InputError("tutorial '" + args.name + "' is not available yet");
+  if (args.name == "all") return run_lessons(o, lessons());
+  // Without a GPU the memory lesson still teaches: counted bytes against datasheet figures.
+  if (args.name == "memory-analysis" && (args.theory || !driver_available()))
+    return run_memory_analysis_theory(args.card, o);
+  return find_lesson(args.name)->run(o);
+}
+
+// "softmax | layernorm | ... | all": the names `kpg tutorial` takes.
+std::vector<std::string> tutorial_names() {
+  std::vector<std::string> names;
+  for (const auto& lesson : lessons()) names.push_back(lesson.name);
+  names.push_back("all");
+  return names;
 }
 
 }  // namespace
@@ -93,24 +74,22 @@ int run_tutorial(const CliContext& ctx, const TutorialArgs& args) {
 void add_tutorial_command(CLI::App& app, CliContext& ctx) {
   auto args = std::make_shared<TutorialArgs>();
   auto* cmd = app.add_subcommand("tutorial", "Run a lesson: fused vs unfused, tuned and measured on this GPU");
-  cmd->add_option("name", args->name, "softmax | layernorm | flash-attention | memory-analysis | all")
-      ->required()
-      ->check(CLI::IsMember({"softmax", "layernorm", "flash-attention", "memory-analysis", "all"}));
-  cmd->add_option("--shape", args->shapes, "Shape K=V,... instead of the defaults (repeatable)");
+  const auto names = tutorial_names();
+  std::string help;
+  for (const auto& name : names) help += (help.empty() ? "" : " | ") + name;
+  cmd->add_option("name", args->name, help)->required()->check(CLI::IsMember(names));
+  cmd->add_option("--shape", args->options.shapes, "Shape K=V,... instead of the defaults (repeatable)");
   cmd->add_option("--dtype", args->dtype, "Element type of the default shapes: f32, f16, bf16");
   cmd->add_option("--results", args->results_dir,
                   "Results folder (default: results/<tutorial>-<time>); holds report.html (all: one subfolder "
                   "per lesson and a combined report.html)");
-  cmd->add_flag("--force", args->force, "Re-tune even where the tuning cache has results");
-  cmd->add_flag("--no-tune", args->no_tune, "Tune nothing: cached, nearest-shape or default configurations");
-  cmd->add_flag("--show-source", args->show_source, "Print the fused kernel's source after the table");
+  add_tuning_flags(cmd, args->options.tune.force, args->options.tune.no_tune, args->budget);
+  cmd->add_flag("--show-source", args->options.show_source, "Print the fused kernel's source after the table");
   cmd->add_flag("--theory", args->theory, "memory-analysis: counted bytes and datasheet figures, no GPU needed");
   cmd->add_option("--card", args->card, "memory-analysis --theory: h100, h100-pcie, h200, a100")->capture_default_str();
-  cmd->add_option("--budget", args->budget, "Time at most N candidates per variant and shape (guided search)")
-      ->check(whole_number());
-  cmd->add_flag("--quick", args->quick,
+  cmd->add_flag("--quick", args->options.quick,
                 "A few representative shapes per lesson instead of every default shape (the main job's first report)");
-  cmd->add_option("--seed", args->seed, "Seed of the random inputs (default: fresh each run)")->check(whole_number());
+  cmd->add_option("--seed", args->options.tune.seed, "Seed of the random inputs (default: fresh each run)")->check(whole_number());
   cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return run_tutorial(ctx, *args); }; });
 }
 

@@ -6,8 +6,8 @@
 #include <iostream>
 #include <memory>
 
-#include "cli/command.hpp"
-#include "cli/flag_checks.hpp"
+#include "cli/core/command.hpp"
+#include "cli/core/flag_checks.hpp"
 #include "cli/watch/gpu_bench.hpp"
 #include "cli/watch/self_exec.hpp"
 #include "cli/watch/watch_loop.hpp"

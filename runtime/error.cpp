@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <ios>
 
+#include <spdlog/spdlog.h>
+
 #include "runtime/driver.hpp"
 
 namespace kpg {
@@ -31,6 +33,14 @@ std::string cuda_error_text(CUresult result) {
   std::string out = name ? name : "CUresult " + std::to_string(static_cast<int>(result));
   if (text) out += std::string(": ") + text;
   return out;
+}
+
+void warn_on_failure(const char* call, CUresult result) noexcept {
+  if (result == CUDA_SUCCESS) return;
+  try {
+    spdlog::warn("{} failed: {}", call, cuda_error_text(result));
+  } catch (...) {  // logging itself failed: nothing more can be said
+  }
 }
 
 std::string readable_error(const std::exception& e) {

@@ -83,22 +83,24 @@ namespace detail {
 // "CUDA_ERROR_OUT_OF_MEMORY: out of memory" (falls back to the number if the driver is not loaded).
 std::string cuda_error_text(CUresult result);
 
+// For destructors and other release paths that must not throw: logs a warning "CALL
+// failed: <cuda_error_text>" when `result` is not CUDA_SUCCESS.
+void warn_on_failure(const char* call, CUresult result) noexcept;
+
 // A third-party library's exception text as a user should read it: without the library's
 // tags ("[json.exception.parse_error.101] ", "filesystem error: ", "basic_filebuf::...").
 std::string readable_error(const std::exception& e);
 
 }  // namespace kpg
 
-#define KPG_CU_CHECK(stmt)                                                      \
-  do {                                                                          \
-    const CUresult kpg_cu_result_ = (stmt);                                     \
-    if (kpg_cu_result_ != CUDA_SUCCESS)                                         \
-      ::kpg::detail::throw_cuda_error(kpg_cu_result_, #stmt, __FILE__, __LINE__); \
+// One checking macro per API, all of one shape: the statement runs once, and a result
+// other than the API's success value goes to its [[noreturn]] thrower with the statement
+// text, file and line.
+#define KPG_CHECK_RESULT(stmt, result_type, success, thrower)                                  \
+  do {                                                                                         \
+    const result_type kpg_check_result_ = (stmt);                                              \
+    if (kpg_check_result_ != (success)) thrower(kpg_check_result_, #stmt, __FILE__, __LINE__); \
   } while (0)
 
-#define KPG_NVRTC_CHECK(stmt)                                                      \
-  do {                                                                             \
-    const nvrtcResult kpg_nvrtc_result_ = (stmt);                                  \
-    if (kpg_nvrtc_result_ != NVRTC_SUCCESS)                                        \
-      ::kpg::detail::throw_nvrtc_error(kpg_nvrtc_result_, #stmt, __FILE__, __LINE__); \
-  } while (0)
+#define KPG_CU_CHECK(stmt) KPG_CHECK_RESULT(stmt, CUresult, CUDA_SUCCESS, ::kpg::detail::throw_cuda_error)
+#define KPG_NVRTC_CHECK(stmt) KPG_CHECK_RESULT(stmt, nvrtcResult, NVRTC_SUCCESS, ::kpg::detail::throw_nvrtc_error)

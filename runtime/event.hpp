@@ -3,29 +3,29 @@
 
 #include <cuda.h>
 
+#include "runtime/unique_handle.hpp"
+
 namespace kpg {
+
+namespace detail {
+void destroy_event(CUevent event) noexcept;  // cuEventDestroy, a failure logged
+}  // namespace detail
 
 class Event {
  public:
   explicit Event(unsigned flags = CU_EVENT_DEFAULT);
-  ~Event();
-  Event(Event&& other) noexcept;
-  Event& operator=(Event&& other) noexcept;
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
 
   void record(CUstream stream) const;
   void synchronize() const;
   // True when the work recorded before the event has completed (cuEventQuery), without waiting.
   bool completed() const;
-  CUevent get() const { return event_; }
+  CUevent get() const { return event_.get(); }
 
   // Milliseconds between two recorded events (both must have completed: synchronize `end`).
   static float elapsed_ms(const Event& start, const Event& end);
 
  private:
-  void destroy() noexcept;
-  CUevent event_ = nullptr;
+  UniqueHandle<CUevent, &detail::destroy_event> event_;
 };
 
 }  // namespace kpg

@@ -198,28 +198,18 @@ void Function::allow_cluster_size(unsigned blocks) const {
 
 Module Module::load(const std::vector<char>& image) {
   if (image.empty()) throw Error("cannot load an empty module image");
+  CUmodule module = nullptr;
+  KPG_CU_CHECK(driver().cuModuleLoadData(&module, image.data()));
   Module m;
-  KPG_CU_CHECK(driver().cuModuleLoadData(&m.module_, image.data()));
+  m.module_ = decltype(m.module_)(module);
   return m;
-}
-
-Module::~Module() { unload(); }
-
-Module::Module(Module&& other) noexcept : module_(std::exchange(other.module_, nullptr)) {}
-
-Module& Module::operator=(Module&& other) noexcept {
-  if (this != &other) {
-    unload();
-    module_ = std::exchange(other.module_, nullptr);
-  }
-  return *this;
 }
 
 Function Module::function(const std::string& name) const {
   if (!module_) throw Error("function '" + name + "' requested from an empty Module");
   auto s = std::make_shared<Function::State>();
   s->name = name;
-  const CUresult r = driver().cuModuleGetFunction(&s->handle, module_, name.c_str());
+  const CUresult r = driver().cuModuleGetFunction(&s->handle, module_.get(), name.c_str());
   if (r != CUDA_SUCCESS) {
     throw CudaError(r, "cuModuleGetFunction", "kernel '" + name + "' not found in module: " + cuda_error_text(r));
   }
@@ -242,11 +232,8 @@ Function Module::function(const std::string& name) const {
   return Function(std::move(s));
 }
 
-void Module::unload() noexcept {
-  if (!module_) return;
-  const CUresult r = driver().cuModuleUnload(module_);
-  if (r != CUDA_SUCCESS) spdlog::warn("cuModuleUnload failed: {}", cuda_error_text(r));
-  module_ = nullptr;
-}
+namespace detail {
+void unload_module(CUmodule module) noexcept { warn_on_failure("cuModuleUnload", driver().cuModuleUnload(module)); }
+}  // namespace detail
 
 }  // namespace kpg

@@ -9,6 +9,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "runtime/unique_handle.hpp"
+
 namespace kpg {
 
 // What the compiled kernel needs per launch, from cuFuncGetAttribute.
@@ -85,6 +87,10 @@ class Function {
   std::shared_ptr<State> state_;
 };
 
+namespace detail {
+void unload_module(CUmodule module) noexcept;  // cuModuleUnload, a failure logged
+}  // namespace detail
+
 // Owns a CUmodule. Move-only; needs a current context. Function objects taken from a
 // Module must not be used after the Module is destroyed (their CUfunction dies with it).
 class Module {
@@ -92,21 +98,13 @@ class Module {
   // A cubin, or a NUL-terminated PTX image (CompiledKernel::image is either).
   static Module load(const std::vector<char>& image);
 
-  Module() = default;
-  ~Module();
-  Module(Module&& other) noexcept;
-  Module& operator=(Module&& other) noexcept;
-  Module(const Module&) = delete;
-  Module& operator=(const Module&) = delete;
-
   // Throws CudaError (CUDA_ERROR_NOT_FOUND) naming the kernel if it is not in the module;
   // C++ kernels need their mangled name, extern "C" kernels their plain name.
   Function function(const std::string& name) const;
-  CUmodule get() const { return module_; }
+  CUmodule get() const { return module_.get(); }
 
  private:
-  void unload() noexcept;
-  CUmodule module_ = nullptr;
+  UniqueHandle<CUmodule, &detail::unload_module> module_;
 };
 
 }  // namespace kpg

@@ -1,35 +1,20 @@
 #include "runtime/stream.hpp"
 
-#include <spdlog/spdlog.h>
-
-#include <utility>
-
 #include "runtime/driver.hpp"
 #include "runtime/error.hpp"
 
 namespace kpg {
 
-Stream::Stream() { KPG_CU_CHECK(driver().cuStreamCreate(&stream_, CU_STREAM_NON_BLOCKING)); }
+namespace detail {
+void destroy_stream(CUstream stream) noexcept { warn_on_failure("cuStreamDestroy", driver().cuStreamDestroy(stream)); }
+}  // namespace detail
 
-Stream::~Stream() { destroy(); }
-
-Stream::Stream(Stream&& other) noexcept : stream_(std::exchange(other.stream_, nullptr)) {}
-
-Stream& Stream::operator=(Stream&& other) noexcept {
-  if (this != &other) {
-    destroy();
-    stream_ = std::exchange(other.stream_, nullptr);
-  }
-  return *this;
+Stream::Stream() {
+  CUstream stream = nullptr;
+  KPG_CU_CHECK(driver().cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+  stream_ = decltype(stream_)(stream);
 }
 
-void Stream::synchronize() const { KPG_CU_CHECK(driver().cuStreamSynchronize(stream_)); }
-
-void Stream::destroy() noexcept {
-  if (!stream_) return;
-  const CUresult r = driver().cuStreamDestroy(stream_);
-  if (r != CUDA_SUCCESS) spdlog::warn("cuStreamDestroy failed: {}", cuda_error_text(r));
-  stream_ = nullptr;
-}
+void Stream::synchronize() const { KPG_CU_CHECK(driver().cuStreamSynchronize(get())); }
 
 }  // namespace kpg

@@ -4,23 +4,23 @@
 
 #include <cuda.h>
 
+#include "runtime/unique_handle.hpp"
+
 namespace kpg {
+
+namespace detail {
+void destroy_stream(CUstream stream) noexcept;  // cuStreamDestroy, a failure logged
+}  // namespace detail
 
 class Stream {
  public:
   Stream();
-  ~Stream();
-  Stream(Stream&& other) noexcept;
-  Stream& operator=(Stream&& other) noexcept;
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
 
-  CUstream get() const { return stream_; }
+  CUstream get() const { return stream_.get(); }
   void synchronize() const;
 
  private:
-  void destroy() noexcept;
-  CUstream stream_ = nullptr;
+  UniqueHandle<CUstream, &detail::destroy_stream> stream_;
 };
 
 }  // namespace kpg

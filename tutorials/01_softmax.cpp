@@ -12,10 +12,9 @@
 #include "tuner/cache_file.hpp"
 #include "tutorials/fusion_study.hpp"
 #include "tutorials/lessons.hpp"
-#include "tutorials/report/json_csv.hpp"
-#include "tutorials/report/results_dir.hpp"
-#include "tutorials/report/svg_chart.hpp"
-#include "tutorials/report/table.hpp"
+#include "report/results_dir.hpp"
+#include "report/svg_chart.hpp"
+#include "report/table.hpp"
 
 namespace kpg {
 namespace {
@@ -70,7 +69,7 @@ int run_softmax_tutorial(const TutorialOptions& options) {
                       {"shape", "dtype", "unfused ms", "fused ms", "speedup", "fused GB/s", "copy GB/s", "% of copy",
                        "bytes fused", "bytes unfused", "fused config"},
                       {}, {}, {"fused config"}};
-  report::Chart chart{"Softmax bandwidth, M=4096", "N (columns)", "GB/s", true, false, {}, {}};
+  report::Chart chart{"Softmax bandwidth, M=4096", "N (columns)", "GB/s", report::Scale::log2, report::Scale::linear, {}, {}};
   report::Series fused_series{"fused", {}, "#1f77b4", false}, unfused_series{"unfused", {}, "#d62728", false};
   report::Series copy_series{"copy of the same bytes", {}, "#7f7f7f", true};
   bool all_ok = true, defect = false;
@@ -113,12 +112,9 @@ int run_softmax_tutorial(const TutorialOptions& options) {
             << lesson_code(*config.find_variant("fused"), options.kernels_dir, options.show_source);
 
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("softmax")));
-  out.write("softmax.json", report::to_json(table).dump(2));
-  out.write("softmax.csv", report::to_csv(table));
-  const std::string svg = report::render_svg(chart);
-  out.write("softmax.svg", svg);
   write_html_report(options, out, "Tutorial 1: softmax",
-                    {{"Fused vs unfused", describe_run(session.gpu), {table}, {svg}, ""}, lesson_section(kLesson)});
+                    {write_table_and_chart(out, "softmax", "Fused vs unfused", describe_run(session.gpu), table, chart),
+                     lesson_section(kLesson)});
   std::cout << "results written to " << out.path().string() << "\n";
   return all_ok ? 0 : 1;
 }

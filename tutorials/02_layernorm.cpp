@@ -11,10 +11,10 @@
 
 #include "tutorials/fusion_study.hpp"
 #include "tutorials/lessons.hpp"
-#include "tutorials/report/json_csv.hpp"
-#include "tutorials/report/results_dir.hpp"
-#include "tutorials/report/svg_chart.hpp"
-#include "tutorials/report/table.hpp"
+#include "report/json_csv.hpp"
+#include "report/results_dir.hpp"
+#include "report/svg_chart.hpp"
+#include "report/table.hpp"
 
 namespace kpg {
 namespace {
@@ -67,7 +67,7 @@ int run_layernorm_tutorial(const TutorialOptions& options) {
                         {"model", "shape", "dtype", "unfused ms", "fused ms", "speedup", "fused GB/s",
                          "copy GB/s", "% of copy", "bytes fused", "bytes unfused", "fused config"},
                         {}, {}, {"fused config"}};
-    report::Chart chart{op + " bandwidth", "N (hidden size)", "GB/s", true, false, {}, {}};
+    report::Chart chart{op + " bandwidth", "N (hidden size)", "GB/s", report::Scale::log2, report::Scale::linear, {}, {}};
     std::map<DType, report::Series> fused_series, unfused_series, copy_series;
     bool defect = false;
     for (const auto& shape : tutorial_shapes(config, options)) {
@@ -113,11 +113,8 @@ int run_layernorm_tutorial(const TutorialOptions& options) {
     for (auto& [d, s] : unfused_series) chart.series.push_back(s);
     for (auto& [d, s] : copy_series) chart.series.push_back(s);
     std::cout << report::render_text(table, lesson_table_width()) << "\n";
-    out.write(op + ".json", report::to_json(table).dump(2));
-    out.write(op + ".csv", report::to_csv(table));
-    const std::string svg = report::render_svg(chart);
-    out.write(op + ".svg", svg);
-    sections.push_back({op + ": fused vs unfused", describe_run(session.gpu), {table}, {svg}, ""});
+    sections.push_back(
+        write_table_and_chart(out, op, op + ": fused vs unfused", describe_run(session.gpu), table, chart));
   }
 
   // Production impact from the measured times: a BERT forward pass runs 2 LayerNorms per

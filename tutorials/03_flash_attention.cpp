@@ -24,10 +24,9 @@
 #include "tutorials/attention/cublas_loader.hpp"
 #include "tuner/sampled_reference.hpp"
 #include "tutorials/attention/standard_attention.hpp"
-#include "tutorials/report/json_csv.hpp"
-#include "tutorials/report/results_dir.hpp"
-#include "tutorials/report/svg_chart.hpp"
-#include "tutorials/report/table.hpp"
+#include "report/results_dir.hpp"
+#include "report/svg_chart.hpp"
+#include "report/table.hpp"
 
 namespace kpg {
 namespace {
@@ -246,7 +245,7 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
   table.notes.insert(table.notes.end(), skipped.begin(), skipped.end());
 
   report::Chart chart{"Attention forward TFLOP/s (" + session.gpu.props().name + ")", "sequence length N",
-                      "TFLOP/s", true, false, {}, {}};
+                      "TFLOP/s", report::Scale::log2, report::Scale::linear, {}, {}};
   for (auto& [name, s] : series) chart.series.push_back(s);
   const auto& card = session.gpu.props().name;
   if (card.find("H100") != std::string::npos || card.find("H200") != std::string::npos)
@@ -259,12 +258,9 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
             << "Standard attention: cuBLAS, the softmax lesson's kernels and " << kStandardAttentionKernels << "\n";
 
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("flash-attention")));
-  out.write("flash_attention.json", report::to_json(table).dump(2));
-  out.write("flash_attention.csv", report::to_csv(table));
-  const std::string svg = report::render_svg(chart);
-  out.write("flash_attention.svg", svg);
   write_html_report(options, out, "Tutorial 3: flash attention",
-                    {{"Flash vs standard attention", describe_run(session.gpu), {table}, {svg}, ""},
+                    {write_table_and_chart(out, "flash_attention", "Flash vs standard attention",
+                                           describe_run(session.gpu), table, chart),
                      lesson_section(kLesson)});
   std::cout << "results written to " << out.path().string() << "\n";
   return all_ok ? 0 : 1;

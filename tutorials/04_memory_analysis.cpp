@@ -12,15 +12,15 @@
 
 #include "tutorials/fusion_study.hpp"
 #include "tutorials/memory/datasheet.hpp"
-#include "tutorials/memory/dram_counter.hpp"
+#include "profiling/dram_counter.hpp"
 #include "tutorials/memory/flop_count.hpp"
 #include "tutorials/memory/hierarchy.hpp"
 #include "tutorials/memory/lesson_ops.hpp"
 #include "tutorials/memory/memory_analysis.hpp"
 #include "tutorials/memory/roofline.hpp"
 #include "tutorials/memory/traffic_diagram.hpp"
-#include "tutorials/report/json_csv.hpp"
-#include "tutorials/report/results_dir.hpp"
+#include "report/json_csv.hpp"
+#include "report/results_dir.hpp"
 
 namespace kpg {
 namespace {

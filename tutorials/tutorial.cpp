@@ -12,7 +12,8 @@
 
 #include "runtime/driver.hpp"
 #include "tutorials/quick_shapes.hpp"
-#include "tutorials/report/text_format.hpp"
+#include "report/json_csv.hpp"
+#include "report/text_format.hpp"
 #include "tuner/cache_file.hpp"
 
 namespace kpg {
@@ -66,16 +67,6 @@ std::string lesson_code(const VariantSpec& variant, const std::filesystem::path&
     if (with_text) out += read_text_file(source).value_or("") + "\n";
   }
   return out;
-}
-
-std::string describe_run(const Gpu& gpu) {
-  const auto& p = gpu.props();
-  const int v = driver_version();
-  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char date[16];
-  std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&t));
-  return p.name + " (" + p.arch() + ", " + std::to_string(p.sm_count) + " SMs), CUDA driver " +
-         std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10) + ", " + date;
 }
 
 std::string fmt(double value, int decimals) {
@@ -153,6 +144,16 @@ report::HtmlSection lesson_section(const std::string& lesson) {
   return s;
 }
 
+report::HtmlSection write_table_and_chart(const report::ResultsDir& out, const std::string& name,
+                                         const std::string& heading, const std::string& run,
+                                         const report::Table& table, const report::Chart& chart) {
+  out.write(name + ".json", report::to_json(table).dump(2));
+  out.write(name + ".csv", report::to_csv(table));
+  const std::string svg = report::render_svg(chart);
+  out.write(name + ".svg", svg);
+  return {heading, run, {table}, {svg}, ""};
+}
+
 void write_html_report(const TutorialOptions& options, const report::ResultsDir& out, const std::string& title,
                        const std::vector<report::HtmlSection>& sections) {
   out.write("report.html", report::render_html(title, sections));
@@ -161,37 +162,6 @@ void write_html_report(const TutorialOptions& options, const report::ResultsDir&
     s.heading = title + ": " + s.heading;
     options.report_sections->push_back(std::move(s));
   }
-}
-
-std::optional<report::HeatMap> tuning_heat_map(const VariantSpec& variant, const TuneResult& result) {
-  if (variant.spaces.empty() || variant.spaces.front().params.size() < 2) return std::nullopt;
-  const SpaceSpec& space = variant.spaces.front();
-  const auto& [x_name, x_values] = space.params[0];
-  const auto& [y_name, y_values] = space.params[1];
-  report::HeatMap map;
-  map.title = fmt::format("{}/{} at {}: median ms, best over other params{}", result.op, result.variant,
-                          result.shape.to_string(), variant.spaces.size() > 1 ? " (space " + space.name + ")" : "");
-  map.x_label = x_name;
-  map.y_label = y_name;
-  map.unit = "ms";
-  for (int64_t v : x_values) map.x_values.push_back(std::to_string(v));
-  for (int64_t v : y_values) map.y_values.push_back(std::to_string(v));
-  map.cells.assign(y_values.size(), std::vector<std::optional<double>>(x_values.size()));
-  bool any = false;
-  for (const TuneRecord& r : result.records) {
-    // Candidate ids read "space:K=V,..." (or "space" alone): keep the first space's records.
-    if (!r.ok || r.candidate_id.substr(0, r.candidate_id.find(':')) != space.name) continue;
-    const auto x = r.params.find(x_name), y = r.params.find(y_name);
-    if (x == r.params.end() || y == r.params.end()) continue;
-    const auto col = std::find(x_values.begin(), x_values.end(), x->second);
-    const auto row = std::find(y_values.begin(), y_values.end(), y->second);
-    if (col == x_values.end() || row == y_values.end()) continue;  // a value since removed from the grid
-    auto& cell = map.cells[static_cast<size_t>(row - y_values.begin())][static_cast<size_t>(col - x_values.begin())];
-    if (!cell || r.median_ms < *cell) cell = r.median_ms;
-    any = true;
-  }
-  if (!any) return std::nullopt;
-  return map;
 }
 
 }  // namespace kpg

@@ -15,10 +15,11 @@
 #include "tuner/gpu.hpp"
 #include "tuner/tuner.hpp"
 #include "tuner/tuning_cache.hpp"
-#include "tutorials/report/html_report.hpp"
-#include "tutorials/report/results_dir.hpp"
-#include "tutorials/report/svg_chart.hpp"
-#include "tutorials/report/table.hpp"
+#include "report/html_report.hpp"
+#include "report/results_dir.hpp"
+#include "report/run_description.hpp"
+#include "report/svg_chart.hpp"
+#include "report/table.hpp"
 
 namespace kpg {
 
@@ -54,9 +55,6 @@ OpConfig load_tutorial_config(const TutorialOptions& options, const std::string&
 // else the config's defaults; --dtype overrides the dtype of the last two.
 std::vector<Shape> tutorial_shapes(const OpConfig& config, const TutorialOptions& options);
 
-// "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs), driver 580.159.04, 2026-11-25"
-std::string describe_run(const Gpu& gpu);
-
 // How wide lesson tables print: report::kLessonWidth columns in a terminal or a log (a
 // narrower terminal: its width); their report files (CSV, JSON, HTML) keep every column.
 size_t lesson_table_width();
@@ -83,6 +81,7 @@ void add_row(report::Table& table, std::vector<std::string> row);
 struct Lesson {
   std::string name;
   std::function<int(const TutorialOptions&)> run;
+  std::vector<std::string> configs = {};  // op configs whose shapes it runs, checked before a GPU opens
 };
 int run_lessons(TutorialOptions options, const std::vector<Lesson>& lessons, std::ostream& out = std::cout);
 
@@ -91,15 +90,15 @@ int run_lessons(TutorialOptions options, const std::vector<Lesson>& lessons, std
 // its text.
 report::HtmlSection lesson_section(const std::string& lesson);
 
+// Writes <name>.json and <name>.csv of `table` and <name>.svg of `chart` into `out`, and
+// returns them as one HTML section under `heading`, with `run` (describe_run) as its text.
+report::HtmlSection write_table_and_chart(const report::ResultsDir& out, const std::string& name,
+                                         const std::string& heading, const std::string& run,
+                                         const report::Table& table, const report::Chart& chart);
+
 // Writes out/report.html (self-contained: render_html) atomically and appends the
 // sections, headings prefixed with `title`, to options.report_sections when set.
 void write_html_report(const TutorialOptions& options, const report::ResultsDir& out, const std::string& title,
                        const std::vector<report::HtmlSection>& sections);
-
-// The tuning landscape of one variant at one shape: the best median ms of each value
-// pair of the first two params of its first space (best over the other params), x the
-// first param, y the second. Missing cells: pruned, failed or not timed. nullopt when that
-// space has fewer than two params or no record of it succeeded.
-std::optional<report::HeatMap> tuning_heat_map(const VariantSpec& variant, const TuneResult& result);
 
 }  // namespace kpg

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "cli/diagnostics.hpp"
+#include "cli/core/diagnostics.hpp"
 #include "runtime/error.hpp"
 #include "tuner/compile_all.hpp"
 #include "tuner/gpu.hpp"

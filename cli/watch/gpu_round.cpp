@@ -8,7 +8,7 @@
 #include <optional>
 #include <random>
 
-#include "cli/diagnostics.hpp"
+#include "cli/core/diagnostics.hpp"
 #include "runtime/error.hpp"
 #include "tuner/compile_all.hpp"
 #include "tuner/tuner.hpp"

@@ -2,7 +2,7 @@
 
 #include <csignal>
 
-#include "cli/command.hpp"
+#include "cli/core/command.hpp"
 #include "cli/watch/file_watcher.hpp"
 #include "cli/watch/stop_signal.hpp"
 

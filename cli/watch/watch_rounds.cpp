@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/command.hpp"
+#include "cli/core/command.hpp"
 #include "cli/watch/compile_round.hpp"
 #include "cli/watch/watched_files.hpp"
 #include "runtime/error.hpp"

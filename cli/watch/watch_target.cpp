@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cli/core/op_session.hpp"
 #include "runtime/error.hpp"
 
 namespace kpg {
@@ -31,21 +32,7 @@ Shape watched_shape(const OpConfig& config, const WatchTarget& target) {
 }
 
 std::vector<const VariantSpec*> watched_variants(const OpConfig& config, const WatchTarget& target) {
-  std::vector<const VariantSpec*> out;
-  if (target.variants.empty()) {
-    for (const auto& v : config.variants) out.push_back(&v);
-    return out;
-  }
-  for (const auto& name : target.variants) {
-    const VariantSpec* v = config.find_variant(name);
-    if (!v) {
-      std::string known;
-      for (const auto& k : config.variants) known += (known.empty() ? "" : ", ") + k.name;
-      throw InputError(config.file.string() + ": no variant '" + name + "' (variants: " + known + ")");
-    }
-    out.push_back(v);
-  }
-  return out;
+  return select_variants(config, target.variants);
 }
 
 std::string variant_label(const std::string& variant, const std::string& space) {

@@ -2,7 +2,7 @@
 // the unit events a real worker writes on fd 3, then fault, crash or hang the way broken
 // kernels make a real worker do, and record the --resume-from they were started with.
 
-#include "cli/run_supervisor.hpp"
+#include "cli/core/run_supervisor.hpp"
 
 #include <gtest/gtest.h>
 

@@ -67,8 +67,11 @@ TEST(KernelParams, EverySpaceFileNeedsItsParamsFromTheYamlAndNothingElse) {
         for (const auto& [name, values] : space.params) given.insert(name);
         for (const auto& [name, expr] : space.defines) given.insert(name);
         for (const auto& name : named) EXPECT_TRUE(given.count(name)) << name << " is not given by the YAML";
-        for (const auto& [name, values] : space.params)
-          if (!kLaunchOnly.count(name)) EXPECT_TRUE(named.count(name)) << name << " is not required:\n" << log;
+        for (const auto& [name, values] : space.params) {
+          if (!kLaunchOnly.count(name)) {
+            EXPECT_TRUE(named.count(name)) << name << " is not required:\n" << log;
+          }
+        }
       }
     }
   }

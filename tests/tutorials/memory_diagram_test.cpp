@@ -1,6 +1,8 @@
 // The traffic diagram and the roofline chart of tutorial 4, drawn from counted numbers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <sstream>
 #include <string>
 
@@ -98,6 +100,34 @@ TEST(MemoryRoofline, TextChartNamesEveryPointAndItsWall) {
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
   EXPECT_NE(svg.find("softmax fused"), std::string::npos);
   EXPECT_THROW(render_roofline_text(Roofline{"empty", 3000, "x", {}, {}}), Error);
+}
+
+// The SVG roofline reads like a plot: each roof one line through its ridge (no chain of
+// markers), one marker per kernel (hollow when placed on its roof), log10 axes.
+TEST(MemoryRoofline, SvgDrawsRoofsAsLinesAndKernelsAsMarkers) {
+  const Roofline r{"Roofline", 3000, "copy", {{"FP32", 60000}, {"FP16 tensor", 900000}},
+                   {{"measured kernel", 0.625, 1800.0}, {"placed kernel", 500, std::nullopt, 1}}};
+  const std::string svg = render_roofline_svg(r);
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = svg.find(what); at != std::string::npos; at = svg.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("<polyline"), 2u) << svg;  // the two roofs
+  // Three vertices per roof: the left edge, the ridge (20 and 300 flops/byte), the right edge.
+  for (size_t at = svg.find("<polyline points=\""); at != std::string::npos; at = svg.find("<polyline points=\"", at + 1)) {
+    const std::string points = svg.substr(at + 18, svg.find('"', at + 18) - at - 18);
+    EXPECT_EQ(std::count(points.begin(), points.end(), ','), 3) << points;
+  }
+  // Two kernel markers plus their two legend samples; hover text only on the plotted ones.
+  EXPECT_EQ(count("<title>measured kernel:"), 1u);
+  EXPECT_EQ(count("<title>placed kernel:"), 1u);
+  EXPECT_NE(svg.find("fill=\"#ffffff\""), std::string::npos);  // hollow: not measured
+  EXPECT_NE(svg.find("hollow markers: kernels placed on their roof"), std::string::npos);
+  EXPECT_NE(svg.find("memory roof: 3000 GB/s (copy)"), std::string::npos);
+  EXPECT_NE(svg.find(">0.1<"), std::string::npos);   // log10 x ticks
+  EXPECT_NE(svg.find(">1000<"), std::string::npos);
+  EXPECT_NE(svg.find("roof: FP16 tensor (900 TFLOP/s)"), std::string::npos);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // compiling for sm_90, and the theory mode end to end.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -12,7 +14,7 @@
 #include "tutorials/memory/datasheet.hpp"
 #include "tutorials/memory/hierarchy.hpp"
 #include "tutorials/memory/memory_analysis.hpp"
-#include "tutorials/report/text_format.hpp"
+#include "report/text_format.hpp"
 
 namespace kpg::memory {
 namespace {
@@ -89,6 +91,13 @@ TEST(MemoryTheory, RunsWithoutAGpuAndLabelsEverything) {
     EXPECT_TRUE(fs::exists(out / (std::string(op) + "_traffic.json"))) << op;
   }
   EXPECT_NE(text.find("theory: counted, not measured"), std::string::npos);
+  // One self-contained page with the banner, each op's table, roofline and diagram.
+  std::ifstream page_in(out / "report.html");
+  const std::string page((std::istreambuf_iterator<char>(page_in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(page.find("THEORY MODE: nothing below is measured"), std::string::npos);
+  for (const char* op : {"softmax", "layernorm", "attention"})
+    EXPECT_NE(page.find(std::string("<title>Roofline, ") + op), std::string::npos) << op;
+  EXPECT_NE(page.find("Memory traffic, attention"), std::string::npos);
   // Tables, diagrams and notes fit the lesson width (100 columns) in a log.
   std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) EXPECT_LE(report::display_width(line), 100u) << line;

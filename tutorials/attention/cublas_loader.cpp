@@ -123,38 +123,23 @@ void throw_cublas_error(cublasStatus_t status, const char* statement, const char
 }
 }  // namespace detail
 
-CublasHandle::CublasHandle(CUstream stream) {
-  KPG_CUBLAS_CHECK(cublas().create(&handle_));
-  try {
-    set_stream(stream);
-  } catch (...) {
-    destroy();
-    throw;
-  }
+namespace detail {
+void destroy_cublas_handle(cublasHandle_t handle) noexcept {
+  const cublasStatus_t status = cublas().destroy(handle);
+  if (status != CUBLAS_STATUS_SUCCESS) spdlog::warn("cublasDestroy_v2 failed: {}", cublas_status_name(status));
 }
+}  // namespace detail
 
-CublasHandle::~CublasHandle() { destroy(); }
-
-CublasHandle::CublasHandle(CublasHandle&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
-
-CublasHandle& CublasHandle::operator=(CublasHandle&& other) noexcept {
-  if (this != &other) {
-    destroy();
-    handle_ = std::exchange(other.handle_, nullptr);
-  }
-  return *this;
+CublasHandle::CublasHandle(CUstream stream) {
+  cublasHandle_t handle = nullptr;
+  KPG_CUBLAS_CHECK(cublas().create(&handle));
+  handle_ = decltype(handle_)(handle);  // destroyed again if binding the stream fails
+  set_stream(stream);
 }
 
 void CublasHandle::set_stream(CUstream stream) const {
   // cudaStream_t and CUstream are the same type (CUstream_st*): the runtime and driver share it.
-  KPG_CUBLAS_CHECK(cublas().set_stream(handle_, stream));
-}
-
-void CublasHandle::destroy() noexcept {
-  if (!handle_) return;
-  const cublasStatus_t status = cublas().destroy(handle_);
-  if (status != CUBLAS_STATUS_SUCCESS) spdlog::warn("cublasDestroy_v2 failed: {}", cublas_status_name(status));
-  handle_ = nullptr;
+  KPG_CUBLAS_CHECK(cublas().set_stream(get(), stream));
 }
 
 }  // namespace kpg

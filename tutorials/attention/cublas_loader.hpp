@@ -8,6 +8,7 @@
 #include <string>
 
 #include "runtime/error.hpp"
+#include "runtime/unique_handle.hpp"
 
 namespace kpg {
 
@@ -51,31 +52,24 @@ namespace detail {
 [[noreturn]] void throw_cublas_error(cublasStatus_t status, const char* statement, const char* file, int line);
 }  // namespace detail
 
-// A cuBLAS handle bound to one stream. Move-only; needs a current context. The destructor
-// logs a failure and never throws.
+namespace detail {
+void destroy_cublas_handle(cublasHandle_t handle) noexcept;  // cublasDestroy_v2, a failure logged
+}  // namespace detail
+
+// A cuBLAS handle bound to one stream. Move-only; needs a current context.
 class CublasHandle {
  public:
   explicit CublasHandle(CUstream stream);
-  ~CublasHandle();
-  CublasHandle(CublasHandle&& other) noexcept;
-  CublasHandle& operator=(CublasHandle&& other) noexcept;
-  CublasHandle(const CublasHandle&) = delete;
-  CublasHandle& operator=(const CublasHandle&) = delete;
 
-  cublasHandle_t get() const { return handle_; }
+  cublasHandle_t get() const { return handle_.get(); }
   // Later calls through this handle run on `stream`.
   void set_stream(CUstream stream) const;
 
  private:
-  void destroy() noexcept;
-  cublasHandle_t handle_ = nullptr;
+  UniqueHandle<cublasHandle_t, &detail::destroy_cublas_handle> handle_;
 };
 
 }  // namespace kpg
 
-#define KPG_CUBLAS_CHECK(stmt)                                                          \
-  do {                                                                                  \
-    const cublasStatus_t kpg_cublas_status_ = (stmt);                                   \
-    if (kpg_cublas_status_ != CUBLAS_STATUS_SUCCESS)                                    \
-      ::kpg::detail::throw_cublas_error(kpg_cublas_status_, #stmt, __FILE__, __LINE__); \
-  } while (0)
+#define KPG_CUBLAS_CHECK(stmt) \
+  KPG_CHECK_RESULT(stmt, cublasStatus_t, CUBLAS_STATUS_SUCCESS, ::kpg::detail::throw_cublas_error)

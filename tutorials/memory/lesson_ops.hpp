@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "tutorials/memory/byte_count.hpp"
-#include "tutorials/report/table.hpp"
+#include "report/table.hpp"
 #include "tutorials/tutorial.hpp"
 
 namespace kpg::memory {

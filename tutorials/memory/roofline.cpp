@@ -7,8 +7,9 @@
 #include <cmath>
 
 #include "runtime/error.hpp"
-#include "tutorials/report/svg_chart.hpp"
-#include "tutorials/report/text_format.hpp"
+#include "report/svg_chart.hpp"
+#include "report/svg_writer.hpp"
+#include "report/text_format.hpp"
 
 namespace kpg::memory {
 namespace {
@@ -156,22 +157,31 @@ std::string render_roofline_text(const Roofline& r, int width, int height) {
 std::string render_roofline_svg(const Roofline& r) {
   check(r);
   const Range range = chart_range(r);
-  report::Chart chart{r.title, "arithmetic intensity (flops per byte of device memory)", "GFLOP/s", true, true, {}, {}};
-  for (const auto& c : r.compute) {
-    report::Series roof{"roof: " + c.label + " / " + r.bandwidth_label, {}, "", true};
-    const int samples = 48;
-    for (int i = 0; i < samples; ++i) {
-      const double x = from_cell(i, range.x_lo, range.x_hi, samples);
+  report::Chart chart{r.title, "arithmetic intensity (flops per byte of device memory)", "GFLOP/s",
+                      report::Scale::log10, report::Scale::log10, {}, {}};
+  chart.subtitle = fmt::format("memory roof: {:.0f} GB/s ({})", r.bandwidth_gbs, r.bandwidth_label);
+  // Each roof as a line: up the memory slope to its ridge, then flat at its compute peak.
+  const char* roof_colors[] = {"#3a3a3a", "#8c8c8c"};
+  for (size_t i = 0; i < r.compute.size(); ++i) {
+    const auto& c = r.compute[i];
+    report::Series roof{fmt::format("roof: {} ({})", c.label, si(c.gflops)), {}, roof_colors[i % 2], i % 2 == 1,
+                        false, true};
+    const double ridge = std::clamp(ridge_intensity(r.bandwidth_gbs, c.gflops), range.x_lo, range.x_hi);
+    for (double x : {range.x_lo, ridge, range.x_hi})
       roof.points.emplace_back(x, attainable_gflops(x, r.bandwidth_gbs, c.gflops));
-    }
     chart.series.push_back(std::move(roof));
   }
+  // Kernels as markers: filled where measured, hollow where placed on their roof.
+  bool placed = false;
+  size_t k = 0;
   for (const auto& p : r.points) {
     if (!plottable(p)) continue;
     const bool measured = p.achieved_gflops.has_value();
-    const double y = p.achieved_gflops.value_or(roof_of(r, p));
-    chart.series.push_back({p.label + (measured ? "" : " (on the roof, not measured)"), {{p.intensity, y}}, "", !measured});
+    placed = placed || !measured;
+    chart.series.push_back({p.label, {{p.intensity, p.achieved_gflops.value_or(roof_of(r, p))}},
+                            report::svg::palette(k++), !measured, true, false});
   }
+  if (placed) chart.subtitle += "; hollow markers: kernels placed on their roof, not measured";
   return report::render_svg(chart);
 }
 

@@ -41,7 +41,9 @@ double ridge_intensity(double bandwidth_gbs, double peak_gflops);
 // Throws kpg::Error without a compute ceiling or with a non-positive bandwidth.
 std::string render_roofline_text(const Roofline& roofline, int width = 64, int height = 16);
 
-// The same chart as a self-contained SVG (tutorials/report/svg_chart.hpp).
+// The same chart as a self-contained SVG (report/svg_chart.hpp), both axes log10: each
+// roof a line, each kernel a marker (filled when measured, hollow when placed on its
+// roof), named in the legend.
 std::string render_roofline_svg(const Roofline& roofline);
 
 }  // namespace kpg::memory

@@ -12,8 +12,8 @@
 #include "tutorials/memory/memory_analysis.hpp"
 #include "tutorials/memory/roofline.hpp"
 #include "tutorials/memory/traffic_diagram.hpp"
-#include "tutorials/report/json_csv.hpp"
-#include "tutorials/report/results_dir.hpp"
+#include "report/json_csv.hpp"
+#include "report/results_dir.hpp"
 
 namespace kpg {
 namespace {
@@ -59,20 +59,25 @@ int run_memory_analysis_theory(const std::string& card, const TutorialOptions& o
   std::cout << "Measured device bytes (hardware counters): not available in theory mode.\n\n";
 
   const report::ResultsDir out(options.results_dir.value_or(report::default_results_dir("memory-analysis-theory")));
+  std::vector<report::HtmlSection> sections = {{"Theory mode", kBanner, {datasheet_table(*sheet)}, {}, ""}};
   for (const auto& op : memory::lesson_ops(options)) {
     const auto traffic = memory::lesson_traffic(op, limits);
     const std::string title = op.config.op + " " + op.shape.to_string();
     auto table = memory::traffic_table(title + " (theory: counted, not measured)", traffic, sheet->dram_gbs,
                                        sheet->name + " datasheet");
     std::cout << report::render_text(table, lesson_table_width()) << "\n";
-    std::cout << memory::render_traffic_diagram("Memory traffic, " + title + " (theory: counted, not measured)", traffic)
-              << "\n";
+    const auto diagram =
+        memory::render_traffic_diagram("Memory traffic, " + title + " (theory: counted, not measured)", traffic);
+    std::cout << diagram << "\n";
     const auto roofline = theory_roofline("Roofline, " + title, traffic, *sheet);
     std::cout << memory::render_roofline_text(roofline) << "\n";
+    const auto roofline_svg = memory::render_roofline_svg(roofline);
     out.write(op.config.op + "_traffic.json", report::to_json(table).dump(2));
     out.write(op.config.op + "_traffic.csv", report::to_csv(table));
-    out.write(op.config.op + "_roofline.svg", memory::render_roofline_svg(roofline));
+    out.write(op.config.op + "_roofline.svg", roofline_svg);
+    sections.push_back({title, "", {table}, {roofline_svg}, diagram});
   }
+  write_html_report(options, out, "Tutorial 4: memory analysis (theory, " + sheet->name + ")", sections);
   std::cout << "results written to " << out.path().string() << "\n";
   return 0;
 }

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tutorials/report/text_format.hpp"
+#include "report/text_format.hpp"
 #include "tutorials/tutorial.hpp"
 
 namespace kpg::memory {
