@@ -28,7 +28,7 @@ constexpr const char* kLesson = R"(Why fusion wins here
   (no cancellation when the mean is large) at no extra memory cost, and gamma and beta
   come from L2. The result runs close to a copy of the same bytes.)";
 
-// Which model a hidden size belongs to, for the table (shapes of the issue's defaults).
+// Which model a hidden size belongs to, for the table (the lesson's default shapes).
 std::string model_for(int64_t n) {
   switch (n) {
     case 768: return "BERT-base";

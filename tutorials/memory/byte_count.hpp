@@ -67,8 +67,8 @@ size_t space_index_of(const VariantSpec& variant, const std::string& candidate_i
 // with its default params (the one most likely to be chosen), else the first.
 size_t theory_space_index(const VariantSpec& variant, const Shape& shape, const DeviceLimits& limits);
 
-// Attention as eager code runs it (S = Q K^T, softmax in float32, O = P V: the recipe of
-// ANCHORS.md's "unfused eager" column), modelled from the shape because configs/attention.yaml
+// Attention as eager code runs it (S = Q K^T, softmax in float32, O = P V, as PyTorch's
+// math backend does), modelled from the shape because configs/attention.yaml
 // has no unfused variant. Labelled as modelled in `note`.
 VariantTraffic eager_attention_traffic(const Shape& shape);
 

@@ -14,7 +14,7 @@ double kernel_flops(const std::string& op, const std::string& kernel, const Shap
 // True for kernels whose flops are tensor-core matrix products (flash_attn_fwd, flash_attn_fwd_wgmma).
 bool uses_tensor_cores(const std::string& op, const std::string& kernel);
 
-// Attention's matrix-product flops, 4 B H N^2 D, half when causal (ANCHORS.md's count).
+// Attention's matrix-product flops, 4 B H N^2 D, half when causal (the count FlashAttention's papers use).
 double attention_flops(const Shape& shape);
 
 }  // namespace kpg::memory

@@ -17,9 +17,9 @@ struct LessonOp {
   std::vector<std::string> variants;  // the config's variants compared: unfused, fused / flash
 };
 
-// softmax 4096x4096 f32, layernorm 4096x4096 f16, attention B=4 H=32 N=4096 D=64 f16 (rows
-// of ANCHORS.md); a --shape whose dims are exactly an op's dims replaces that op's shape.
-// --dtype applies to the default shapes of ops that offer it.
+// softmax 4096x4096 f32, layernorm 4096x4096 f16, attention B=4 H=32 N=4096 D=64 f16 (sizes
+// of a large language model's layer); a --shape whose dims are exactly an op's dims replaces
+// that op's shape. --dtype applies to the default shapes of ops that offer it.
 std::vector<LessonOp> lesson_ops(const TutorialOptions& options);
 
 // Counted traffic of every compared variant, fused space as in theory_space_index (or the
