@@ -17,7 +17,7 @@ std::string describe_options(const CompileOptions& options) {
   return out;
 }
 
-void keep_failure(const TuningCache& cache, const CacheKey& key, const TuneRecord& record,
+void keep_failure(TuningCache& cache, const CacheKey& key, const TuneRecord& record,
                   const std::filesystem::path& source, const CompileOptions* options) {
   const auto dir = failure_dir(cache, key);
   std::error_code ec;

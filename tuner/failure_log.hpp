@@ -16,7 +16,7 @@ std::filesystem::path failure_dir(const TuningCache& cache, const CacheKey& key)
 
 // Copies `source` there (once) and appends the record's line to failures.txt. Never
 // throws: a failure to keep it is logged, the tuning goes on.
-void keep_failure(const TuningCache& cache, const CacheKey& key, const TuneRecord& record,
+void keep_failure(TuningCache& cache, const CacheKey& key, const TuneRecord& record,
                   const std::filesystem::path& source, const CompileOptions* options);
 
 // "nvrtc --gpu-architecture=sm_90 -DK=V ..." of those options, for the log line.

@@ -177,9 +177,7 @@ bool run_variant(const GpuBench& bench, const OpConfig& config, const Plan& plan
     history.timed.reset();
     return false;
   }
-  const auto& tm = config.timing;
-  const Timing t = bench.gpu().timer().time([&](CUstream s) { bound->plan->launch(s); },
-                                            {tm.warmup_ms, tm.rep_ms, tm.min_reps, tm.max_reps, tm.graph_below_us},
+  const Timing t = bench.gpu().timer().time([&](CUstream s) { bound->plan->launch(s); }, config.timing,
                                             bench.gpu().stream());
   const TimedRun now{chosen.id(), t.median_ms, t.spread_pct};
   out << label << "  " << time_change(history.timed, now) << "\n";
