@@ -98,7 +98,8 @@ SourceDigest digest_source_text(const std::string& text, const fs::path& source_
   Sha256 h;
   h.update_field("kpg-source-digest-1");
   h.update_field(text);
-  const fs::path base = fs::absolute(source_dir).lexically_normal();
+  // Header paths relative to the source's folder (the working directory for text with none).
+  const fs::path base = fs::absolute(source_dir.empty() ? fs::path(".") : source_dir).lexically_normal();
   for (auto& header : headers_of(text, source_dir, include_dirs)) {
     h.update_field(header.path.lexically_relative(base).generic_string());
     h.update_field(header.text);

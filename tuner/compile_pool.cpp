@@ -25,6 +25,29 @@ CompileOutcome compile_outcome(const Compiler& compiler, const std::filesystem::
   return out;
 }
 
+CandidateCompiler::CandidateCompiler(const Compiler& compiler, const OpConfig& config, const Shape& shape,
+                                     const DeviceLimits& limits, std::string device_arch,
+                                     std::filesystem::path kernels_dir)
+    : compiler_(compiler),
+      config_(config),
+      shape_(shape),
+      limits_(limits),
+      device_arch_(std::move(device_arch)),
+      kernels_dir_(std::move(kernels_dir)) {}
+
+const std::filesystem::path& CandidateCompiler::source(const Candidate& c) const {
+  return config_.space_of(c.variant, c.space_index).source;
+}
+
+CompileOptions CandidateCompiler::options(const Candidate& c) const {
+  const SpaceSpec& space = config_.space_of(c.variant, c.space_index);
+  CompileOptions o;
+  o.arch = space.arch.empty() ? device_arch_ : space.arch;
+  o.defines = compile_defines(config_, c, shape_, limits_);
+  o.include_dirs = {kernels_dir_, space.source.parent_path()};
+  return o;
+}
+
 CompilePool::CompilePool(size_t count, unsigned jobs, std::function<CompileOutcome(size_t)> compile)
     : compile_(std::move(compile)), promises_(count) {
   for (auto& p : promises_) futures_.push_back(p.get_future());

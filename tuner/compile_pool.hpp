@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "runtime/compiler.hpp"
+#include "tuner/config.hpp"
+#include "tuner/space.hpp"
 
 namespace kpg {
 
@@ -27,6 +29,30 @@ struct CompileOutcome {
 // Compiles one file; a CompileError becomes the outcome's error (any other error throws).
 CompileOutcome compile_outcome(const Compiler& compiler, const std::filesystem::path& source,
                                const CompileOptions& options);
+
+// What the candidates of one config at one shape compile, and with what options.
+class CandidateCompiler {
+ public:
+  // `device_arch` ("sm_90"): the target of spaces that name none.
+  CandidateCompiler(const Compiler& compiler, const OpConfig& config, const Shape& shape, const DeviceLimits& limits,
+                    std::string device_arch, std::filesystem::path kernels_dir);
+
+  // The candidate's kernel file: its space's.
+  const std::filesystem::path& source(const Candidate& c) const;
+  // Its space's arch (else the device's); its params and the space's defines as -D
+  // (compile_defines); headers from the kernels folder, then its file's folder.
+  CompileOptions options(const Candidate& c) const;
+  CompileOutcome operator()(const Candidate& c) const { return compile_outcome(compiler_, source(c), options(c)); }
+  const Compiler& compiler() const { return compiler_; }
+
+ private:
+  const Compiler& compiler_;
+  const OpConfig& config_;
+  Shape shape_;
+  DeviceLimits limits_;
+  std::string device_arch_;
+  std::filesystem::path kernels_dir_;
+};
 
 // The line of an NVRTC log that says what went wrong: the first naming an error, else the first.
 std::string first_error_line(const std::string& log);

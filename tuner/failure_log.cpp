@@ -32,4 +32,14 @@ void keep_failure(TuningCache& cache, const CacheKey& key, const TuneRecord& rec
                                ec ? ec.message() : std::string("write failed"));
 }
 
+std::function<void(const TuneRecord&)> failure_keeper(TuningCache& cache, const CacheKey& key, const TunePlan& plan,
+                                                      const CandidateCompiler& compile) {
+  return [&cache, key, &plan, &compile](const TuneRecord& r) {
+    const Candidate* c = plan.find(r.candidate_id);
+    if (!c) return;  // not a candidate of this plan: nothing to reproduce it with
+    const CompileOptions options = compile.options(*c);
+    keep_failure(cache, key, r, compile.source(*c), &options);
+  };
+}
+
 }  // namespace kpg

@@ -1,10 +1,11 @@
 #pragma once
 // The tuner on a GPU. A tune is the pipeline of tuner/tune_pipeline.hpp: plan, compile
 // (every candidate of a variant's grid in parallel, through the cubin cache, while the GPU
-// verifies and times the ones already compiled), verify, time, record (each result in the
-// tuning cache as soon as it exists), select (the best is derived from the records, so
-// adding a grid value times only the new candidate and a crash loses nothing). This class
-// is its GPU half: binding a candidate to a workload, verifying and timing it.
+// verifies and times the ones already compiled), verify and time (tuner/gpu_measure.hpp),
+// record (each result in the tuning cache as soon as it exists), select (the best is
+// derived from the records, so adding a grid value times only the new candidate and a
+// crash loses nothing). Tuner::tune() wires those stages; the class also binds and
+// verifies single candidates for `kpg run`, `kpg watch` and the lessons.
 
 #include <filesystem>
 #include <functional>
@@ -16,6 +17,7 @@
 #include "runtime/compiler.hpp"
 #include "runtime/error.hpp"
 #include "runtime/module.hpp"
+#include "tuner/compile_pool.hpp"
 #include "tuner/config.hpp"
 #include "tuner/gpu.hpp"
 #include "tuner/launch_plan.hpp"
@@ -50,7 +52,6 @@ class Tuner {
 
   // Poison outputs, launch once, compare with the workload's reference.
   CheckReport verify(const BoundCandidate& bound, Workload& workload) const;
-  CheckReport verify(const LaunchPlan& plan, Workload& workload) const;
 
   // Make sure the workload has a reference: the config's builtin (on sampled rows where it
   // declares a sampled form and the full one would take minutes: tuner/sampled_reference.hpp,
@@ -66,10 +67,8 @@ class Tuner {
                                  const Shape& shape) const;
 
  private:
-  // Poison outputs, launch once, wait.
-  void run_once(const LaunchPlan& plan, Workload& workload) const;
-  // The compile stage for one candidate.
-  CompileOutcome compile(const OpConfig& config, const Candidate& candidate, const Shape& shape) const;
+  // The compile stage of a tune of `config` at `shape` on this GPU.
+  CandidateCompiler compiler_for(const OpConfig& config, const Shape& shape) const;
 
   const Gpu& gpu_;
   const Compiler& compiler_;
