@@ -70,7 +70,8 @@ int run_doctor(const CliContext& ctx) {
   std::string reason;
   if (!driver_available(&reason)) {
     row("driver", "no GPU driver found (" + reason + ")");
-    std::printf("no GPU: compile, validate and cache commands work; GPU commands will exit 1\n");
+    std::printf("no GPU: compile, cache, watch (compile only) and tutorial memory-analysis --theory work; "
+                "other commands exit 1\n");
     return kExitOk;
   }
   const int version = driver_version();

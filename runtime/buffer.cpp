@@ -9,6 +9,14 @@
 #include "runtime/error.hpp"
 
 namespace kpg {
+namespace {
+
+// cuMemcpyHtoD from pageable memory and cuMemsetD8 may return before the device memory is
+// written, ordered only on the legacy stream, which kpg's non-blocking streams do not wait
+// for: waiting here makes the stream-less calls complete before they return.
+void wait_for_legacy_stream() { KPG_CU_CHECK(driver().cuStreamSynchronize(CU_STREAM_LEGACY)); }
+
+}  // namespace
 
 DeviceBuffer::DeviceBuffer(size_t bytes) : bytes_(bytes) {
   if (bytes > 0) KPG_CU_CHECK(driver().cuMemAlloc(&ptr_, bytes));
@@ -37,7 +45,9 @@ void DeviceBuffer::check_range(size_t n, size_t offset, const char* what) const 
 
 void DeviceBuffer::upload(const void* src, size_t n, size_t offset) {
   check_range(n, offset, "upload");
-  if (n > 0) KPG_CU_CHECK(driver().cuMemcpyHtoD(ptr_ + offset, src, n));
+  if (n == 0) return;
+  KPG_CU_CHECK(driver().cuMemcpyHtoD(ptr_ + offset, src, n));
+  wait_for_legacy_stream();
 }
 
 void DeviceBuffer::download(void* dst, size_t n, size_t offset) const {
@@ -51,6 +61,7 @@ void DeviceBuffer::fill_bytes(uint8_t value, CUstream stream) {
     KPG_CU_CHECK(driver().cuMemsetD8Async(ptr_, value, bytes_, stream));
   } else {
     KPG_CU_CHECK(driver().cuMemsetD8(ptr_, value, bytes_));
+    wait_for_legacy_stream();
   }
 }
 

@@ -22,7 +22,9 @@ class DeviceBuffer {
   CUdeviceptr ptr() const { return ptr_; }
   size_t bytes() const { return bytes_; }
 
-  // Synchronous copies of n bytes at `offset`; throw Error if the range is outside the buffer.
+  // Copies of n bytes at `offset`, complete when they return (a download sees what the
+  // legacy stream wrote: synchronize the stream a kernel ran on first); throw Error if the
+  // range is outside the buffer.
   void upload(const void* src, size_t n, size_t offset = 0);
   void download(void* dst, size_t n, size_t offset = 0) const;
   // Sets every byte; on `stream` when given (asynchronous), else synchronously.

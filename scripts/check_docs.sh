@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every kpg command shown in the docs, so that the docs cannot rot.
 #
-# Reads the fenced code blocks (``` with no language, bash, sh, shell or console) of
-# README.md and docs/*.md, keeps each line that starts with `kpg ` or `build/cli/kpg `
-# (after an optional `$ ` prompt) and runs it with ${KPG_BUILD_DIR:-build}/cli/kpg.
+# Reads the fenced code blocks (``` with no language, bash, sh, shell or console, and nothing
+# else on the fence line) of README.md and docs/*.md, keeps each line that starts with
+# `kpg ` or `build/cli/kpg ` (after an optional `$ ` prompt) and runs it with
+# ${KPG_BUILD_DIR:-build}/cli/kpg.
 # Markers in a line's trailing comment:
 #   # GPU       needs a GPU: skipped, unless run with --gpu (on the GPU machine)
 #   # slow      takes minutes (e.g. a whole tutorial): skipped (scripts/run.sh runs those)
@@ -35,12 +36,19 @@ for entry in "$repo"/*; do
   ln -s "$entry" "$scratch/tree/"
 done
 
-# file<TAB>line<TAB>command for every kpg line inside a shell-like fenced block.
+# file<TAB>line<TAB>command for every kpg line inside a shell-like fenced block. Skipped:
+# exercise blocks (```bash exercise NAME: they edit the tree, scripts/check_exercises.py runs
+# them on a copy) and sample outputs (between <!-- sample-output: NAME --> and
+# <!-- end sample-output -->: a command's recorded output, scripts/sample_outputs.py).
 extract() {
   awk -v file="$1" '
+    !inside && /^<!-- sample-output: [A-Za-z0-9_-]+ -->[[:space:]]*$/ { sample = 1; next }
+    sample { if ($0 ~ /^<!-- end sample-output -->[[:space:]]*$/) sample = 0; next }
     /^[[:space:]]*```/ {
-      if (!inside) { lang = $0; sub(/^[[:space:]]*```/, "", lang); gsub(/[[:space:]]/, "", lang)
-                     inside = 1; shell = (lang == "" || lang ~ /^(bash|sh|shell|console)$/) }
+      if (!inside) { info = $0; sub(/^[[:space:]]*```/, "", info)
+                     n = split(info, words, /[[:space:]]+/); lang = ""; extra = ""
+                     for (w = 1; w <= n; w++) if (words[w] != "") { if (lang == "") lang = words[w]; else extra = extra " " words[w] }
+                     inside = 1; shell = (extra == "" && (lang == "" || lang ~ /^(bash|sh|shell|console)$/)) }
       else inside = 0
       next
     }

@@ -6,7 +6,7 @@ unit tuner/space); unit A uses unit B when a file of A includes a header of B. T
 
   1. no cycle of units (config.cpp including space.hpp which includes config.hpp is one);
   2. no include that points up the layers: runtime <- tuner <- report, profiling <- tutorials
-     <- cli (the public API, api/ include/ src/, sits beside report). Folders of the same rank
+     <- cli (the library, lib/ include/ python/, sits beside report). Folders of the same rank
      may include each other; folders not in LAYERS (tests/, kernels_src/, bench/) are not
      ranked, but their cycles count.
 
@@ -29,7 +29,7 @@ import sys
 LAYERS = {
     "runtime": 0,
     "tuner": 1,
-    "report": 2, "profiling": 2, "api": 2, "include": 2, "src": 2,
+    "report": 2, "profiling": 2, "lib": 2, "include": 2, "python": 2,
     "tutorials": 3,
     "cli": 4,
 }

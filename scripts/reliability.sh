@@ -431,7 +431,7 @@ holds "one line" test "$(wc -l <<<"$out")" -eq 1
 case_ driver 1 "no CUDA driver" run softmax
 case_ driver 1 "no CUDA driver" tutorial softmax
 case_ driver 0 "compile-only rounds" watch softmax --once --variant fused
-case_ driver 0 "no GPU: compile, validate and cache commands work" doctor
+case_ driver 0 "no GPU: compile, cache, watch (compile only) and tutorial memory-analysis --theory work" doctor
 case_ driver 0 "no GPU: module not loaded" compile examples/vector_add.cu
 stub=""
 for s in /usr/local/cuda/lib64/stubs/libcuda.so /usr/local/cuda/targets/*/lib/stubs/libcuda.so; do [[ -e $s ]] && stub=$s; done

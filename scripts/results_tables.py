@@ -27,6 +27,8 @@ import re
 import sys
 import tempfile
 
+import doc_markers
+
 SCHEMA_VERSION = 1
 DEFAULT_RESULTS = os.path.join("docs", "results", "results.json")
 TABLES = ("softmax", "layernorm", "rmsnorm", "attention", "timers")
@@ -40,9 +42,6 @@ TIMER_METHODS = (
     ("triton-do-bench", "triton.testing.do_bench ms"),
     ("ncu-gpu-time-duration", "ncu gpu__time_duration ms"),
 )
-BEGIN = re.compile(r"^<!-- results-table: ([A-Za-z0-9_-]+) -->\s*$")
-END = re.compile(r"^<!-- end results-table -->\s*$")
-FENCE = re.compile(r"^\s*(```|~~~)")
 # gbs = bytes / median, percent_of_copy = 100 gbs / copy_gbs: both rounded in the file.
 RELATIVE_TOLERANCE = 0.005
 
@@ -374,34 +373,12 @@ def doc_files(root):
     return files
 
 
-class DocError(Exception):
-    """A document's markers are broken (unterminated, nested, unknown table)."""
+DocError = doc_markers.MarkerError  # a document's markers are broken (unterminated, nested, unknown table)
 
 
 def find_blocks(text, path):
     """[(name, first line index inside, end marker line index)] of the tables in `text`."""
-    blocks, fenced, open_at, name = [], False, None, None
-    for i, line in enumerate(text.split("\n")):
-        if FENCE.match(line):
-            fenced = not fenced
-            continue
-        if fenced:
-            continue
-        begin, end = BEGIN.match(line), END.match(line)
-        if begin:
-            if open_at is not None:
-                raise DocError(f"{path}:{i + 1}: table '{begin.group(1)}' starts inside table '{name}'")
-            if begin.group(1) not in TABLES:
-                raise DocError(f"{path}:{i + 1}: unknown table '{begin.group(1)}'; known: {', '.join(TABLES)}")
-            open_at, name = i + 1, begin.group(1)
-        elif end:
-            if open_at is None:
-                raise DocError(f"{path}:{i + 1}: end of a table that was not started")
-            blocks.append((name, open_at, i))
-            open_at = None
-    if open_at is not None:
-        raise DocError(f"{path}:{open_at}: table '{name}' has no '<!-- end results-table -->'")
-    return blocks
+    return doc_markers.find_blocks(text.split("\n"), path, "results-table", "table", TABLES)
 
 
 def regenerate(text, path, data):

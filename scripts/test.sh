@@ -38,10 +38,27 @@ test_tools() {
   command -v chromium >/dev/null || command -v chromium-browser >/dev/null || packages+=(chromium)
   { command -v mpicxx && command -v mpirun; } >/dev/null || packages+=(openmpi-bin libopenmpi-dev)
   command -v python3 >/dev/null || packages+=(python3)  # the results-tables tests
+  # The Python package's test builds it: venv and pip, and Python's headers.
+  python3 -c 'import ensurepip' 2>/dev/null || packages+=(python3-venv)
+  python3 -c 'import os, sysconfig; assert os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' \
+    2>/dev/null || packages+=(python3-dev)
   if [[ "${KPG_QUICK_TEST:-0}" != 1 ]] && ! fuzzer_toolchain_works; then packages+=(clang libclang-rt-dev); fi
   ((${#packages[@]} == 0)) || scripts/apt_install.sh test.sh "${packages[@]}"
 }
 stage "test tools" test_tools
+
+# ctest PythonPackage builds python/ with pip against nanobind and scikit-build-core: a
+# virtual environment that has them (made once, in a build-* folder), named by KPG_TEST_PYTHON.
+python_env() {
+  local venv="${KPG_TEST_VENV:-build-pyenv}"
+  if ! "$venv/bin/python" -c 'import nanobind, scikit_build_core' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet nanobind scikit-build-core
+  fi
+  KPG_TEST_PYTHON="$(cd "$venv" && pwd)/bin/python"
+  export KPG_TEST_PYTHON
+}
+stage "python test env" python_env
 if [[ "${KPG_QUICK_TEST:-0}" == 1 ]]; then
   stage "build" scripts/build.sh
   stage "tests" ctest --test-dir "${KPG_BUILD_DIR:-build}" --output-on-failure -j "$jobs"

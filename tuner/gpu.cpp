@@ -2,7 +2,21 @@
 
 namespace kpg {
 
-Gpu::Gpu(int ordinal) : device_(ordinal), context_(device_), stream_(), timer_(device_.props()) {}
+Gpu::Gpu(int ordinal) : device_(ordinal), context_(device_), stream_() {}
+
+const Timer& Gpu::timer() const {
+  const std::lock_guard lock(timer_mutex_);
+  if (!timer_) {
+    context_.make_current();
+    timer_ = std::make_unique<Timer>(device_.props());
+  }
+  return *timer_;
+}
+
+bool Gpu::has_timer() const {
+  const std::lock_guard lock(timer_mutex_);
+  return timer_ != nullptr;
+}
 
 DeviceLimits Gpu::limits() const {
   const auto& p = props();

@@ -1,7 +1,11 @@
 #pragma once
 // The GPU a command works on: device, primary context, a stream and a timer, opened
 // once per command. Constructing it is what fails, with one clear line, without a driver.
+// The timer is built on first use: its L2-flush buffers take four times the L2, which a
+// program that only launches kernels (the library) must not pay for.
 
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "runtime/context.hpp"
@@ -19,7 +23,12 @@ class Gpu {
   const DeviceProperties& props() const { return device_.props(); }
   const Device& device() const { return device_; }
   CUstream stream() const { return stream_.get(); }
-  const Timer& timer() const { return timer_; }
+  // The device's primary context, retained for the Gpu's life.
+  CUcontext context() const { return context_.get(); }
+  // Built on the first call (thread-safe), with this GPU's context made current.
+  const Timer& timer() const;
+  // Whether timer() has built the timer (and its buffers) yet.
+  bool has_timer() const;
   DeviceLimits limits() const;
   // What identifies the card in tuning-cache keys: "NVIDIA H100 80GB HBM3|sm_90|132".
   std::string cache_identity() const;
@@ -29,7 +38,8 @@ class Gpu {
   Device device_;
   Context context_;
   Stream stream_;
-  Timer timer_;
+  mutable std::mutex timer_mutex_;
+  mutable std::unique_ptr<Timer> timer_;
 };
 
 // "NVIDIA H100 80GB HBM3|sm_90|132": cards with the same identity share tuning records.

@@ -37,10 +37,20 @@ std::array<unsigned, 3> eval_dim3(const std::vector<Expr>& exprs, const Scope& s
 
 }  // namespace
 
-LaunchPlan::LaunchPlan(const SpaceSpec& space, const Candidate& candidate,
-                       const Workload& workload, const DeviceLimits& limits,
-                       const Module& module) {
-  const Scope scope = make_scope(workload.shape(), candidate.params, limits);
+LaunchBinding workload_binding(const Workload& workload) {
+  LaunchBinding b;
+  for (const auto& spec : workload.config().buffers) b.buffers[spec.name] = workload.buffer(spec.name).ptr();
+  b.scalars = workload.scalars();
+  return b;
+}
+
+LaunchPlan::LaunchPlan(const SpaceSpec& space, const Candidate& candidate, const Workload& workload,
+                       const DeviceLimits& limits, const Module& module)
+    : LaunchPlan(space, candidate, workload.shape(), workload_binding(workload), limits, module) {}
+
+LaunchPlan::LaunchPlan(const SpaceSpec& space, const Candidate& candidate, const Shape& shape,
+                       const LaunchBinding& binding, const DeviceLimits& limits, const Module& module) {
+  const Scope scope = make_scope(shape, candidate.params, limits);
   for (const auto& launch : space.launches) {
     Step step{module.function(launch.kernel), {}, {}, {}};
     step.config.grid = eval_dim3(launch.grid, scope, launch.kernel + " grid");
@@ -49,7 +59,10 @@ LaunchPlan::LaunchPlan(const SpaceSpec& space, const Candidate& candidate,
     for (const auto& arg : launch.args) {
       switch (arg.kind) {
         case ArgSpec::buffer:
-          step.arg_slots.push_back(to_slot(workload.buffer(arg.name).ptr()));
+        case ArgSpec::scalar_name:
+          named_args_.push_back({arg.name, arg.kind == ArgSpec::scalar_name});
+          named_slots_.push_back({steps_.size(), step.arg_slots.size()});
+          step.arg_slots.push_back(0);  // set by rebind() below
           break;
         case ArgSpec::int32_name: {
           const auto it = scope.find(arg.name);
@@ -57,9 +70,6 @@ LaunchPlan::LaunchPlan(const SpaceSpec& space, const Candidate& candidate,
           step.arg_slots.push_back(to_slot(checked_int32(static_cast<int64_t>(it->second), arg.name)));
           break;
         }
-        case ArgSpec::scalar_name:
-          step.arg_slots.push_back(to_slot(static_cast<float>(workload.scalars().at(arg.name))));
-          break;
         case ArgSpec::i32:
           step.arg_slots.push_back(to_slot(checked_int32(arg.value->eval_int(scope), launch.kernel + " argument")));
           break;
@@ -75,6 +85,34 @@ LaunchPlan::LaunchPlan(const SpaceSpec& space, const Candidate& candidate,
   }
   for (auto& step : steps_)
     for (auto& slot : step.arg_slots) step.arg_pointers.push_back(&slot);
+  rebind(binding);
+}
+
+void LaunchPlan::set_pointer(size_t index, CUdeviceptr pointer) {
+  if (named_args_.at(index).scalar) throw Error("argument '" + named_args_[index].name + "' is a scalar, not a buffer");
+  const SlotRef& at = named_slots_[index];
+  steps_[at.step].arg_slots[at.slot] = to_slot(pointer);
+}
+
+void LaunchPlan::set_scalar(size_t index, double value) {
+  if (!named_args_.at(index).scalar) throw Error("argument '" + named_args_[index].name + "' is a buffer, not a scalar");
+  const SlotRef& at = named_slots_[index];
+  steps_[at.step].arg_slots[at.slot] = to_slot(static_cast<float>(value));
+}
+
+void LaunchPlan::rebind(const LaunchBinding& binding) {
+  for (size_t i = 0; i < named_args_.size(); ++i) {
+    const NamedArg& arg = named_args_[i];
+    if (arg.scalar) {
+      const auto it = binding.scalars.find(arg.name);
+      if (it == binding.scalars.end()) throw Error("argument '" + arg.name + "': no value for this scalar");
+      set_scalar(i, it->second);
+    } else {
+      const auto it = binding.buffers.find(arg.name);
+      if (it == binding.buffers.end()) throw Error("argument '" + arg.name + "': no pointer for this buffer");
+      set_pointer(i, it->second);
+    }
+  }
 }
 
 void LaunchPlan::launch(CUstream stream) const {

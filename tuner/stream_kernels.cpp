@@ -10,13 +10,17 @@ namespace {
 
 constexpr unsigned kThreads = 256;
 constexpr unsigned kBlocksPerSm = 8;  // 2048 threads an SM, four 16-byte loads each in flight
+static_assert(kThreads == 256, "kpg_stream's tiles are 4 x ntid chunks; the comment above assumes 256");
 
-// kpg_stream: a grid-stride loop over max(read_chunks, write_chunks) chunks, four chunks a
-// thread an iteration (i, i+s, i+2s, i+3s; s = the grid's thread count), all four loads
-// issued before any store. Loads past read_chunks and stores past write_chunks are
+// kpg_stream: blocks stride over tiles of 4 x 256 contiguous chunks (16 KB, as a row-wise
+// kernel's block reads a row); thread t of a block takes chunks t, t+256, t+512, t+768 of
+// its tile, all four loads issued before any store. Contiguous tiles keep each block on a
+// few DRAM pages at a time; a grid-stride over single chunks spreads a warp's four loads
+// over four far-apart pages and copies measurably slower than the driver's copy. Loads past read_chunks and stores past write_chunks are
 // predicated off; registers start at zero, so what is written past the chunks read is zero
 // and contributes nothing to the xor. The xor of the words read and not written is stored
 // at src word 0 only if it equals 0x9e3779b9 (kNeverXor).
+// .maxnreg 32 keeps eight blocks of 256 threads on an SM (65,536 registers).
 // kpg_hold: %globaltimer is in nanoseconds; nanosleep keeps the spinning thread quiet.
 constexpr const char* kPtx = R"(
 .version 7.0
@@ -25,6 +29,7 @@ constexpr const char* kPtx = R"(
 
 .visible .entry kpg_stream(.param .u64 param_src, .param .u64 param_dst,
                            .param .u64 param_read_chunks, .param .u64 param_write_chunks)
+.maxnreg 32
 {
   .reg .pred %p<12>;
   .reg .b32 %r<24>;
@@ -42,11 +47,13 @@ constexpr const char* kPtx = R"(
   mov.u32 %r3, %tid.x;
   mov.u32 %r4, %nctaid.x;
   mul.wide.u32 %rd6, %r1, %r2;
+  shl.b64 %rd6, %rd6, 2;             // the block's first tile: 4 ntid chunks a tile
   cvt.u64.u32 %rd7, %r3;
-  add.u64 %rd6, %rd6, %rd7;          // i: this thread's chunk
-  mul.wide.u32 %rd7, %r4, %r2;       // s: threads in the grid
+  add.u64 %rd6, %rd6, %rd7;          // i: this thread's first chunk
+  cvt.u64.u32 %rd7, %r2;             // s: ntid, the distance between a thread's four chunks
   shl.b64 %rd8, %rd7, 4;             // s chunks in bytes
-  shl.b64 %rd9, %rd7, 2;             // 4 s: the loop's step
+  mul.wide.u32 %rd9, %r4, %r2;
+  shl.b64 %rd9, %rd9, 2;             // the loop's step: the grid's tiles, 4 ntid chunks each
   mov.u32 %r5, 0;                    // xor of the words read and not written
   setp.ge.u64 %p1, %rd6, %rd5;
   @%p1 bra DONE;

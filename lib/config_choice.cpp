@@ -1,0 +1,64 @@
+#include "lib/config_choice.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "runtime/error.hpp"
+#include "tuner/selection.hpp"
+
+namespace kpg {
+
+std::optional<ConfigPick> choose_config(const OpConfig& config, const VariantSpec& variant, const Shape& shape,
+                                        const DeviceLimits& limits, const TuningCache& cache, const CacheKey& key) {
+  const auto candidates = enumerate(config, variant, shape, limits, nullptr);
+  if (candidates.empty()) return std::nullopt;
+  std::set<std::string> live;
+  for (const auto& c : candidates) live.insert(c.id());
+  const auto find = [&](const std::string& id) {
+    return *std::find_if(candidates.begin(), candidates.end(), [&](const Candidate& c) { return c.id() == id; });
+  };
+  if (const Selection sel = select_best(cache.load(key), live); sel.best)
+    return ConfigPick{find(sel.best->candidate_id), ChoiceSource::cache, ""};
+  if (const auto near = nearest_tuned(cache, key, live))
+    return ConfigPick{find(near->candidate_id), ChoiceSource::nearest_shape, near->shape_key};
+  if (const auto def = default_candidate(config, variant, shape, limits))
+    return ConfigPick{*def, ChoiceSource::config_default, ""};
+  return std::nullopt;
+}
+
+Candidate candidate_from_id(const OpConfig& config, const VariantSpec& variant, const std::string& id,
+                            const Shape& shape, const DeviceLimits& limits) {
+  const std::string where = config.op + "/" + variant.name + " config '" + id + "'";
+  const auto colon = id.find(':');
+  const std::string space_name = id.substr(0, colon);
+  const auto space = std::find_if(variant.spaces.begin(), variant.spaces.end(),
+                                  [&](const SpaceSpec& s) { return s.name == space_name; });
+  if (space == variant.spaces.end()) {
+    std::string known;
+    for (const auto& s : variant.spaces) known += (known.empty() ? "" : ", ") + s.name;
+    throw InputError(where + ": no space '" + space_name + "' (spaces: " + known + ")");
+  }
+  Candidate wanted{variant.name, static_cast<size_t>(space - variant.spaces.begin()), space->name, space->defaults,
+                   false};
+  for (size_t start = colon == std::string::npos ? id.size() : colon + 1; start < id.size();) {
+    const size_t comma = std::min(id.find(',', start), id.size());
+    const std::string item = id.substr(start, comma - start);
+    start = comma + 1;
+    const auto eq = item.find('=');
+    const std::string name = item.substr(0, eq);
+    int64_t value = 0;
+    const char* first = item.data() + (eq == std::string::npos ? item.size() : eq + 1);
+    const auto [end, ec] = std::from_chars(first, item.data() + item.size(), value);
+    if (eq == std::string::npos || ec != std::errc() || end != item.data() + item.size() || first == end)
+      throw InputError(where + ": expected NAME=INTEGER, got '" + item + "'");
+    if (!wanted.params.count(name)) throw InputError(where + ": space '" + space->name + "' has no param " + name);
+    wanted.params[name] = value;
+  }
+  for (const auto& c : enumerate(config, variant, shape, limits, nullptr))
+    if (c.id() == wanted.id()) return c;
+  throw InputError(where + " is not valid at " + shape.to_string() +
+                   " (a value outside its grid, a constraint, or the device's limits rule it out)");
+}
+
+}  // namespace kpg
