@@ -88,7 +88,7 @@ int show(const CliContext& ctx, const CacheArgs& args) {
 // Removes only what kpg wrote into its cache (TuningCache::clear, CubinCache::clear), and
 // for one op only an op the cache holds.
 int clear(const CliContext& ctx, const CacheArgs& args) {
-  const TuningCache cache(ctx.cache_dir());
+  TuningCache cache(ctx.cache_dir());
   const auto op = op_filter(args);
   if (op) {
     std::set<std::string> held;

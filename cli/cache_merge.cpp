@@ -47,7 +47,7 @@ int merge_sources(const CliContext& ctx, const std::vector<CacheSource>& sources
     records += record_count(s.files);
     all.push_back(s.files);
   }
-  const TuningCache cache(ctx.tuning_cache_dir());
+  TuningCache cache(ctx.tuning_cache_dir());
   const MergeTally tally = merge_into(cache, combine(all));
   std::cout << fmt::format(
       "merged {} record(s) of {} file(s) into {}: {} added or newer than the cache's, {} already there or older\n",

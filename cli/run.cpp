@@ -213,11 +213,8 @@ void run_units(const OpSession& session, const RunArgs& args,
           if (!check.ok) {
             unit.record.failure = "wrong result: " + check.describe();
           } else if (!args.check_only) {
-            const auto& tm = session.config().timing;
             const Timing t = session.gpu().timer().time([&](CUstream s) { bound.plan->launch(s); },
-                                                        {tm.warmup_ms, tm.rep_ms, tm.min_reps, tm.max_reps,
-                                                         tm.graph_below_us},
-                                                        session.gpu().stream());
+                                                        session.config().timing, session.gpu().stream());
             unit.record.median_ms = t.median_ms;
             unit.record.min_ms = t.min_ms;
             unit.record.spread_pct = t.spread_pct;

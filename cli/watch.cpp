@@ -41,7 +41,7 @@ int run_watch(const CliContext& ctx, const WatchArgs& args) {
 
   CubinCache cubin_cache(ctx.cache_dir());
   const Compiler compiler(&cubin_cache);
-  const TuningCache tuning_cache(ctx.cache_dir());
+  TuningCache tuning_cache(ctx.cache_dir());
   std::string why;
   const auto gpu = open_gpu_bench(compiler, tuning_cache, settings.kernels_dir, &why);
   if (!gpu) {

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -16,7 +15,6 @@
 #include "runtime/cubin_cache.hpp"
 #include "runtime/cubin_elf.hpp"
 #include "runtime/error.hpp"
-#include "runtime/hash.hpp"
 #include "runtime/includes.hpp"
 #include "runtime/input_file.hpp"
 
@@ -26,7 +24,7 @@ namespace kpg {
 namespace {
 
 // Bump when the cache envelope or key recipe changes, so old entries are never misread.
-constexpr const char* kKeyRecipe = "kpg-cubin-key-v2";
+constexpr const char* kKeyRecipe = "kpg-cubin-key-v3";
 
 struct ProgramDeleter {
   void operator()(nvrtcProgram* p) const {
@@ -93,21 +91,16 @@ std::string origin_field(const std::string& name, const std::string& value) {
 }
 
 // What the binary is compiled from, as the cubin cache keeps it with each entry: the
-// NVRTC version, the program name, SHA-256 of the source and of every project header
-// (with its path), the target and every NVRTC option.
-std::string cache_origin(const std::string& source, const std::string& name, const CompileOptions& options,
-                         const std::vector<std::string>& nvrtc_opts, const std::vector<fs::path>& headers) {
+// NVRTC version, the program name, the digest of the source and of every project header
+// it includes (runtime/includes.hpp, the tuning cache's too), each header's path, the
+// target and every NVRTC option.
+std::string cache_origin(const SourceDigest& digest, const std::string& name, const CompileOptions& options,
+                         const std::vector<std::string>& nvrtc_opts) {
   std::string origin = origin_field("recipe", kKeyRecipe);
   origin += origin_field("nvrtc", std::to_string(nvrtc_version()));
   origin += origin_field("program", name);  // -lineinfo embeds the file name
-  origin += origin_field("source-sha256", sha256_hex(source));
-  for (const auto& header : headers) {
-    std::ifstream in(header, std::ios::binary);
-    std::ostringstream content;
-    content << in.rdbuf();
-    origin += origin_field("header", header.string());
-    origin += origin_field("header-sha256", sha256_hex(content.str()));
-  }
+  origin += origin_field("source-sha256", digest.sha256);
+  for (const auto& header : digest.headers) origin += origin_field("header", header.string());
   origin += origin_field("target", options.arch + (wants_ptx(options) ? " ptx" : " cubin"));
   for (const auto& o : nvrtc_opts) origin += origin_field("option", o);
   return origin;
@@ -273,16 +266,17 @@ CompiledKernel Compiler::compile(const std::string& source, const std::string& n
                                  const std::vector<fs::path>& include_dirs, const fs::path& source_dir) const {
   const auto start = std::chrono::steady_clock::now();
   const std::vector<std::string> opts = nvrtc_options(options);
-  const auto headers = collect_project_includes_in_text(source, source_dir, include_dirs);
+  const SourceDigest digest = digest_source_text(source, source_dir, include_dirs);
 
   CompiledKernel result;
-  result.cache_origin = cache_origin(source, name, options, opts, headers);
+  result.cache_origin = cache_origin(digest, name, options, opts);
   const std::string& origin = result.cache_origin;
   result.cache_key = CubinCache::key_of(origin);
   if (spdlog::should_log(spdlog::level::debug)) {
     std::string joined;
     for (const auto& o : opts) joined += " " + o;
-    spdlog::debug("compile {}: key {}, {} project header(s), options:{}", name, result.cache_key, headers.size(), joined);
+    spdlog::debug("compile {}: key {}, {} project header(s), options:{}", name, result.cache_key, digest.headers.size(),
+                  joined);
   }
   if (cache_) {
     if (auto payload = cache_->load(origin)) {

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/kernel_resources.hpp"
+
 namespace kpg {
 
 class CubinCache;
@@ -20,21 +22,6 @@ struct CompileOptions {
   bool ptx = false;            // produce PTX instead of a cubin
   bool ptxas_verbose = true;   // ask ptxas for the per-kernel resource report
   std::vector<std::string> extra;  // passed to NVRTC as given
-};
-
-// What one kernel needs, from the ptxas -v report or, when the log lacks it, from the
-// cubin itself. `kernel` is the symbol (mangled for C++ kernels). -1 means unknown (the
-// cubin does not record spills); format_resource() prints it as "?".
-struct KernelResources {
-  static constexpr int kUnknown = -1;
-  std::string kernel;
-  int registers = kUnknown;
-  int stack_bytes = kUnknown;
-  int spill_store_bytes = kUnknown;
-  int spill_load_bytes = kUnknown;
-  int shared_bytes = kUnknown;  // static shared memory
-  int barriers = kUnknown;
-  bool from_cubin = false;  // true: read from the ELF sections, not from the ptxas report
 };
 
 // "42", or "?" for an unknown (-1) value.

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/compiler.hpp"
+#include "runtime/kernel_resources.hpp"
 
 namespace kpg {
 

@@ -94,7 +94,7 @@ KeyedRecords combine(const std::vector<KeyedRecords>& sources) {
   return combiner.take();
 }
 
-MergeTally merge_into(const TuningCache& cache, const KeyedRecords& records) {
+MergeTally merge_into(TuningCache& cache, const KeyedRecords& records) {
   MergeTally tally;
   for (const auto& [key, list] : records) {
     ++tally.keys;

@@ -40,7 +40,7 @@ struct MergeTally {
 };
 
 // TuningCache::merge of every key's records, each under the cache's lock.
-MergeTally merge_into(const TuningCache& cache, const KeyedRecords& records);
+MergeTally merge_into(TuningCache& cache, const KeyedRecords& records);
 
 // Records as text, one "<key JSON>\t<record JSON>" line each, to send between processes.
 std::string encode_keyed_records(const KeyedRecords& records);

@@ -226,56 +226,20 @@ OpCompileReport merge_shard_reports(const std::vector<OpCompileReport>& shards) 
   return merged;
 }
 
-std::string encode_json(const OpCompileReport& r) {
-  using nlohmann::json;
-  json failures = json::array(), spills = json::array();
-  for (const auto& f : r.failures)
-    failures.push_back({{"job", f.job}, {"candidate", f.candidate}, {"shape", f.shape},
-                        {"error", f.first_error_line}, {"reproduce", f.reproduce}});
-  for (const auto& s : r.spills) {
-    const auto& k = s.kernel;
-    spills.push_back({{"job", s.job}, {"candidate", s.candidate}, {"shape", s.shape}, {"kernel", k.kernel},
-                      {"registers", k.registers}, {"stack", k.stack_bytes}, {"spill_stores", k.spill_store_bytes},
-                      {"spill_loads", k.spill_load_bytes}, {"shared", k.shared_bytes}, {"barriers", k.barriers},
-                      {"from_cubin", k.from_cubin}});
-  }
-  return json{{"op", r.op}, {"config_file", r.config_file.string()}, {"config_error", r.config_error},
-              {"candidates", r.candidates}, {"unique_compiles", r.unique_compiles},
-              {"skipped_compiles", r.skipped_compiles}, {"cache_hits", r.cache_hits},
-              {"failures", failures}, {"spills", spills}, {"seconds", r.seconds}}
-      .dump();
-}
+// The report's JSON between MPI ranks: every field, by its name (nlohmann's macros write
+// the encoder and the decoder from one list).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(KernelResources, kernel, registers, stack_bytes, spill_store_bytes, spill_load_bytes,
+                                   shared_bytes, barriers, from_cubin)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CompileFailure, candidate, shape, first_error_line, reproduce, job)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(KernelSpill, candidate, shape, kernel, job)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OpCompileReport, op, config_file, config_error, candidates, unique_compiles,
+                                   skipped_compiles, cache_hits, failures, spills, seconds)
+
+std::string encode_json(const OpCompileReport& r) { return nlohmann::json(r).dump(); }
 
 OpCompileReport decode_compile_report_json(const std::string& text) {
   try {
-    const auto j = nlohmann::json::parse(text);
-    OpCompileReport r;
-    r.op = j.at("op").get<std::string>();
-    r.config_file = j.at("config_file").get<std::string>();
-    r.config_error = j.at("config_error").get<std::string>();
-    r.candidates = j.at("candidates").get<size_t>();
-    r.unique_compiles = j.at("unique_compiles").get<size_t>();
-    r.skipped_compiles = j.at("skipped_compiles").get<size_t>();
-    r.cache_hits = j.at("cache_hits").get<size_t>();
-    r.seconds = j.at("seconds").get<double>();
-    for (const auto& f : j.at("failures"))
-      r.failures.push_back({f.at("candidate").get<std::string>(), f.at("shape").get<std::string>(),
-                            f.at("error").get<std::string>(), f.at("reproduce").get<std::string>(),
-                            f.at("job").get<size_t>()});
-    for (const auto& s : j.at("spills")) {
-      KernelResources k;
-      k.kernel = s.at("kernel").get<std::string>();
-      k.registers = s.at("registers").get<int>();
-      k.stack_bytes = s.at("stack").get<int>();
-      k.spill_store_bytes = s.at("spill_stores").get<int>();
-      k.spill_load_bytes = s.at("spill_loads").get<int>();
-      k.shared_bytes = s.at("shared").get<int>();
-      k.barriers = s.at("barriers").get<int>();
-      k.from_cubin = s.at("from_cubin").get<bool>();
-      r.spills.push_back({s.at("candidate").get<std::string>(), s.at("shape").get<std::string>(), k,
-                          s.at("job").get<size_t>()});
-    }
-    return r;
+    return nlohmann::json::parse(text).get<OpCompileReport>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("malformed compile report: ") + e.what());
   }

@@ -14,22 +14,10 @@
 
 #include "tuner/config_error.hpp"
 #include "tuner/expr.hpp"
+#include "tuner/shape.hpp"
+#include "tuner/timing_method.hpp"
 
 namespace kpg {
-
-enum class DType { f32, f16, bf16, i32 };
-size_t dtype_bytes(DType t);
-std::string_view dtype_name(DType t);
-std::optional<DType> parse_dtype(std::string_view name);
-
-struct OpConfig;
-
-struct Shape {
-  std::map<std::string, int64_t> dims;
-  DType dtype = DType::f32;
-  std::string to_string() const;  // "M=4096,N=781,dtype=f32"
-  bool operator==(const Shape&) const = default;
-};
 
 struct InitSpec {
   enum Kind { normal, uniform, constant, iota } kind = normal;
@@ -95,12 +83,6 @@ struct Tolerance {
   double abs = 0, rel = 0;
 };
 
-struct TimingSpec {
-  double warmup_ms = 10, rep_ms = 50;
-  int min_reps = 10, max_reps = 1000;
-  double graph_below_us = 10;
-};
-
 struct OpConfig {
   std::filesystem::path file;
   std::string op, description;
@@ -118,7 +100,7 @@ struct OpConfig {
   std::vector<std::pair<std::string, Expr>> scalars;  // float values the references and kernels take
   ReferenceSpec reference;
   std::map<DType, Tolerance> tolerance;
-  TimingSpec timing;
+  TimingSettings timing;  // `timing:`, what every measurement of this op uses
   std::optional<Expr> flops;  // arithmetic of one run, over dims: the ranking's TFLOP/s
   std::vector<VariantSpec> variants;
 

@@ -9,7 +9,7 @@
 #include "tuner/config.hpp"
 #include "tuner/config_loader.hpp"
 #include "tuner/references.hpp"
-#include "tuner/space.hpp"
+#include "tuner/scope.hpp"
 
 namespace kpg {
 namespace detail {
@@ -319,7 +319,7 @@ class TopLevelLoader {
   }
 
   void timing(const YAML::Node& node) {
-    TimingSpec& t = config_.timing;
+    TimingSettings& t = config_.timing;
     for (const auto& e : reader_.entries(node, "timing", {"warmup_ms", "rep_ms", "min_reps", "max_reps", "graph_below_us"})) {
       if (e.name == "min_reps" || e.name == "max_reps") {
         const int64_t v = reader_.integer(e.value, e.path);

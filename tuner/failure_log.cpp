@@ -17,7 +17,7 @@ std::string describe_options(const CompileOptions& options) {
   return out;
 }
 
-void keep_failure(const TuningCache& cache, const CacheKey& key, const TuneRecord& record,
+void keep_failure(TuningCache& cache, const CacheKey& key, const TuneRecord& record,
                   const std::filesystem::path& source, const CompileOptions* options) {
   const auto dir = failure_dir(cache, key);
   std::error_code ec;
@@ -30,6 +30,16 @@ void keep_failure(const TuningCache& cache, const CacheKey& key, const TuneRecor
       << (options ? describe_options(*options) : std::string("-")) << "\n";
   if (ec || !log) spdlog::warn("could not keep the failed candidate's source in {}: {}", dir.string(),
                                ec ? ec.message() : std::string("write failed"));
+}
+
+std::function<void(const TuneRecord&)> failure_keeper(TuningCache& cache, const CacheKey& key, const TunePlan& plan,
+                                                      const CandidateCompiler& compile) {
+  return [&cache, key, &plan, &compile](const TuneRecord& r) {
+    const Candidate* c = plan.find(r.candidate_id);
+    if (!c) return;  // not a candidate of this plan: nothing to reproduce it with
+    const CompileOptions options = compile.options(*c);
+    keep_failure(cache, key, r, compile.source(*c), &options);
+  };
 }
 
 }  // namespace kpg

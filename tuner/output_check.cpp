@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -61,7 +62,31 @@ void compare_range(const std::vector<double>& actual, const std::vector<double>&
   }
 }
 
+std::string format_double(double x) {
+  std::ostringstream os;
+  os.precision(6);
+  os << x;
+  return os.str();
+}
+
 }  // namespace
+
+std::string OutputCheck::describe() const {
+  std::ostringstream os;
+  os << buffer << ": " << bad << " of " << checked << " elements off";
+  if (worst_index >= 0)
+    os << ", worst [" << worst_index << "] = " << format_double(worst_value) << ", expected "
+       << format_double(worst_expected);
+  os << " (max abs err " << format_double(max_abs_err) << ")";
+  return os.str();
+}
+
+std::string CheckReport::describe() const {
+  std::string s;
+  for (const auto& o : outputs)
+    if (!o.ok) s += (s.empty() ? "" : "; ") + o.describe();
+  return s.empty() ? "ok" : s;
+}
 
 size_t chunk_count(size_t n) {
   if (n < kParallelMin) return 1;

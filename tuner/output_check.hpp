@@ -4,13 +4,30 @@
 // Pure CPU code: Workload::check() downloads the outputs and calls compare_output().
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "tuner/config.hpp"
-#include "tuner/workload.hpp"
 
 namespace kpg {
+
+struct OutputCheck {
+  std::string buffer;
+  bool ok = true;
+  int64_t checked = 0, bad = 0;
+  double max_abs_err = 0, max_rel_err = 0;
+  int64_t worst_index = -1;           // element with the largest excess over tolerance
+  double worst_value = 0, worst_expected = 0;
+  std::string describe() const;       // "y: 3 of 4096 elements off, worst [17] = nan, expected 0.25"
+};
+
+struct CheckReport {
+  bool ok = true;
+  std::vector<OutputCheck> outputs;
+  std::string describe() const;       // one line per failing output
+};
 
 // How many chunks for_each_chunk() should split n elements into: 1 (no threads) below about
 // 1 M elements, else up to std::thread::hardware_concurrency().

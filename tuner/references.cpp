@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <optional>
+#include <random>
 #include <set>
 #include <system_error>
 #include <thread>
@@ -223,70 +225,78 @@ double dot(const double* a, const double* b, int64_t d) {
   return (s0 + s1) + (s2 + s3);
 }
 
-struct AttentionSlice {
-  const double *q, *k, *v;  // [N, D] each, for one (b, h)
-  double *o, *lse;          // [N, D] and [N], either may be null
-};
-
-void attention_slice(const AttentionSlice& s, int64_t n, int64_t d, double scale, bool causal,
-                     std::vector<double>& scores) {
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t keys = causal ? i + 1 : n;
-    const double* qi = s.q + i * d;
-    double mx = kNegInf;
-    for (int64_t j = 0; j < keys; ++j) {
-      scores[j] = scale * dot(qi, s.k + j * d, d);
-      mx = std::max(mx, scores[j]);
-    }
-    double* oi = s.o ? s.o + i * d : nullptr;
-    if (mx == kNegInf) {  // fully masked row: o stays 0
-      if (s.lse) s.lse[i] = kNegInf;
-      continue;
-    }
-    double sum = 0;
-    for (int64_t j = 0; j < keys; ++j) sum += (scores[j] = std::exp(scores[j] - mx));
-    if (s.lse) s.lse[i] = mx + std::log(sum);
-    if (!oi) continue;
-    for (int64_t j = 0; j < keys; ++j) {
-      const double p = scores[j] / sum;
-      const double* vj = s.v + j * d;
-      for (int64_t c = 0; c < d; ++c) oi[c] += p * vj[c];
-    }
+// One query row: scores against its `keys` visible keys, max-subtracted softmax, P V.
+// A fully masked row (every score -inf) leaves o at 0 and sets lse to -inf.
+void attention_row(const double* qi, const double* k, const double* v, int64_t keys, int64_t d, double scale,
+                   std::vector<double>& scores, double* oi, double* lse_i) {
+  double mx = kNegInf;
+  for (int64_t j = 0; j < keys; ++j) {
+    scores[j] = scale * dot(qi, k + j * d, d);
+    mx = std::max(mx, scores[j]);
+  }
+  if (mx == kNegInf) {
+    if (lse_i) *lse_i = kNegInf;
+    return;
+  }
+  double sum = 0;
+  for (int64_t j = 0; j < keys; ++j) sum += (scores[j] = std::exp(scores[j] - mx));
+  if (lse_i) *lse_i = mx + std::log(sum);
+  if (!oi) return;
+  for (int64_t j = 0; j < keys; ++j) {
+    const double p = scores[j] / sum;
+    const double* vj = v + j * d;
+    for (int64_t c = 0; c < d; ++c) oi[c] += p * vj[c];
   }
 }
+
+// The attention contract checked once: q, k, v [B,H,N,D] alike and agreeing with the dims,
+// CAUSAL and scale resolved, the requested outputs zeroed. A row r = (b * H + h) * N + i.
+struct Attention {
+  const HostTensor *q, *k, *v;
+  int64_t b, h, n, d;
+  bool causal;
+  double scale;
+  double *o, *lse;  // null when not requested
+
+  Attention(const Call& call) {
+    q = &call.input("q");
+    if (q->shape.size() != 4) call.fail("input 'q' has shape " + shape_string(q->shape) + ", expected [B,H,N,D]");
+    for (const char* name : {"k", "v"})
+      if (call.input(name).shape != q->shape)
+        call.fail(std::string("input '") + name + "' has shape " + shape_string(call.input(name).shape) +
+                  ", expected q's " + shape_string(q->shape));
+    k = &call.input("k");
+    v = &call.input("v");
+    b = q->shape[0], h = q->shape[1], n = q->shape[2], d = q->shape[3];
+    call.check_dim("B", b);
+    call.check_dim("H", h);
+    call.check_dim("N", n);
+    call.check_dim("D", d);
+    causal = call.dim_or("CAUSAL", 0) != 0;
+    scale = call.scalar_or("scale", 1.0 / std::sqrt(static_cast<double>(d)));
+    o = call.output("o", b * h * n * d);
+    lse = call.output("lse", b * h * n);
+  }
+
+  void row(int64_t r, std::vector<double>& scores) const {
+    const int64_t i = r % n, kv = (r / n) * n * d;
+    attention_row(q->values.data() + r * d, k->values.data() + kv, v->values.data() + kv, causal ? i + 1 : n, d,
+                  scale, scores, o ? o + r * d : nullptr, lse ? lse + r : nullptr);
+  }
+};
 
 void attention(const std::map<std::string, HostTensor>& inputs, std::map<std::string, HostTensor>& outputs,
                const std::map<std::string, int64_t>& dims, const std::map<std::string, double>& scalars) {
   const Call call("attention", inputs, outputs, dims, scalars, {"o", "lse"});
-  const HostTensor& q = call.input("q");
-  if (q.shape.size() != 4) call.fail("input 'q' has shape " + shape_string(q.shape) + ", expected [B,H,N,D]");
-  for (const char* name : {"k", "v"})
-    if (call.input(name).shape != q.shape)
-      call.fail(std::string("input '") + name + "' has shape " + shape_string(call.input(name).shape) +
-                ", expected q's " + shape_string(q.shape));
-  const int64_t b = q.shape[0], h = q.shape[1], n = q.shape[2], d = q.shape[3];
-  call.check_dim("B", b);
-  call.check_dim("H", h);
-  call.check_dim("N", n);
-  call.check_dim("D", d);
-  const bool causal = call.dim_or("CAUSAL", 0) != 0;
-  const double scale = call.scalar_or("scale", 1.0 / std::sqrt(static_cast<double>(d)));
-  double* o = call.output("o", b * h * n * d);
-  double* lse = call.output("lse", b * h * n);
-  if (!o && !lse) return;
-
-  const HostTensor& k = call.input("k");
-  const HostTensor& v = call.input("v");
-  const int64_t slices = b * h;
+  const Attention a(call);
+  if (!a.o && !a.lse) return;
+  // One (b, h) slice at a time per thread.
+  const int64_t slices = a.b * a.h;
   std::atomic<int64_t> next{0};
   auto worker = [&] {
-    std::vector<double> scores(static_cast<size_t>(n));
-    for (int64_t s = next++; s < slices; s = next++) {
-      const int64_t off = s * n * d;
-      attention_slice({q.values.data() + off, k.values.data() + off, v.values.data() + off, o ? o + off : nullptr,
-                       lse ? lse + s * n : nullptr},
-                      n, d, scale, causal, scores);
-    }
+    std::vector<double> scores(static_cast<size_t>(a.n));
+    for (int64_t s = next++; s < slices; s = next++)
+      for (int64_t i = 0; i < a.n; ++i) a.row(s * a.n + i, scores);
   };
   const auto threads = std::min<int64_t>(slices, std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::thread> pool;
@@ -301,10 +311,63 @@ void attention(const std::map<std::string, HostTensor>& inputs, std::map<std::st
   for (auto& t : pool) t.join();
 }
 
-const std::map<std::string, BuiltinReference, std::less<>>& registry() {
-  static const std::map<std::string, BuiltinReference, std::less<>> builtins = {
-      {"softmax", softmax}, {"layernorm", layernorm}, {"rmsnorm", rmsnorm},
-      {"attention", attention}, {"bias_gelu", bias_gelu},
+// --- sampled forms ---------------------------------------------------------------------
+
+int64_t dim_at(const std::map<std::string, int64_t>& dims, const char* name, int64_t fallback) {
+  const auto it = dims.find(name);
+  return it == dims.end() ? fallback : it->second;
+}
+
+double attention_flops(const std::map<std::string, int64_t>& dims) {
+  const double flops = 4.0 * static_cast<double>(dim_at(dims, "B", 1) * dim_at(dims, "H", 1) * dim_at(dims, "D", 1)) *
+                       static_cast<double>(dim_at(dims, "N", 1)) * static_cast<double>(dim_at(dims, "N", 1));
+  return dim_at(dims, "CAUSAL", 0) != 0 ? flops / 2 : flops;
+}
+
+// The first and last query of the first and last (b, h) slice (edge tiles, the causal
+// diagonal), then uniform random rows.
+std::vector<int64_t> attention_sample(const std::map<std::string, int64_t>& dims, size_t count, uint64_t seed) {
+  const int64_t slices = dim_at(dims, "B", 1) * dim_at(dims, "H", 1), n = dim_at(dims, "N", 1);
+  const int64_t total = slices * n;
+  std::set<int64_t> rows;
+  if (static_cast<int64_t>(count) >= total) {
+    for (int64_t r = 0; r < total; ++r) rows.insert(r);
+    return {rows.begin(), rows.end()};
+  }
+  for (int64_t bh : {int64_t{0}, slices - 1})
+    for (int64_t i : {int64_t{0}, n - 1})
+      if (rows.size() < count) rows.insert(bh * n + i);
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int64_t> pick(0, total - 1);
+  while (rows.size() < count) rows.insert(pick(rng));
+  return {rows.begin(), rows.end()};
+}
+
+void attention_rows(const std::map<std::string, HostTensor>& inputs, std::map<std::string, HostTensor>& outputs,
+                    const std::map<std::string, int64_t>& dims, const std::map<std::string, double>& scalars,
+                    const std::vector<int64_t>& rows) {
+  const Call call("attention", inputs, outputs, dims, scalars, {"o", "lse"});
+  const Attention a(call);
+  std::vector<double> scores(static_cast<size_t>(a.n));
+  for (const int64_t r : rows) {
+    if (r < 0 || r >= a.b * a.h * a.n)
+      call.fail("row " + std::to_string(r) + " is not in [0, " + std::to_string(a.b * a.h * a.n) + ")");
+    a.row(r, scores);
+  }
+}
+
+struct Builtin {
+  BuiltinReference full;
+  std::optional<SampledReference> sampled;
+};
+
+const std::map<std::string, Builtin, std::less<>>& registry() {
+  static const std::map<std::string, Builtin, std::less<>> builtins = {
+      {"softmax", {softmax, {}}},
+      {"layernorm", {layernorm, {}}},
+      {"rmsnorm", {rmsnorm, {}}},
+      {"attention", {attention, SampledReference{attention_flops, attention_sample, attention_rows}}},
+      {"bias_gelu", {bias_gelu, {}}},
   };
   return builtins;
 }
@@ -313,7 +376,12 @@ const std::map<std::string, BuiltinReference, std::less<>>& registry() {
 
 const BuiltinReference* find_builtin_reference(std::string_view name) {
   const auto it = registry().find(name);
-  return it == registry().end() ? nullptr : &it->second;
+  return it == registry().end() ? nullptr : &it->second.full;
+}
+
+const SampledReference* find_sampled_reference(std::string_view name) {
+  const auto it = registry().find(name);
+  return it == registry().end() || !it->second.sampled ? nullptr : &*it->second.sampled;
 }
 
 std::vector<std::string> builtin_reference_names() {

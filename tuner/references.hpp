@@ -29,6 +29,7 @@
 // per core (B=1,H=8,N=1024,D=64: 0.58 s on 2 cores), so B=4,H=32,N=1024,D=64 (34 GFLOP)
 // takes ~9 s on 2 cores, ~1-2 s on 16: tutorials use small shapes to check attention.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -50,6 +51,27 @@ using BuiltinReference = std::function<void(const std::map<std::string, HostTens
 
 // nullptr when no builtin has that name.
 const BuiltinReference* find_builtin_reference(std::string_view name);
+
+// What a builtin declares when its full reference grows too slow for the largest shapes
+// (attention: 4*B*H*N^2*D flops, hours on the CPU at N = 16384): the same formula on a
+// sample of rows, which checks every kernel tile that matters in about a second. A row
+// numbers the outputs' leading elements as Workload::set_reference_sampled views them
+// (attention: (b * H + h) * N + i, a row of D values of o and one of lse).
+struct SampledReference {
+  // Flops of the full reference at these dims: what decides to sample.
+  double (*full_flops)(const std::map<std::string, int64_t>& dims);
+  // `count` distinct rows (all of them when there are fewer), sorted: edge rows first, then
+  // uniform random ones. Deterministic for a seed.
+  std::vector<int64_t> (*pick_rows)(const std::map<std::string, int64_t>& dims, size_t count, uint64_t seed);
+  // Fills the requested outputs (full shapes) on those rows only, as the full reference
+  // would; other rows hold 0. Same contract and errors as the builtin.
+  void (*compute_rows)(const std::map<std::string, HostTensor>& inputs, std::map<std::string, HostTensor>& outputs,
+                       const std::map<std::string, int64_t>& dims, const std::map<std::string, double>& scalars,
+                       const std::vector<int64_t>& rows);
+};
+
+// nullptr when the builtin has no sampled form (its full reference is always fast enough).
+const SampledReference* find_sampled_reference(std::string_view name);
 // Sorted names of every builtin (for validation messages and `kpg` listings).
 std::vector<std::string> builtin_reference_names();
 

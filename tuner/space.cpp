@@ -91,24 +91,6 @@ std::string describe_pruning(const PruneReport& report, size_t max_reasons) {
   return out;
 }
 
-const std::vector<std::string>& builtin_names() {
-  static const std::vector<std::string> names{"ELEM_BYTES", "SM_COUNT", "MAX_THREADS", "SMEM_OPTIN", "L2_BYTES", "WARP"};
-  return names;
-}
-
-Scope make_scope(const Shape& shape, const ParamSet& params, const DeviceLimits& limits) {
-  Scope scope;
-  for (const auto& [name, value] : shape.dims) scope[name] = static_cast<double>(value);
-  for (const auto& [name, value] : params) scope[name] = static_cast<double>(value);
-  scope["ELEM_BYTES"] = static_cast<double>(dtype_bytes(shape.dtype));
-  scope["SM_COUNT"] = limits.sm_count;
-  scope["MAX_THREADS"] = limits.max_threads_per_block;
-  scope["SMEM_OPTIN"] = limits.smem_optin;
-  scope["L2_BYTES"] = static_cast<double>(limits.l2_bytes);
-  scope["WARP"] = 32;
-  return scope;
-}
-
 std::string Candidate::id() const {
   std::string s = space_name;
   const char* sep = ":";
@@ -133,6 +115,15 @@ static std::optional<std::string> arch_problem(const SpaceSpec& space, const Dev
          std::to_string(limits.compute_capability);
 }
 
+// Why enumerate() prunes the candidate of this space, if it does (its arch aside): the first
+// constraint it fails, else launch geometry the device cannot run.
+static std::optional<std::string> prune_reason(const SpaceSpec& space, const Candidate& c, const Shape& shape,
+                                               const DeviceLimits& limits) {
+  const Scope scope = make_scope(shape, c.params, limits);
+  if (auto why = constraint_problem(space, scope)) return why;
+  return geometry_problem(space, scope, limits);
+}
+
 std::vector<Candidate> enumerate(const OpConfig& config, const VariantSpec& variant, const Shape& shape,
                                  const DeviceLimits& limits, PruneReport* report) {
   (void)config;  // the grid lives in the variant; kept for symmetry with compile_defines
@@ -154,10 +145,7 @@ std::vector<Candidate> enumerate(const OpConfig& config, const VariantSpec& vari
       for (size_t p = 0; p < space.params.size(); ++p) c.params[space.params[p].first] = space.params[p].second[index[p]];
       c.is_default = c.params == space.defaults;
       ++r.total;
-      const Scope scope = make_scope(shape, c.params, limits);
-      auto why = wrong_arch ? wrong_arch : constraint_problem(space, scope);
-      if (!why) why = geometry_problem(space, scope, limits);
-      if (why) ++r.by_reason[*why];
+      if (const auto why = wrong_arch ? wrong_arch : prune_reason(space, c, shape, limits)) ++r.by_reason[*why];
       else out.push_back(std::move(c));
       more = false;
       for (size_t p = space.params.size(); p-- > 0;) {
@@ -171,6 +159,25 @@ std::vector<Candidate> enumerate(const OpConfig& config, const VariantSpec& vari
   }
   r.kept += out.size();
   return out;
+}
+
+std::optional<Candidate> first_default(const std::vector<Candidate>& candidates) {
+  for (const auto& c : candidates)
+    if (c.is_default) return c;
+  if (!candidates.empty()) return candidates.front();
+  return std::nullopt;
+}
+
+std::optional<Candidate> default_candidate(const OpConfig& config, const VariantSpec& variant, const Shape& shape,
+                                           const DeviceLimits& limits) {
+  // Each space's default alone, in order: the first that survives is the answer, as it
+  // would be in the enumerated grid. Only when none does is the grid walked for its first.
+  for (size_t si = 0; si < variant.spaces.size(); ++si) {
+    const SpaceSpec& space = variant.spaces[si];
+    Candidate c{variant.name, si, space.name, space.defaults, true};
+    if (!arch_problem(space, limits) && !prune_reason(space, c, shape, limits)) return c;
+  }
+  return first_default(enumerate(config, variant, shape, limits, nullptr));
 }
 
 std::vector<std::pair<std::string, std::string>> compile_defines(const OpConfig& config, const Candidate& candidate,

@@ -6,27 +6,16 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "tuner/config.hpp"
 #include "tuner/expr.hpp"
+#include "tuner/scope.hpp"
 
 namespace kpg {
-
-struct DeviceLimits {
-  int max_threads_per_block = 1024;
-  int smem_optin = 227 * 1024;  // bytes of shared memory a block may opt into
-  int regs_per_block = 65536;
-  int sm_count = 132;
-  int64_t l2_bytes = 50 << 20;
-  // major * 10 + minor of the card that will run the candidates: spaces whose own `arch`
-  // cannot load there are pruned. 0: no card (compiling only): every space is kept.
-  int compute_capability = 0;
-};
-
-using ParamSet = std::map<std::string, int64_t>;
 
 struct Candidate {
   std::string variant;
@@ -50,18 +39,22 @@ struct PruneReport {
 // most frequent reasons first, then how many other reasons there were.
 std::string describe_pruning(const PruneReport& report, size_t max_reasons = 3);
 
-// Names every expression may use besides dims and params.
-const std::vector<std::string>& builtin_names();  // ELEM_BYTES, SM_COUNT, MAX_THREADS, SMEM_OPTIN, L2_BYTES, WARP
-
-// dims, params, ELEM_BYTES (of the shape's dtype), SM_COUNT, MAX_THREADS, SMEM_OPTIN, L2_BYTES, WARP.
-Scope make_scope(const Shape& shape, const ParamSet& params, const DeviceLimits& limits);
-
 // Candidates of every space of the variant in file order (first param slowest), pruned by
 // constraints, then by launch geometry impossible on the device: block above
 // max_threads_per_block (or a block/grid dimension out of CUDA's range), dynamic shared
 // memory above smem_optin, or geometry that does not evaluate to integers.
 std::vector<Candidate> enumerate(const OpConfig& config, const VariantSpec& variant, const Shape& shape,
                                  const DeviceLimits& limits, PruneReport* report);
+
+// The default among enumerated candidates: the first marked is_default (the default of the
+// first space whose default survived pruning), else the first; nullopt when there is none.
+std::optional<Candidate> first_default(const std::vector<Candidate>& candidates);
+
+// The candidate a variant declares as its default at a shape: first_default() of its
+// grid, found by checking each space's default alone (the grid is walked only when none
+// survives). A tuner that has enumerated already takes first_default() of its candidates.
+std::optional<Candidate> default_candidate(const OpConfig& config, const VariantSpec& variant, const Shape& shape,
+                                           const DeviceLimits& limits);
 
 // -D values for NVRTC: every param (file order), every define evaluated at the shape,
 // and {"KPG_DTYPE_F32" | "KPG_DTYPE_F16" | "KPG_DTYPE_BF16", "1"}.

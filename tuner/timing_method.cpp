@@ -75,6 +75,13 @@ double hold_for(const std::vector<RepTimes>& reps) {
   return hold;
 }
 
+TimingSettings TimingSettings::twice_the_reps() const {
+  TimingSettings s = *this;
+  s.rep_ms *= 2;
+  s.min_reps *= 2;
+  return s;
+}
+
 Timing time_reps(RepRunner& runner, const TimingSettings& s) {
   // Warm-up: module load, first touch and clocks stay out of the numbers; its samples also
   // estimate the launch's length, which picks graph replay and the number of repetitions.

@@ -18,6 +18,10 @@ struct TimingSettings {
   int min_reps = 10;
   int max_reps = 1000;
   double graph_below_us = 10;  // shorter launches are replayed from a CUDA graph; 0: never
+
+  // Twice the timed repetitions (the time aimed for and the minimum count), for the
+  // measurements that decide between close results: a lesson's fused and unfused rows.
+  TimingSettings twice_the_reps() const;
 };
 
 // One repetition: the event intervals around reference read | launch | flush (l2_flush.hpp).

@@ -12,7 +12,6 @@
 
 #include "runtime/error.hpp"
 #include "runtime/hash.hpp"
-#include "runtime/includes.hpp"
 #include "tuner/cache_file.hpp"
 
 namespace kpg {
@@ -158,43 +157,6 @@ std::vector<TuneRecord> read_locked(const std::filesystem::path& path, std::opti
   return std::move(file->records);
 }
 
-// --- source hashing ------------------------------------------------------------------
-
-std::string read_for_hash(const std::filesystem::path& path) {
-  auto text = read_text_file(path);
-  if (!text) throw InputError("cannot read " + path.string() + " (needed for the tuning-cache key)");
-  return *text;
-}
-
-std::string describe_for_hash(const OpConfig& config, const VariantSpec& variant) {
-  std::ostringstream os;
-  os << "dtypes";
-  for (DType t : config.dtypes) os << ' ' << dtype_name(t);
-  os << "\n";
-  for (const auto& b : config.buffers) {
-    os << "buffer " << b.name << ' ' << b.dtype << ' ' << static_cast<int>(b.role) << " [";
-    for (const auto& e : b.shape) os << e.to_string() << ';';
-    os << "]";
-    if (b.init) os << " init " << static_cast<int>(b.init->kind) << ' ' << b.init->a << ' ' << b.init->b;
-    os << "\n";
-  }
-  for (const auto& [name, e] : config.scalars) os << "scalar " << name << ' ' << e.to_string() << "\n";
-  for (const auto& s : variant.spaces) {
-    os << "space " << s.name << " arch " << s.arch << "\n";
-    for (const auto& [name, e] : s.defines) os << " define " << name << ' ' << e.to_string() << "\n";
-    for (const auto& l : s.launches) {
-      os << " launch " << l.kernel << " args";
-      for (const auto& a : l.args) os << ' ' << static_cast<int>(a.kind) << ':' << a.name << (a.value ? ':' + a.value->to_string() : "");
-      os << " block";
-      for (const auto& e : l.block) os << ' ' << e.to_string();
-      os << " grid";
-      for (const auto& e : l.grid) os << ' ' << e.to_string();
-      os << " smem " << l.shared_bytes.to_string() << "\n";
-    }
-  }
-  return os.str();
-}
-
 }  // namespace
 
 std::string CacheKey::file_stem() const {
@@ -275,24 +237,6 @@ std::optional<Shape> parse_shape_key(const std::string& key) {
   return shape;
 }
 
-std::string source_hash(const OpConfig& config, const std::vector<std::filesystem::path>& include_dirs,
-                        const VariantSpec* variant) {
-  Sha256 h;
-  h.update_field("kpg-source-hash-1");
-  for (const auto& source : variant ? variant->sources() : config.sources()) {
-    h.update_field(source.filename().string());
-    h.update_field(read_for_hash(source));
-    std::vector<std::filesystem::path> dirs = include_dirs;
-    dirs.push_back(source.parent_path());
-    for (const auto& header : collect_project_includes(source, dirs)) {
-      h.update_field(header.filename().string());
-      h.update_field(read_for_hash(header));
-    }
-  }
-  if (variant) h.update_field(describe_for_hash(config, *variant));
-  return h.hex_digest();
-}
-
 TuningCache::TuningCache(std::filesystem::path dir) : dir_(std::move(dir)) {
   std::error_code ec;
   std::filesystem::create_directories(root(), ec);
@@ -326,17 +270,17 @@ std::vector<TuneRecord> TuningCache::load(const CacheKey& key) const {
   return found && *found == key ? records : std::vector<TuneRecord>{};
 }
 
-void TuningCache::append(const CacheKey& key, const TuneRecord& record) const { append(key, std::vector<TuneRecord>{record}); }
+void TuningCache::append(const CacheKey& key, const TuneRecord& record) { append(key, std::vector<TuneRecord>{record}); }
 
-void TuningCache::append(const CacheKey& key, const std::vector<TuneRecord>& records) const {
+void TuningCache::append(const CacheKey& key, const std::vector<TuneRecord>& records) {
   update(key, records, false);
 }
 
-size_t TuningCache::merge(const CacheKey& key, const std::vector<TuneRecord>& records) const {
+size_t TuningCache::merge(const CacheKey& key, const std::vector<TuneRecord>& records) {
   return update(key, records, true);
 }
 
-size_t TuningCache::update(const CacheKey& key, const std::vector<TuneRecord>& records, bool only_newer) const {
+size_t TuningCache::update(const CacheKey& key, const std::vector<TuneRecord>& records, bool only_newer) {
   const auto path = file_for(key);
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
@@ -393,7 +337,7 @@ std::vector<std::pair<CacheKey, std::vector<TuneRecord>>> TuningCache::list(std:
   return out;
 }
 
-size_t TuningCache::clear(std::optional<std::string> op) const {
+size_t TuningCache::clear(std::optional<std::string> op) {
   // Only what kpg writes here goes: <op>/ folders (never through a symlink) and, in them,
   // the cache files, their temp files and the .corrupt copies. Anything else stays.
   const auto is_ours = [](const std::string& name) {

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "tuner/config.hpp"
-#include "tuner/space.hpp"
+#include "tuner/scope.hpp"
 #include "tuner/timing_method.hpp"
 
 namespace kpg {
@@ -57,15 +57,6 @@ std::string shape_key(const OpConfig& config, const Shape& shape);
 // nullopt when the text is not a shape key.
 std::optional<Shape> parse_shape_key(const std::string& key);
 
-// SHA-256 over the kernel sources (the variant's spaces', or without a variant every
-// space's) and every project header they include (searched in include_dirs, then each
-// source's folder). With a variant, also over what decides a candidate's behaviour besides
-// its params: the variant's launches, defines and arch, and the buffers, scalars and
-// dtypes of the config, so that editing those invalidates the records while adding or
-// removing grid values or constraints does not.
-std::string source_hash(const OpConfig& config, const std::vector<std::filesystem::path>& include_dirs,
-                        const VariantSpec* variant = nullptr);
-
 // Now, as the records' timestamps are written: ISO 8601, UTC, to the second.
 std::string utc_timestamp();
 
@@ -98,27 +89,30 @@ class TuningCache {
   const std::filesystem::path& dir() const { return dir_; }
   std::filesystem::path file_for(const CacheKey& key) const;  // dir/tuning/<op>/<stem>.json
 
-  // The records of that key; empty when there is no file (or it was corrupt).
+  // Reading: the records of that key; empty when there is no file (or it was corrupt). A
+  // damaged file found while reading is moved aside (the one repair a read makes).
   std::vector<TuneRecord> load(const CacheKey& key) const;
+  // Every file of one op (or of all), with its records, sorted by file name.
+  std::vector<std::pair<CacheKey, std::vector<TuneRecord>>> list(std::optional<std::string> op = {}) const;
+
+  // Writing (not const: these change what the cache holds).
   // Adds the record, replacing an older one of the same candidate_id.
-  void append(const CacheKey& key, const TuneRecord& record) const;
-  void append(const CacheKey& key, const std::vector<TuneRecord>& records) const;
+  void append(const CacheKey& key, const TuneRecord& record);
+  void append(const CacheKey& key, const std::vector<TuneRecord>& records);
   // Takes records made elsewhere (another process, rank, host or job): each is added when
   // the cache has no record of its candidate and replaces the cache's when it is newer
   // (later timestamp); an equal or older one changes nothing, so merging the same records
   // again adds nothing. The file is rewritten only when something changed. Returns how
   // many records were added or replaced.
-  size_t merge(const CacheKey& key, const std::vector<TuneRecord>& records) const;
-  // Every file of one op (or of all), with its records, sorted by file name.
-  std::vector<std::pair<CacheKey, std::vector<TuneRecord>>> list(std::optional<std::string> op = {}) const;
+  size_t merge(const CacheKey& key, const std::vector<TuneRecord>& records);
   // Removes the files of one op (or all); returns how many. Only files the cache writes
   // are removed, never through a symlink; an `op` that is not an op name is an InputError.
-  size_t clear(std::optional<std::string> op = {}) const;
+  size_t clear(std::optional<std::string> op = {});
 
  private:
   std::filesystem::path root() const { return dir_ / "tuning"; }
   // Adds or replaces records under the lock (only_newer: merge's rule); returns how many changed.
-  size_t update(const CacheKey& key, const std::vector<TuneRecord>& records, bool only_newer) const;
+  size_t update(const CacheKey& key, const std::vector<TuneRecord>& records, bool only_newer);
   std::filesystem::path dir_;
 };
 

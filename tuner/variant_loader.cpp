@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "tuner/config_loader.hpp"
-#include "tuner/space.hpp"
+#include "tuner/scope.hpp"
 
 namespace kpg::detail {
 namespace {

@@ -12,7 +12,6 @@
 #include "runtime/output_file.hpp"
 #include "tuner/half.hpp"
 #include "tuner/npy.hpp"
-#include "tuner/output_check.hpp"
 
 namespace kpg {
 namespace {
@@ -44,13 +43,6 @@ std::vector<double> make_values(const InitSpec& init, int64_t n, std::mt19937_64
       break;
   }
   return v;
-}
-
-std::string format_double(double x) {
-  std::ostringstream os;
-  os.precision(6);
-  os << x;
-  return os.str();
 }
 
 }  // namespace
@@ -120,23 +112,6 @@ std::vector<double> decode(const std::vector<uint8_t>& bytes, DType dtype) {
     }
   });
   return v;
-}
-
-std::string OutputCheck::describe() const {
-  std::ostringstream os;
-  os << buffer << ": " << bad << " of " << checked << " elements off";
-  if (worst_index >= 0)
-    os << ", worst [" << worst_index << "] = " << format_double(worst_value) << ", expected "
-       << format_double(worst_expected);
-  os << " (max abs err " << format_double(max_abs_err) << ")";
-  return os.str();
-}
-
-std::string CheckReport::describe() const {
-  std::string s;
-  for (const auto& o : outputs)
-    if (!o.ok) s += (s.empty() ? "" : "; ") + o.describe();
-  return s.empty() ? "ok" : s;
 }
 
 Workload::Workload(const OpConfig& config, const Shape& shape, const DeviceLimits& limits)
@@ -215,13 +190,18 @@ const std::map<std::string, HostTensor>& Workload::reference() {
   if (reference_) return *reference_;
   const BuiltinReference* ref = find_builtin_reference(config_.reference.builtin);
   if (!ref) throw Error("op '" + config_.op + "': no builtin reference '" + config_.reference.builtin + "'");
-  std::map<std::string, HostTensor> expected;
-  for (const auto& [name, b] : buffers_)
-    if (b.spec->role == BufferSpec::output)
-      expected[name] = HostTensor{std::vector<double>(static_cast<size_t>(b.elements)), b.dims};
+  std::map<std::string, HostTensor> expected = zero_outputs();
   (*ref)(inputs_, expected, shape_.dims, scalars_);
   reference_ = std::move(expected);
   return *reference_;
+}
+
+std::map<std::string, HostTensor> Workload::zero_outputs() const {
+  std::map<std::string, HostTensor> out;
+  for (const auto& [name, b] : buffers_)
+    if (b.spec->role == BufferSpec::output)
+      out[name] = HostTensor{std::vector<double>(static_cast<size_t>(b.elements)), b.dims};
+  return out;
 }
 
 std::map<std::string, HostTensor> Workload::download_outputs() const {

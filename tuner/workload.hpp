@@ -12,26 +12,11 @@
 
 #include "runtime/buffer.hpp"
 #include "tuner/config.hpp"
+#include "tuner/output_check.hpp"
 #include "tuner/references.hpp"
-#include "tuner/space.hpp"
+#include "tuner/scope.hpp"
 
 namespace kpg {
-
-struct OutputCheck {
-  std::string buffer;
-  bool ok = true;
-  int64_t checked = 0, bad = 0;
-  double max_abs_err = 0, max_rel_err = 0;
-  int64_t worst_index = -1;           // element with the largest excess over tolerance
-  double worst_value = 0, worst_expected = 0;
-  std::string describe() const;       // "y: 3 of 4096 elements off, worst [17] = nan, expected 0.25"
-};
-
-struct CheckReport {
-  bool ok = true;
-  std::vector<OutputCheck> outputs;
-  std::string describe() const;       // one line per failing output
-};
 
 class Workload {
  public:
@@ -60,6 +45,8 @@ class Workload {
     checked_rows_ = std::move(rows_checked);
   }
   bool has_reference() const { return reference_.has_value(); }
+  // Every output as a zero-filled host tensor of its shape: what a reference fills in.
+  std::map<std::string, HostTensor> zero_outputs() const;
   // What the device holds now in every output buffer, as float64.
   std::map<std::string, HostTensor> download_outputs() const;
   CheckReport check(const std::map<std::string, HostTensor>& expected) const;

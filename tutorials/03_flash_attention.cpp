@@ -123,7 +123,7 @@ ShapeResult measure(TutorialSession& session, const OpConfig& config, const Stan
   workload.randomize(seed);
 
   // The reference: float64 on every row for small shapes, on sampled rows for large ones.
-  const std::vector<int64_t> rows = choose_attention_reference(workload, seed);
+  const std::vector<int64_t> rows = choose_sampled_reference(workload, seed);
   r.checked_against = rows.empty() ? "fp64, all rows" : fmt::format("fp64, {} rows", rows.size());
 
   const TuneResult tuned = session.tuner.tune(config, *flash, workload, tune);
@@ -139,8 +139,7 @@ ShapeResult measure(TutorialSession& session, const OpConfig& config, const Stan
     spdlog::error("flash attention at {} is wrong: {}; relative error {}", shape.to_string(), check.describe(),
                   sci(r.flash_err));
 
-  const TimingSettings settings{config.timing.warmup_ms, config.timing.rep_ms * 2, config.timing.min_reps * 2,
-                                config.timing.max_reps, config.timing.graph_below_us};
+  const TimingSettings settings = config.timing.twice_the_reps();
   if (r.flash_ok)
     r.flash = session.gpu.timer().time([&](CUstream s) { bound.plan->launch(s); }, settings, session.gpu.stream());
 
@@ -238,7 +237,7 @@ int run_flash_attention_tutorial(const TutorialOptions& options) {
       "standard = cuBLAS S = scale*QK^T (f32), causal mask, our fused softmax (f32), cast, cuBLAS O = PV.",
       "scores standard = S and P in device memory (f32 each); flash keeps scores on chip, writes lse only.",
       fmt::format("flash rel err = ||o - ref||/||ref|| against float64 (bar {:.0e}); sampled rows above {:.0e} flops,",
-                  kMaxRelativeError, kFullAttentionReferenceFlops),
+                  kMaxRelativeError, kFullReferenceFlops),
       "  and flash vs standard over all of O where standard fits.",
       "Peers on the same card (FlashAttention-2, cuDNN, Triton, PyTorch): bench/run.py --ops attention",
       "Run: " + describe_run(session.gpu)};

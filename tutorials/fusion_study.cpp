@@ -85,10 +85,7 @@ FusionMeasurement FusionStudy::measure(const Shape& shape, const std::vector<std
   return m;
 }
 
-TimingSettings FusionStudy::settings() const {
-  return {config_.timing.warmup_ms, config_.timing.rep_ms * 2, config_.timing.min_reps * 2, config_.timing.max_reps,
-          config_.timing.graph_below_us};
-}
+TimingSettings FusionStudy::settings() const { return config_.timing.twice_the_reps(); }
 
 CopyTiming FusionStudy::time_copy(int64_t read_bytes, int64_t write_bytes) const {
   return time_same_bytes_copy(gpu_.timer(), read_bytes, write_bytes, settings(), gpu_.stream());

@@ -42,7 +42,8 @@ class OpSession {
   const Gpu& gpu() const;
   const Tuner& tuner() const;
   const Compiler& compiler() const { return compiler_; }
-  const TuningCache& tuning_cache() const { return tuning_cache_; }
+  // Tunes record into it (also those of a const session: const is about the config and device).
+  TuningCache& tuning_cache() const { return tuning_cache_; }
   const std::filesystem::path& kernels_dir() const { return kernels_dir_; }
 
   std::vector<Shape> shapes(const OpSelection& selection) const;
@@ -53,7 +54,7 @@ class OpSession {
   OpConfig config_;
   CubinCache cubin_cache_;
   Compiler compiler_;
-  TuningCache tuning_cache_;
+  mutable TuningCache tuning_cache_;
   int device_;
   mutable std::unique_ptr<Gpu> gpu_;  // opened on first use
   mutable std::unique_ptr<Tuner> tuner_;

@@ -6,7 +6,7 @@
 
 namespace kpg {
 
-GpuBench::GpuBench(const Compiler& compiler, const TuningCache& cache, std::filesystem::path kernels_dir)
+GpuBench::GpuBench(const Compiler& compiler, TuningCache& cache, std::filesystem::path kernels_dir)
     : compiler_(compiler), cache_(cache), kernels_dir_(std::move(kernels_dir)),
       gpu_(std::make_unique<Gpu>(0)), tuner_(std::make_unique<Tuner>(*gpu_, compiler_, cache_, kernels_dir_)) {}
 
@@ -20,7 +20,7 @@ bool GpuBench::healthy(std::string* why) const {
   }
 }
 
-std::unique_ptr<GpuBench> open_gpu_bench(const Compiler& compiler, const TuningCache& cache,
+std::unique_ptr<GpuBench> open_gpu_bench(const Compiler& compiler, TuningCache& cache,
                                          const std::filesystem::path& kernels_dir, std::string* why) {
   if (!driver_available(why)) return nullptr;
   try {

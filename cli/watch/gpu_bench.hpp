@@ -17,7 +17,7 @@ namespace kpg {
 class GpuBench {
  public:
   // Throws (NoDriverError, CudaError) when the device cannot be opened.
-  GpuBench(const Compiler& compiler, const TuningCache& cache, std::filesystem::path kernels_dir);
+  GpuBench(const Compiler& compiler, TuningCache& cache, std::filesystem::path kernels_dir);
 
   const Gpu& gpu() const { return *gpu_; }
   const Tuner& tuner() const { return *tuner_; }
@@ -29,7 +29,7 @@ class GpuBench {
 
  private:
   const Compiler& compiler_;
-  const TuningCache& cache_;
+  TuningCache& cache_;
   std::filesystem::path kernels_dir_;
   std::unique_ptr<Gpu> gpu_;
   std::unique_ptr<Tuner> tuner_;
@@ -37,7 +37,7 @@ class GpuBench {
 
 // A GPU to watch on, or null (with the reason in `why`) when there is none: no driver,
 // no device, or the device does not open.
-std::unique_ptr<GpuBench> open_gpu_bench(const Compiler& compiler, const TuningCache& cache,
+std::unique_ptr<GpuBench> open_gpu_bench(const Compiler& compiler, TuningCache& cache,
                                          const std::filesystem::path& kernels_dir, std::string* why);
 
 }  // namespace kpg

@@ -118,7 +118,9 @@ class Prefetch {
 
 BoundCandidate bind_candidate(const GpuBench& bench, const OpConfig& config, const VariantSpec& variant, const Candidate& c,
                     const Workload& workload, std::optional<CompiledKernel> compiled) {
-  if (!compiled) compiled = bench.compiler().compile_file(config.source, bench.tuner().compile_options(config, c, workload.shape()));
+  if (!compiled)
+    compiled = bench.compiler().compile_file(config.space_of(c.variant, c.space_index).source,
+                                             bench.tuner().compile_options(config, c, workload.shape()));
   // A launch naming a kernel the source lacks is a config error, not a driver error.
   if (const auto missing = missing_kernels(variant.spaces.at(c.space_index), *compiled, variant.spaces.at(c.space_index).source); !missing.empty())
     throw InputError(missing.front());
@@ -177,9 +179,7 @@ bool run_variant(const GpuBench& bench, const OpConfig& config, const Plan& plan
     history.timed.reset();
     return false;
   }
-  const auto& tm = config.timing;
-  const Timing t = bench.gpu().timer().time([&](CUstream s) { bound->plan->launch(s); },
-                                            {tm.warmup_ms, tm.rep_ms, tm.min_reps, tm.max_reps, tm.graph_below_us},
+  const Timing t = bench.gpu().timer().time([&](CUstream s) { bound->plan->launch(s); }, config.timing,
                                             bench.gpu().stream());
   const TimedRun now{chosen.id(), t.median_ms, t.spread_pct};
   out << label << "  " << time_change(history.timed, now) << "\n";

@@ -35,9 +35,9 @@ class CacheMergeCommand : public ::testing::Test {
   fs::path cache() const { return dir_.path() / "cache"; }
   // Two task caches: the same card (one candidate timed by both, later by task 2) and another card.
   void write_task_caches() {
-    const TuningCache task1(dir_.path() / "array" / "task-1");
+    TuningCache task1(dir_.path() / "array" / "task-1");
     task1.append(key_on("H100|sm_90|132"), {timed_record("a", 1.0, "2026-01-01T00:00:00Z"), timed_record("b", 2.0, "2026-01-01T00:00:00Z")});
-    const TuningCache task2(dir_.path() / "array" / "task-2");
+    TuningCache task2(dir_.path() / "array" / "task-2");
     task2.append(key_on("H100|sm_90|132"), {timed_record("b", 1.5, "2026-01-02T00:00:00Z"), timed_record("c", 3.0, "2026-01-01T00:00:00Z")});
     task2.append(key_on("H200|sm_90|132"), timed_record("a", 0.5, "2026-01-01T00:00:00Z"));
   }

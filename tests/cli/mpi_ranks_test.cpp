@@ -102,7 +102,7 @@ TEST_F(MpiRanks, CacheMergeOnTwoRanksGivesTheCacheOneProcessGives) {
   std::vector<std::string> paths;
   for (int task = 0; task < 3; ++task) {
     const fs::path path = dir_.path() / "array" / ("task-" + std::to_string(task));
-    const TuningCache cache(path);
+    TuningCache cache(path);
     const std::string day = "2026-01-0" + std::to_string(task + 1) + "T00:00:00Z";
     cache.append(key_on("H100|sm_90|132"), {timed_record("a", 1.0 + task, day), timed_record("t" + std::to_string(task), 2.0, day)});
     if (task == 1) cache.append(key_on("H200|sm_90|132"), timed_record("a", 0.5, day));

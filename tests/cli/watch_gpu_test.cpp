@@ -142,6 +142,20 @@ TEST_F(WatchGpu, AChangedGridIsTunedAndItsBestKeptAcrossAKernelEdit) {
   EXPECT_NE(edited.find("(last tuned choice; no record for this source yet)"), std::string::npos) << edited;
 }
 
+// Variants with their own kernel file and none at op level (as the shipped configs are):
+// a choice tuned in the round, never compiled ahead, is bound to its space's file.
+TEST_F(WatchGpu, ARetunedVariantWithItsOwnSourceRunsItsChoice) {
+  std::string yaml = test::kCopyYaml;
+  yaml.erase(yaml.find("source: copy.cu\n"), 16);
+  for (const char* variant : {"  plain:\n", "  tuned:\n"})
+    yaml.insert(yaml.find(variant) + std::string(variant).size(), "    source: copy.cu\n");
+  test::write_in_place(op_.config, yaml);
+  settings_.retune = true;
+  const std::string out = round();
+  ASSERT_EQ(outcome_.exit_code(), 0) << out;
+  EXPECT_NE(out.find("(tuned now)"), std::string::npos) << out;
+}
+
 // The binary on a real op: one round, one timing, exit 0.
 TEST(WatchCommandGpu, OnceOnSoftmaxPrintsATiming) {
   KPG_SKIP_WITHOUT_GPU();

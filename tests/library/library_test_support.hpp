@@ -10,6 +10,7 @@
 #include "tests/shared_test_support.hpp"
 #include "tuner/config.hpp"
 #include "tuner/tuning_cache.hpp"
+#include "tuner/tuning_key.hpp"
 
 namespace kpg::testing {
 

@@ -11,6 +11,7 @@
 #include "runtime/compiler.hpp"
 #include "runtime/cubin_cache.hpp"
 #include "runtime/error.hpp"
+#include "runtime/includes.hpp"
 #include "test_support.hpp"
 
 namespace kpg {
@@ -178,6 +179,9 @@ TEST_F(CubinCacheTest, EachEntryNamesWhatItWasCompiledFrom) {
   EXPECT_EQ(k.cache_key, CubinCache::key_of(k.cache_origin));
   EXPECT_NE(k.cache_origin.find("program " + source_.string() + "\n"), std::string::npos) << k.cache_origin;
   EXPECT_NE(k.cache_origin.find("header " + header_.string() + "\n"), std::string::npos) << k.cache_origin;
+  // The source and its headers count through the digest the tuning cache keys on too.
+  const std::string digest = digest_source_file(source_, {}).sha256;
+  EXPECT_NE(k.cache_origin.find("source-sha256 " + digest + "\n"), std::string::npos) << k.cache_origin;
   EXPECT_NE(k.cache_origin.find("option -DBLOCK=128\n"), std::string::npos) << k.cache_origin;
   EXPECT_NE(k.cache_origin.find("target sm_90 cubin\n"), std::string::npos) << k.cache_origin;
   const std::string entry = testing::read_text(cache_.entry_path(k.cache_key));

@@ -43,7 +43,7 @@ std::map<std::string, std::string> snapshot(const fs::path& dir) {
 
 TEST(TuningCacheMerge, TakesNewAndNewerRecordsAndNothingTheSecondTime) {
   test::TempDir dir;
-  const TuningCache cache(dir.path());
+  TuningCache cache(dir.path());
   cache.append(kH100, {timed_record("a", 1.0, "2026-01-02T00:00:00Z"), timed_record("b", 2.0, "2026-01-02T00:00:00Z")});
   const std::vector<TuneRecord> incoming{timed_record("a", 0.9, "2026-01-03T00:00:00Z"),   // newer: replaces
                                          timed_record("b", 1.5, "2026-01-01T00:00:00Z"),   // older: ignored
@@ -63,7 +63,7 @@ TEST(TuningCacheMerge, TakesNewAndNewerRecordsAndNothingTheSecondTime) {
 
 TEST(TuningCacheMerge, CardsStayKeyedApart) {
   test::TempDir dir;
-  const TuningCache cache(dir.path());
+  TuningCache cache(dir.path());
   const MergeTally tally = merge_into(
       cache, {{kH100, {timed_record("a", 1.0, "2026-01-01T00:00:00Z")}}, {kH200, {timed_record("a", 0.5, "2026-01-01T00:00:00Z")}}});
   EXPECT_EQ(tally.keys, 2u);
@@ -77,7 +77,7 @@ TEST(CacheSource, ReadsAFolderRecursivelyWithoutTouchingItEvenWhenAFileIsDamaged
   test::TempDir dir;
   const fs::path job = dir.path() / "array" / "task-3" / "cache";
   {
-    const TuningCache cache(job);
+    TuningCache cache(job);
     cache.append(kH100, timed_record("a", 1.0, "2026-01-01T00:00:00Z"));
     cache.append(kH200, {timed_record("a", 0.5, "2026-01-01T00:00:00Z"), timed_record("b", 0.7, "2026-01-01T00:00:00Z")});
   }
@@ -148,7 +148,7 @@ TEST(TuningCacheMerge, ConcurrentMergersLoseNoRecord) {
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      const TuningCache cache(dir.path());
+      TuningCache cache(dir.path());
       for (int i = 0; i < kPerChild; ++i)
         cache.merge(kH100, {timed_record("c" + std::to_string(c) + "-" + std::to_string(i), 1.0, "2026-01-01T00:00:00Z")});
       _exit(0);

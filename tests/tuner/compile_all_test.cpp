@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "runtime/cubin_cache.hpp"
+#include "runtime/error.hpp"
 #include "tuner/compile_all.hpp"
 #include "tuner/gpu.hpp"
 #include "tuner_test_support.hpp"
@@ -168,6 +169,39 @@ TEST(CompileAllTest, ShardsMergeIntoTheReportOfOneProcess) {
     EXPECT_EQ(merged.failures[i].job, whole.failures[i].job);
   }
   EXPECT_EQ(merged.failures[0].candidate, "picky/picky:BAD=1") << "in compile order, as one process reports them";
+}
+
+// The report MPI ranks send each other keeps every field, spills' resources included.
+TEST(CompileAllTest, AReportRoundTripsThroughJson) {
+  OpCompileReport r;
+  r.op = "softmax";
+  r.config_file = "/configs/softmax.yaml";
+  r.config_error = "";
+  r.candidates = 7;
+  r.unique_compiles = 5;
+  r.skipped_compiles = 1;
+  r.cache_hits = 2;
+  r.seconds = 1.5;
+  r.failures.push_back({"softmax/warp:VEC=4", "M=1,N=2,dtype=f32", "k.cu(3): error: x", "kpg compile k.cu", 3});
+  KernelResources k;
+  k.kernel = "softmax_warp";
+  k.registers = 40;
+  k.stack_bytes = 16;
+  k.spill_store_bytes = 8;
+  k.spill_load_bytes = 4;
+  k.shared_bytes = 1024;
+  k.barriers = 1;
+  k.from_cubin = true;
+  r.spills.push_back({"softmax/warp:VEC=8", "M=1,N=2,dtype=f32", k, 4});
+  const OpCompileReport back = decode_compile_report_json(encode_json(r));
+  EXPECT_EQ(encode_json(back), encode_json(r));
+  EXPECT_EQ(back.config_file, r.config_file);
+  EXPECT_EQ(back.failures.at(0).job, 3u);
+  EXPECT_EQ(back.spills.at(0).kernel.spill_load_bytes, 4);
+  EXPECT_TRUE(back.spills.at(0).kernel.from_cubin);
+  EXPECT_DOUBLE_EQ(back.seconds, 1.5);
+  EXPECT_THROW(decode_compile_report_json("{\"op\": \"softmax\"}"), Error);
+  EXPECT_THROW(decode_compile_report_json("not json"), Error);
 }
 
 // Each space compiles its own kernel file: two variants with the same (no) defines but

@@ -18,6 +18,7 @@
 
 #include "runtime/error.hpp"
 #include "tuner/half.hpp"
+#include "tuner/workload.hpp"
 
 namespace kpg {
 namespace {

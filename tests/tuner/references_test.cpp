@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 #include <limits>
 #include <random>
 
@@ -194,6 +196,48 @@ TEST(Attention, ThreadedSlicesMatchOneSliceAtATime) {
     for (int64_t i = 0; i < n * d; ++i) ASSERT_EQ(all.at("o").values[s * n * d + i], one.at("o").values[i]) << s;
     for (int64_t i = 0; i < n; ++i) ASSERT_EQ(all.at("lse").values[s * n + i], one.at("lse").values[i]) << s;
   }
+}
+
+// Only attention declares a sampled form; its rows are the full reference's rows exactly
+// (the same row function), every other row 0.
+TEST(SampledReference, AttentionRowsAreTheFullReferencesRows) {
+  for (const char* name : {"softmax", "layernorm", "rmsnorm", "bias_gelu"}) EXPECT_EQ(find_sampled_reference(name), nullptr);
+  const SampledReference* sampled = find_sampled_reference("attention");
+  ASSERT_NE(sampled, nullptr);
+  const int64_t b = 2, h = 3, n = 9, d = 8;
+  const std::map<std::string, int64_t> dims{{"B", b}, {"H", h}, {"N", n}, {"D", d}, {"CAUSAL", 1}};
+  const Tensors inputs{{"q", random_tensor({b, h, n, d}, 11)}, {"k", random_tensor({b, h, n, d}, 12)},
+                       {"v", random_tensor({b, h, n, d}, 13)}};
+  const auto full = run("attention", inputs, {{"o", empty({b, h, n, d})}, {"lse", empty({b, h, n})}}, dims);
+  const std::vector<int64_t> rows = sampled->pick_rows(dims, 7, 42);
+  Tensors part{{"o", empty({b, h, n, d})}, {"lse", empty({b, h, n})}};
+  sampled->compute_rows(inputs, part, dims, {}, rows);
+  for (int64_t r = 0; r < b * h * n; ++r) {
+    const bool picked = std::find(rows.begin(), rows.end(), r) != rows.end();
+    EXPECT_EQ(part.at("lse").values[r], picked ? full.at("lse").values[r] : 0.0) << r;
+    for (int64_t c = 0; c < d; ++c)
+      ASSERT_EQ(part.at("o").values[r * d + c], picked ? full.at("o").values[r * d + c] : 0.0) << r;
+  }
+  EXPECT_THROW(sampled->compute_rows(inputs, part, dims, {}, {b * h * n}), InputError) << "a row past the end";
+}
+
+TEST(SampledReference, AttentionPicksEdgeRowsThenRandomOnesDeterministically) {
+  const SampledReference& sampled = *find_sampled_reference("attention");
+  const std::map<std::string, int64_t> dims{{"B", 2}, {"H", 4}, {"N", 1000}, {"D", 64}};
+  const auto rows = sampled.pick_rows(dims, 32, 5);
+  ASSERT_EQ(rows.size(), 32u);
+  EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end()));
+  EXPECT_EQ(std::set<int64_t>(rows.begin(), rows.end()).size(), 32u);
+  for (int64_t edge : {int64_t{0}, int64_t{999}, int64_t{7000}, int64_t{7999}})  // first and last of slices 0 and 7
+    EXPECT_NE(std::find(rows.begin(), rows.end(), edge), rows.end()) << edge;
+  EXPECT_EQ(sampled.pick_rows(dims, 32, 5), rows);
+  EXPECT_NE(sampled.pick_rows(dims, 32, 6), rows);
+  EXPECT_EQ(sampled.pick_rows({{"B", 1}, {"H", 1}, {"N", 3}, {"D", 8}}, 32, 5), (std::vector<int64_t>{0, 1, 2}));
+  // 4*B*H*N^2*D, half of it causal: what decides to sample.
+  EXPECT_DOUBLE_EQ(sampled.full_flops(dims), 4.0 * 2 * 4 * 1000 * 1000 * 64);
+  auto causal = dims;
+  causal["CAUSAL"] = 1;
+  EXPECT_DOUBLE_EQ(sampled.full_flops(causal), 2.0 * 2 * 4 * 1000 * 1000 * 64);
 }
 
 TEST(ReferenceContract, UnknownOutputNameIsAClearError) {

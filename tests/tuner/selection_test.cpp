@@ -107,7 +107,7 @@ TEST(NearestTuned, BorrowsOnlyCandidatesThatAreLiveAtTheTarget) {
 
 TEST(NearestTuned, FromTheCacheOnlyMatchingSourceAndDevice) {
   test::TempDir dir;
-  const TuningCache cache(dir.path());
+  TuningCache cache(dir.path());
   CacheKey key{"tiny", "hash1", "H100|sm_90|132", "1", "1", "M<=64,N=1024,dtype=f32", "fused"};
   CacheKey stale = key, elsewhere = key, target = key;
   stale.source_hash = "hash0";

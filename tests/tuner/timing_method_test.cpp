@@ -213,5 +213,17 @@ TEST(TimeReps, MinRepsAboveMaxRepsTakesMinReps) {
   EXPECT_EQ(time_reps(runner, s).reps, 12);
 }
 
+// A lesson's comparison times twice the repetitions of a tuning pass: the time aimed for and
+// the minimum count double, the warm-up, cap and graph threshold stay the config's.
+TEST(TimingSettings, TwiceTheRepsDoublesTheTimedRepetitionsOnly) {
+  const TimingSettings s{25, 100, 10, 1000, 10};
+  const TimingSettings twice = s.twice_the_reps();
+  EXPECT_DOUBLE_EQ(twice.rep_ms, 200);
+  EXPECT_EQ(twice.min_reps, 20);
+  EXPECT_DOUBLE_EQ(twice.warmup_ms, 25);
+  EXPECT_EQ(twice.max_reps, 1000);
+  EXPECT_DOUBLE_EQ(twice.graph_below_us, 10);
+}
+
 }  // namespace
 }  // namespace kpg

@@ -52,7 +52,7 @@ TEST(CacheKey, EveryPartChangesTheFile) {
 
 TEST(CacheKey, RecordsOfOneKeyAreNotSeenFromAnother) {
   test::TempDir dir;
-  const TuningCache cache(dir.path());
+  TuningCache cache(dir.path());
   std::string CacheKey::*fields[] = {&CacheKey::op, &CacheKey::source_hash, &CacheKey::device, &CacheKey::driver_version,
                                      &CacheKey::nvrtc_version, &CacheKey::shape_key, &CacheKey::variant,
                                      &CacheKey::timing};
@@ -81,65 +81,9 @@ TEST(ShapeKey, AppliesThePolicyPerDimAndIncludesTheDtype) {
   EXPECT_FALSE(parse_shape_key("M=x,dtype=f32"));
 }
 
-TEST(SourceHash, KernelHeadersAndLaunchSpecsCountButGridValuesDoNot) {
-  test::TempDir dir;
-  const auto kernels = dir.path() / "kernels";
-  const OpConfig c = test::load_yaml(dir, test::kTinyYaml);
-  const VariantSpec* fused = c.find_variant("fused");
-  const std::string base = source_hash(c, {kernels});
-  const std::string with_variant = source_hash(c, {kernels}, fused);
-  EXPECT_EQ(base.size(), 64u);
-  EXPECT_NE(base, with_variant);
-  EXPECT_EQ(base, source_hash(c, {kernels}));
-
-  test::write_file(kernels / "tiny_common.cuh", "#pragma once\n#define CHANGED 1\n");  // an included header
-  const std::string header_changed = source_hash(c, {kernels});
-  EXPECT_NE(header_changed, base);
-  test::write_file(kernels / "tiny.cu", test::kTinyKernel + "// edited\n");  // the kernel itself
-  EXPECT_NE(source_hash(c, {kernels}), header_changed);
-
-  // A value added to a grid keeps the hash (records stay valid); a launch edit changes it.
-  test::TempDir other;
-  const OpConfig more = test::load_yaml(other, test::replaced(test::kTinyYaml, "VEC: [1, 2, 4]", "VEC: [1, 2, 4, 8]"));
-  const OpConfig relaunched = test::load_yaml(other, test::replaced(test::kTinyYaml, "block: [{mul: [WARPS, 32]}]", "block: [{mul: [WARPS, 64]}]"));
-  const OpConfig base_again = test::load_yaml(other, test::kTinyYaml);
-  const auto h = [&](const OpConfig& cfg) { return source_hash(cfg, {other.path() / "kernels"}, cfg.find_variant("fused")); };
-  EXPECT_EQ(h(more), h(base_again));
-  EXPECT_NE(h(relaunched), h(base_again));
-  // Another variant's launches do not touch this one's hash.
-  const OpConfig unfused_edit = test::load_yaml(other, test::replaced(test::kTinyYaml, "grid: [M, 2]", "grid: [M, 3]"));
-  EXPECT_EQ(h(unfused_edit), h(base_again));
-}
-
-// A variant's records follow its own spaces' kernel files (and what they include): editing
-// the unfused variant's file, or a header only it includes, leaves the fused records valid.
-TEST(SourceHash, AVariantHashesItsOwnSpacesSources) {
-  test::TempDir dir;
-  const auto kernels = dir.path() / "kernels";
-  test::write_file(kernels / "tiny" / "unfused.cu", "#include \"tiny/unfused_only.cuh\"\n");
-  test::write_file(kernels / "tiny" / "unfused_only.cuh", "#pragma once\n");
-  const OpConfig c =
-      test::load_yaml(dir, test::replaced(test::kTinyYaml, "  unfused:\n", "  unfused:\n    source: tiny/unfused.cu\n"));
-  const auto fused = [&] { return source_hash(c, {kernels}, c.find_variant("fused")); };
-  const auto unfused = [&] { return source_hash(c, {kernels}, c.find_variant("unfused")); };
-  const auto all = [&] { return source_hash(c, {kernels}); };
-  const std::string fused0 = fused(), unfused0 = unfused(), all0 = all();
-
-  test::write_file(kernels / "tiny" / "unfused_only.cuh", "#pragma once\n#define EDITED 1\n");
-  EXPECT_EQ(fused(), fused0);
-  EXPECT_NE(unfused(), unfused0);
-  EXPECT_NE(all(), all0);  // without a variant: every space's file
-  const std::string unfused1 = unfused();
-  test::write_file(kernels / "tiny" / "unfused.cu", "#include \"tiny/unfused_only.cuh\"\n// edited\n");
-  EXPECT_EQ(fused(), fused0);
-  EXPECT_NE(unfused(), unfused1);
-  test::write_file(kernels / "tiny.cu", test::kTinyKernel + "// edited\n");
-  EXPECT_NE(fused(), fused0);
-}
-
 TEST(TuningCache, RoundTripsEveryFieldAndReplacesByCandidate) {
   test::TempDir dir;
-  const TuningCache cache(dir.path());
+  TuningCache cache(dir.path());
   EXPECT_TRUE(cache.load(sample_key()).empty());
   TuneRecord failed;
   failed.candidate_id = "warp:VEC=8";
@@ -178,7 +122,7 @@ TEST(TuningCache, ConcurrentProcessesLoseNoRecord) {
     if (pid == 0) {
       int status = 0;
       try {
-        const TuningCache cache(dir.path());
+        TuningCache cache(dir.path());
         for (int i = 0; i < kPerChild; ++i)
           cache.append(sample_key(), ok_record("c" + std::to_string(c) + "-" + std::to_string(i), 1.0 + i));
       } catch (...) {
@@ -193,7 +137,7 @@ TEST(TuningCache, ConcurrentProcessesLoseNoRecord) {
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
-  const TuningCache cache(dir.path());
+  TuningCache cache(dir.path());
   const auto records = cache.load(sample_key());
   std::set<std::string> ids;
   for (const auto& r : records) ids.insert(r.candidate_id);
@@ -203,7 +147,7 @@ TEST(TuningCache, ConcurrentProcessesLoseNoRecord) {
 
 TEST(TuningCache, ConcurrentThreadsLoseNoRecord) {
   test::TempDir dir;
-  const TuningCache cache(dir.path());
+  TuningCache cache(dir.path());
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
@@ -217,14 +161,14 @@ TEST(TuningCache, ConcurrentThreadsLoseNoRecord) {
 // record it had finished writing.
 TEST(TuningCache, KillNineDuringWritesLeavesAReadableFile) {
   test::TempDir dir;
-  const TuningCache cache(dir.path());
+  TuningCache cache(dir.path());
   for (int round = 0; round < 5; ++round) {
     int ready[2];
     ASSERT_EQ(pipe(ready), 0);
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      const TuningCache child(dir.path());
+      TuningCache child(dir.path());
       child.append(sample_key(), ok_record("r" + std::to_string(round) + "-0", 1));
       const char one = 1;
       if (write(ready[1], &one, 1) != 1) _exit(1);  // the first record is on disk
@@ -253,7 +197,7 @@ TEST(TuningCache, KillNineDuringWritesLeavesAReadableFile) {
 
 void damage_and_check(const std::function<std::string(const std::string&)>& damage) {
   test::TempDir dir;
-  const TuningCache cache(dir.path());
+  TuningCache cache(dir.path());
   cache.append(sample_key(), ok_record("a", 1));
   cache.append(sample_key(), ok_record("b", 2));
   const auto file = cache.file_for(sample_key());
@@ -294,7 +238,7 @@ TEST(TuningCache, GarbageAndEmptyFilesAreDamaged) {
 
 TEST(TuningCache, DamagedFileFoundByAppendIsRebuiltToo) {
   test::TempDir dir;
-  const TuningCache cache(dir.path());
+  TuningCache cache(dir.path());
   cache.append(sample_key(), ok_record("a", 1));
   std::ofstream(cache.file_for(sample_key()), std::ios::trunc) << "{\"truncated";
   cache.append(sample_key(), ok_record("b", 2));
@@ -305,7 +249,7 @@ TEST(TuningCache, DamagedFileFoundByAppendIsRebuiltToo) {
 
 TEST(TuningCache, ListAndClearPerOp) {
   test::TempDir dir;
-  const TuningCache cache(dir.path());
+  TuningCache cache(dir.path());
   CacheKey a = sample_key(), b = sample_key(), other = sample_key();
   b.shape_key = "M<=128,N=300,dtype=f32";
   other.op = "other";

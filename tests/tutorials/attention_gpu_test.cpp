@@ -209,7 +209,7 @@ INSTANTIATE_TEST_SUITE_P(Lengths, FlashAttentionWgmmaWsGpu, kCases, case_name);
 // or be rejected for resources the config should have pruned.
 TEST_F(FlashAttentionGpu, EveryCandidateOfTheGridIsCorrect) {
   OpConfig quick = config();
-  quick.timing = TimingSpec{1, 2, 2, 5, 0};  // correctness is the point, not the times
+  quick.timing = TimingSettings{1, 2, 2, 5, 0};  // correctness is the point, not the times
   for (const Shape& s : {shape(1, 2, 127, 64, true, DType::f16), shape(2, 1, 200, 128, false, DType::bf16)}) {
     Workload workload(quick, s, limits());
     workload.randomize(42);
