@@ -44,6 +44,12 @@ std::optional<NearestTuned> nearest_tuned(const std::string& target_shape_key,
         same_dims = false;
         break;
       }
+      // A dim that is 0 on either side is a switch (CAUSAL=0), not a size: it must match.
+      if (value < 1 || it->second < 1) {
+        if (value == it->second) continue;
+        same_dims = false;
+        break;
+      }
       const double delta = std::log2(static_cast<double>(value)) - std::log2(static_cast<double>(it->second));
       d2 += delta * delta;
     }

@@ -227,7 +227,7 @@ std::optional<Shape> parse_shape_key(const std::string& key) {
     try {
       size_t used = 0;
       const int64_t v = std::stoll(value, &used);
-      if (used != value.size() || v < 1 || name.empty()) return std::nullopt;
+      if (used != value.size() || v < 0 || name.empty()) return std::nullopt;  // 0: a flag's off
       shape.dims[name] = v;
     } catch (const std::exception&) {
       return std::nullopt;

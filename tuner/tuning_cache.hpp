@@ -54,7 +54,7 @@ struct CacheKey {
 std::string shape_key(const OpConfig& config, const Shape& shape);
 
 // Dims and dtype of a shape key (the inverse of shape_key, bucket tops for pow2 dims).
-// nullopt when the text is not a shape key.
+// nullopt when the text is not a shape key. Dims are >= 0 (a flag such as CAUSAL may be 0).
 std::optional<Shape> parse_shape_key(const std::string& key);
 
 // Now, as the records' timestamps are written: ISO 8601, UTC, to the second.

@@ -92,6 +92,20 @@ TEST(NearestTuned, PicksTheShapeClosestInLogSpace) {
   EXPECT_FALSE(nearest_tuned("M<=4096,N=2000,dtype=bf16", tuned, live));
 }
 
+TEST(NearestTuned, ASwitchDimAtZeroMatchesOnlyItself) {
+  const std::vector<std::pair<std::string, std::vector<TuneRecord>>> tuned{
+      {"B=4,CAUSAL=1,D=64,H=32,N=4096,dtype=f16", {timed("causal", 1.0)}},
+      {"B=4,CAUSAL=0,D=64,H=32,N=1024,dtype=f16", {timed("full", 1.0)}},
+  };
+  const std::set<std::string> live{"causal", "full"};
+  // Non-causal N=4096 borrows the non-causal N=1024 entry, never the causal one at its own N.
+  const auto n = nearest_tuned("B=4,CAUSAL=0,D=64,H=32,N=4096,dtype=f16", tuned, live);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->candidate_id, "full");
+  EXPECT_NEAR(n->distance, 2.0, 1e-9);
+  EXPECT_EQ(nearest_tuned("B=4,CAUSAL=1,D=64,H=32,N=1024,dtype=f16", tuned, live)->candidate_id, "causal");
+}
+
 TEST(NearestTuned, BorrowsOnlyCandidatesThatAreLiveAtTheTarget) {
   const std::vector<std::pair<std::string, std::vector<TuneRecord>>> tuned{
       {"M<=64,N=64,dtype=f32", {timed("big-vec", 0.5), timed("small-vec", 0.7)}},

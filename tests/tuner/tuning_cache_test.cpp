@@ -79,6 +79,8 @@ TEST(ShapeKey, AppliesThePolicyPerDimAndIncludesTheDtype) {
   EXPECT_EQ(parsed->dtype, DType::f16);
   EXPECT_FALSE(parse_shape_key("M=1"));
   EXPECT_FALSE(parse_shape_key("M=x,dtype=f32"));
+  EXPECT_EQ(parse_shape_key("CAUSAL=0,N=64,dtype=f16")->dims.at("CAUSAL"), 0);
+  EXPECT_FALSE(parse_shape_key("N=-1,dtype=f16"));
 }
 
 TEST(TuningCache, RoundTripsEveryFieldAndReplacesByCandidate) {
