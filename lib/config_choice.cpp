@@ -2,29 +2,20 @@
 
 #include <algorithm>
 #include <charconv>
-#include <set>
 
 #include "runtime/error.hpp"
+#include "tuner/recorded_choice.hpp"
 #include "tuner/selection.hpp"
+#include "tuner/tune_plan.hpp"
 
 namespace kpg {
 
 std::optional<ConfigPick> choose_config(const OpConfig& config, const VariantSpec& variant, const Shape& shape,
                                         const DeviceLimits& limits, const TuningCache& cache, const CacheKey& key) {
-  const auto candidates = enumerate(config, variant, shape, limits, nullptr);
-  if (candidates.empty()) return std::nullopt;
-  std::set<std::string> live;
-  for (const auto& c : candidates) live.insert(c.id());
-  const auto find = [&](const std::string& id) {
-    return *std::find_if(candidates.begin(), candidates.end(), [&](const Candidate& c) { return c.id() == id; });
-  };
-  if (const Selection sel = select_best(cache.load(key), live); sel.best)
-    return ConfigPick{find(sel.best->candidate_id), ChoiceSource::cache, ""};
-  if (const auto near = nearest_tuned(cache, key, live))
-    return ConfigPick{find(near->candidate_id), ChoiceSource::nearest_shape, near->shape_key};
-  if (const auto def = default_candidate(config, variant, shape, limits))
-    return ConfigPick{*def, ChoiceSource::config_default, ""};
-  return std::nullopt;
+  const TunePlan plan(config, variant, shape, limits);
+  const RecordedChoice pick = choose_recorded(plan, select_best(cache.load(key), plan.live_ids()), &cache, key);
+  if (!pick.candidate) return std::nullopt;
+  return ConfigPick{*pick.candidate, pick.source, pick.detail};
 }
 
 Candidate candidate_from_id(const OpConfig& config, const VariantSpec& variant, const std::string& id,

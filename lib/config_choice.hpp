@@ -1,6 +1,6 @@
 #pragma once
 // Which configuration a launch uses, decided on the CPU from the tuning cache's records,
-// which it reads and never writes: the rule of `kpg run` (Tuner::tune with no_tune).
+// which it reads and never writes: the rule of `kpg run` (tuner/recorded_choice.hpp).
 
 #include <optional>
 #include <string>

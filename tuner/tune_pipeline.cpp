@@ -11,6 +11,7 @@
 
 #include "tuner/budget_search.hpp"
 #include "tuner/progress.hpp"
+#include "tuner/recorded_choice.hpp"
 #include "tuner/selection.hpp"
 
 namespace kpg {
@@ -85,24 +86,16 @@ void rematch(const TunePlan& plan, const Selection& sel, CandidateMeasure& measu
   }
 }
 
-// Select: the best record's candidate, else (no_tune) the nearest tuned shape's, else the default.
+// Select: choose_recorded (the nearest tuned shape only under no_tune, where nothing is timed).
 void choose(const TunePlan& plan, const TuneLog& log, const Selection& sel, bool timed_now, bool no_tune,
             TuneResult& result) {
   result.best = sel.best;
-  if (const auto def = plan.default_candidate()) {
+  if (const auto def = plan.default_candidate())
     if (const auto it = log.known().find(def->id()); it != log.known().end()) result.default_record = it->second;
-    result.chosen = *def;
-  }
-  if (sel.best) {
-    result.chosen = *plan.find(sel.best->candidate_id);
-    result.source = timed_now ? ChoiceSource::tuned_now : ChoiceSource::cache;
-  } else if (no_tune) {
-    if (auto near = nearest_tuned(log.cache(), log.key(), plan.live_ids())) {
-      result.chosen = *plan.find(near->candidate_id);
-      result.source = ChoiceSource::nearest_shape;
-      result.source_detail = near->shape_key;
-    }
-  }
+  const RecordedChoice pick = choose_recorded(plan, sel, no_tune ? &log.cache() : nullptr, log.key());
+  if (pick.candidate) result.chosen = *pick.candidate;
+  result.source = sel.best && timed_now ? ChoiceSource::tuned_now : pick.source;
+  result.source_detail = pick.detail;
   if (!sel.best && !no_tune && !plan.candidates().empty())
     spdlog::warn("{}/{} at {}: no candidate passed; using the config default", plan.config().op, plan.variant().name,
                  plan.shape().to_string());
