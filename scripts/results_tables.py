@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Regenerates the results tables of README.md, docs/*.md and docs/design/*.md from one
-results file (docs/design/results_file.md describes both).
+"""Regenerates the results tables of README.md, docs/*.md and docs/design/*.md from the
+results files of benchmark runs (docs/design/results_file.md describes both).
 
 A table lives between two markers, outside fenced code blocks:
     <!-- results-table: NAME -->
@@ -9,11 +9,14 @@ A table lives between two markers, outside fenced code blocks:
 NAME is one of: softmax, layernorm, rmsnorm, attention, timers.
 
 Usage:
-    results_tables.py [--results FILE] [--root DIR]          rewrite every table
-    results_tables.py --check [--results FILE] [--root DIR]  exit 1 naming each file and
-                                                             table that differs, 2 for a bad
-                                                             results file
-The results file defaults to docs/results/results.json under the root (the repository).
+    results_tables.py [--results FILE ...] [--root DIR]          rewrite every table
+    results_tables.py --check [--results FILE ...] [--root DIR]  exit 1 naming each file and
+                                                                 table that differs, 2 for a
+                                                                 bad results file
+The results files default to every docs/results/*.json under the root (the repository).
+Each table comes from the one file that measured its op (timers: the one file with a
+timers section), so a run of some ops (`bench/run.py --ops ...`) refreshes their tables
+alone; two files measuring the same op are refused.
 A results file is refused (exit 2) when it breaks the schema or when a memory-bound row is
 above 100 % of its same-bytes copy: such a figure is a measurement defect, not a result.
 Python 3 standard library only.
@@ -30,7 +33,7 @@ import tempfile
 import doc_markers
 
 SCHEMA_VERSION = 1
-DEFAULT_RESULTS = os.path.join("docs", "results", "results.json")
+RESULTS_DIR = os.path.join("docs", "results")
 TABLES = ("softmax", "layernorm", "rmsnorm", "attention", "timers")
 MEMORY_TABLES = ("softmax", "layernorm", "rmsnorm")
 DTYPES = ("f32", "f16", "bf16")
@@ -381,14 +384,33 @@ def find_blocks(text, path):
     return doc_markers.find_blocks(text.split("\n"), path, "results-table", "table", TABLES)
 
 
-def regenerate(text, path, data):
-    """(new text, names of the tables whose content changed)."""
+def _has_table(data, name):
+    if name == "timers":
+        return bool(data.get("timers"))
+    return any(r["op"] == name for r in data["rows"])
+
+
+def source_of(name, results):
+    """The path of the one results file (results: {path: data}) that table NAME comes from."""
+    having = [path for path, data in results.items() if _has_table(data, name)]
+    names = ", ".join(sorted(os.path.basename(p) for p in results))
+    if not having:
+        raise ResultsError(f"table '{name}': no results file measured it ({names})")
+    if len(having) > 1:
+        raise ResultsError(f"table '{name}': measured in more than one results file "
+                           f"({', '.join(sorted(having))}); keep one")
+    return having[0]
+
+
+def regenerate(text, path, results):
+    """(new text, [(table name, results file)] of the tables whose content changed)."""
     lines = text.split("\n")
     changed = []
     for name, start, end in reversed(find_blocks(text, path)):
-        new = render(data, name)
+        source = source_of(name, results)
+        new = render(results[source], name)
         if lines[start:end] != new:
-            changed.append(name)
+            changed.append((name, source))
             lines[start:end] = new
     return "\n".join(lines), list(reversed(changed))
 
@@ -407,8 +429,15 @@ def write_atomically(path, text):
         raise
 
 
+def default_results(root):
+    directory = os.path.join(root, RESULTS_DIR)
+    if not os.path.isdir(directory):
+        return []
+    return [os.path.join(directory, n) for n in sorted(os.listdir(directory)) if n.endswith(".json")]
+
+
 def run(root, results, check, out=None, err=None):
-    """The command; returns its exit code."""
+    """The command (results: the results files' paths); returns its exit code."""
     out, err = out or sys.stdout, err or sys.stderr
     docs = {}
     try:
@@ -421,36 +450,35 @@ def run(root, results, check, out=None, err=None):
         print(f"results_tables: {e}", file=err)
         return 2
     rel = lambda p: os.path.relpath(p, root)  # noqa: E731
-    if not docs:
-        if check and os.path.exists(results):
-            try:
-                load_results(results)
-            except ResultsError as e:
-                print(f"results_tables: {e}", file=err)
-                return 2
-        print("results_tables: no results-table markers in README.md, docs/*.md or docs/design/*.md", file=out)
-        return 0
     try:
-        data = load_results(results)
-        new_docs = {path: regenerate(text, path, data) for path, text in docs.items()}
+        loaded = {path: load_results(path) for path in results}
     except ResultsError as e:
         print(f"results_tables: {e}", file=err)
-        if not os.path.exists(results):
-            print(f"results_tables: tables are marked in {', '.join(rel(p) for p in docs)}; "
-                  f"they need a results file", file=err)
         return 2
-    differs = [(path, names) for path, (_, names) in new_docs.items() if names]
+    if not docs:
+        print("results_tables: no results-table markers in README.md, docs/*.md or docs/design/*.md", file=out)
+        return 0
+    if not loaded:
+        print(f"results_tables: no results file ({rel(os.path.join(root, RESULTS_DIR))}/*.json); tables are "
+              f"marked in {', '.join(rel(p) for p in docs)}", file=err)
+        return 2
+    try:
+        new_docs = {path: regenerate(text, path, loaded) for path, text in docs.items()}
+    except ResultsError as e:
+        print(f"results_tables: {e}", file=err)
+        return 2
+    differs = [(path, changed) for path, (_, changed) in new_docs.items() if changed]
     if check:
-        for path, names in differs:
-            for name in names:
-                print(f"{rel(path)}: table '{name}' differs from {rel(results)}; run scripts/results_tables.py",
+        for path, changed in differs:
+            for name, source in changed:
+                print(f"{rel(path)}: table '{name}' differs from {rel(source)}; run scripts/results_tables.py",
                       file=err)
         if not differs:
-            print(f"results_tables: every table matches {rel(results)}", file=out)
+            print(f"results_tables: every table matches {', '.join(rel(p) for p in results)}", file=out)
         return 1 if differs else 0
-    for path, names in differs:
+    for path, changed in differs:
         write_atomically(path, new_docs[path][0])
-        print(f"{rel(path)}: regenerated {', '.join(names)}", file=out)
+        print(f"{rel(path)}: regenerated {', '.join(name for name, _ in changed)}", file=out)
     return 0
 
 
@@ -459,10 +487,10 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a table differs")
     parser.add_argument("--root", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."),
                         help="the repository (default: this script's parent folder)")
-    parser.add_argument("--results", help=f"the results file (default: ROOT/{DEFAULT_RESULTS})")
+    parser.add_argument("--results", nargs="+", help=f"the results files (default: ROOT/{RESULTS_DIR}/*.json)")
     args = parser.parse_args(argv)
     root = os.path.abspath(args.root)
-    results = os.path.abspath(args.results) if args.results else os.path.join(root, DEFAULT_RESULTS)
+    results = [os.path.abspath(p) for p in args.results] if args.results else default_results(root)
     return run(root, results, args.check)
 
 

@@ -59,7 +59,7 @@ class Tree:
 
     def run(self, check):
         out, err = io.StringIO(), io.StringIO()
-        code = rt.run(self.root, self.results, check, out, err)
+        code = rt.run(self.root, rt.default_results(self.root), check, out, err)
         return code, out.getvalue(), err.getvalue()
 
     def remove(self):
@@ -253,8 +253,39 @@ class DocumentsTest(unittest.TestCase):
         t.write("docs/design/timing.md", block("timers"))
         code, _, err = t.run(check=True)
         self.assertEqual(code, 2)
-        self.assertIn("no such results file", err)
+        self.assertIn("no results file (docs/results/*.json)", err)
         self.assertIn(os.path.join("docs", "design", "timing.md"), err)
+
+    def test_each_table_comes_from_the_file_that_measured_its_op(self):
+        t = self.tree
+        data = fixture()
+        norms = dict(data, rows=[r for r in data["rows"] if r["op"] != "softmax"], timers=[])
+        norms["run"] = dict(data["run"], command="bench/run.py --ops layernorm,rmsnorm -o docs/results/norms.json")
+        t.write_results(dict(data, rows=[r for r in data["rows"] if r["op"] == "softmax"]))
+        with open(os.path.join(t.root, "docs", "results", "norms.json"), "w", encoding="utf-8") as f:
+            json.dump(norms, f)
+        t.write("README.md", block("softmax") + block("layernorm") + block("timers"))
+        code, out, _ = t.run(check=False)
+        self.assertEqual(code, 0, out)
+        readme = t.read("README.md")
+        self.assertIn("`bench/run.py --ops layernorm,rmsnorm -o docs/results/norms.json`", readme)
+        self.assertEqual(readme.count("`kpg bench --out results.json`"), 2)  # softmax and timers
+        self.assertEqual(t.run(check=True)[0], 0)
+
+    def test_an_op_measured_in_two_files_or_in_none_is_refused(self):
+        t = self.tree
+        with open(os.path.join(t.root, "docs", "results", "again.json"), "w", encoding="utf-8") as f:
+            json.dump(fixture(), f)
+        t.write("README.md", block("softmax"))
+        code, _, err = t.run(check=True)
+        self.assertEqual(code, 2)
+        self.assertIn("table 'softmax': measured in more than one results file", err)
+        os.remove(os.path.join(t.root, "docs", "results", "again.json"))
+        data = fixture()
+        t.write_results(dict(data, rows=[r for r in data["rows"] if r["op"] != "softmax"]))
+        code, _, err = t.run(check=True)
+        self.assertEqual(code, 2)
+        self.assertIn("table 'softmax': no results file measured it (results.json)", err)
 
     def test_no_markers_and_no_results_file_pass(self):
         os.remove(self.tree.results)
