@@ -42,6 +42,8 @@ def parse_args(argv):
     p.add_argument("--ops", default=None, help=f"comma-separated subset of {','.join(cases.OPS)}")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--no-ncu", action="store_true", help="leave Nsight Compute out of the timers section")
+    p.add_argument("--no-timers", action="store_true",
+                   help="leave the timers section out (a run of some ops beside a results file that has it)")
     args = p.parse_args(argv)
     if args.budget is not None and args.budget < 1:
         p.error(f"--budget: expected a positive number of candidates, got {args.budget}")
@@ -63,8 +65,10 @@ def command_line(argv):
 
 def plan(args):
     if args.quick:
-        return cases.select_ops(cases.quick_plan(), cases.quick_timer_kernels(), args.ops)
-    return cases.select_ops(cases.full_plan(), cases.full_timer_kernels(), args.ops)
+        case_list, timer_kernels = cases.select_ops(cases.quick_plan(), cases.quick_timer_kernels(), args.ops)
+    else:
+        case_list, timer_kernels = cases.select_ops(cases.full_plan(), cases.full_timer_kernels(), args.ops)
+    return case_list, [] if args.no_timers else timer_kernels
 
 
 def budget(args):

@@ -262,6 +262,13 @@ class CommandLine(unittest.TestCase):
         self.assertTrue(case_list and all(c.op == "attention" for c in case_list))
         self.assertEqual(timers, [])
 
+    def test_no_timers_leaves_the_cases_and_drops_the_timers_section(self):
+        cases_all, timers_all = run.plan(run.parse_args(["--ops", "layernorm"]))
+        self.assertTrue(timers_all)
+        case_list, timers = run.plan(run.parse_args(["--ops", "layernorm", "--no-timers"]))
+        self.assertEqual([c.op for c in case_list], [c.op for c in cases_all])
+        self.assertEqual(timers, [])
+
     def test_output_that_is_a_folder_is_refused_before_measuring(self):
         folder = tempfile.mkdtemp(prefix="kpg_bench_test_")
         lab = FakeLab()
