@@ -5,10 +5,10 @@ import json
 import math
 import os
 import sys
-import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "scripts"))
+import doc_markers  # noqa: E402  (the atomic write of generated files)
 import results_tables  # noqa: E402  (the schema's one checker and table generator)
 
 SCHEMA_VERSION = results_tables.SCHEMA_VERSION
@@ -101,18 +101,7 @@ def write_atomically(path, data):
     """Writes the JSON to a temporary file beside `path`, then renames it over `path`: a
     reader sees the old file or the new one, never half of one."""
     check_output_path(path)
-    parent = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".json", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    doc_markers.write_atomically(path, json.dumps(data, indent=1) + "\n")
 
 
 def tables(data):

@@ -10,7 +10,9 @@ KIND is `results-table` (scripts/results_tables.py) or `sample-output`
 a fenced block); markers inside a fenced code block are examples, not blocks.
 Python 3 standard library only.
 """
+import os
 import re
+import tempfile
 
 FENCE = re.compile(r"^\s*(```|~~~)")
 
@@ -47,3 +49,21 @@ def find_blocks(lines, path, kind, noun, known):
     if open_at is not None:
         raise MarkerError(f"{path}:{open_at}: {noun} '{name}' has no '<!-- end {kind} -->'")
     return blocks
+
+
+def write_atomically(path, text):
+    """Writes `text` to a temporary file beside `path`, then renames it over `path`: a reader
+    sees the old file or the new one, never half of one, and a failure leaves no temporary
+    file. The file keeps its mode (a new one gets 0644)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

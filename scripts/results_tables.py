@@ -28,7 +28,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 
 import doc_markers
 
@@ -415,20 +414,6 @@ def regenerate(text, path, results):
     return "\n".join(lines), list(reversed(changed))
 
 
-def write_atomically(path, text):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".results_tables.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, os.stat(path).st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def default_results(root):
     directory = os.path.join(root, RESULTS_DIR)
     if not os.path.isdir(directory):
@@ -477,7 +462,7 @@ def run(root, results, check, out=None, err=None):
             print(f"results_tables: every table matches {', '.join(rel(p) for p in results)}", file=out)
         return 1 if differs else 0
     for path, changed in differs:
-        write_atomically(path, new_docs[path][0])
+        doc_markers.write_atomically(path, new_docs[path][0])
         print(f"{rel(path)}: regenerated {', '.join(name for name, _ in changed)}", file=out)
     return 0
 

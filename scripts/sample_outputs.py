@@ -214,10 +214,7 @@ def main(argv=None):
                 else:
                     lines[start:end] = new[name]
         if changed and not args.check:
-            tmp = path + ".tmp"
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write("\n".join(lines))
-            os.replace(tmp, path)
+            doc_markers.write_atomically(path, "\n".join(lines))
             print(f"{rel}: regenerated {', '.join(reversed(changed))}")
     if args.check and not failed:
         print(f"sample_outputs: {len(used)} sample(s) marked, every exact one matches "
