@@ -90,15 +90,13 @@ int show(const CliContext& ctx, const CacheArgs& args) {
 int clear(const CliContext& ctx, const CacheArgs& args) {
   TuningCache cache(ctx.cache_dir());
   const auto op = op_filter(args);
-  if (op) {
+  if (op && cache.list(*op).empty()) {  // reads this op's files only; every op's for the message
     std::set<std::string> held;
     for (const auto& [key, records] : cache.list()) held.insert(key.op);
-    if (!held.count(*op)) {
-      std::string known;
-      for (const auto& name : held) known += (known.empty() ? "" : ", ") + name;
-      throw InputError("the tuning cache (" + ctx.cache_dir().string() + ") holds no records of op '" + *op +
-                       "' (it holds: " + (known.empty() ? "none" : known) + ")");
-    }
+    std::string known;
+    for (const auto& name : held) known += (known.empty() ? "" : ", ") + name;
+    throw InputError("the tuning cache (" + ctx.cache_dir().string() + ") holds no records of op '" + *op +
+                     "' (it holds: " + (known.empty() ? "none" : known) + ")");
   }
   const size_t removed = cache.clear(op);
   std::cout << "removed " << removed << " tuning-cache files" << (args.op.empty() ? "" : " of op " + args.op) << "\n";

@@ -30,6 +30,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/core/op_session.hpp"
 #include "cli/mpi/communicator.hpp"
 #include "cli/tune_args.hpp"
 #include "report/html_report.hpp"
@@ -375,8 +376,7 @@ void check_input(const CliContext& ctx, const TuneArgs& args) {
                      "leave --devices out and start one rank per GPU");
   const OpConfig config = load_config(resolve_op_config(args.op, ctx.configs_dir()), ctx.kernels_dir());
   for (const auto& text : args.selection.shapes) parse_shape(text, config);
-  for (const auto& name : args.selection.variants)
-    if (!config.find_variant(name)) throw InputError(config.file.string() + ": no variant '" + name + "'");
+  select_variants(config, args.selection.variants);
   if (Device::count() == 0) throw Error("no GPU on this host: every rank of kpg tune times on one");
 }
 

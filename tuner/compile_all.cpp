@@ -13,6 +13,7 @@
 
 #include "runtime/cubin_elf.hpp"
 #include "runtime/error.hpp"
+#include "tuner/compile_pool.hpp"
 
 namespace fs = std::filesystem;
 
@@ -126,11 +127,9 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
                                    unique});
       for (const auto& candidate : candidates) {
         ++report.candidates;
-        CompileOptions o;
         const SpaceSpec& space = variant.spaces.at(candidate.space_index);
-        o.arch = space.arch.empty() ? options.arch : space.arch;
-        o.defines = compile_defines(config, candidate, shape, options.limits);
-        o.include_dirs = {options.kernels_dir, space.source.parent_path()};  // as the tuner compiles
+        const CompileOptions o =
+            candidate_compile_options(config, candidate, shape, options.limits, options.arch, options.kernels_dir);
         const std::string key = dedup_key(space.source, o);
         // The first compile of each space checks that its launches' kernels exist, once.
         const bool check_space = checked.insert(&space).second;

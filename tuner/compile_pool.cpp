@@ -39,13 +39,19 @@ const std::filesystem::path& CandidateCompiler::source(const Candidate& c) const
   return config_.space_of(c.variant, c.space_index).source;
 }
 
-CompileOptions CandidateCompiler::options(const Candidate& c) const {
-  const SpaceSpec& space = config_.space_of(c.variant, c.space_index);
+CompileOptions candidate_compile_options(const OpConfig& config, const Candidate& c, const Shape& shape,
+                                         const DeviceLimits& limits, const std::string& device_arch,
+                                         const std::filesystem::path& kernels_dir) {
+  const SpaceSpec& space = config.space_of(c.variant, c.space_index);
   CompileOptions o;
-  o.arch = space.arch.empty() ? device_arch_ : space.arch;
-  o.defines = compile_defines(config_, c, shape_, limits_);
-  o.include_dirs = {kernels_dir_, space.source.parent_path()};
+  o.arch = space.arch.empty() ? device_arch : space.arch;
+  o.defines = compile_defines(config, c, shape, limits);
+  o.include_dirs = {kernels_dir, space.source.parent_path()};
   return o;
+}
+
+CompileOptions CandidateCompiler::options(const Candidate& c) const {
+  return candidate_compile_options(config_, c, shape_, limits_, device_arch_, kernels_dir_);
 }
 
 CompilePool::CompilePool(size_t count, unsigned jobs, std::function<CompileOutcome(size_t)> compile)

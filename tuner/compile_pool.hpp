@@ -31,6 +31,13 @@ CompileOutcome compile_outcome(const Compiler& compiler, const std::filesystem::
                                const CompileOptions& options);
 
 // What the candidates of one config at one shape compile, and with what options.
+// How the tuner compiles `c`: its space's arch (else `device_arch`, e.g. "sm_90"); its params
+// and the space's defines as -D (compile_defines); headers from the kernels folder, then its
+// file's folder. `kpg compile --all` and `kpg watch` compile with the same options.
+CompileOptions candidate_compile_options(const OpConfig& config, const Candidate& c, const Shape& shape,
+                                         const DeviceLimits& limits, const std::string& device_arch,
+                                         const std::filesystem::path& kernels_dir);
+
 class CandidateCompiler {
  public:
   // `device_arch` ("sm_90"): the target of spaces that name none.
@@ -39,8 +46,7 @@ class CandidateCompiler {
 
   // The candidate's kernel file: its space's.
   const std::filesystem::path& source(const Candidate& c) const;
-  // Its space's arch (else the device's); its params and the space's defines as -D
-  // (compile_defines); headers from the kernels folder, then its file's folder.
+  // candidate_compile_options with this compiler's device arch and kernels folder.
   CompileOptions options(const Candidate& c) const;
   CompileOutcome operator()(const Candidate& c) const { return compile_outcome(compiler_, source(c), options(c)); }
   const Compiler& compiler() const { return compiler_; }

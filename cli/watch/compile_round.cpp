@@ -1,26 +1,14 @@
 #include "cli/watch/compile_round.hpp"
 
-#include <algorithm>
-
 #include "cli/core/diagnostics.hpp"
 #include "runtime/error.hpp"
 #include "tuner/compile_all.hpp"
+#include "tuner/compile_pool.hpp"
 #include "tuner/gpu.hpp"
 #include "tuner/tuner.hpp"
 
 namespace kpg {
 namespace {
-
-// The options the tuner would compile `candidate` with (tuner/compile_all.cpp does the same).
-CompileOptions options_for(const OpConfig& config, const Candidate& candidate, const Shape& shape,
-                           const WatchSettings& settings, const DeviceLimits& limits) {
-  CompileOptions o;
-  const SpaceSpec& space = config.space_of(candidate.variant, candidate.space_index);
-  o.arch = space.arch.empty() ? settings.arch : space.arch;
-  o.defines = compile_defines(config, candidate, shape, limits);
-  o.include_dirs = {settings.kernels_dir, space.source.parent_path()};
-  return o;
-}
 
 std::vector<std::string> launched_kernels(const SpaceSpec& space) {
   std::vector<std::string> names;
@@ -32,22 +20,23 @@ void compile_variant(const OpConfig& config, const Shape& shape, const VariantSp
                      const WatchSettings& settings, const Compiler& compiler, VariantHistory& history,
                      RoundOutcome& outcome, std::ostream& out) {
   const DeviceLimits limits = h100_limits();
-  PruneReport pruned;
-  const auto valid = enumerate(config, variant, shape, limits, &pruned);
-  if (valid.empty()) {
+  // The variant's default where it passes, else its first valid configuration (as the tuner picks).
+  const auto chosen = default_candidate(config, variant, shape, limits);
+  if (!chosen) {
+    PruneReport pruned;
+    enumerate(config, variant, shape, limits, &pruned);
     out << variant.name << "  no configuration passes the constraints at " << shape.to_string() << ": "
         << describe_pruning(pruned) << "\n";
     ++outcome.input_errors;
     return;
   }
-  // The variant's default where it passes, else its first valid configuration (as the tuner picks).
-  const auto is_default = std::find_if(valid.begin(), valid.end(), [](const Candidate& c) { return c.is_default; });
-  const auto chosen = is_default != valid.end() ? is_default : valid.begin();
   const std::string label = variant_label(variant.name, chosen->space_name);
-  const CompileOptions options = options_for(config, *chosen, shape, settings, limits);
+  const SpaceSpec& space = variant.spaces.at(chosen->space_index);
+  const CompileOptions options =
+      candidate_compile_options(config, *chosen, shape, limits, settings.arch, settings.kernels_dir);
   try {
-    const CompiledKernel kernel = compiler.compile_file(variant.spaces.at(chosen->space_index).source, options);
-    const auto missing = missing_kernels(variant.spaces.at(chosen->space_index), kernel, variant.spaces.at(chosen->space_index).source);
+    const CompiledKernel kernel = compiler.compile_file(space.source, options);
+    const auto missing = missing_kernels(space, kernel, space.source);
     if (!missing.empty()) {
       out << label << "  error: the kernel a launch names is not in the compiled source\n";
       for (const auto& line : missing) out << "    " << line << "\n";
@@ -56,7 +45,7 @@ void compile_variant(const OpConfig& config, const Shape& shape, const VariantSp
     }
     out << label << "  " << compile_change(history.compile_ms, kernel) << "\n"
         << "    " << params_of(chosen->id()) << " (config default), " << options.arch << ": "
-        << resource_summary(kernel.resources, launched_kernels(variant.spaces.at(chosen->space_index))) << "\n";
+        << resource_summary(kernel.resources, launched_kernels(space)) << "\n";
     history.compile_ms = kernel.compile_ms;
     ++outcome.ok;
   } catch (const CompileError& e) {
