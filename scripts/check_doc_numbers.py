@@ -49,15 +49,9 @@ BLOCK_LABEL = re.compile(r"^<!-- label: (.*) -->\s*$")
 FENCE = doc_markers.FENCE
 
 
-def doc_files(root):
-    """The product's documents: README.md, configs/README.md, docs/*.md and docs/design/*.md
-    (the folders scripts/results_tables.py generates tables in)."""
-    files = [os.path.join(root, "README.md"), os.path.join(root, "configs", "README.md")]
-    for folder in ("docs", os.path.join("docs", "design")):
-        directory = os.path.join(root, folder)
-        if os.path.isdir(directory):
-            files += [os.path.join(directory, n) for n in sorted(os.listdir(directory)) if n.endswith(".md")]
-    return [f for f in files if os.path.isfile(f)]
+def configs_readme(root):
+    path = os.path.join(root, "configs", "README.md")
+    return [path] if os.path.isfile(path) else []
 
 
 def cells(line):
@@ -110,7 +104,7 @@ def main(argv=None):
     parser.add_argument("--root", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     args = parser.parse_args(argv)
     root = os.path.abspath(args.root)
-    files = [os.path.abspath(f) for f in args.files] or doc_files(root)
+    files = [os.path.abspath(f) for f in args.files] or doc_markers.doc_files(root) + configs_readme(root)
     count = 0
     for path in files:
         with open(path, encoding="utf-8") as f:

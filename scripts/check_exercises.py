@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs the exercises of README.md and docs/**/*.md and compares each with its stated outcome.
+"""Runs the exercises of README.md and docs/ and compares each with its stated outcome.
 
 An exercise is two fenced blocks in a document. The commands, run in order as one bash
 script (`set -euo pipefail`) in a fresh copy of the repository:
@@ -31,9 +31,9 @@ tree is never modified.
 
 Usage:
     check_exercises.py [--kpg PATH] [--gpu] [--only NAME ...] [--list] [FILE ...]
-Without --gpu, exercises marked `gpu` are skipped. FILE defaults to README.md and
-docs/**/*.md; the kpg binary to ${KPG_BUILD_DIR:-build}/cli/kpg. Exit 0 when every exercise
-run passed, 1 when one failed, 2 for a malformed exercise or a missing kpg.
+Without --gpu, exercises marked `gpu` are skipped. FILE defaults to README.md, docs/*.md
+and docs/design/*.md; the kpg binary to ${KPG_BUILD_DIR:-build}/cli/kpg. Exit 0 when every
+exercise run passed, 1 when one failed, 2 for a malformed exercise or a missing kpg.
 Python 3 standard library only.
 """
 import argparse
@@ -45,6 +45,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+import doc_markers
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 OPEN = re.compile(r"^\s*```+\s*(\S+)\s+(exercise|expect)\s+([A-Za-z0-9_-]+)((?:\s+\w+)*)\s*$")
@@ -248,16 +250,9 @@ def evaluate(ex, output):
     return problems
 
 
-def doc_files():
-    files = [os.path.join(REPO, "README.md")]
-    for folder, _, names in sorted(os.walk(os.path.join(REPO, "docs"))):
-        files += [os.path.join(folder, n) for n in sorted(names) if n.endswith(".md")]
-    return [f for f in files if os.path.isfile(f)]
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("files", nargs="*", help="markdown files (default: README.md and docs/**/*.md)")
+    parser.add_argument("files", nargs="*", help="markdown files (default: README.md, docs/*.md and docs/design/*.md)")
     parser.add_argument("--kpg", default=os.path.join(os.environ.get("KPG_BUILD_DIR", "build"), "cli", "kpg"))
     parser.add_argument("--gpu", action="store_true", help="also run the exercises marked gpu")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run these exercises only")
@@ -266,7 +261,7 @@ def main(argv=None):
 
     try:
         exercises = []
-        for path in [os.path.abspath(f) for f in args.files] or doc_files():
+        for path in [os.path.abspath(f) for f in args.files] or doc_markers.doc_files(REPO):
             exercises += parse(path, os.path.relpath(path, REPO))
     except (ExerciseError, OSError) as e:
         print(f"check_exercises: {e}", file=sys.stderr)

@@ -1,5 +1,5 @@
-"""Blocks of generated text in README.md and docs/: the lines between two HTML comments,
-outside fenced code blocks,
+"""Blocks of generated text in README.md and docs/ (doc_files), written back atomically
+(write_atomically): the lines between two HTML comments, outside fenced code blocks,
 
     <!-- KIND: NAME -->
     ...generated...
@@ -49,6 +49,16 @@ def find_blocks(lines, path, kind, noun, known):
     if open_at is not None:
         raise MarkerError(f"{path}:{open_at}: {noun} '{name}' has no '<!-- end {kind} -->'")
     return blocks
+
+
+def doc_files(root):
+    """The product's documents under `root`: README.md, docs/*.md, then docs/design/*.md."""
+    files = [os.path.join(root, "README.md")]
+    for folder in ("docs", os.path.join("docs", "design")):
+        directory = os.path.join(root, folder)
+        if os.path.isdir(directory):
+            files += [os.path.join(directory, n) for n in sorted(os.listdir(directory)) if n.endswith(".md")]
+    return [f for f in files if os.path.isfile(f)]
 
 
 def write_atomically(path, text):

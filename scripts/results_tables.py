@@ -362,19 +362,6 @@ def render(data, name):
 # ---------------------------------------------------------------- documents
 
 
-def doc_files(root):
-    files = []
-    for folder in ("", "docs", os.path.join("docs", "design")):
-        directory = os.path.join(root, folder)
-        if not os.path.isdir(directory):
-            continue
-        for name in sorted(os.listdir(directory)):
-            path = os.path.join(directory, name)
-            if os.path.isfile(path) and name.endswith(".md") and (folder or name == "README.md"):
-                files.append(path)
-    return files
-
-
 DocError = doc_markers.MarkerError  # a document's markers are broken (unterminated, nested, unknown table)
 
 
@@ -426,7 +413,7 @@ def run(root, results, check, out=None, err=None):
     out, err = out or sys.stdout, err or sys.stderr
     docs = {}
     try:
-        for path in doc_files(root):
+        for path in doc_markers.doc_files(root):
             with open(path, encoding="utf-8") as f:
                 text = f.read()
             if find_blocks(text, path):

@@ -70,13 +70,6 @@ SAMPLES = {
 }
 
 
-def doc_files(root):
-    files = [os.path.join(root, "README.md")]
-    for folder, _, names in sorted(os.walk(os.path.join(root, "docs"))):
-        files += [os.path.join(folder, n) for n in sorted(names) if n.endswith(".md")]
-    return [f for f in files if os.path.isfile(f)]
-
-
 def find_blocks(lines, path):
     """[(name, first line inside, end marker line)] of the sample blocks of a document."""
     return doc_markers.find_blocks(lines, path, "sample-output", "sample", list(SAMPLES))
@@ -127,7 +120,7 @@ class Runner:
         return code == 0 and any(line.strip().startswith("devices") for line in lines)
 
 
-def render(name, sample, lines, code, gpu_present):
+def render(sample, lines, gpu_present):
     block = ["```text", f"$ {sample.command}"] + lines + ["```"]
     if sample.gpu and not gpu_present:
         block += ["", f"_Written on a machine without a GPU. On a GPU, `scripts/sample_outputs.py --gpu` puts "
@@ -150,7 +143,7 @@ def generate(runner, names, gpu_present):
         if code != 0 and not expected_failure:
             tail = "\n".join("    | " + line for line in lines[-15:])
             raise RuntimeError(f"sample '{name}' ({sample.command}) exited {code}:\n{tail}")
-        out[name] = render(name, sample, lines, code, gpu_present)
+        out[name] = render(sample, lines, gpu_present)
     return out
 
 
@@ -169,7 +162,7 @@ def main(argv=None):
 
     docs = {}
     try:
-        for path in doc_files(args.root):
+        for path in doc_markers.doc_files(args.root):
             with open(path, encoding="utf-8") as f:
                 lines = f.read().split("\n")
             blocks = find_blocks(lines, os.path.relpath(path, args.root))
