@@ -228,9 +228,6 @@ __device__ __forceinline__ void store_chunk_hinted(kpg_t* p, int k0, int n,
   }
 }
 
-// True when every element of the chunk at row index k0 lies in the row.
-__device__ __forceinline__ bool chunk_in_row(int k0, int n) { return k0 >= 0 && k0 + kVec <= n; }
-
 // How many elements of the chunk at row index k0 lie in the row [0, n) (0..kVec).
 __device__ __forceinline__ int chunk_count(int k0, int n) {
   return max(0, min(k0 + kVec, n) - max(k0, 0));

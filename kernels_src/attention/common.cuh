@@ -69,6 +69,9 @@ __device__ __forceinline__ void ldmatrix_x4_trans(unsigned (&r)[4], unsigned add
                : "memory");
 }
 
+// log2(e): exp(x) = 2^(x log2 e), so the softmax scale folds log2(e) in once.
+constexpr float kLog2e = 1.4426950408889634f;
+
 // 2^x with one MUFU op; ex2.approx(-inf) = +0, which the masking relies on.
 __device__ __forceinline__ float attn_exp2(float x) {
   float y;

@@ -36,7 +36,6 @@ constexpr int kDTiles = kD / 8;             // 8-wide column tiles of O
 constexpr int kKSteps = kD / 16;            // k16 steps of Q K^T
 constexpr int kChunks = kD / 8;             // 16-byte chunks per shared row
 constexpr unsigned kKVStageBytes = kBlockN * kD * 2;
-constexpr float kLog2e = 1.4426950408889634f;
 
 static_assert(kD % 64 == 0 && kD <= 256, "HEAD_DIM must be 64, 128, 192 or 256");
 static_assert(kBlockM % (16 * kWarps) == 0, "BLOCK_M must be a multiple of 16 * WARPS");

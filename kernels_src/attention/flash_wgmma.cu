@@ -39,7 +39,6 @@ constexpr int kSRegs = kBlockN / 2;    // S accumulator floats per thread
 constexpr int kORegs = kD / 2;         // O accumulator floats per thread
 constexpr unsigned kQBytes = 64 * kD * 2;          // one warpgroup's Q tile
 constexpr unsigned kKVBytes = kBlockN * kD * 2;    // one K or V stage
-constexpr float kLog2e = 1.4426950408889634f;
 
 static_assert(kD == 64 || kD == 128 || kD == 192, "HEAD_DIM must be 64, 128 or 192 (wgmma N)");
 static_assert(kBlockN == 64 || kBlockN == 96 || kBlockN == 128 || kBlockN == 192,

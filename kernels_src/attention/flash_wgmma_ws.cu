@@ -57,7 +57,6 @@ constexpr int kSRegs = kBlockN / 2;    // S accumulator floats per thread
 constexpr int kORegs = kD / 2;         // O accumulator floats per thread
 constexpr unsigned kQBytes = 64 * kD * 2;        // one consumer's Q tile
 constexpr unsigned kKVBytes = kBlockN * kD * 2;  // one K or V stage
-constexpr float kLog2e = 1.4426950408889634f;
 
 // Registers. __launch_bounds__(kThreads, 1) gives every thread 65536 / kThreads rounded
 // down to a multiple of 8 at launch (168 for 384 threads, 128 for 512); setmaxnreg then
