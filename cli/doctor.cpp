@@ -15,8 +15,6 @@
 namespace kpg {
 namespace {
 
-std::string version_text(int v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); }
-
 std::string folder_text(const std::filesystem::path& p) {
   std::error_code ec;
   return p.string() + (std::filesystem::is_directory(p, ec) ? "" : "  (missing)");
@@ -53,7 +51,7 @@ void print_device(const DeviceProperties& p) {
 
 int run_doctor(const CliContext& ctx) {
   std::printf("kpg %s\n", kpg::version());
-  row("NVRTC", version_text(nvrtc_version()));
+  row("NVRTC", cuda_version_text(nvrtc_version()));
   const auto toolkit = cuda_include_dir();
   row("toolkit include dir", toolkit.empty() ? "not found (set CUDA_HOME)" : toolkit.string());
   row("kernels dir", folder_text(ctx.kernels_dir()));
@@ -75,7 +73,7 @@ int run_doctor(const CliContext& ctx) {
     return kExitOk;
   }
   const int version = driver_version();
-  row("driver", "CUDA " + version_text(version) + " (" + std::to_string(version) + ")");
+  row("driver", "CUDA " + cuda_version_text(version) + " (" + std::to_string(version) + ")");
   const int count = Device::count();
   row("devices", std::to_string(count));
   for (int i = 0; i < count; ++i) print_device(Device(i).props());

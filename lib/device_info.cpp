@@ -13,12 +13,6 @@
 #include "runtime/version.hpp"
 
 namespace kpg {
-namespace {
-
-// 13000 -> "13.0"
-std::string cuda_version_text(int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); }
-
-}  // namespace
 
 std::string parse_nvidia_driver_version(const std::string& proc_text) {
   std::istringstream lines(proc_text);

@@ -14,6 +14,7 @@
 
 #include "runtime/cubin_cache.hpp"
 #include "runtime/cubin_elf.hpp"
+#include "runtime/driver.hpp"
 #include "runtime/error.hpp"
 #include "runtime/includes.hpp"
 #include "runtime/input_file.hpp"
@@ -47,7 +48,7 @@ void check_arch(const std::string& arch) {
   std::string list;
   for (int a : supported) list += (list.empty() ? "sm_" : ", sm_") + std::to_string(a);
   throw InputError("GPU architecture '" + arch + "' is not supported by NVRTC " +
-                   std::to_string(nvrtc_version() / 1000) + "." + std::to_string(nvrtc_version() % 1000 / 10) +
+                   cuda_version_text(nvrtc_version()) +
                    " (it compiles for " + list + ")");
 }
 

@@ -144,4 +144,8 @@ int driver_version() {
   return version;
 }
 
+std::string cuda_version_text(int version) {
+  return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+}
+
 }  // namespace kpg

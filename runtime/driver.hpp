@@ -57,6 +57,10 @@ bool driver_available(std::string* reason = nullptr);
 // cuDriverGetVersion, e.g. 13000 for CUDA 13.0. Throws NoDriverError without a driver.
 int driver_version();
 
+// CUDA's version number (1000 major + 10 minor, as the driver and NVRTC give it) as text:
+// 13000 -> "13.0".
+std::string cuda_version_text(int version);
+
 namespace detail {
 // The cached driver if driver() already loaded it successfully, else nullptr; never loads.
 const DriverApi* loaded_driver();
