@@ -1,13 +1,12 @@
 #include "runtime/includes.hpp"
 
-#include <fstream>
 #include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
 
-#include "runtime/error.hpp"
 #include "runtime/hash.hpp"
+#include "runtime/input_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -47,14 +46,6 @@ std::optional<fs::path> resolve(const Directive& d, const fs::path& including_di
   return std::nullopt;
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError("cannot read " + path.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 struct Header {
   fs::path path;
   std::string text;
@@ -66,7 +57,7 @@ void visit(const std::string& text, const fs::path& dir, const std::vector<fs::p
   for (const auto& d : include_directives(text)) {
     const auto path = resolve(d, dir, dirs);
     if (!path || !seen.insert(*path).second) continue;
-    out.push_back({*path, read_text(*path)});
+    out.push_back({*path, read_input_file(*path, "kernel header")});
     visit(out.back().text, path->parent_path(), dirs, seen, out);
   }
 }
@@ -89,7 +80,7 @@ std::vector<fs::path> collect_project_includes_in_text(const std::string& text, 
 
 std::vector<fs::path> collect_project_includes(const fs::path& source, const std::vector<fs::path>& include_dirs) {
   const fs::path absolute = fs::absolute(source).lexically_normal();
-  return collect_project_includes_in_text(read_text(absolute), absolute.parent_path(), include_dirs);
+  return collect_project_includes_in_text(read_input_file(absolute, "kernel source"), absolute.parent_path(), include_dirs);
 }
 
 SourceDigest digest_source_text(const std::string& text, const fs::path& source_dir,
@@ -113,7 +104,7 @@ SourceDigest digest_source_file(const fs::path& source, const std::vector<fs::pa
   const fs::path absolute = fs::absolute(source).lexically_normal();
   std::vector<fs::path> dirs = include_dirs;
   dirs.push_back(absolute.parent_path());  // as Compiler::compile_file searches
-  return digest_source_text(read_text(absolute), absolute.parent_path(), dirs);
+  return digest_source_text(read_input_file(absolute, "kernel source"), absolute.parent_path(), dirs);
 }
 
 }  // namespace kpg
