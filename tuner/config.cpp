@@ -174,4 +174,11 @@ Shape parse_shape(std::string_view text, const OpConfig& config) {
   return shape;
 }
 
+bool is_op_name(const std::string& name) {
+  const auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (name.empty() || !lower(name.front())) return false;
+  return std::all_of(name.begin(), name.end(), [&](char c) { return lower(c) || digit(c) || c == '_' || c == '-'; });
+}
+
 }  // namespace kpg

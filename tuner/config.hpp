@@ -121,6 +121,9 @@ OpConfig load_config(const std::filesystem::path& yaml_file, const std::filesyst
 OpConfig load_config_text(const std::string& yaml_text, const std::filesystem::path& name,
                           const std::filesystem::path& kernels_dir);
 
+// Whether `name` is an op name as configs spell it ([a-z][a-z0-9_-]*): never a path.
+bool is_op_name(const std::string& name);
+
 // "softmax" -> configs_dir/softmax.yaml; a path ending in .yaml/.yml (or containing '/')
 // is taken as given. Unknown op or missing file: ConfigError listing the known ops.
 std::filesystem::path resolve_op_config(const std::string& op_or_file, const std::filesystem::path& configs_dir);

@@ -116,11 +116,7 @@ class TopLevelLoader {
  private:
   void op(const YAML::Node& node) {
     const std::string s = reader_.string(node, "op");
-    const bool ok = !s.empty() && s[0] >= 'a' && s[0] <= 'z' &&
-                    std::all_of(s.begin(), s.end(), [](char c) {
-                      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-                    });
-    if (!ok) reader_.fail(node, "op", "expected a name matching [a-z][a-z0-9_-]*, got '" + s + "'");
+    if (!is_op_name(s)) reader_.fail(node, "op", "expected a name matching [a-z][a-z0-9_-]*, got '" + s + "'");
     config_.op = s;
   }
 

@@ -78,9 +78,6 @@ struct CacheFileContents {
 // all, rather than a damaged or other-version one).
 std::optional<CacheFileContents> decode_cache_file(const std::string& text, std::string& why, bool* foreign = nullptr);
 
-// Whether `name` is an op name as configs spell it ([a-z][a-z0-9_-]*): never a path.
-bool is_op_name(const std::string& name);
-
 class TuningCache {
  public:
   // Throws InputError when the directory cannot be created or written.
