@@ -17,6 +17,7 @@ const Gpu& shared_gpu(int ordinal) {
   const std::lock_guard lock(mutex);
   auto& gpu = (*gpus)[ordinal];
   if (!gpu) {
+    // Device checks the ordinal too, but as a runtime error: to the caller it is bad input.
     const int count = Device::count();
     if (ordinal < 0 || ordinal >= count)
       throw InputError("device " + std::to_string(ordinal) + " does not exist (" + std::to_string(count) +

@@ -24,7 +24,7 @@ struct DeviceInfo {
   std::string identity;  // "NVIDIA H100 80GB HBM3|sm_90|132"
 };
 
-// Throws NoDeviceError without a driver or such a device.
+// Throws NoDeviceError without a driver or GPU, InvalidInput for an ordinal that does not exist.
 KPG_API DeviceInfo device_info(int device = 0);
 
 // This library's version, "0.1.0" (no GPU needed).

@@ -17,14 +17,15 @@ class KPG_API LibraryError : public std::runtime_error {
 };
 
 // Bad input from the caller: an unknown op or variant, a malformed YAML, a problem whose
-// dims or dtype the op does not take, a missing or misaligned buffer, an unknown scalar.
+// dims or dtype the op does not take, a missing or misaligned buffer, an unknown scalar,
+// a device ordinal that does not exist.
 class KPG_API InvalidInput : public LibraryError {
  public:
   explicit InvalidInput(const std::string& message);
   ~InvalidInput() override;
 };
 
-// No NVIDIA driver, no GPU, or no device with the ordinal asked for. Opening an op and
+// No NVIDIA driver or no GPU (an ordinal that does not exist is InvalidInput). Opening an op and
 // reading its buffers, bytes and flops work without one; choosing a config, launching,
 // tuning and timing throw this.
 class KPG_API NoDeviceError : public LibraryError {
