@@ -7,6 +7,7 @@
 #include "lib/device_session.hpp"
 #include "tuner/same_bytes_copy.hpp"
 #include "tuner/timer.hpp"
+#include "tuner/timing_method.hpp"
 
 namespace kpg {
 namespace {
@@ -35,7 +36,7 @@ void fill(TimeResult& out, const Timing& t) {
   out.launch_ms = t.launch_median_ms;
   out.writeback_ms = t.writeback_median_ms;
   out.graph_replay = t.graph_replay;
-  out.method = Timer::kMethod;
+  out.method = kTimingMethod;
 }
 
 }  // namespace

@@ -43,8 +43,6 @@ class Timer {
   // Bytes the reference read and the flush each read.
   size_t read_bytes() const { return l2_.read_bytes(); }
 
-  static constexpr const char* kMethod = kTimingMethod;
-
  private:
   L2Flush l2_;
   Event events_[4];  // e0..e3 of a repetition
