@@ -77,4 +77,11 @@ class ScopedEnv {
   std::optional<std::string> old_;
 };
 
+// `text` with the first occurrence of `from` replaced by `to` (which must exist).
+inline std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  if (at == std::string::npos) throw std::runtime_error("not in text: " + from);
+  return text.replace(at, from.size(), to);
+}
+
 }  // namespace kpg::testing

@@ -64,13 +64,6 @@ inline std::filesystem::path write_rows_op(const std::filesystem::path& dir) {
   return dir / "configs";
 }
 
-// `text` with the first occurrence of `from` replaced by `to` (which must exist).
-inline std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  if (at == std::string::npos) throw std::runtime_error("not in text: " + from);
-  return text.replace(at, from.size(), to);
-}
-
 // A cache key of op rows, variant fused, on `device`, at `shape_key`.
 inline CacheKey rows_key(const OpConfig& config, const std::string& device, const std::string& shape_key) {
   CacheKey key;

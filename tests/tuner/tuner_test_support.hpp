@@ -13,6 +13,7 @@
 
 namespace kpg::test {
 
+using testing::replaced;
 using testing::TempDir;
 using testing::write_file;
 
@@ -94,13 +95,6 @@ inline OpConfig load_yaml(const TempDir& dir, const std::string& yaml, const std
   write_file(dir.path() / "kernels" / "tiny.cu", kTinyKernel);
   write_file(dir.path() / "kernels" / "tiny_common.cuh", "#pragma once\n");
   return load_config(write_file(dir.path() / name, yaml), dir.path() / "kernels");
-}
-
-// `text` with the first occurrence of `from` replaced by `to` (which must exist).
-inline std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  if (at == std::string::npos) throw std::runtime_error("not in text: " + from);
-  return text.replace(at, from.size(), to);
 }
 
 }  // namespace kpg::test
