@@ -34,11 +34,7 @@ void check_flags(const TutorialArgs& args, const TutorialOptions& o) {
   if (args.theory && args.name != "memory-analysis")
     throw InputError("--theory applies to the memory-analysis lesson only (it needs no GPU); the others measure");
   if (!memory::find_datasheet(args.card)) throw InputError("unknown card '" + args.card + "'; known: " + memory::known_cards());
-  if (!args.dtype.empty()) {
-    const auto dtype = parse_dtype(args.dtype);
-    if (!dtype || *dtype == DType::i32)
-      throw ConfigError({"--dtype", 0, 0, "dtype"}, "expected f32, f16 or bf16, got '" + args.dtype + "'");
-  }
+  tutorial_dtype(o);
   if (const Lesson* lesson = find_lesson(args.name))
     for (const auto& op : lesson->configs) tutorial_shapes(load_tutorial_config(o, op), o);
   if (args.name == "memory-analysis") memory::lesson_ops(o);

@@ -29,6 +29,14 @@ OpConfig load_tutorial_config(const TutorialOptions& options, const std::string&
   return load_config(resolve_op_config(op, options.configs_dir), options.kernels_dir);
 }
 
+std::optional<DType> tutorial_dtype(const TutorialOptions& options) {
+  if (!options.dtype) return std::nullopt;
+  const auto d = parse_dtype(*options.dtype);
+  if (!d || *d == DType::i32)
+    throw ConfigError({"--dtype", 0, 0, "dtype"}, "expected f32, f16 or bf16, got '" + *options.dtype + "'");
+  return d;
+}
+
 std::vector<Shape> tutorial_shapes(const OpConfig& config, const TutorialOptions& options) {
   std::vector<Shape> shapes;
   if (!options.shapes.empty()) {
@@ -40,12 +48,9 @@ std::vector<Shape> tutorial_shapes(const OpConfig& config, const TutorialOptions
     defaults.clear();
     for (const auto& text : quick_shapes(config.op)) defaults.push_back(parse_shape(text, config));
   }
+  const auto dtype = tutorial_dtype(options);
   for (Shape s : defaults) {
-    if (options.dtype) {
-      const auto d = parse_dtype(*options.dtype);
-      if (!d) throw ConfigError({"--dtype", 0, 0, "dtype"}, "expected f32, f16 or bf16, got '" + *options.dtype + "'");
-      s.dtype = *d;
-    }
+    if (dtype) s.dtype = *dtype;
     if (std::find_if(shapes.begin(), shapes.end(), [&](const Shape& o) { return o.to_string() == s.to_string(); }) ==
         shapes.end())
       shapes.push_back(s);

@@ -51,6 +51,9 @@ struct TutorialSession {
 
 OpConfig load_tutorial_config(const TutorialOptions& options, const std::string& op);
 
+// The --dtype given (nullopt: none); ConfigError unless it is f32, f16 or bf16.
+std::optional<DType> tutorial_dtype(const TutorialOptions& options);
+
 // The shapes to run: --shape values if given, else the op's quick shapes with --quick,
 // else the config's defaults; --dtype overrides the dtype of the last two.
 std::vector<Shape> tutorial_shapes(const OpConfig& config, const TutorialOptions& options);

@@ -49,13 +49,11 @@ std::set<std::string> shape_keys(const std::string& text) {
 
 std::vector<LessonOp> lesson_ops(const TutorialOptions& options) {
   std::vector<LessonOp> ops;
+  const auto dtype = tutorial_dtype(options);
   for (auto& choice : default_choices()) {
     LessonOp op{load_tutorial_config(options, choice.op), choice.shape, choice.variants};
-    if (options.dtype) {
-      const auto d = parse_dtype(*options.dtype);
-      if (!d) throw ConfigError({"--dtype", 0, 0, "dtype"}, "expected f32, f16 or bf16, got '" + *options.dtype + "'");
-      if (std::find(op.config.dtypes.begin(), op.config.dtypes.end(), *d) != op.config.dtypes.end()) op.shape.dtype = *d;
-    }
+    if (dtype && std::find(op.config.dtypes.begin(), op.config.dtypes.end(), *dtype) != op.config.dtypes.end())
+      op.shape.dtype = *dtype;
     const std::set<std::string> dims(op.config.dims.begin(), op.config.dims.end());
     for (const auto& text : options.shapes)
       if (shape_keys(text) == dims) op.shape = parse_shape(text, op.config);
