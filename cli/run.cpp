@@ -421,7 +421,8 @@ void add_run_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("op", args->op, "Op name (configs/<op>.yaml) or a path to a .yaml file")->required();
   add_selection_options(cmd, args->selection);
   cmd->add_option("--params", args->params,
-                  "Run this configuration, e.g. VEC=4,WARPS=2 (others: the default); repeat for several");
+                  "Run this configuration of the grid, e.g. VEC=4,WARPS=2 (others: the default; its constraints must allow "
+                  "it at the shape); repeat for several");
   cmd->add_option("--space", args->space, "With --params: the space (implementation) to run");
   cmd->add_option("--save-io", args->save_io, "Write inputs, outputs and reference as .npy files here");
   cmd->add_flag("--check-only", args->check_only, "Check against the reference, do not time (e.g. under compute-sanitizer, with --in-process)");
