@@ -105,7 +105,8 @@ TEST(RunCommandGpu, RunChoosesTheConfigurationTheLibraryChooses) {
   const std::string cache = (dir.path() / "cache").string();
   const std::map<std::string, std::string> env{{"KPG_CACHE_DIR", cache}, {"KPG_LOG", "warn"}};
   const auto kpg = [&](std::vector<std::string> args, std::string* out) {
-    args.insert(args.begin(), KPG_TEST_KPG_BINARY);
+    args.insert(args.begin(), {KPG_TEST_KPG_BINARY, "--kernels-dir", KPG_TEST_KERNELS_DIR, "--configs-dir",
+                               KPG_TEST_CONFIGS_DIR});
     Child child(args, env);
     const int status = child.finish();
     *out = child.output();
