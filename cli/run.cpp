@@ -1,7 +1,9 @@
 // kpg run: run an op once per shape and variant with its chosen configuration (the
 // tuning cache's best, the nearest tuned shape's, the default, --params or each space's
 // default), check it against the reference and time it. Also the way to reproduce a
-// failed candidate.
+// failed candidate. The configuration is chosen, and its kernels launched, by the library
+// (kpg::Operation, kpg::Launcher), as in an application; the inputs, the float64 reference
+// and the check are kpg's own (tuner/workload.hpp).
 //
 // The units (one configuration of one variant at one shape) run in a worker process, so
 // that a GPU fault or an endless kernel costs one unit, not the run (cli/core/run_supervisor.hpp);
@@ -19,6 +21,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -29,6 +32,9 @@
 #include "cli/core/op_session.hpp"
 #include "cli/core/run_supervisor.hpp"
 #include "cli/core/shared_flags.hpp"
+#include "kpg/operation.hpp"
+#include "lib/front_door.hpp"
+#include "lib/problem.hpp"
 #include "runtime/error.hpp"
 #include "runtime/output_file.hpp"
 #include "report/table.hpp"
@@ -129,33 +135,53 @@ std::vector<const VariantSpec*> variants_to_run(const OpSession& session, const 
   return out;
 }
 
-// The configurations of one variant to run at one shape, and where each came from.
-std::vector<std::pair<Candidate, std::string>> plan(const OpSession& session, const RunArgs& args,
-                                                    const VariantSpec& variant, Workload& workload) {
-  std::vector<std::pair<Candidate, std::string>> runs;
+// One configuration of one variant to run at one shape.
+struct PlannedRun {
+  std::string config_id;  // what Operation::prepare is given; empty: the Operation's own choice
+  std::string id;         // the configuration's id
+  ParamSet params;
+  std::string source;     // the "chosen from" column
+};
+
+// The configurations of one variant to run at one shape, and where each came from: the
+// library's choice (Operation::config: tuning cache, nearest tuned shape or default), or
+// the one --params, --space or --all-spaces names.
+std::vector<PlannedRun> plan(const OpSession& session, const RunArgs& args, const VariantSpec& variant,
+                             Operation& operation, const Shape& shape) {
+  std::vector<PlannedRun> runs;
+  const auto given = [&](const Candidate& c, std::string source) {
+    runs.push_back({c.id(), c.id(), c.params, std::move(source)});
+  };
   if (args.all_spaces) {
     // Per space: its default where the constraints allow it at this shape, else its first valid configuration.
-    const auto valid = enumerate(session.config(), variant, workload.shape(), session.gpu().limits(), nullptr);
+    const auto valid = enumerate(session.config(), variant, shape, session.gpu().limits(), nullptr);
     for (size_t space = 0; space < variant.spaces.size(); ++space) {
       const Candidate* pick = nullptr;
       for (const auto& c : valid)
         if (c.space_index == space && (!pick || c.params == variant.spaces[space].defaults)) pick = &c;
-      if (pick) runs.emplace_back(*pick, pick->params == variant.spaces[space].defaults ? "space default" : "space, first valid");
+      if (pick) given(*pick, pick->params == variant.spaces[space].defaults ? "space default" : "space, first valid");
     }
   } else if (!args.params.empty()) {
-    for (const auto& text : args.params) runs.emplace_back(explicit_candidate(variant, args.space, parse_params(text)), "--params");
+    for (const auto& text : args.params) given(explicit_candidate(variant, args.space, parse_params(text)), "--params");
   } else if (!args.space.empty()) {
-    runs.emplace_back(explicit_candidate(variant, args.space, {}), "--space");
+    given(explicit_candidate(variant, args.space, {}), "--space");
   } else {
-    TuneOptions no_tune;
-    no_tune.no_tune = true;
-    const auto r = session.tuner().tune(session.config(), variant, workload, no_tune);
-    if (r.candidates == 0)
-      throw InputError(variant.name + " at " + workload.shape().to_string() +
-                       ": no configuration passes the constraints: " + describe_pruning(r.pruned));
-    runs.emplace_back(r.chosen, std::string(to_string(r.source)) + (r.source_detail.empty() ? "" : " " + r.source_detail));
+    const ConfigChoice choice = with_internal_errors([&] { return operation.config(to_problem(shape)); });
+    runs.push_back({"", choice.id, choice.params,
+                    std::string(to_string(choice.source)) + (choice.detail.empty() ? "" : " " + choice.detail)});
   }
   return runs;
+}
+
+// The variant's Operation, opened as the library opens it for an application, on the
+// command's kernels, configs and caches and the YAML it was given.
+Operation open_operation(const CliContext& ctx, const RunArgs& args, const VariantSpec& variant) {
+  OperationOptions options;
+  options.variant = variant.name;
+  options.kernels_dir = ctx.kernels_dir().string();
+  options.configs_dir = ctx.configs_dir().string();
+  options.cache_dir = ctx.cache_dir().string();
+  return with_internal_errors([&] { return Operation::open(args.op, options); });
 }
 
 // Every flag that can be checked without a GPU, before one opens (and before a worker
@@ -172,21 +198,27 @@ void check_flags(const OpSession& session, const RunArgs& args) {
 }
 
 // Runs the units from `args.resume_from` on, in order: `report` gets each with kind
-// "start" just before its kernel runs and "result" once it is checked (and timed). A
-// CUDA error is the unit's result "fault: ..." and is thrown on as CandidateFault: the
-// context is lost.
-void run_units(const OpSession& session, const RunArgs& args,
+// "start" just before its kernel runs and "result" once it is checked (and timed). Each
+// unit's kernels launch through the library (a Launcher of the variant's Operation) on the
+// shape's Workload. A CUDA error is the unit's result "fault: ..." and is thrown on as
+// CandidateFault: the context is lost.
+void run_units(const CliContext& ctx, const OpSession& session, const RunArgs& args,
                const std::function<void(const std::string& kind, const RunUnit&)>& report,
                const std::function<void(const TuneEvent&)>& on_reference = {}) {
   const auto shapes = session.shapes(args.selection);
   const auto variants = variants_to_run(session, args);
+  std::map<std::string, Operation> operations;  // by variant, opened on first use
   size_t index = 0;
   for (size_t si = 0; si < shapes.size(); ++si) {
     Workload workload(session.config(), shapes[si], session.gpu().limits());
+    const Problem problem = to_problem(shapes[si]);
     bool prepared = false;  // inputs and reference, made for the first unit that runs at this shape
     for (size_t vi = 0; vi < variants.size(); ++vi) {
       const VariantSpec& variant = *variants[vi];
-      const auto runs = plan(session, args, variant, workload);
+      auto op = operations.find(variant.name);
+      if (op == operations.end()) op = operations.emplace(variant.name, open_operation(ctx, args, variant)).first;
+      Operation& operation = op->second;
+      const auto runs = plan(session, args, variant, operation, shapes[si]);
       for (size_t ri = 0; ri < runs.size(); ++ri, ++index) {
         if (index < args.resume_from) continue;
         if (!prepared) {
@@ -194,38 +226,52 @@ void run_units(const OpSession& session, const RunArgs& args,
           session.tuner().ensure_reference(session.config(), workload, on_reference);
           prepared = true;
         }
-        const Candidate& chosen = runs[ri].first;
+        const PlannedRun& run = runs[ri];
         RunUnit unit;
         unit.index = index;
         unit.last = si + 1 == shapes.size() && vi + 1 == variants.size() && ri + 1 == runs.size();
         unit.op = session.config().op;
         unit.gpu = session.gpu().props().name;
         unit.shape = shapes[si].to_string();
-        unit.source = runs[ri].second;
-        unit.record.candidate_id = chosen.id();
-        unit.record.params = chosen.params;
+        unit.source = run.source;
+        unit.record.candidate_id = run.id;
+        unit.record.params = run.params;
         unit.record.variant = variant.name;
-        const auto bound = session.tuner().bind(session.config(), variant, chosen, workload);
+        LaunchFn launch;
+        try {  // compiles (through the cubin cache), loads and plans the configuration
+          Launcher& launcher = with_internal_errors([&]() -> Launcher& { return operation.prepare(problem, run.config_id); });
+          launch = workload_launch(launcher, workload);
+        } catch (const CudaError&) {
+          throw;
+        } catch (const CompileError&) {
+          throw;
+        } catch (const InputError&) {
+          throw;
+        } catch (const Error& e) {  // e.g. more shared memory than the device has: the context is fine
+          unit.record.ok = false;
+          unit.record.failure = std::string("error: ") + e.what();
+        }
         report("start", unit);
         try {
-          const CheckReport check = session.tuner().verify(bound, workload);
-          unit.record.ok = check.ok;
-          if (!check.ok) {
-            unit.record.failure = "wrong result: " + check.describe();
-          } else if (!args.check_only) {
-            const Timing t = session.gpu().timer().time([&](CUstream s) { bound.plan->launch(s); },
-                                                        session.config().timing, session.gpu().stream());
-            unit.record.median_ms = t.median_ms;
-            unit.record.min_ms = t.min_ms;
-            unit.record.spread_pct = t.spread_pct;
-            unit.record.reps = t.reps;
-            unit.gbs = static_cast<double>(workload.min_bytes()) / (t.median_ms * 1e6);
+          if (launch) {
+            const CheckReport check = session.tuner().verify(launch, workload);
+            unit.record.ok = check.ok;
+            if (!check.ok) {
+              unit.record.failure = "wrong result: " + check.describe();
+            } else if (!args.check_only) {
+              const Timing t = session.gpu().timer().time(launch, session.config().timing, session.gpu().stream());
+              unit.record.median_ms = t.median_ms;
+              unit.record.min_ms = t.min_ms;
+              unit.record.spread_pct = t.spread_pct;
+              unit.record.reps = t.reps;
+              unit.gbs = static_cast<double>(workload.min_bytes()) / (t.median_ms * 1e6);
+            }
           }
         } catch (const CudaError& e) {
           unit.record.ok = false;
           unit.record.failure = std::string("fault: ") + e.what();
           report("result", unit);
-          throw CandidateFault(variant.name + " " + chosen.id() + " at " + unit.shape + " faulted on the GPU (" +
+          throw CandidateFault(variant.name + " " + run.id + " at " + unit.shape + " faulted on the GPU (" +
                                e.what() + ")");
         } catch (const InputError&) {
           throw;
@@ -286,7 +332,7 @@ int run_worker(const CliContext& ctx, const RunArgs& args) {
   check_flags(session, args);
   try {
     run_units(
-        session, args, [&](const std::string& kind, const RunUnit& unit) { write_event(args.worker_fd, run_event(kind, unit)); },
+        ctx, session, args, [&](const std::string& kind, const RunUnit& unit) { write_event(args.worker_fd, run_event(kind, unit)); },
         [&](const TuneEvent& e) {  // the reference kernel, under the same watchdog
           write_event(args.worker_fd,
                       {e.kind == TuneEvent::Kind::start ? "reference" : "reference-done", e.key, e.record, ""});
@@ -308,7 +354,7 @@ int run_in_process(const CliContext& ctx, const RunArgs& args) {
   std::optional<double> first_launch_ms;  // process start to the first launch of the op
   std::vector<std::string> notes;
   try {
-    run_units(session, args, [&](const std::string& kind, const RunUnit& unit) {
+    run_units(ctx, session, args, [&](const std::string& kind, const RunUnit& unit) {
       if (kind == "start") {
         if (!first_launch_ms) first_launch_ms = ms_since(ctx.started, std::chrono::steady_clock::now());
         return;
@@ -375,7 +421,8 @@ void add_run_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("op", args->op, "Op name (configs/<op>.yaml) or a path to a .yaml file")->required();
   add_selection_options(cmd, args->selection);
   cmd->add_option("--params", args->params,
-                  "Run this configuration, e.g. VEC=4,WARPS=2 (others: the default); repeat for several");
+                  "Run this configuration of the grid, e.g. VEC=4,WARPS=2 (others: the default; its constraints must allow "
+                  "it at the shape); repeat for several");
   cmd->add_option("--space", args->space, "With --params: the space (implementation) to run");
   cmd->add_option("--save-io", args->save_io, "Write inputs, outputs and reference as .npy files here");
   cmd->add_flag("--check-only", args->check_only, "Check against the reference, do not time (e.g. under compute-sanitizer, with --in-process)");

@@ -15,6 +15,7 @@
 #include "runtime/compiler.hpp"
 #include "runtime/cubin_cache.hpp"
 #include "tuner/config.hpp"
+#include "tuner/tune_plan.hpp"
 #include "tuner/tuner.hpp"
 #include "tuner/tuning_cache.hpp"
 #include "tuner/workload.hpp"
@@ -123,8 +124,9 @@ struct Operation::State {
     const auto pick = choose_config(config, *variant, shape, g.limits(), *tuning,
                                     tuner->cache_key(config, *variant, shape));
     if (!pick)
-      throw InputError(config.op + "/" + variant->name + ": no configuration is valid at " + key + " on " +
-                       g.props().name);
+      throw InputError(config.op + "/" + variant->name + ": no configuration passes the constraints at " + key +
+                       " on " + g.props().name + ": " +
+                       describe_pruning(TunePlan(config, *variant, shape, g.limits()).pruned()));
     if (options.tune_on_first_use && pick->source != ChoiceSource::cache) {
       tune(shape, options.tune_budget);
       return chosen.at(key);

@@ -6,16 +6,24 @@
 
 namespace kpg {
 
-void run_once(const Gpu& gpu, const LaunchPlan& plan, Workload& workload) {
+void run_once(const Gpu& gpu, const LaunchFn& launch, Workload& workload) {
   workload.poison_outputs(gpu.stream());
-  plan.launch(gpu.stream());
+  launch(gpu.stream());
   gpu.synchronize();
 }
 
-CheckReport verify_once(const Gpu& gpu, const LaunchPlan& plan, Workload& workload) {
+void run_once(const Gpu& gpu, const LaunchPlan& plan, Workload& workload) {
+  run_once(gpu, [&](CUstream s) { plan.launch(s); }, workload);
+}
+
+CheckReport verify_once(const Gpu& gpu, const LaunchFn& launch, Workload& workload) {
   const auto& expected = workload.reference();
-  run_once(gpu, plan, workload);
+  run_once(gpu, launch, workload);
   return workload.check(expected);
+}
+
+CheckReport verify_once(const Gpu& gpu, const LaunchPlan& plan, Workload& workload) {
+  return verify_once(gpu, [&](CUstream s) { plan.launch(s); }, workload);
 }
 
 GpuMeasure::GpuMeasure(const Gpu& gpu, const TunePlan& plan, Workload& workload, const CandidateCompiler& compile,

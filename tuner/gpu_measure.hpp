@@ -14,9 +14,13 @@
 
 namespace kpg {
 
-// Poisons the outputs, launches once and waits.
+// Poisons the outputs, launches once on the GPU's stream and waits. `launch` enqueues the
+// kernels on the stream it is given: a plan's, or a library Launcher's on the workload's
+// buffers (`kpg run`, the tutorials).
+void run_once(const Gpu& gpu, const LaunchFn& launch, Workload& workload);
 void run_once(const Gpu& gpu, const LaunchPlan& plan, Workload& workload);
 // run_once, then the outputs against the workload's reference (computed first if need be).
+CheckReport verify_once(const Gpu& gpu, const LaunchFn& launch, Workload& workload);
 CheckReport verify_once(const Gpu& gpu, const LaunchPlan& plan, Workload& workload);
 
 class GpuMeasure final : public CandidateMeasure {

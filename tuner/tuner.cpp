@@ -50,6 +50,10 @@ CheckReport Tuner::verify(const BoundCandidate& bound, Workload& workload) const
   return verify_once(gpu_, *bound.plan, workload);
 }
 
+CheckReport Tuner::verify(const LaunchFn& launch, Workload& workload) const {
+  return verify_once(gpu_, launch, workload);
+}
+
 void Tuner::ensure_reference(const OpConfig& config, Workload& workload,
                              const std::function<void(const TuneEvent&)>& on_event) const {
   if (workload.has_reference()) return;

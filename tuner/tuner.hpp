@@ -52,6 +52,9 @@ class Tuner {
 
   // Poison outputs, launch once, compare with the workload's reference.
   CheckReport verify(const BoundCandidate& bound, Workload& workload) const;
+  // The same check of `launch`, which enqueues kernels writing the workload's outputs on
+  // the stream it is given (a library Launcher on the workload's buffers).
+  CheckReport verify(const LaunchFn& launch, Workload& workload) const;
 
   // Make sure the workload has a reference: the config's builtin (on sampled rows where it
   // declares a sampled form and the full one would take minutes: tuner/sampled_reference.hpp,

@@ -58,7 +58,7 @@ int run_softmax_tutorial(const TutorialOptions& options) {
   TutorialSession session(options);
   const OpConfig config = load_tutorial_config(options, "softmax");
   const auto shapes = tutorial_shapes(config, options);
-  const FusionStudy study(session.gpu, session.tuner, config, options.tune);
+  const FusionStudy study(session, config, options.tune);
 
   std::cout << "kpg tutorial 1: fused softmax vs unfused\n" << describe_run(session.gpu) << "\n\n";
   std::cout << fmt::format("Each row's copy reads x's bytes and writes y's, timed the same way in this run "

@@ -62,7 +62,7 @@ int run_layernorm_tutorial(const TutorialOptions& options) {
   for (const std::string op : {"layernorm", "rmsnorm"}) {
     const OpConfig config = load_tutorial_config(options, op);
     code += lesson_code(*config.find_variant("fused"), options.kernels_dir, false);
-    const FusionStudy study(session.gpu, session.tuner, config, options.tune);
+    const FusionStudy study(session, config, options.tune);
     report::Table table{op + ": fused vs unfused (" + session.gpu.props().name + ")",
                         {"model", "shape", "dtype", "unfused ms", "fused ms", "speedup", "fused GB/s",
                          "copy GB/s", "% of copy", "bytes fused", "bytes unfused", "fused config"},

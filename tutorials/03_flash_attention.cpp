@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "lib/front_door.hpp"
+#include "lib/problem.hpp"
 #include "runtime/buffer.hpp"
 #include "runtime/error.hpp"
 #include "tuner/cache_file.hpp"
@@ -24,6 +26,7 @@
 #include "tutorials/attention/cublas_loader.hpp"
 #include "tuner/sampled_reference.hpp"
 #include "tutorials/attention/standard_attention.hpp"
+#include "tutorials/fusion_study.hpp"
 #include "report/results_dir.hpp"
 #include "report/svg_chart.hpp"
 #include "report/table.hpp"
@@ -129,9 +132,13 @@ ShapeResult measure(TutorialSession& session, const OpConfig& config, const Stan
   const TuneResult tuned = session.tuner.tune(config, *flash, workload, tune);
   r.flash_config = tuned.chosen.id();
   r.flash_source = std::string(to_string(tuned.source));
-  const auto bound = session.tuner.bind(config, *flash, tuned.chosen, workload);
-  spdlog::info("flash attention at {}: {} [{}]", shape.to_string(), bound.plan->describe(), r.flash_config);
-  const CheckReport check = session.tuner.verify(bound, workload);
+  // Launched through the library, as an application launches it (tutorials/fusion_study.hpp).
+  Operation operation = open_operation(config, flash->name, session.operation_dirs);
+  Launcher& launcher =
+      with_internal_errors([&]() -> Launcher& { return operation.prepare(to_problem(shape), r.flash_config); });
+  const LaunchFn launch = workload_launch(launcher, workload);
+  spdlog::info("flash attention at {}: {} [{}]", shape.to_string(), launcher.describe(), r.flash_config);
+  const CheckReport check = session.tuner.verify(launch, workload);
   const auto flash_o = workload.download_outputs().at("o").values;
   r.flash_err = relative_l2_error(flash_o, workload.reference().at("o").values, dim(shape, "D"), rows);
   r.flash_ok = check.ok && r.flash_err <= kMaxRelativeError;
@@ -141,7 +148,7 @@ ShapeResult measure(TutorialSession& session, const OpConfig& config, const Stan
 
   const TimingSettings settings = config.timing.twice_the_reps();
   if (r.flash_ok)
-    r.flash = session.gpu.timer().time([&](CUstream s) { bound.plan->launch(s); }, settings, session.gpu.stream());
+    r.flash = session.gpu.timer().time(launch, settings, session.gpu.stream());
 
   if (with_standard) {
     r.standard = run_standard(setup, workload, rows, flash_o, settings);

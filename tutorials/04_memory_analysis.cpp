@@ -102,7 +102,7 @@ int run_memory_analysis_tutorial(const TutorialOptions& options) {
 
   // 2-4. Each op: counted, measured, on the roofline, drawn.
   for (const auto& op : memory::lesson_ops(options)) {
-    const FusionStudy study(gpu, session.tuner, op.config, options.tune);
+    const FusionStudy study(session, op.config, options.tune);
     const double flops = op.config.op == "attention" ? memory::attention_flops(op.shape) : 0;
     std::map<std::string, memory::DramBytes> dram;  // by variant, when the counters could be read
     const auto read_counters = [&](const VariantMeasurement& v, const LaunchFn& launch) {

@@ -6,6 +6,8 @@
 #include <iostream>
 #include <random>
 
+#include "lib/front_door.hpp"
+#include "lib/problem.hpp"
 #include "runtime/error.hpp"
 
 namespace kpg {
@@ -20,8 +22,17 @@ bool FusionMeasurement::all_correct() const {
   return std::all_of(variants.begin(), variants.end(), [](const auto& v) { return v.check.ok; });
 }
 
-FusionStudy::FusionStudy(const Gpu& gpu, const Tuner& tuner, const OpConfig& config, TuneOptions options)
-    : gpu_(gpu), tuner_(tuner), config_(config), options_(options) {}
+FusionStudy::FusionStudy(const TutorialSession& session, const OpConfig& config, TuneOptions options)
+    : gpu_(session.gpu),
+      tuner_(session.tuner),
+      operation_dirs_(session.operation_dirs),
+      config_(config),
+      options_(options) {}
+
+Operation open_operation(const OpConfig& config, const std::string& variant, OperationOptions dirs) {
+  dirs.variant = variant;
+  return with_internal_errors([&] { return Operation::open(config.file.string(), dirs); });
+}
 
 int64_t counted_kernel_bytes(const OpConfig& config, const VariantSpec& variant, const Candidate& chosen,
                              const Workload& workload) {
@@ -58,10 +69,13 @@ FusionMeasurement FusionStudy::measure(const Shape& shape, const std::vector<std
     v.variant = name;
     v.config = tuned.chosen.id();
     v.choice_source = std::string(to_string(tuned.source));
-    const auto bound = tuner_.bind(config_, *variant, tuned.chosen, workload);
-    v.launches = bound.plan->describe();
+    Operation operation = open_operation(config_, name, operation_dirs_);
+    Launcher& launcher =
+        with_internal_errors([&]() -> Launcher& { return operation.prepare(to_problem(shape), v.config); });
+    const LaunchFn launch = workload_launch(launcher, workload);
+    v.launches = launcher.describe();
     v.kernel_launches = static_cast<int>(variant->spaces.at(tuned.chosen.space_index).launches.size());
-    v.check = tuner_.verify(bound, workload);
+    v.check = tuner_.verify(launch, workload);
     if (v.check.ok && extra) {
       const std::string problem = extra(workload);
       if (!problem.empty()) {
@@ -72,10 +86,10 @@ FusionMeasurement FusionStudy::measure(const Shape& shape, const std::vector<std
     }
     v.bytes_counted = counted_kernel_bytes(config_, *variant, tuned.chosen, workload);
     if (v.check.ok) {  // a wrong kernel gets no speed reported
-      v.timing = gpu_.timer().time([&](CUstream s) { bound.plan->launch(s); }, settings, gpu_.stream());
+      v.timing = gpu_.timer().time(launch, settings, gpu_.stream());
       v.gbs = static_cast<double>(m.min_bytes) / (v.timing.median_ms * 1e6);
       if (flops > 0) v.tflops = flops / (v.timing.median_ms * 1e9);
-      if (extra_measure) extra_measure(v, [&](CUstream s) { bound.plan->launch(s); });
+      if (extra_measure) extra_measure(v, launch);
     } else {
       spdlog::error("{} {} at {} is wrong: {}", config_.op, name, shape.to_string(), v.check.describe());
     }

@@ -1,15 +1,18 @@
 #pragma once
 // What every fusion lesson measures for one shape: the fused and the unfused variant,
-// each tuned (or taken from the tuning cache), checked against the float64 reference
-// and timed the same way; bytes counted per kernel so the traffic can be compared; and a
+// each tuned (or taken from the tuning cache), then launched through the library (a
+// Launcher of the variant's kpg::Operation at the chosen configuration, on the study's
+// buffers), checked against the float64 reference and timed the same way; bytes counted per kernel so the traffic can be compared; and a
 // copy of the op's bytes (inputs read, outputs written), timed the same way in the same
 // run: the ceiling of a memory-bound kernel (tuner/same_bytes_copy.hpp).
 
 #include <functional>
 #include <string>
 
+#include "kpg/operation.hpp"
 #include "tuner/same_bytes_copy.hpp"
 #include "tuner/tuner.hpp"
+#include "tutorials/tutorial.hpp"
 
 namespace kpg {
 
@@ -49,7 +52,7 @@ using ExtraMeasure = std::function<void(const VariantMeasurement&, const LaunchF
 
 class FusionStudy {
  public:
-  FusionStudy(const Gpu& gpu, const Tuner& tuner, const OpConfig& config, TuneOptions options);
+  FusionStudy(const TutorialSession& session, const OpConfig& config, TuneOptions options);
 
   FusionMeasurement measure(const Shape& shape, const std::vector<std::string>& variants,
                             const ExtraCheck& extra = {}, double flops = 0,
@@ -63,6 +66,7 @@ class FusionStudy {
 
   const Gpu& gpu_;
   const Tuner& tuner_;
+  const OperationOptions& operation_dirs_;
   const OpConfig& config_;
   TuneOptions options_;
 };
@@ -74,6 +78,10 @@ std::string copy_percent_cell(double percent);
 // 4096x4096 f32 fused") and returns true. A kernel cannot move bytes faster than a copy of
 // them; such a figure means the timing is wrong.
 bool warn_if_above_copy(const std::string& what, double percent);
+
+// The Operation of `variant` on the YAML `config` was loaded from, with the tutorial's
+// kernels, configs and cache folders: what a lesson launches its measured kernels through.
+Operation open_operation(const OpConfig& config, const std::string& variant, OperationOptions dirs);
 
 int64_t counted_kernel_bytes(const OpConfig& config, const VariantSpec& variant, const Candidate& chosen,
                              const Workload& workload);

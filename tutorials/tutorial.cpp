@@ -23,7 +23,11 @@ TutorialSession::TutorialSession(const TutorialOptions& options)
       cubin_cache(options.cache_dir),
       compiler(&cubin_cache),
       tuning_cache(options.cache_dir),
-      tuner(gpu, compiler, tuning_cache, options.kernels_dir) {}
+      tuner(gpu, compiler, tuning_cache, options.kernels_dir) {
+  operation_dirs.kernels_dir = options.kernels_dir.string();
+  operation_dirs.configs_dir = options.configs_dir.string();
+  operation_dirs.cache_dir = options.cache_dir.string();
+}
 
 OpConfig load_tutorial_config(const TutorialOptions& options, const std::string& op) {
   return load_config(resolve_op_config(op, options.configs_dir), options.kernels_dir);

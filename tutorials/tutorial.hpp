@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kpg/operation.hpp"
 #include "runtime/compiler.hpp"
 #include "runtime/cubin_cache.hpp"
 #include "tuner/config.hpp"
@@ -39,7 +40,9 @@ struct TutorialOptions {
   std::vector<report::HtmlSection>* report_sections = nullptr;
 };
 
-// Everything a tutorial needs on the GPU, opened once.
+// Everything a tutorial needs on the GPU, opened once: the tuner chooses configurations
+// (as `kpg tune` does); the kernels measured launch through the library (kpg::Operation,
+// opened with `operation_dirs` and the lesson's YAML).
 struct TutorialSession {
   explicit TutorialSession(const TutorialOptions& options);
   Gpu gpu;
@@ -47,6 +50,7 @@ struct TutorialSession {
   Compiler compiler;
   TuningCache tuning_cache;
   Tuner tuner;
+  OperationOptions operation_dirs;  // the tutorial's kernels, configs and cache folders
 };
 
 OpConfig load_tutorial_config(const TutorialOptions& options, const std::string& op);

@@ -1,11 +1,15 @@
 // `kpg run` as a user runs it, without a GPU (KPG_DRIVER_LIBRARY points nowhere, so these
 // run the same on the GPU machine): bad input ends with exit 2 and one message whether it
 // is found before or in the worker; no driver ends with exit 1 and the driver's message,
-// once, with or without the worker. tests/cli/broken_kernels_gpu_test.cpp runs it on a GPU.
+// once, with or without the worker. tests/cli/broken_kernels_gpu_test.cpp runs it on a GPU;
+// RunCommandGpu below checks that it chooses its configuration as the library does.
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "cli_test_support.hpp"
+#include "kpg/operation.hpp"
 #include "tests/gpu_test_env.hpp"
 
 namespace kpg {
@@ -89,6 +93,49 @@ TEST(RunCommandGpu, ASpaceWithoutAVariantRunsTheVariantsThatHaveIt) {
   EXPECT_NE(out.find("1 unit(s): 1 ok"), std::string::npos) << out;  // fused only, not unfused
   EXPECT_EQ(run({"--space", "no_such_space"}, &out), 2) << out;
   EXPECT_NE(out.find("no space 'no_such_space'"), std::string::npos) << out;
+}
+
+// On a GPU: `kpg run` without --params takes the library's choice (Operation::config). After
+// a small `kpg tune` into a fresh cache, each row of `kpg run` names the configuration and the
+// "chosen from" that Operation::config gives for the same shape: the tuned one (tuning
+// cache) and one never tuned (the nearest tuned shape's choice, or the default).
+TEST(RunCommandGpu, RunChoosesTheConfigurationTheLibraryChooses) {
+  KPG_SKIP_WITHOUT_GPU();
+  test::TempDir dir;
+  const std::string cache = (dir.path() / "cache").string();
+  const std::map<std::string, std::string> env{{"KPG_CACHE_DIR", cache}, {"KPG_LOG", "warn"}};
+  const auto kpg = [&](std::vector<std::string> args, std::string* out) {
+    args.insert(args.begin(), {KPG_TEST_KPG_BINARY, "--kernels-dir", KPG_TEST_KERNELS_DIR, "--configs-dir",
+                               KPG_TEST_CONFIGS_DIR});
+    Child child(args, env);
+    const int status = child.finish();
+    *out = child.output();
+    return status;
+  };
+  std::string out;
+  ASSERT_EQ(kpg({"tune", "softmax", "--variant", "fused", "--shape", "M=64,N=781", "--budget", "4"}, &out), 0) << out;
+
+  OperationOptions options;
+  options.kernels_dir = KPG_TEST_KERNELS_DIR;
+  options.configs_dir = KPG_TEST_CONFIGS_DIR;
+  options.cache_dir = cache;
+  Operation softmax = Operation::open("softmax", options);
+  for (const int64_t n : {781, 1000}) {
+    const ConfigChoice choice = softmax.config(Problem{{{"M", 64}, {"N", n}}, "f32"});
+    if (n == 781) {
+      EXPECT_EQ(choice.source, ConfigSource::tuning_cache);
+    }
+    const std::string chosen_from = std::string(to_string(choice.source)) + (choice.detail.empty() ? "" : " " + choice.detail);
+    const std::string shape = "M=64,N=" + std::to_string(n) + ",dtype=f32";
+    ASSERT_EQ(kpg({"run", "softmax", "--variant", "fused", "--shape", shape, "--check-only"}, &out), 0) << out;
+    // The table row of the unit: shape, variant, config, chosen from, check.
+    bool found = false;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);)
+      found = found || (line.find(shape) != std::string::npos && line.find(" " + choice.id + " ") != std::string::npos &&
+                        line.find(" " + chosen_from + " ") != std::string::npos);
+    EXPECT_TRUE(found) << "no row with " << choice.id << " from '" << chosen_from << "' in:\n" << out;
+  }
 }
 
 }  // namespace

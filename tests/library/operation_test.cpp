@@ -6,6 +6,7 @@
 
 #include "kpg/kpg.hpp"
 #include "lib/data_dirs.hpp"
+#include "lib/front_door.hpp"
 #include "lib/nvidia_version.hpp"
 #include "runtime/driver.hpp"
 #include "tests/library/library_test_support.hpp"
@@ -75,6 +76,27 @@ TEST_F(LibraryApi, BadInputIsInvalidInputWithKpgsMessage) {
   EXPECT_NE(message("rows", "ring").find("no variant 'ring' (variants: fused, plain)"), std::string::npos);
   write_file(configs_ / "broken.yaml", replaced(kRowsYaml, "dims: [M, N, SHIFT]", "dims: 7"));
   EXPECT_NE(message("broken", "").find("broken.yaml:4"), std::string::npos) << message("broken", "");
+}
+
+// kpg's own commands, built with the library, take back the error raised inside it: bad
+// input stays InputError (exit 2), no driver NoDriverError, with the same message; callers
+// of the API still catch the public type.
+TEST_F(LibraryApi, KpgsOwnCommandsGetTheInternalErrorBack) {
+  const auto open = [&](const std::string& name) { return kpg::Operation::open(name, options()); };
+  EXPECT_THROW(open("nope"), kpg::InvalidInput);
+  try {
+    with_internal_errors([&] { return open("nope"); });
+    ADD_FAILURE() << "no error for an unknown op";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown op"), std::string::npos) << e.what();
+  }
+  auto op = open("rows");
+  const kpg::Problem p{{{"M", 6}, {"N", 100}, {"SHIFT", 0}}, "f32"};
+  EXPECT_THROW(op.config(p), kpg::NoDeviceError);
+  EXPECT_THROW(with_internal_errors([&] { return op.config(p); }), NoDriverError);
+  EXPECT_THROW(with_internal_errors([&] { return op.bytes(kpg::Problem{{{"M", 6}}, "f32"}); }), InputError);
+  // Anything else passes unchanged.
+  EXPECT_THROW(with_internal_errors([] { throw std::out_of_range("x"); }), std::out_of_range);
 }
 
 TEST_F(LibraryApi, BuffersBytesAndFlopsNeedNoGpu) {
