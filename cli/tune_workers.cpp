@@ -24,6 +24,7 @@
 #include "runtime/error.hpp"
 #include "tuner/failure_log.hpp"
 #include "tuner/progress.hpp"
+#include "tuner/space.hpp"
 
 namespace kpg {
 namespace {
@@ -67,8 +68,7 @@ std::vector<int> parse_devices(const std::string& text) {
 // The kernel file of the candidate a lost worker was running: its space's, named by the
 // candidate id ("space:K=V,...") within the event's variant.
 std::filesystem::path failed_source(const OpConfig& config, const WorkerEvent& started) {
-  const std::string& id = started.record.candidate_id;
-  const std::string space = id.substr(0, id.find(':'));
+  const std::string_view space = space_of_candidate_id(started.record.candidate_id);
   if (const VariantSpec* v = config.find_variant(started.key.variant))
     for (const auto& s : v->spaces)
       if (s.name == space) return s.source;

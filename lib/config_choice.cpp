@@ -21,8 +21,7 @@ std::optional<ConfigPick> choose_config(const OpConfig& config, const VariantSpe
 Candidate candidate_from_id(const OpConfig& config, const VariantSpec& variant, const std::string& id,
                             const Shape& shape, const DeviceLimits& limits) {
   const std::string where = config.op + "/" + variant.name + " config '" + id + "'";
-  const auto colon = id.find(':');
-  const std::string space_name = id.substr(0, colon);
+  const std::string space_name(space_of_candidate_id(id));
   const auto space = std::find_if(variant.spaces.begin(), variant.spaces.end(),
                                   [&](const SpaceSpec& s) { return s.name == space_name; });
   if (space == variant.spaces.end()) {
@@ -32,9 +31,10 @@ Candidate candidate_from_id(const OpConfig& config, const VariantSpec& variant, 
   }
   Candidate wanted{variant.name, static_cast<size_t>(space - variant.spaces.begin()), space->name, space->defaults,
                    false};
-  for (size_t start = colon == std::string::npos ? id.size() : colon + 1; start < id.size();) {
-    const size_t comma = std::min(id.find(',', start), id.size());
-    const std::string item = id.substr(start, comma - start);
+  const std::string_view params = params_of_candidate_id(id);
+  for (size_t start = 0; start < params.size();) {
+    const size_t comma = std::min(params.find(',', start), params.size());
+    const std::string item(params.substr(start, comma - start));
     start = comma + 1;
     const auto eq = item.find('=');
     const std::string name = item.substr(0, eq);

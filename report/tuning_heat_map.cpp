@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <string>
 
+#include "tuner/space.hpp"
+
 namespace kpg::report {
 
 std::optional<HeatMap> tuning_heat_map(const VariantSpec& variant, const TuneResult& result) {
@@ -23,8 +25,8 @@ std::optional<HeatMap> tuning_heat_map(const VariantSpec& variant, const TuneRes
   map.cells.assign(y_values.size(), std::vector<std::optional<double>>(x_values.size()));
   bool any = false;
   for (const TuneRecord& r : result.records) {
-    // Candidate ids read "space:K=V,..." (or "space" alone): keep the first space's records.
-    if (!r.ok || r.candidate_id.substr(0, r.candidate_id.find(':')) != space.name) continue;
+    // Keep the first space's records.
+    if (!r.ok || space_of_candidate_id(r.candidate_id) != space.name) continue;
     const auto x = r.params.find(x_name), y = r.params.find(y_name);
     if (x == r.params.end() || y == r.params.end()) continue;
     const auto col = std::find(x_values.begin(), x_values.end(), x->second);

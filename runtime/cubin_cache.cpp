@@ -1,17 +1,16 @@
 #include "runtime/cubin_cache.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
 
+#include "runtime/atomic_write.hpp"
 #include "runtime/error.hpp"
 #include "runtime/hash.hpp"
 #include "runtime/input_file.hpp"
@@ -84,16 +83,15 @@ std::string first_difference(std::string_view stored, std::string_view wanted) {
   return std::string(line.substr(0, 120));
 }
 
-void write_all(int fd, const char* data, size_t n, const fs::path& path) {
-  while (n > 0) {
-    const ssize_t written = ::write(fd, data, n);
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      throw Error("cannot write " + path.string() + ": " + std::strerror(errno));
-    }
-    data += written;
-    n -= static_cast<size_t>(written);
-  }
+// The bytes of the entry for `payload` compiled from `origin` (the layout parse_entry reads).
+std::string encode_entry(std::string_view origin, std::string_view payload) {
+  const uint64_t sizes[2] = {origin.size(), payload.size()};
+  std::string bytes(kMagic, sizeof(kMagic));
+  bytes.append(reinterpret_cast<const char*>(sizes), sizeof(sizes));
+  bytes += digest_of(origin, payload);
+  bytes += origin;
+  bytes += payload;
+  return bytes;
 }
 
 // <temp>/kpg-cache-<uid>: this user's own folder, created 0700. One that exists but is a
@@ -184,31 +182,9 @@ void CubinCache::store(const std::string& origin, const std::vector<char>& data)
   fs::create_directories(path.parent_path(), ec);
   if (ec) throw Error("cannot create cache folder " + path.parent_path().string() + ": " + ec.message());
 
-  static std::atomic<unsigned> counter{0};
-  const fs::path temp = path.parent_path() / ("." + key + "." + std::to_string(::getpid()) + "." +
-                                              std::to_string(counter.fetch_add(1)) + ".tmp");
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error("cannot create " + temp.string() + ": " + std::strerror(errno));
-  try {
-    const uint64_t sizes[2] = {origin.size(), data.size()};
-    const std::string digest = digest_of(origin, std::string_view(data.data(), data.size()));
-    write_all(fd, kMagic, sizeof(kMagic), temp);
-    write_all(fd, reinterpret_cast<const char*>(sizes), sizeof(sizes), temp);
-    write_all(fd, digest.data(), digest.size(), temp);
-    write_all(fd, origin.data(), origin.size(), temp);
-    write_all(fd, data.data(), data.size(), temp);
-    if (::fsync(fd) != 0) throw Error("cannot fsync " + temp.string() + ": " + std::strerror(errno));
-  } catch (...) {
-    ::close(fd);
-    fs::remove(temp, ec);
-    throw;
-  }
-  ::close(fd);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    fs::remove(temp, ec);
-    throw Error("cannot rename " + temp.string() + " to " + path.string() + ": " + why);
-  }
+  // Temp files are .<key>.<unique>.tmp: clear() recognises those a killed writer left.
+  write_file_atomic(path, encode_entry(origin, std::string_view(data.data(), data.size())),
+                    FileMode{}, TempName{"." + key + ".", ".tmp"});
 }
 
 size_t CubinCache::clear() const {

@@ -1,14 +1,13 @@
 #include "runtime/output_file.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <string>
 
+#include "runtime/atomic_write.hpp"
 #include "runtime/error.hpp"
 #include "runtime/input_file.hpp"
 
@@ -53,28 +52,17 @@ void check_writable_folder(const fs::path& dir, const fs::path& for_path) {
   if (::access(dir.c_str(), W_OK | X_OK) != 0) fail(for_path, "folder " + dir.string() + ": " + errno_text(errno));
 }
 
-// Checks `target` (symlinks resolved) and returns its mode when it exists, 0 when not.
-mode_t check_target(const fs::path& target, const fs::path& named) {
+// Throws unless `target` (symlinks resolved) is absent or a writable regular file in a
+// writable folder.
+void check_target(const fs::path& target, const fs::path& named) {
   check_writable_folder(folder_of(target), named);
   struct stat st {};
   if (::stat(target.c_str(), &st) != 0) {
-    if (errno == ENOENT) return 0;
+    if (errno == ENOENT) return;
     fail(named, errno_text(errno));
   }
   if (!S_ISREG(st.st_mode)) fail(named, "it is " + file_type_name(st.st_mode) + "; kpg writes regular files only");
   if (::access(target.c_str(), W_OK) != 0) fail(named, "the file is not writable (" + errno_text(errno) + ")");
-  return st.st_mode;
-}
-
-// Empty when every byte was written, else strerror of the failure.
-std::string write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno_text(errno);
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
 }
 
 }  // namespace
@@ -90,22 +78,11 @@ void check_output_file(const fs::path& path, bool create_folders) {
 void write_output_file(const fs::path& path, std::string_view bytes) {
   if (path.empty()) throw InputError("an output file name is empty");
   const fs::path target = resolve_target(path);
-  const mode_t existing = check_target(target, path);
-
-  static std::atomic<unsigned> counter{0};
-  const fs::path temp = folder_of(target) / ("." + target.filename().string() + ".kpg-tmp-" +
-                                             std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) fail(path, errno_text(errno));
-  std::string error;
-  if (existing != 0 && ::fchmod(fd, existing & 07777) != 0) error = errno_text(errno);
-  if (error.empty()) error = write_all(fd, bytes);
-  if (error.empty() && ::fsync(fd) != 0) error = errno_text(errno);
-  if (::close(fd) != 0 && error.empty()) error = errno_text(errno);
-  if (error.empty() && ::rename(temp.c_str(), target.c_str()) != 0) error = errno_text(errno);
-  if (!error.empty()) {
-    ::unlink(temp.c_str());
-    fail(path, error);
+  check_target(target, path);
+  try {
+    write_file_atomic(target, bytes, FileMode{0666, true});
+  } catch (const AtomicWriteError& e) {
+    fail(path, e.reason());
   }
 }
 

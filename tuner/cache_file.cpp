@@ -4,12 +4,12 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "runtime/atomic_write.hpp"
 #include "runtime/error.hpp"
 
 namespace kpg {
@@ -18,23 +18,6 @@ namespace {
 std::string errno_text() { return std::strerror(errno); }
 
 constexpr std::string_view kTempMarker = ".tmp.";
-
-void write_all(int fd, const std::string& text, const std::filesystem::path& path) {
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw InputError("cannot write " + path.string() + ": " + errno_text());
-    done += static_cast<size_t>(n);
-  }
-}
-
-void fsync_dir(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;  // best effort: the rename itself is already atomic
-  ::fsync(fd);
-  ::close(fd);
-}
 
 }  // namespace
 
@@ -65,27 +48,13 @@ std::optional<std::string> read_text_file(const std::filesystem::path& path) {
   return text.str();
 }
 
-void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-  static std::atomic<unsigned> counter{0};
-  const auto temp = path.parent_path() / (path.filename().string() + std::string(kTempMarker) +
-                                          std::to_string(::getpid()) + "." + std::to_string(counter++));
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw InputError("cannot write " + temp.string() + ": " + errno_text());
+void write_cache_file(const std::filesystem::path& path, const std::string& text) {
+  // Temp files are <name>.tmp.<unique>: remove_stale_temp_files finds those a killed writer left.
   try {
-    write_all(fd, text, temp);
-    if (::fsync(fd) != 0) throw InputError("cannot flush " + temp.string() + ": " + errno_text());
-  } catch (...) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    throw;
+    write_file_atomic(path, text, FileMode{}, TempName{path.filename().string() + std::string(kTempMarker), ""});
+  } catch (const AtomicWriteError& e) {
+    throw InputError(e.what());
   }
-  ::close(fd);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const std::string why = errno_text();
-    ::unlink(temp.c_str());
-    throw InputError("cannot replace " + path.string() + ": " + why);
-  }
-  fsync_dir(path.parent_path());
 }
 
 void remove_stale_temp_files(const std::filesystem::path& path) {

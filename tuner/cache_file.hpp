@@ -25,9 +25,10 @@ class FileLock {
 // but cannot be read.
 std::optional<std::string> read_text_file(const std::filesystem::path& path);
 
-// Writes `text` to a temp file next to `path` and renames it over `path`: readers see the
-// old or the new content, never a mix, even after kill -9 or a power cut. Throws InputError.
-void write_file_atomically(const std::filesystem::path& path, const std::string& text);
+// Replaces `path` with `text` through write_file_atomic (runtime/atomic_write.hpp): readers
+// see the old or the new content, never a mix, even after kill -9 or a power cut. Throws
+// InputError ("cannot write <path>: <reason>").
+void write_cache_file(const std::filesystem::path& path, const std::string& text);
 
 // Temp files that a killed writer left next to `path` (call with the lock held).
 void remove_stale_temp_files(const std::filesystem::path& path);

@@ -101,6 +101,13 @@ std::string Candidate::id() const {
   return s;
 }
 
+std::string_view space_of_candidate_id(std::string_view id) { return id.substr(0, id.find(':')); }
+
+std::string_view params_of_candidate_id(std::string_view id) {
+  const size_t colon = id.find(':');
+  return colon == std::string_view::npos ? std::string_view() : id.substr(colon + 1);
+}
+
 // Why a space's own `arch` cannot run on the device, if it cannot: an arch-specific target
 // ("sm_90a") runs only on that exact card, a plain one on its major with the same or a newer minor.
 static std::optional<std::string> arch_problem(const SpaceSpec& space, const DeviceLimits& limits) {

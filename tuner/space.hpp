@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,11 @@ struct Candidate {
   std::string id() const;
   bool is_default = false;
 };
+
+// The parts of a candidate id (Candidate::id()): "space:K=V,K=V" -> "space" and "K=V,K=V";
+// "space" -> "space" and "" (a candidate without params).
+std::string_view space_of_candidate_id(std::string_view id);
+std::string_view params_of_candidate_id(std::string_view id);
 
 struct PruneReport {
   size_t total = 0, kept = 0;

@@ -303,7 +303,7 @@ size_t TuningCache::update(const CacheKey& key, const std::vector<TuneRecord>& r
     }
     ++changed;
   }
-  if (changed > 0 || !only_newer) write_file_atomically(path, encode_file(key, merged));
+  if (changed > 0 || !only_newer) write_cache_file(path, encode_file(key, merged));
   return changed;
 }
 

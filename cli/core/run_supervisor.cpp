@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/core/command.hpp"
+#include "tuner/space.hpp"
 
 namespace kpg {
 namespace {
@@ -65,7 +66,7 @@ std::string verdict(const RunUnit& unit) {
 std::string reproduce_command(const std::string& prefix, const std::string& shape, const TuneRecord& record) {
   std::string params;
   for (const auto& [k, v] : record.params) params += (params.empty() ? "" : ",") + k + "=" + std::to_string(v);
-  const std::string space = record.candidate_id.substr(0, record.candidate_id.find(':'));
+  const std::string_view space = space_of_candidate_id(record.candidate_id);
   return fmt::format("{} --shape {} --variant {} --space {}{}", prefix, shape, record.variant, space,
                      params.empty() ? "" : " --params " + params);
 }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tuner/space.hpp"
+
 namespace kpg {
 
 std::string time_change(const std::optional<TimedRun>& before, const TimedRun& now) {
@@ -78,8 +80,8 @@ std::string file_names(const std::set<std::filesystem::path>& files) {
 }
 
 std::string params_of(const std::string& candidate_id) {
-  const auto colon = candidate_id.find(':');
-  return colon == std::string::npos ? "no params" : candidate_id.substr(colon + 1);
+  const std::string_view params = params_of_candidate_id(candidate_id);
+  return params.empty() ? "no params" : std::string(params);
 }
 
 }  // namespace kpg

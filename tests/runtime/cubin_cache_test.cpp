@@ -206,6 +206,20 @@ TEST_F(CubinCacheTest, ClearRemovesEntriesAndNothingElse) {
   EXPECT_TRUE(fs::is_directory(scratch_.path() / "cache" / "cubin" / "keep"));
 }
 
+TEST_F(CubinCacheTest, ClearRemovesTheTempFileOfAWriterKilledMidStore) {
+  cache_.store("origin a\n", {'a'});
+  const int status = testing::run_with_file_size_limit(64, /*die=*/true, [&] {
+    cache_.store("origin b\n", std::vector<char>(4096, 'b'));
+    return true;
+  });
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ);
+  size_t files = 0;
+  for (const auto& f : fs::directory_iterator(cache_.dir() / "cubin")) files += f.is_regular_file() ? 1 : 0;
+  ASSERT_EQ(files, 2u) << "an entry and the killed writer's temp file";
+  EXPECT_EQ(cache_.clear(), 1u);
+  EXPECT_FALSE(fs::exists(cache_.dir() / "cubin")) << "the temp file went too, and then the empty folder";
+}
+
 TEST_F(CubinCacheTest, ClearDoesNotFollowASymlinkedCubinFolder) {
   const fs::path victim = scratch_.path() / "victim";
   const fs::path precious = scratch_.write("victim/" + std::string(64, 'a') + ".bin", "looks like an entry");

@@ -201,5 +201,21 @@ TEST_F(SpaceTest, CandidateIdsAreStableAndSorted) {
   EXPECT_EQ(c.id(), "s:A=1,B=2");
 }
 
+TEST_F(SpaceTest, ACandidateIdSplitsIntoItsSpaceAndParams) {
+  const auto c = enumerate(config_, fused(), shape(64, 300), DeviceLimits{}, nullptr);
+  ASSERT_EQ(c.size(), 12u);
+  for (const Candidate& cand : {c[0], c[11]}) {  // one candidate of each space
+    const std::string id = cand.id();
+    EXPECT_EQ(space_of_candidate_id(id), cand.space_name) << id;
+    EXPECT_EQ(std::string(space_of_candidate_id(id)) + ":" + std::string(params_of_candidate_id(id)), id);
+  }
+  EXPECT_EQ(params_of_candidate_id(c[0].id()), "VEC=2,WARPS=1");
+  const auto paramless = enumerate(config_, *config_.find_variant("unfused"), shape(64, 300), DeviceLimits{}, nullptr);
+  ASSERT_EQ(paramless.size(), 1u);
+  EXPECT_EQ(space_of_candidate_id(paramless[0].id()), paramless[0].space_name);
+  EXPECT_EQ(params_of_candidate_id(paramless[0].id()), "");
+  EXPECT_EQ(space_of_candidate_id(""), "");
+}
+
 }  // namespace
 }  // namespace kpg

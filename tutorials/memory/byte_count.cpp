@@ -4,6 +4,7 @@
 #include <set>
 
 #include "runtime/error.hpp"
+#include "tuner/space.hpp"
 #include "tutorials/memory/flop_count.hpp"
 
 namespace kpg::memory {
@@ -85,7 +86,7 @@ VariantTraffic count_traffic(const OpConfig& config, const VariantSpec& variant,
 }
 
 size_t space_index_of(const VariantSpec& variant, const std::string& candidate_id) {
-  const std::string name = candidate_id.substr(0, candidate_id.find(':'));
+  const std::string_view name = space_of_candidate_id(candidate_id);
   for (size_t i = 0; i < variant.spaces.size(); ++i)
     if (variant.spaces[i].name == name) return i;
   return 0;
