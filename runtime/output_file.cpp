@@ -53,16 +53,14 @@ void check_writable_folder(const fs::path& dir, const fs::path& for_path) {
 }
 
 // Throws unless `target` (symlinks resolved) is absent or a writable regular file in a
-// writable folder.
+// writable folder. A device, FIFO or folder is named as such first, whatever its folder allows.
 void check_target(const fs::path& target, const fs::path& named) {
-  check_writable_folder(folder_of(target), named);
   struct stat st {};
-  if (::stat(target.c_str(), &st) != 0) {
-    if (errno == ENOENT) return;
-    fail(named, errno_text(errno));
-  }
-  if (!S_ISREG(st.st_mode)) fail(named, "it is " + file_type_name(st.st_mode) + "; kpg writes regular files only");
-  if (::access(target.c_str(), W_OK) != 0) fail(named, "the file is not writable (" + errno_text(errno) + ")");
+  const bool exists = ::stat(target.c_str(), &st) == 0;
+  if (!exists && errno != ENOENT && errno != ENOTDIR) fail(named, errno_text(errno));
+  if (exists && !S_ISREG(st.st_mode)) fail(named, "it is " + file_type_name(st.st_mode) + "; kpg writes regular files only");
+  check_writable_folder(folder_of(target), named);
+  if (exists && ::access(target.c_str(), W_OK) != 0) fail(named, "the file is not writable (" + errno_text(errno) + ")");
 }
 
 }  // namespace
