@@ -2,9 +2,10 @@
 // What every fusion lesson measures for one shape: the fused and the unfused variant,
 // each tuned (or taken from the tuning cache), then launched through the library (a
 // Launcher of the variant's kpg::Operation at the chosen configuration, on the study's
-// buffers), checked against the float64 reference and timed the same way; bytes counted per kernel so the traffic can be compared; and a
-// copy of the op's bytes (inputs read, outputs written), timed the same way in the same
-// run: the ceiling of a memory-bound kernel (tuner/same_bytes_copy.hpp).
+// buffers), checked against the float64 reference and timed the same way; bytes counted
+// per kernel so the traffic can be compared; and a copy of the op's bytes (inputs read,
+// outputs written), timed the same way in the same run: the ceiling of a memory-bound
+// kernel (tuner/same_bytes_copy.hpp).
 
 #include <functional>
 #include <string>
