@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 
 #include "runtime/error.hpp"
 #include "tuner/recorded_choice.hpp"
@@ -32,7 +33,9 @@ Candidate candidate_from_id(const OpConfig& config, const VariantSpec& variant, 
   Candidate wanted{variant.name, static_cast<size_t>(space - variant.spaces.begin()), space->name, space->defaults,
                    false};
   const std::string_view params = params_of_candidate_id(id);
-  for (size_t start = 0; start < params.size();) {
+  std::set<std::string> seen;
+  // `<=` so that a trailing comma yields an empty item and is refused, not ignored.
+  for (size_t start = 0; !params.empty() && start <= params.size();) {
     const size_t comma = std::min(params.find(',', start), params.size());
     const std::string item(params.substr(start, comma - start));
     start = comma + 1;
@@ -44,6 +47,7 @@ Candidate candidate_from_id(const OpConfig& config, const VariantSpec& variant, 
     if (eq == std::string::npos || ec != std::errc() || end != item.data() + item.size() || first == end)
       throw InputError(where + ": expected NAME=INTEGER, got '" + item + "'");
     if (!wanted.params.count(name)) throw InputError(where + ": space '" + space->name + "' has no param " + name);
+    if (!seen.insert(name).second) throw InputError(where + ": param " + name + " is given twice");
     wanted.params[name] = value;
   }
   for (const auto& c : enumerate(config, variant, shape, limits, nullptr))

@@ -105,6 +105,8 @@ TEST_F(ConfigChoice, ABadIdSaysWhatIsWrong) {
   EXPECT_NE(message("ring:X=1").find("no space 'ring' (spaces: warp, split)"), std::string::npos);
   EXPECT_NE(message("warp:THREADS=1").find("has no param THREADS"), std::string::npos);
   EXPECT_NE(message("warp:WARPS=x").find("expected NAME=INTEGER"), std::string::npos);
+  EXPECT_NE(message("warp:WARPS=8,").find("expected NAME=INTEGER, got ''"), std::string::npos);
+  EXPECT_NE(message("warp:WARPS=4,WARPS=8").find("param WARPS is given twice"), std::string::npos);
   EXPECT_NE(message("warp:WARPS=3").find("is not valid at"), std::string::npos);  // not in the grid
   EXPECT_NE(candidate_from_id(config_, variant_, "warp", shape(100, 300), DeviceLimits{}).id(), "");
   try {
