@@ -15,7 +15,6 @@ from bench.kpg_backend import FUSED_VARIANT, UNFUSED_VARIANT
 from bench.outcome import Measured, Skip, error_text
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EPS = 1e-5  # the norms' eps, as configs/layernorm.yaml and rmsnorm.yaml declare it
 DEVICE = "cuda"
 QUICK_TRITON_CANDIDATES = 2
 
@@ -89,18 +88,17 @@ class CaseLab:
         self._generator = torch.Generator(device=DEVICE).manual_seed(self.lab.seed)
         # (shape, mean, std) of each input: the distributions of the op's YAML `init`, so
         # every implementation sees the inputs kpg's tuner checks with.
-        if self.case.op == "attention":
-            shape = (d["B"], d["H"], d["N"], d["D"])
-            self._init = [(shape, 0.0, 1.0)] * 3
+        op = self.case.op
+        if op == "attention":
+            shapes = [(d["B"], d["H"], d["N"], d["D"])] * 3  # q, k, v
             self.kw = {"causal": d["causal"]}
-        elif self.case.op == "softmax":
-            self._init = [((d["M"], d["N"]), 0.0, 3.0)]
-        elif self.case.op == "layernorm":
-            self._init = [((d["M"], d["N"]), 0.0, 1.0), ((d["N"],), 1.0, 0.1), ((d["N"],), 0.0, 0.1)]
-            self.kw = {"eps": EPS}
         else:
-            self._init = [((d["M"], d["N"]), 0.0, 1.0), ((d["N"],), 1.0, 0.1)]
-            self.kw = {"eps": EPS}
+            shapes = [(d["M"], d["N"]), (d["N"],), (d["N"],)][:{"softmax": 1, "layernorm": 3}.get(op, 2)]
+            self.kw = {} if op == "softmax" else {"eps": self.settings.scalars["eps"]}
+        if len(self.settings.inputs) != len(shapes):
+            raise op_settings.SettingsError(f"configs/{op}.yaml: expected {len(shapes)} buffers with "
+                                            f"'init: {{normal: [MEAN, STD]}}', found {len(self.settings.inputs)}")
+        self._init = [(shape, mean, std) for shape, (_, mean, std) in zip(shapes, self.settings.inputs)]
         self.inputs = tuple(torch.empty(shape, dtype=self._dtype, device=DEVICE) for shape, _, _ in self._init)
         self._refill()
 
@@ -182,10 +180,10 @@ class CaseLab:
             found = t.candidates(*self.inputs)
         elif op == "layernorm":
             from bench.peers import triton_norms as t  # noqa: PLC0415
-            found = t.layernorm_candidates(*self.inputs, EPS)
+            found = t.layernorm_candidates(*self.inputs, self.kw["eps"])
         elif op == "rmsnorm":
             from bench.peers import triton_norms as t  # noqa: PLC0415
-            found = t.rmsnorm_candidates(*self.inputs, EPS)
+            found = t.rmsnorm_candidates(*self.inputs, self.kw["eps"])
         else:
             from bench.peers import triton_attention as t  # noqa: PLC0415
             found = t.candidates(*self.inputs, self.kw["causal"])

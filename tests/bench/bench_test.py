@@ -352,6 +352,19 @@ class OpSettings(unittest.TestCase):
             self.assertGreater(s.rep_ms, 0)
         self.assertEqual(op_settings.load("softmax").tolerance["f32"], (1.0e-6, 1.0e-4))
 
+    def test_inputs_and_scalars_come_from_the_config(self):
+        self.assertEqual(op_settings.load("softmax").inputs, (("x", 0.0, 3.0),))
+        norm = op_settings.load("layernorm")
+        self.assertEqual([name for name, _, _ in norm.inputs], ["x", "gamma", "beta"])
+        self.assertEqual(norm.inputs[1], ("gamma", 1.0, 0.1))
+        self.assertEqual(norm.scalars, {"eps": 1.0e-5})
+        self.assertEqual([name for name, _, _ in op_settings.load("attention").inputs], ["q", "k", "v"])
+        text = ("buffers:\n  a: {dtype: T, init: {normal: [2.5, -1e-1]}}\n  o: {dtype: T, output: true}\n"
+                "scalars: {eps: 3.0e-6}\ntolerance:\n  f32: {abs: 1, rel: 2}\ntiming: {warmup_ms: 1, rep_ms: 2}\n")
+        parsed = op_settings.parse(text, "x.yaml")
+        self.assertEqual(parsed.inputs, (("a", 2.5, -0.1),))
+        self.assertEqual(parsed.scalars, {"eps": 3.0e-6})
+
     def test_a_bad_tolerance_names_file_and_line(self):
         text = "op: x\ntolerance:\n  f32: {abs: 1.0e-5}\ntiming: {warmup_ms: 1, rep_ms: 2}\n"
         with self.assertRaisesRegex(op_settings.SettingsError, r"^x.yaml:3: tolerance"):
