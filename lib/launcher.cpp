@@ -41,7 +41,7 @@ std::unique_ptr<Launcher::State> make_launcher_state(const OpConfig& config, con
   std::set<std::string> used;
   for (const auto& launch : space.launches)
     for (const auto& arg : launch.args)
-      if (arg.kind == ArgSpec::buffer) used.insert(arg.name);
+      if (arg.names_buffer()) used.insert(arg.name);
   for (const auto& spec : config.buffers) {
     if (spec.role != BufferSpec::scratch || !used.count(spec.name)) continue;
     DeviceBuffer buffer(static_cast<size_t>(buffer_info(spec, shape, gpu.limits()).bytes()));

@@ -22,6 +22,7 @@ constexpr uint8_t kFormatSizedValue = 4;  // EIFMT_SVAL: u16 size + payload; oth
 constexpr uint8_t kAttrFrameSize = 0x11;  // EIATTR_FRAME_SIZE
 constexpr uint8_t kAttrRegCount = 0x2f;   // EIATTR_REGCOUNT
 constexpr uint8_t kAttrBarriers = 0x4c;   // barrier count (what ptxas reports as "used N barriers")
+constexpr uint8_t kAttrParamInfo = 0x17;  // EIATTR_KPARAM_INFO: one per kernel parameter
 constexpr int kReservedSharedBytes = 1024;  // system-reserved shared memory per block on sm_90+
 
 class ElfView {
@@ -144,12 +145,16 @@ int barrier_count(const ElfView& elf, const Section& kernel_info) {
   return barriers;
 }
 
+bool is_cubin(const std::vector<char>& image) {
+  return image.size() >= 64 && std::memcmp(image.data(), "\x7f" "ELF", 4) == 0 && image[4] == kElfClass64 &&
+         image[5] == kElfLittleEndian;
+}
+
 }  // namespace
 
 std::vector<KernelResources> read_cubin_resources(const std::vector<char>& cubin) {
   std::vector<KernelResources> out;
-  if (cubin.size() < 64 || std::memcmp(cubin.data(), "\x7f" "ELF", 4) != 0) return out;
-  if (cubin[4] != kElfClass64 || cubin[5] != kElfLittleEndian) return out;
+  if (!is_cubin(cubin)) return out;
   const ElfView elf(cubin);
   const auto sections = read_sections(elf);
   const auto attributes = per_symbol_attributes(elf, sections);
@@ -188,6 +193,29 @@ std::vector<KernelResources> read_cubin_resources(const std::vector<char>& cubin
       }
       out.push_back(std::move(r));
     }
+  }
+  return out;
+}
+
+std::map<std::string, std::vector<size_t>> cubin_parameter_sizes(const std::vector<char>& cubin) {
+  std::map<std::string, std::vector<size_t>> out;
+  if (!is_cubin(cubin)) return out;
+  const ElfView elf(cubin);
+  constexpr std::string_view kPrefix = ".nv.info.";
+  for (const auto& section : read_sections(elf)) {
+    if (section.name.rfind(kPrefix, 0) != 0 || section.name.size() == kPrefix.size()) continue;
+    std::map<uint16_t, size_t> by_ordinal;
+    for_each_attribute(elf, section, [&](uint8_t attribute, uint64_t at, uint64_t size) {
+      if (attribute != kAttrParamInfo || size != 12) return;
+      const auto ordinal = elf.read<uint16_t>(at + 4);
+      by_ordinal[ordinal] = elf.read<uint32_t>(at + 8) >> 18;
+    });
+    if (by_ordinal.empty()) continue;
+    if (by_ordinal.rbegin()->first + size_t{1} != by_ordinal.size())
+      throw Error("cubin: " + section.name + " describes " + std::to_string(by_ordinal.size()) +
+                  " parameters, numbered up to " + std::to_string(by_ordinal.rbegin()->first));
+    std::vector<size_t>& sizes = out[section.name.substr(kPrefix.size())];
+    for (const auto& entry : by_ordinal) sizes.push_back(entry.second);
   }
   return out;
 }

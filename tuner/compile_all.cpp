@@ -76,6 +76,22 @@ void run_parallel(std::vector<CompileJob>& jobs, const Compiler& compiler, unsig
   for (auto& t : pool) t.join();
 }
 
+// A tensor-map argument meets a 128-byte parameter, or the kernel would read a cut map.
+std::vector<std::string> tensor_map_parameter_problems(const LaunchSpec& launch, const std::vector<size_t>& sizes,
+                                                       const fs::path& source) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < launch.args.size(); ++i) {
+    const ArgSpec& arg = launch.args[i];
+    if (arg.kind != ArgSpec::tensor_map || (i < sizes.size() && sizes[i] == sizeof(CUtensorMap))) continue;
+    out.push_back(format_loc(arg.loc) + ": argument " + std::to_string(i) + " of kernel '" + launch.kernel +
+                  "' is a tensor map (" + std::to_string(sizeof(CUtensorMap)) + " bytes), but in " + source.string() +
+                  (i < sizes.size() ? " that parameter is " + std::to_string(sizes[i]) + " bytes"
+                                    : " the kernel takes only " + std::to_string(sizes.size()) + " parameters") +
+                  "; declare it `const __grid_constant__ CUtensorMap`");
+  }
+  return out;
+}
+
 bool spills(const KernelResources& r) {
   return r.stack_bytes > 0 || r.spill_store_bytes > 0 || r.spill_load_bytes > 0;
 }
@@ -90,9 +106,19 @@ std::vector<std::string> missing_kernels(const SpaceSpec& space, const CompiledK
   } catch (const Error& e) {
     return {"cannot list the kernels of the image compiled from " + source.string() + ": " + e.what()};
   }
+  std::map<std::string, std::vector<size_t>> parameter_sizes;  // what the cubin records; PTX: none
+  try {
+    if (!compiled.is_ptx) parameter_sizes = cubin_parameter_sizes(compiled.image);
+  } catch (const Error& e) {
+    return {"cannot read the kernel parameters of the image compiled from " + source.string() + ": " + e.what()};
+  }
   std::vector<std::string> out;
   for (const auto& launch : space.launches) {
-    if (std::find(defined.begin(), defined.end(), launch.kernel) != defined.end()) continue;
+    if (std::find(defined.begin(), defined.end(), launch.kernel) != defined.end()) {
+      if (const auto it = parameter_sizes.find(launch.kernel); it != parameter_sizes.end())
+        for (const auto& problem : tensor_map_parameter_problems(launch, it->second, source)) out.push_back(problem);
+      continue;
+    }
     std::string known;
     for (const auto& name : defined) known += (known.empty() ? "" : ", ") + name;
     out.push_back(format_loc(launch.kernel_loc) + ": no kernel named '" + launch.kernel + "' in " + source.string() +

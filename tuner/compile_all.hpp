@@ -3,7 +3,8 @@
 // variant at every default shape, without a GPU. Candidates that compile to the same
 // (source, arch, defines) are compiled once; compiles run in parallel through the cubin
 // cache, with the tuner's exact options, so a later `kpg tune` finds them cached. Every
-// launch's kernel must be defined by the compiled image (a missing one is a failure).
+// launch's kernel must be defined by the compiled image (a missing one is a failure), and
+// take each tensor map in a 128-byte parameter.
 
 #include <cstddef>
 #include <filesystem>
@@ -59,7 +60,9 @@ struct OpCompileReport {
 };
 
 // The launches of `space` whose kernel the compiled image does not define, one message
-// each: "file:line:column: key: no kernel named 'x' in <source> (it defines: a, b; ...)".
+// each: "file:line:column: key: no kernel named 'x' in <source> (it defines: a, b; ...)";
+// and, where a cubin records its kernels' parameter sizes, each tensor-map argument whose
+// kernel parameter is not a 128-byte CUtensorMap.
 std::vector<std::string> missing_kernels(const SpaceSpec& space, const CompiledKernel& compiled,
                                          const std::filesystem::path& source);
 

@@ -33,13 +33,28 @@ struct BufferSpec {
   SourceLoc loc;
 };
 
+// A TMA tensor map over a buffer (`{tensor_map: x, box: [...], swizzle: 128, view: [...]}`),
+// with what it needs of its buffer copied in so that it is evaluated from a shape alone.
+struct TensorMapSpec {
+  std::string dtype;               // its buffer's: "T" or a concrete dtype name
+  std::vector<Expr> buffer_shape;  // its buffer's shape
+  std::vector<Expr> view;          // the shape it tiles, of as many elements; empty: buffer_shape
+  std::vector<Expr> box;           // one per dim of the tiled shape, innermost last
+  Expr swizzle;                    // bytes: 0 (none), 32, 64 or 128
+};
+
 struct ArgSpec {
   // buffer: device pointer; int32_name: a dim or param passed as int32; scalar_name: a
-  // `scalars:` entry passed as f32; i32/i64/f32: a typed expression.
-  enum Kind { buffer, int32_name, scalar_name, i32, i64, f32 } kind = buffer;
+  // `scalars:` entry passed as f32; i32/i64/f32: a typed expression; tensor_map: a
+  // 128-byte CUtensorMap over buffer `name`.
+  enum Kind { buffer, int32_name, scalar_name, i32, i64, f32, tensor_map } kind = buffer;
   std::string name;
   std::optional<Expr> value;
+  std::optional<TensorMapSpec> tensor_map_spec;  // set for tensor_map
   SourceLoc loc;
+
+  // Whether the argument passes buffer `name` to the kernel: its pointer or a tensor map over it.
+  bool names_buffer() const { return kind == buffer || kind == tensor_map; }
 };
 
 struct LaunchSpec {

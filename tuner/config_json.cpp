@@ -42,9 +42,22 @@ json to_json(const BufferSpec& buffer) {
               {"init", init ? to_json(*init) : json(nullptr)}};
 }
 
+json to_json(const TensorMapSpec& map) {
+  const auto& [dtype, buffer_shape, view, box, swizzle] = map;
+  return json{{"dtype", dtype},
+              {"buffer_shape", exprs(buffer_shape)},
+              {"view", exprs(view)},
+              {"box", exprs(box)},
+              {"swizzle", swizzle.to_string()}};
+}
+
 json to_json(const ArgSpec& arg) {
-  [[maybe_unused]] const auto& [kind, name, value, loc] = arg;
-  return json{{"kind", static_cast<int>(kind)}, {"name", name}, {"value", value ? json(value->to_string()) : json(nullptr)}};
+  [[maybe_unused]] const auto& [kind, name, value, tensor_map_spec, loc] = arg;
+  json out{{"kind", static_cast<int>(kind)}, {"name", name}, {"value", value ? json(value->to_string()) : json(nullptr)}};
+  // Only where there is one: the JSON (and the tuning keys hashed from it) of configs
+  // without tensor maps stays what it was.
+  if (tensor_map_spec) out["tensor_map"] = to_json(*tensor_map_spec);
+  return out;
 }
 
 json to_json(const LaunchSpec& launch) {

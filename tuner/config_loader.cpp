@@ -215,6 +215,7 @@ class TopLevelLoader {
         b.init = init_spec(init, e.path + ".init");
       }
       names_.buffers.insert(b.name);
+      names_.buffer_specs.emplace(b.name, b);
       config_.buffers.push_back(std::move(b));
     }
     const bool any_output = std::any_of(config_.buffers.begin(), config_.buffers.end(),

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@ namespace kpg::detail {
 // What expressions and launch arguments may name, declared before the variants.
 struct ConfigNames {
   std::set<std::string> dims, buffers, scalars;
+  std::map<std::string, BufferSpec> buffer_specs;  // by name: what a tensor-map argument reads of its buffer
 };
 
 // Where a `source:` key (of the op, a variant or a space) finds its kernel file: in the

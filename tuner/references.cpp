@@ -210,6 +210,17 @@ void bias_gelu(const std::map<std::string, HostTensor>& inputs, std::map<std::st
     for (int64_t j = 0; j < r.n; ++j) y[i * r.n + j] = gelu_tanh(x.values[i * r.n + j] + bias.values[j]);
 }
 
+// Elementwise, so any shape of x: the tensor-map example's yardstick.
+void scale(const std::map<std::string, HostTensor>& inputs, std::map<std::string, HostTensor>& outputs,
+           const std::map<std::string, int64_t>& dims, const std::map<std::string, double>& scalars) {
+  const Call call("scale", inputs, outputs, dims, scalars, {"y"});
+  const HostTensor& x = call.input("x");
+  double* y = call.output("y", element_count(x.shape));
+  if (!y) return;
+  const double alpha = call.scalar_or("alpha", 1.0);
+  for (size_t i = 0; i < x.values.size(); ++i) y[i] = alpha * x.values[i];
+}
+
 // Four independent accumulators: the dot product is the attention reference's hot loop
 // and a single chain of dependent adds would run at a quarter of the speed.
 double dot(const double* a, const double* b, int64_t d) {
@@ -368,6 +379,7 @@ const std::map<std::string, Builtin, std::less<>>& registry() {
       {"rmsnorm", {rmsnorm, {}}},
       {"attention", {attention, SampledReference{attention_flops, attention_sample, attention_rows}}},
       {"bias_gelu", {bias_gelu, {}}},
+      {"scale", {scale, {}}},
   };
   return builtins;
 }

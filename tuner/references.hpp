@@ -9,6 +9,7 @@
 //   rmsnorm    in  x[M,N], gamma[N]                out y[M,N], rstd[M]            scalar eps
 //   attention  in  q,k,v[B,H,N,D]                  out o[B,H,N,D], lse[B,H,N]     scalar scale, dim CAUSAL
 //   bias_gelu  in  x[M,N], bias[N]                 out y[M,N] = gelu_tanh(x + bias)
+//   scale      in  x[any shape]                    out y = alpha * x (same shape)       scalar alpha
 // Row-wise ops take x of any rank >= 1: N is the last dimension, M the product of the rest.
 //
 // The caller pre-populates `outputs` with the names it wants (and their shapes); the
@@ -17,7 +18,7 @@
 // a dim of the same name in `dims`) throws kpg::InputError naming the reference and buffer.
 //
 // Scalars and dims that may be absent: eps defaults to 1e-5 (PyTorch's default), scale
-// to 1/sqrt(D), CAUSAL to 0.
+// to 1/sqrt(D), alpha to 1, CAUSAL to 0.
 //
 // Edge cases, decided once:
 //   softmax: a row of all -inf gives NaN (0/0), as PyTorch does; NaN inputs propagate.

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "runtime/error.hpp"
+#include "tuner/tensor_map_arg.hpp"
 
 namespace kpg {
 namespace {
@@ -123,12 +124,14 @@ static std::optional<std::string> arch_problem(const SpaceSpec& space, const Dev
 }
 
 // Why enumerate() prunes the candidate of this space, if it does (its arch aside): the first
-// constraint it fails, else launch geometry the device cannot run.
+// constraint it fails, else launch geometry the device cannot run, else a tensor map the
+// driver would refuse.
 static std::optional<std::string> prune_reason(const SpaceSpec& space, const Candidate& c, const Shape& shape,
                                                const DeviceLimits& limits) {
   const Scope scope = make_scope(shape, c.params, limits);
   if (auto why = constraint_problem(space, scope)) return why;
-  return geometry_problem(space, scope, limits);
+  if (auto why = geometry_problem(space, scope, limits)) return why;
+  return tensor_map_problem(space, shape, scope);
 }
 
 std::vector<Candidate> enumerate(const OpConfig& config, const VariantSpec& variant, const Shape& shape,

@@ -48,7 +48,8 @@ std::string describe_pruning(const PruneReport& report, size_t max_reasons = 3);
 // Candidates of every space of the variant in file order (first param slowest), pruned by
 // constraints, then by launch geometry impossible on the device: block above
 // max_threads_per_block (or a block/grid dimension out of CUDA's range), dynamic shared
-// memory above smem_optin, or geometry that does not evaluate to integers.
+// memory above smem_optin, or geometry that does not evaluate to integers; then by a
+// tensor-map argument the driver would refuse (tuner/tensor_map_arg.hpp).
 std::vector<Candidate> enumerate(const OpConfig& config, const VariantSpec& variant, const Shape& shape,
                                  const DeviceLimits& limits, PruneReport* report);
 

@@ -2,7 +2,9 @@
 // default) and launches (kernel, args, block, grid, shared memory).
 
 #include <algorithm>
+#include <cmath>
 
+#include "runtime/tensor_map.hpp"
 #include "tuner/config_loader.hpp"
 #include "tuner/scope.hpp"
 
@@ -177,8 +179,10 @@ class VariantLoader {
     ArgSpec a;
     a.loc = reader_.loc(node, path);
     if (node.IsMap()) {
-      const auto entries = reader_.entries(node, path, {"i32", "i64", "f32"});
-      if (entries.size() != 1) reader_.fail(node, path, "a typed argument is one of {i32: EXPR}, {i64: EXPR}, {f32: EXPR}");
+      if (node["tensor_map"] || node["box"] || node["swizzle"] || node["view"]) return tensor_map_arg(node, path, known);
+      const auto entries = reader_.entries(node, path, {"i32", "i64", "f32", "tensor_map"});
+      if (entries.size() != 1)
+        reader_.fail(node, path, "a typed argument is one of {i32: EXPR}, {i64: EXPR}, {f32: EXPR} (or a tensor map)");
       const auto& e = entries.front();
       a.kind = e.name == "i32" ? ArgSpec::i32 : e.name == "i64" ? ArgSpec::i64 : ArgSpec::f32;
       a.name = e.name;
@@ -186,7 +190,8 @@ class VariantLoader {
       return a;
     }
     if (!node.IsScalar())
-      reader_.fail(node, path, "expected a buffer, dim, param or scalar name, or {i32|i64|f32: EXPR}");
+      reader_.fail(node, path,
+                   "expected a buffer, dim, param or scalar name, {i32|i64|f32: EXPR} or {tensor_map: BUFFER, box: [...]}");
     a.name = node.Scalar();
     const bool is_param = std::any_of(s.params.begin(), s.params.end(), [&](const auto& p) { return p.first == a.name; });
     if (names_.buffers.count(a.name)) a.kind = ArgSpec::buffer;
@@ -202,6 +207,64 @@ class VariantLoader {
     }
     return a;
   }
+
+  // {tensor_map: BUFFER, box: [EXPR, ...], swizzle: none|32|64|128|EXPR, view: [EXPR, ...]}:
+  // the box has one expression per dim of the tiled shape (the view, else the buffer's).
+  ArgSpec tensor_map_arg(const YAML::Node& node, const std::string& path, const std::set<std::string>& known) const {
+    reader_.entries(node, path, {"tensor_map", "box", "swizzle", "view"});
+    ArgSpec a;
+    a.kind = ArgSpec::tensor_map;
+    a.loc = reader_.loc(node, path);
+    const YAML::Node buffer = reader_.required(node, path, "tensor_map");
+    a.name = reader_.identifier(buffer, path + ".tensor_map");
+    const auto spec = names_.buffer_specs.find(a.name);
+    if (spec == names_.buffer_specs.end()) {
+      std::vector<std::string> buffers(names_.buffers.begin(), names_.buffers.end());
+      reader_.fail(buffer, path + ".tensor_map", "no buffer named '" + a.name + "'; a tensor map tiles one of: " + join(buffers));
+    }
+    TensorMapSpec t{spec->second.dtype, spec->second.shape, {}, {}, Expr::literal(0, a.loc)};
+    std::string tiled_text = "buffer " + a.name + "'s shape";
+    if (const auto view = node["view"]) {
+      std::set<std::string> shape_names = names_.dims;  // a view is a shape: dims and builtins
+      for (const auto& b : builtin_names()) shape_names.insert(b);
+      reader_.expect_list(view, path + ".view", true);
+      for (size_t i = 0; i < view.size(); ++i)
+        t.view.push_back(load_expr(reader_, view[i], path + ".view[" + std::to_string(i) + "]", shape_names));
+      tiled_text = "its view";
+    }
+    const std::vector<Expr>& tiled = t.view.empty() ? t.buffer_shape : t.view;
+    std::vector<std::string> dims;
+    for (const auto& e : tiled) dims.push_back(e.to_string());
+    tiled_text += " [" + join(dims) + "]";
+    if (tiled.size() > kMaxTensorMapRank)
+      reader_.fail(node["view"] ? node["view"] : buffer, path + (node["view"] ? ".view" : ".tensor_map"),
+                   "a tensor map tiles 1 to 5 dims; " + tiled_text + " has " + std::to_string(tiled.size()) +
+                       " (a `view:` of fewer dims over the same elements can tile it)");
+    const YAML::Node box = reader_.required(node, path, "box");
+    reader_.expect_list(box, path + ".box", true);
+    if (box.size() != tiled.size())
+      reader_.fail(box, path + ".box", "expected " + std::to_string(tiled.size()) + " expressions, one per dim of " +
+                                           tiled_text + " (innermost last), got " + std::to_string(box.size()));
+    for (size_t i = 0; i < box.size(); ++i)
+      t.box.push_back(load_expr(reader_, box[i], path + ".box[" + std::to_string(i) + "]", known));
+    if (const auto swizzle = node["swizzle"]) t.swizzle = swizzle_expr(swizzle, path + ".swizzle", known);
+    a.tensor_map_spec = std::move(t);
+    return a;
+  }
+
+  // `none` or an expression of bytes; a constant one must already be a valid span.
+  Expr swizzle_expr(const YAML::Node& node, const std::string& path, const std::set<std::string>& known) const {
+    if (node.IsScalar() && node.Scalar() == "none") return Expr::literal(0, reader_.loc(node, path));
+    Expr e = load_expr(reader_, node, path, known);
+    if (!e.names().empty()) return e;  // a param's: checked per candidate
+    const double bytes = e.eval({});
+    if (bytes != std::trunc(bytes) || !is_tensor_map_swizzle(static_cast<int64_t>(bytes)))
+      reader_.fail(node, path, "expected none, 32, 64 or 128 (the swizzle span in bytes), or an expression of params "
+                               "giving one, got " + e.to_string());
+    return e;
+  }
+
+  static constexpr size_t kMaxTensorMapRank = 5;
 
   const YamlReader& reader_;
   const ConfigNames& names_;

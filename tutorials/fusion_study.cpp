@@ -39,7 +39,7 @@ int64_t counted_kernel_bytes(const OpConfig& config, const VariantSpec& variant,
   int64_t bytes = 0;
   for (const auto& launch : variant.spaces.at(chosen.space_index).launches)
     for (const auto& arg : launch.args)
-      if (arg.kind == ArgSpec::buffer) bytes += static_cast<int64_t>(workload.buffer(arg.name).bytes());
+      if (arg.names_buffer()) bytes += static_cast<int64_t>(workload.buffer(arg.name).bytes());
   (void)config;
   return bytes;
 }

@@ -38,7 +38,7 @@ HostTensor random_tensor(std::vector<int64_t> shape, uint64_t seed) {
 }
 
 TEST(References, RegistryListsEveryBuiltin) {
-  const std::vector<std::string> expected = {"attention", "bias_gelu", "layernorm", "rmsnorm", "softmax"};
+  const std::vector<std::string> expected = {"attention", "bias_gelu", "layernorm", "rmsnorm", "scale", "softmax"};
   EXPECT_EQ(builtin_reference_names(), expected);
   for (const auto& name : expected) EXPECT_NE(find_builtin_reference(name), nullptr) << name;
   EXPECT_EQ(find_builtin_reference("gemm"), nullptr);
@@ -134,6 +134,16 @@ TEST(BiasGelu, KnownPoints) {
   EXPECT_NEAR(y[5], 0.0, 1e-12);
 }
 
+TEST(Scale, MultipliesEveryElementOfAnyShape) {
+  const auto out = run("scale", {{"x", {{1, -2, 0.5, 0, 3, -0.25}, {2, 1, 3}}}}, {{"y", empty({2, 1, 3})}}, {},
+                       {{"alpha", -1.5}});
+  EXPECT_EQ(out.at("y").values, (std::vector<double>{-1.5, 3, -0.75, 0, -4.5, 0.375}));
+  // Without alpha: a copy.
+  EXPECT_EQ(run("scale", {{"x", {{7, 8}, {2}}}}, {{"y", empty({2})}}).at("y").values, (std::vector<double>{7, 8}));
+  // y must hold as many elements as x.
+  EXPECT_THROW(run("scale", {{"x", {{7, 8}, {2}}}}, {{"y", empty({3})}}), InputError);
+}
+
 TEST(Attention, SingleKeyReturnsV) {
   const HostTensor q = random_tensor({1, 2, 1, 8}, 1), k = random_tensor({1, 2, 1, 8}, 2), v = random_tensor({1, 2, 1, 8}, 3);
   const auto out = run("attention", {{"q", q}, {"k", k}, {"v", v}}, {{"o", empty({1, 2, 1, 8})}, {"lse", empty({1, 2, 1})}},
@@ -201,7 +211,7 @@ TEST(Attention, ThreadedSlicesMatchOneSliceAtATime) {
 // Only attention declares a sampled form; its rows are the full reference's rows exactly
 // (the same row function), every other row 0.
 TEST(SampledReference, AttentionRowsAreTheFullReferencesRows) {
-  for (const char* name : {"softmax", "layernorm", "rmsnorm", "bias_gelu"}) EXPECT_EQ(find_sampled_reference(name), nullptr);
+  for (const char* name : {"softmax", "layernorm", "rmsnorm", "bias_gelu", "scale"}) EXPECT_EQ(find_sampled_reference(name), nullptr);
   const SampledReference* sampled = find_sampled_reference("attention");
   ASSERT_NE(sampled, nullptr);
   const int64_t b = 2, h = 3, n = 9, d = 8;

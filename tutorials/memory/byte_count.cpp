@@ -72,7 +72,7 @@ VariantTraffic count_traffic(const OpConfig& config, const VariantSpec& variant,
                     uses_tensor_cores(config.op, launch.kernel)};
     std::set<std::string> seen;  // a buffer passed twice to one kernel is still moved once
     for (const auto& arg : launch.args) {
-      if (arg.kind != ArgSpec::buffer || !seen.insert(arg.name).second) continue;
+      if (!arg.names_buffer() || !seen.insert(arg.name).second) continue;
       const BufferSpec* spec = config.find_buffer(arg.name);
       if (!spec) throw Error(config.op + ": launch " + launch.kernel + " names unknown buffer '" + arg.name + "'");
       const BufferTraffic t{arg.name, buffer_bytes(config, arg.name, shape, limits)};
