@@ -110,6 +110,31 @@ TEST(CubinElfTest, TruncatedCubinIsAnError) {
   EXPECT_EQ(kernel_resources(compiled.log, truncated, false).size(), 3u);
 }
 
+// Parameter sizes as the kernel declares them, in order: a 128-byte tensor-map struct, a
+// pointer, an int, a double, a char; a kernel without parameters records none.
+TEST(CubinElfTest, RecordsEachKernelsParameterSizes) {
+  const char* source = R"(
+struct alignas(64) Map { unsigned long long opaque[16]; };
+extern "C" __global__ void mixed(const __grid_constant__ Map a, float* p, int n, const __grid_constant__ Map b,
+                                 double d, char c) {
+  if (n > 0) p[0] = a.opaque[1] + b.opaque[3] + d + c;
+}
+extern "C" __global__ void none() {}
+)";
+  for (const char* arch : {"sm_90", "sm_90a"}) {
+    CompileOptions o;
+    o.arch = arch;
+    const auto compiled = Compiler().compile_source(source, "params.cu", o);
+    const auto sizes = cubin_parameter_sizes(compiled.image);
+    ASSERT_EQ(sizes.count("mixed"), 1u) << arch;
+    EXPECT_EQ(sizes.at("mixed"), (std::vector<size_t>{128, 8, 4, 128, 8, 1})) << arch;
+    EXPECT_EQ(sizes.count("none"), 0u) << arch;
+  }
+  EXPECT_TRUE(cubin_parameter_sizes({}).empty());
+  const std::string ptx = ".version 9.0\n.target sm_90\n";
+  EXPECT_TRUE(cubin_parameter_sizes(std::vector<char>(ptx.begin(), ptx.end())).empty());
+}
+
 TEST(CubinElfTest, UnknownValuesPrintAsQuestionMarks) {
   EXPECT_EQ(format_resource(KernelResources::kUnknown), "?");
   EXPECT_EQ(format_resource(0), "0");
