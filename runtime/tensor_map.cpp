@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 
 #include "runtime/driver.hpp"
 #include "runtime/error.hpp"
@@ -37,7 +38,9 @@ std::vector<int64_t> TensorMapLayout::strides_bytes() const {
   std::vector<int64_t> strides(dims.empty() ? 0 : dims.size() - 1);
   int64_t bytes = element_bytes;
   for (size_t i = dims.size(); i-- > 1;) {
-    bytes *= dims[i];
+    // Saturates instead of overflowing: any stride this large breaks the 2^40 rule anyway.
+    const bool overflows = dims[i] > 0 && bytes > std::numeric_limits<int64_t>::max() / dims[i];
+    bytes = overflows ? std::numeric_limits<int64_t>::max() : bytes * dims[i];
     strides[i - 1] = bytes;
   }
   return strides;
@@ -62,9 +65,9 @@ std::optional<std::string> tensor_map_problem(const TensorMapLayout& l) {
   const auto strides = l.strides_bytes();
   for (size_t i = 0; i < strides.size(); ++i) {
     // Strides follow from the shape: the same for every candidate at a shape, so named.
+    if (strides[i] >= kMaxStrideBytes) return "stride of dim " + std::to_string(i) + " at or above 2^40 bytes";
     if (strides[i] % kAlignBytes != 0)
       return "stride of dim " + std::to_string(i) + " is " + std::to_string(strides[i]) + " bytes, not a multiple of 16";
-    if (strides[i] >= kMaxStrideBytes) return "stride of dim " + std::to_string(i) + " at or above 2^40 bytes";
   }
   return std::nullopt;
 }

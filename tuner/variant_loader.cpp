@@ -258,7 +258,9 @@ class VariantLoader {
     Expr e = load_expr(reader_, node, path, known);
     if (!e.names().empty()) return e;  // a param's: checked per candidate
     const double bytes = e.eval({});
-    if (bytes != std::trunc(bytes) || !is_tensor_map_swizzle(static_cast<int64_t>(bytes)))
+    const bool span =
+        bytes == std::trunc(bytes) && std::abs(bytes) <= 128 && is_tensor_map_swizzle(static_cast<int64_t>(bytes));
+    if (!span)
       reader_.fail(node, path, "expected none, 32, 64 or 128 (the swizzle span in bytes), or an expression of params "
                                "giving one, got " + e.to_string());
     return e;

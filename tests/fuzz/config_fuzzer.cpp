@@ -21,8 +21,13 @@ void use(const kpg::OpConfig& config) {
   for (const auto& buffer : config.buffers)
     for (const auto& e : buffer.shape) (void)e.to_string();
   for (const auto& variant : config.variants)
-    for (const auto& space : variant.spaces)
+    for (const auto& space : variant.spaces) {
       for (const auto& define : space.defines) (void)define.second.to_string();
+      for (const auto& launch : space.launches)
+        for (const auto& arg : launch.args)
+          if (arg.tensor_map_spec)
+            for (const auto& e : arg.tensor_map_spec->box) (void)e.to_string();
+    }
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <limits>
 
 #include "runtime/tensor_map.hpp"
 #include "tests/tuner/tuner_test_support.hpp"
@@ -182,6 +183,7 @@ const TensorMapErrorCase kErrorCases[] = {
      "expected none, 32, 64 or 128 (the swizzle span in bytes)"},
     {"bad_swizzle_word", "swizzle: SW}", "swizzle: {mul: [2, 100]}}", "{mul: [2, 100]}", kArg0 + ".swizzle",
      "got {mul: [2, 100]}"},
+    {"swizzle_out_of_range", "swizzle: SW}", "swizzle: 1.0e300}", "1.0e300}", kArg0 + ".swizzle", "got 1.0e300"},
     {"swizzle_unknown_name", "swizzle: SW}", "swizzle: SWZ}", "SWZ}", kArg0 + ".swizzle", "unknown name 'SWZ'"},
     {"box_unknown_name", "box: [BM, BN]", "box: [BM, BK]", "BK]", kArg0 + ".box[1]", "unknown name 'BK'"},
     {"view_names_a_param", "view: [{mul: [B, M]}, N]", "view: [{mul: [B, M]}, BN]", "BN], box: [16",
@@ -309,6 +311,11 @@ TEST(TensorMapLayoutRules, RankDimsAndStridesWithinTheDriversLimits) {
   EXPECT_EQ(tensor_map_problem(l), std::nullopt);
   l.box = {8, 8};
   EXPECT_EQ(tensor_map_problem(l), "2 box dims for 3 dims");
+  // Strides past int64 saturate rather than wrap around.
+  l.dims = {4, int64_t{1} << 32, int64_t{1} << 32, int64_t{1} << 32};
+  l.box = {1, 1, 1, 8};
+  EXPECT_EQ(tensor_map_problem(l), "stride of dim 0 at or above 2^40 bytes");
+  EXPECT_EQ(l.strides_bytes()[0], std::numeric_limits<int64_t>::max());
 }
 
 TEST(TensorMapLayoutRules, StridesAreRowMajorOutermostFirst) {
