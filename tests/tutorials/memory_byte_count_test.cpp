@@ -65,6 +65,17 @@ TEST(MemoryByteCount, FusedSoftmaxMovesTheMatrixOnceEachWay) {
   EXPECT_DOUBLE_EQ(t.flops(), 5.0 * 4096 * 1024);
 }
 
+// A buffer passed inside a tensor map is moved as one passed by pointer.
+TEST(MemoryByteCount, TensorMapArgumentsCountTheirBuffers) {
+  const OpConfig config = load_config(std::string(KPG_TEST_CONFIGS_DIR) + "/examples/tma_copy.yaml", KPG_TEST_KERNELS_DIR);
+  const Shape shape{{{"M", 1000}, {"N", 776}}, DType::bf16};
+  const auto t = count_traffic(config, config.variants.at(0), 0, shape, DeviceLimits{});
+  ASSERT_EQ(t.kernels.size(), 1u);
+  EXPECT_EQ(names(t.kernels[0].reads), (Names{"x"}));
+  EXPECT_EQ(names(t.kernels[0].writes), (Names{"y"}));
+  EXPECT_EQ(t.total_bytes(), 2 * 1000 * 776 * 2);
+}
+
 TEST(MemoryByteCount, ScratchStaysFloat32WhenTheElementTypeIsHalf) {
   const OpConfig config = load("softmax");
   const Shape shape{{{"M", 128}, {"N", 256}}, DType::bf16};
