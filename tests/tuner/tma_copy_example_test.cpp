@@ -118,17 +118,23 @@ TEST(TmaCopyExampleTest, EveryCandidateCompilesForSm90aAndTakesItsMapsIn128Bytes
   EXPECT_EQ(cubin_parameter_sizes(k.image).at("tma_copy"), (std::vector<size_t>{128, 128, 4}));
 }
 
-// The kernel takes y as a pointer while the YAML passes a tensor map: found without a GPU,
-// at the argument's line in the YAML.
-TEST(TmaCopyExampleTest, AMapPassedToAParameterOfAnotherSizeIsAFailureAtItsLine) {
-  const test::TempDir dir;
+// The example's YAML in `dir`, beside a copy of its kernel that takes y as a pointer.
+OpConfig load_example_with_y_as_pointer(const test::TempDir& dir) {
   std::string kernel = testing::read_text(fs::path(KPG_TEST_KERNELS_DIR) / "examples" / "tma_copy.cu");
   kernel = test::replaced(kernel, "const __grid_constant__ CUtensorMap y_map", "const float* y_ptr");
   kernel = test::replaced(kernel, "tma_store_2d(&y_map, x, y, tile);", "(void)y_ptr;");
   test::write_file(dir.path() / "kernels" / "examples" / "tma_copy.cu", kernel);
-  std::string yaml = testing::read_text(fs::path(KPG_TEST_CONFIGS_DIR) / "examples" / "tma_copy.yaml");
-  const fs::path file = test::write_file(dir.path() / "tma_copy.yaml", yaml);
-  const OpConfig config = load_config(file, dir.path() / "kernels");
+  const std::string yaml = testing::read_text(fs::path(KPG_TEST_CONFIGS_DIR) / "examples" / "tma_copy.yaml");
+  return load_config(test::write_file(dir.path() / "tma_copy.yaml", yaml), dir.path() / "kernels");
+}
+
+// The kernel takes y as a pointer while the YAML passes a tensor map: found without a GPU,
+// at the argument's line in the YAML.
+TEST(TmaCopyExampleTest, AMapPassedToAParameterOfAnotherSizeIsAFailureAtItsLine) {
+  const test::TempDir dir;
+  const OpConfig config = load_example_with_y_as_pointer(dir);
+  const fs::path& file = config.file;
+  const std::string yaml = testing::read_text(file);
 
   CompileAllOptions options;
   options.limits = h100_limits();
@@ -296,14 +302,7 @@ TEST_F(TmaEdgeGpu, ALoadZeroFillsAndAStoreClipsPastEveryEdge) {
 // (when the driver reports parameter sizes).
 TEST_F(TmaCopyExampleGpu, APlanRefusesAMapForAParameterOfAnotherSize) {
   const test::TempDir dir;
-  std::string kernel = testing::read_text(fs::path(KPG_TEST_KERNELS_DIR) / "examples" / "tma_copy.cu");
-  kernel = test::replaced(kernel, "const __grid_constant__ CUtensorMap y_map", "const float* y_ptr");
-  kernel = test::replaced(kernel, "tma_store_2d(&y_map, x, y, tile);", "(void)y_ptr;");
-  test::write_file(dir.path() / "kernels" / "examples" / "tma_copy.cu", kernel);
-  const OpConfig config = load_config(
-      test::write_file(dir.path() / "tma_copy.yaml",
-                       testing::read_text(fs::path(KPG_TEST_CONFIGS_DIR) / "examples" / "tma_copy.yaml")),
-      dir.path() / "kernels");
+  const OpConfig config = load_example_with_y_as_pointer(dir);
   const Shape s = shape(64, 64, DType::f32);
   const auto c = default_candidate(config, config.variants[0], s, limits());
   ASSERT_TRUE(c.has_value());
