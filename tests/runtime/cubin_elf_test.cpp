@@ -121,7 +121,7 @@ extern "C" __global__ void mixed(const __grid_constant__ Map a, float* p, int n,
 }
 extern "C" __global__ void none() {}
 )";
-  for (const char* arch : {"sm_90", "sm_90a"}) {
+  for (const char* arch : {"sm_75", "sm_80", "sm_90", "sm_90a", "sm_100"}) {
     CompileOptions o;
     o.arch = arch;
     const auto compiled = Compiler().compile_source(source, "params.cu", o);
