@@ -38,8 +38,13 @@ CompileOptions Tuner::compile_options(const OpConfig& config, const Candidate& c
 BoundCandidate Tuner::bind(const OpConfig& config, const VariantSpec& variant, const Candidate& candidate,
                            const Workload& workload) const {
   const CandidateCompiler compile = compiler_for(config, workload.shape());
-  BoundCandidate b{candidate, compiler_.compile_file(compile.source(candidate), compile.options(candidate)), nullptr,
-                   nullptr};
+  return bind(variant, candidate, compiler_.compile_file(compile.source(candidate), compile.options(candidate)),
+              workload);
+}
+
+BoundCandidate Tuner::bind(const VariantSpec& variant, const Candidate& candidate, CompiledKernel compiled,
+                           const Workload& workload) const {
+  BoundCandidate b{candidate, std::move(compiled), nullptr, nullptr};
   b.module = std::make_unique<Module>(Module::load(b.compiled.image));
   b.plan = std::make_unique<LaunchPlan>(variant.spaces.at(candidate.space_index), candidate, workload,
                                         gpu_.limits(), *b.module);

@@ -49,6 +49,9 @@ class Tuner {
   // Compile (through the cubin cache), load and bind one candidate.
   BoundCandidate bind(const OpConfig& config, const VariantSpec& variant, const Candidate& candidate,
                       const Workload& workload) const;
+  // Load and bind one candidate already compiled.
+  BoundCandidate bind(const VariantSpec& variant, const Candidate& candidate, CompiledKernel compiled,
+                      const Workload& workload) const;
 
   // Poison outputs, launch once, compare with the workload's reference.
   CheckReport verify(const BoundCandidate& bound, Workload& workload) const;

@@ -122,12 +122,10 @@ BoundCandidate bind_candidate(const GpuBench& bench, const OpConfig& config, con
     compiled = bench.compiler().compile_file(config.space_of(c.variant, c.space_index).source,
                                              bench.tuner().compile_options(config, c, workload.shape()));
   // A launch naming a kernel the source lacks is a config error, not a driver error.
-  if (const auto missing = missing_kernels(variant.spaces.at(c.space_index), *compiled, variant.spaces.at(c.space_index).source); !missing.empty())
+  const SpaceSpec& space = variant.spaces.at(c.space_index);
+  if (const auto missing = missing_kernels(space, *compiled, space.source); !missing.empty())
     throw InputError(missing.front());
-  BoundCandidate b{c, std::move(*compiled), nullptr, nullptr};
-  b.module = std::make_unique<Module>(Module::load(b.compiled.image));
-  b.plan = std::make_unique<LaunchPlan>(variant.spaces.at(c.space_index), c, workload, bench.gpu().limits(), *b.module);
-  return b;
+  return bench.tuner().bind(variant, c, std::move(*compiled), workload);
 }
 
 // Returns false when the result was wrong (the workload is then rebuilt next round).
