@@ -11,7 +11,6 @@ namespace kpg {
 namespace {
 
 // The driver's limits (cuda.h, cuTensorMapEncodeTiled).
-constexpr size_t kMaxRank = 5;
 constexpr int64_t kMaxBoxDim = 256;
 constexpr int64_t kMaxGlobalDim = int64_t{1} << 32;
 constexpr int64_t kMaxStrideBytes = int64_t{1} << 40;
@@ -49,7 +48,7 @@ std::vector<int64_t> TensorMapLayout::strides_bytes() const {
 bool is_tensor_map_swizzle(int64_t bytes) { return bytes == 0 || bytes == 32 || bytes == 64 || bytes == 128; }
 
 std::optional<std::string> tensor_map_problem(const TensorMapLayout& l) {
-  if (l.dims.empty() || l.dims.size() > kMaxRank)
+  if (l.dims.empty() || l.dims.size() > kTensorMapMaxRank)
     return "rank " + std::to_string(l.dims.size()) + " outside 1..5";
   if (l.box.size() != l.dims.size())
     return std::to_string(l.box.size()) + " box dims for " + std::to_string(l.dims.size()) + " dims";
@@ -76,8 +75,8 @@ void encode_tensor_map(const TensorMapLayout& l, CUdeviceptr address, CUtensorMa
   if (const auto why = tensor_map_problem(l)) throw Error("tensor map " + dims_text(l.dims) + ": " + *why);
   const size_t rank = l.dims.size();
   // The driver lists dims innermost first.
-  std::array<cuuint64_t, kMaxRank> dims{}, strides{};
-  std::array<cuuint32_t, kMaxRank> box{}, element_strides{};
+  std::array<cuuint64_t, kTensorMapMaxRank> dims{}, strides{};
+  std::array<cuuint32_t, kTensorMapMaxRank> box{}, element_strides{};
   const auto row_strides = l.strides_bytes();
   for (size_t i = 0; i < rank; ++i) {
     dims[i] = static_cast<cuuint64_t>(l.dims[rank - 1 - i]);

@@ -6,6 +6,7 @@
 
 #include <cuda.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -27,6 +28,9 @@ struct TensorMapLayout {
   // globalStrides, reversed).
   std::vector<int64_t> strides_bytes() const;
 };
+
+// The most dims a tensor map may have (the driver's limit).
+constexpr size_t kTensorMapMaxRank = 5;
 
 // The swizzle spans a tensor map may name (0 = none).
 bool is_tensor_map_swizzle(int64_t bytes);

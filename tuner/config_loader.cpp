@@ -214,8 +214,7 @@ class TopLevelLoader {
           reader_.fail(init, e.path + ".init", "only inputs have init (this buffer is an output or scratch)");
         b.init = init_spec(init, e.path + ".init");
       }
-      names_.buffers.insert(b.name);
-      names_.buffer_specs.emplace(b.name, b);
+      names_.buffers.emplace(b.name, b);
       config_.buffers.push_back(std::move(b));
     }
     const bool any_output = std::any_of(config_.buffers.begin(), config_.buffers.end(),

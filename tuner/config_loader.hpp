@@ -17,8 +17,14 @@ namespace kpg::detail {
 
 // What expressions and launch arguments may name, declared before the variants.
 struct ConfigNames {
-  std::set<std::string> dims, buffers, scalars;
-  std::map<std::string, BufferSpec> buffer_specs;  // by name: what a tensor-map argument reads of its buffer
+  std::set<std::string> dims, scalars;
+  std::map<std::string, BufferSpec> buffers;  // by name: a tensor-map argument reads its buffer's dtype and shape
+
+  std::vector<std::string> buffer_names() const {
+    std::vector<std::string> out;
+    for (const auto& [name, spec] : buffers) out.push_back(name);
+    return out;
+  }
 };
 
 // Where a `source:` key (of the op, a variant or a space) finds its kernel file: in the

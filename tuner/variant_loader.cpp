@@ -198,7 +198,7 @@ class VariantLoader {
     else if (names_.dims.count(a.name) || is_param) a.kind = ArgSpec::int32_name;
     else if (names_.scalars.count(a.name)) a.kind = ArgSpec::scalar_name;
     else {
-      std::vector<std::string> options(names_.buffers.begin(), names_.buffers.end());
+      std::vector<std::string> options = names_.buffer_names();
       options.insert(options.end(), names_.dims.begin(), names_.dims.end());
       for (const auto& [name, values] : s.params) options.push_back(name);
       options.insert(options.end(), names_.scalars.begin(), names_.scalars.end());
@@ -217,11 +217,10 @@ class VariantLoader {
     a.loc = reader_.loc(node, path);
     const YAML::Node buffer = reader_.required(node, path, "tensor_map");
     a.name = reader_.identifier(buffer, path + ".tensor_map");
-    const auto spec = names_.buffer_specs.find(a.name);
-    if (spec == names_.buffer_specs.end()) {
-      std::vector<std::string> buffers(names_.buffers.begin(), names_.buffers.end());
-      reader_.fail(buffer, path + ".tensor_map", "no buffer named '" + a.name + "'; a tensor map tiles one of: " + join(buffers));
-    }
+    const auto spec = names_.buffers.find(a.name);
+    if (spec == names_.buffers.end())
+      reader_.fail(buffer, path + ".tensor_map",
+                   "no buffer named '" + a.name + "'; a tensor map tiles one of: " + join(names_.buffer_names()));
     TensorMapSpec t{spec->second.dtype, spec->second.shape, {}, {}, Expr::literal(0, a.loc)};
     std::string tiled_text = "buffer " + a.name + "'s shape";
     if (const auto view = node["view"]) {
@@ -236,7 +235,7 @@ class VariantLoader {
     std::vector<std::string> dims;
     for (const auto& e : tiled) dims.push_back(e.to_string());
     tiled_text += " [" + join(dims) + "]";
-    if (tiled.size() > kMaxTensorMapRank)
+    if (tiled.size() > kTensorMapMaxRank)
       reader_.fail(node["view"] ? node["view"] : buffer, path + (node["view"] ? ".view" : ".tensor_map"),
                    "a tensor map tiles 1 to 5 dims; " + tiled_text + " has " + std::to_string(tiled.size()) +
                        " (a `view:` of fewer dims over the same elements can tile it)");
@@ -265,8 +264,6 @@ class VariantLoader {
                                "giving one, got " + e.to_string());
     return e;
   }
-
-  static constexpr size_t kMaxTensorMapRank = 5;
 
   const YamlReader& reader_;
   const ConfigNames& names_;
