@@ -38,6 +38,14 @@ std::optional<std::pair<const CLI::App*, std::string>> unknown_command(const CLI
   return std::nullopt;
 }
 
+// A repeatable option takes one value per occurrence: `kpg run --shape M=4,N=4 softmax`
+// keeps `softmax` as the op instead of reading it as a second shape.
+void one_value_per_option(CLI::App* app) {
+  for (CLI::Option* option : app->get_options())
+    if (option->nonpositional()) option->allow_extra_args(false);
+  for (CLI::App* command : app->get_subcommands([](CLI::App*) { return true; })) one_value_per_option(command);
+}
+
 int report_unknown_command(const CLI::App* parent, const std::string& word) {
   std::string names;
   for (const auto* c : parent->get_subcommands([](const CLI::App*) { return true; }))
@@ -72,6 +80,7 @@ int main(int argc, char** argv) {
   add_cache_command(app, ctx);
   add_tutorial_command(app, ctx);
   add_watch_command(app, ctx);
+  one_value_per_option(&app);
 
   try {
     app.parse(argc, argv);

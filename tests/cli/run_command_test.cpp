@@ -58,6 +58,19 @@ TEST_F(RunCommandTest, BadParamsAreBadInputBeforeAnyWorker) {
   EXPECT_NE(out.find("--params 'BREAK': expected NAME=INTEGER"), std::string::npos) << out;
 }
 
+// A repeatable option takes one value per occurrence, so the op may follow it: parsing
+// succeeds and the run gets as far as the missing driver (exit 1), with either option.
+TEST_F(RunCommandTest, TheOpMayFollowARepeatableOption) {
+  for (const std::string option : {"--shape", "--variant"}) {
+    const std::string value = option == "--shape" ? "N=4" : "tuned";
+    std::string out;
+    EXPECT_EQ(run({option, value, broken_, "--check-only"}, &out), 1) << option << ": " << out;
+    EXPECT_NE(out.find("kpg: no CUDA driver"), std::string::npos) << option << ": " << out;
+  }
+  std::string out;  // two values after one option: the second is not the op
+  EXPECT_EQ(run({"--variant", "tuned", "reference", broken_}, &out), 2) << out;
+}
+
 TEST_F(RunCommandTest, AnUnknownOpIsBadInputFromTheWorker) {
   std::string out;
   EXPECT_EQ(run({"no_such_op_anywhere"}, &out), 2) << out;
@@ -92,7 +105,7 @@ TEST(RunCommandGpu, ASpaceWithoutAVariantRunsTheVariantsThatHaveIt) {
   EXPECT_NE(out.find("block_per_row:CLUSTER=1,MIN_BLOCKS=1,THREADS=256"), std::string::npos) << out;
   EXPECT_NE(out.find("1 unit(s): 1 ok"), std::string::npos) << out;  // fused only, not unfused
   EXPECT_EQ(run({"--space", "no_such_space"}, &out), 2) << out;
-  EXPECT_NE(out.find("no space 'no_such_space'"), std::string::npos) << out;
+  EXPECT_NE(out.find("--space 'no_such_space': variant 'fused' has no such space"), std::string::npos) << out;
 }
 
 // On a GPU: `kpg run` without --params takes the library's choice (Operation::config). After
