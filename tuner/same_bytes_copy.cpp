@@ -46,6 +46,13 @@ CopyTiming time_same_bytes_copy(const Timer& timer, int64_t read_bytes, int64_t 
   const StreamKernels& k = timer.kernels();
   c.timing = timer.time([&](CUstream s) { k.copy(src.ptr(), dst.ptr(), read_chunks, write_chunks, s); }, settings,
                         stream);
+  const Timing per_tile = timer.time(
+      [&](CUstream s) { k.copy(src.ptr(), dst.ptr(), read_chunks, write_chunks, s, StreamKernels::Grid::tile_per_block); },
+      settings, stream);
+  if (per_tile.median_ms < c.timing.median_ms) {
+    c.timing = per_tile;
+    c.copier = "kpg_stream, a block a tile";
+  }
   if (read_chunks == write_chunks) {
     const Timing driver_copy = timer.time(
         [&](CUstream s) { KPG_CU_CHECK(driver().cuMemcpyDtoDAsync(dst.ptr(), src.ptr(), src_bytes, s)); }, settings,

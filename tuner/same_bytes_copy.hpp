@@ -3,8 +3,8 @@
 // A kernel that reads R bytes and writes W bytes cannot be faster than a plain streaming
 // kernel that reads R bytes and writes W bytes (16-byte loads and stores, the timer's own
 // kpg_stream, stream_kernels.hpp), timed by the same Timer with the same settings in the
-// same run; where R = W the driver's copy of the same bytes is timed too and the faster of
-// the two is the ceiling. "% of copy" is the kernel's speed over that copy's; above 100 %
+// same run, once on a resident grid and once a block a tile; where R = W the driver's copy
+// of the same bytes is timed too. The fastest of them is the ceiling. "% of copy" is the kernel's speed over that copy's; above 100 %
 // the timing is wrong, not the kernel fast.
 
 #include <cuda.h>
@@ -19,7 +19,7 @@ struct CopyTiming {
   int64_t read_bytes = 0;   // as moved: rounded up to 16 bytes
   int64_t write_bytes = 0;
   Timing timing;
-  const char* copier = "kpg_stream";  // or "cuMemcpyDtoD", whichever was faster
+  const char* copier = "kpg_stream";  // whichever copy was fastest (same_bytes_copy.cpp names them)
   // (read + write bytes) / median time, in GB/s.
   double gbs() const;
 };

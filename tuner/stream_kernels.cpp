@@ -165,9 +165,13 @@ void StreamKernels::read(CUdeviceptr ptr, uint64_t chunks, CUstream stream) cons
 }
 
 void StreamKernels::copy(CUdeviceptr src, CUdeviceptr dst, uint64_t read_chunks, uint64_t write_chunks,
-                         CUstream stream) const {
+                         CUstream stream, Grid grid) const {
+  constexpr uint64_t kTileChunks = 4 * kThreads;
+  constexpr uint64_t kMaxBlocks = (uint64_t{1} << 31) - 1;  // gridDim.x; the kernel strides past it
+  const uint64_t tiles = (std::max(read_chunks, write_chunks) + kTileChunks - 1) / kTileChunks;
   LaunchConfig config;
-  config.grid = {blocks_, 1, 1};
+  config.grid = {grid == Grid::resident ? blocks_ : static_cast<unsigned>(std::clamp<uint64_t>(tiles, 1, kMaxBlocks)),
+                 1, 1};
   config.block = {kThreads, 1, 1};
   config.stream = stream;
   stream_.launch(config, src, dst, read_chunks, write_chunks);

@@ -27,10 +27,15 @@ class StreamKernels {
   // did not write and stores that xor at src word 0 only when it equals kNeverXor: the loads
   // cannot be removed, and tests see which chunks were read.
   void read(CUdeviceptr ptr, uint64_t chunks, CUstream stream) const;
+  // How many blocks a copy launches: 8 of 256 threads an SM, striding over the tiles
+  // (resident), or one block a tile of 1024 chunks (a row-wise kernel's grid). Neither is the
+  // faster copy at every size, so the same-bytes ceiling times both.
+  enum class Grid { resident, tile_per_block };
   // Reads `read_chunks` chunks of `src` and writes `write_chunks` chunks of `dst`: chunk i of
   // dst is chunk i of src for i < read_chunks, zeros after. Loads and stores are 16 bytes,
-  // four chunks a thread in flight, a grid of 8 blocks of 256 threads an SM.
-  void copy(CUdeviceptr src, CUdeviceptr dst, uint64_t read_chunks, uint64_t write_chunks, CUstream stream) const;
+  // four chunks a thread in flight.
+  void copy(CUdeviceptr src, CUdeviceptr dst, uint64_t read_chunks, uint64_t write_chunks, CUstream stream,
+            Grid grid = Grid::resident) const;
   // One thread spins on the GPU's global timer for `us` microseconds.
   void hold(double us, CUstream stream) const;
 

@@ -78,14 +78,15 @@ class StreamKernelsGpu : public testing::GpuTest {
   // Copies `read_chunks` / `write_chunks` between buffers of `total` chunks (source words are
   // their index + 1, below 2^24, so no xor of them is kNeverXor; destination words 0xabababab)
   // and checks every destination word and that the source is unchanged.
-  void expect_copy(uint64_t read_chunks, uint64_t write_chunks, uint64_t total) const {
+  void expect_copy(uint64_t read_chunks, uint64_t write_chunks, uint64_t total,
+                   StreamKernels::Grid grid = StreamKernels::Grid::resident) const {
     std::vector<uint32_t> src(total * 4), dst(total * 4, 0xababababu);
     for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint32_t>(i + 1);
     DeviceBuffer s(src.size() * 4), d(dst.size() * 4);
     s.upload(src.data(), src.size() * 4);
     d.upload(dst.data(), dst.size() * 4);
     Stream stream;
-    kernels_->copy(s.ptr(), d.ptr(), read_chunks, write_chunks, stream.get());
+    kernels_->copy(s.ptr(), d.ptr(), read_chunks, write_chunks, stream.get(), grid);
     stream.synchronize();
     std::vector<uint32_t> out(dst.size()), back(src.size());
     d.download(out.data(), out.size() * 4);
@@ -100,7 +101,7 @@ class StreamKernelsGpu : public testing::GpuTest {
         first = std::min(first, i);
       }
     }
-    EXPECT_EQ(wrong, 0u) << "read " << read_chunks << " write " << write_chunks << " chunks: first wrong word "
+    EXPECT_EQ(wrong, 0u) << (grid == StreamKernels::Grid::resident ? "resident grid" : "a block a tile") << ": read " << read_chunks << " write " << write_chunks << " chunks: first wrong word "
                          << first << " = " << (first < out.size() ? out[first] : 0);
   }
 
@@ -129,6 +130,16 @@ TEST_F(StreamKernelsGpu, CopiesWhatItReadsZerosPastItAndNothingPastTheWrite) {
   expect_copy(4099, 65537, 65540);       // writes more than it reads
   expect_copy(0, 300, 301);              // writes only
   expect_copy(300, 0, 301);              // reads only
+}
+
+TEST_F(StreamKernelsGpu, ABlockATileCopiesTheSameAsTheResidentGrid) {
+  constexpr auto kPerTile = StreamKernels::Grid::tile_per_block;
+  expect_copy(1, 1, 2, kPerTile);
+  expect_copy(1023, 1023, 1025, kPerTile);       // one tile less one chunk
+  expect_copy(1081345, 1081345, 1081346, kPerTile);
+  expect_copy(65537, 4099, 65540, kPerTile);
+  expect_copy(4099, 65537, 65540, kPerTile);
+  expect_copy(0, 300, 301, kPerTile);
 }
 
 TEST_F(StreamKernelsGpu, HoldWaitsOnTheGpu) {
