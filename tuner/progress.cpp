@@ -17,11 +17,11 @@ void Progress::update(size_t compiled, size_t done, size_t failed) {
   if (!tty_ && std::chrono::duration<double>(now - last_print_).count() < 2.0 && done < total_) return;
   last_print_ = now;
   const double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total_ - done) : 0.0;
-  constexpr int width = 30;
+  constexpr int width = 20;  // with a lesson's label the line fits 100 columns
   const int filled = static_cast<int>(width * done / total_);
   std::string bar(static_cast<size_t>(filled), '#');
   bar.append(static_cast<size_t>(width - filled), '.');
-  std::fprintf(stderr, "%s%s [%s] %zu/%zu done, %zu compiled, %zu failed, %.1fs elapsed, ETA %.1fs%s",
+  std::fprintf(stderr, "%s%s [%s] %zu/%zu done, %zu compiled, %zu failed, %.1fs, ETA %.1fs%s",
                tty_ ? "\r" : "", label_.c_str(), bar.c_str(), done, total_, compiled, failed, elapsed, eta,
                tty_ ? "\033[K" : "\n");
   std::fflush(stderr);

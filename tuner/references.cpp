@@ -116,7 +116,9 @@ Rows rows_of(const Call& call, const HostTensor& x) {
   return r;
 }
 
-const HostTensor& row_vector(const Call& call, const std::string& name, int64_t n) {
+// `name` is a C string: a std::string temporary bound to a parameter of a function that
+// returns a reference trips GCC 13's -Wdangling-reference, though the result is an input's.
+const HostTensor& row_vector(const Call& call, const char* name, int64_t n) {
   const HostTensor& t = call.input(name);
   call.expect_elements(name, t, n);
   return t;

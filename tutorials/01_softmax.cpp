@@ -61,7 +61,7 @@ int run_softmax_tutorial(const TutorialOptions& options) {
   const FusionStudy study(session, config, options.tune);
 
   std::cout << "kpg tutorial 1: fused softmax vs unfused\n" << describe_run(session.gpu) << "\n\n";
-  std::cout << fmt::format("Each row's copy reads x's bytes and writes y's, timed the same way in this run "
+  std::cout << fmt::format("Each row's copy reads x's bytes and writes y's, timed the same way in this run\n"
                            "(datasheet bandwidth {:.0f} GB/s).\n\n",
                            session.gpu.props().datasheet_bandwidth_gbs());
 

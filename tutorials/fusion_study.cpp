@@ -113,8 +113,9 @@ std::string copy_percent_cell(double percent) {
 bool warn_if_above_copy(const std::string& what, double percent) {
   if (!(percent > 100.0)) return false;
   const std::string line = fmt::format(
-      "WARNING: measurement defect: {} at {:.1f} % of a copy of the same bytes. No kernel moves bytes faster "
-      "than a copy of them timed the same way: this figure is wrong, not fast; do not publish it.",
+      "WARNING: measurement defect: {} at {:.1f} % of a copy of the same bytes.\n"
+      "  No kernel moves bytes faster than a copy of them timed the same way: this figure is wrong,\n"
+      "  not fast; do not publish it.",
       what, percent);
   std::cout << line << "\n";
   return true;
