@@ -274,6 +274,9 @@ class CaseLab:
         return float(self.lab.triton.testing.do_bench(self.fns[implementation], return_mode="median"))
 
     def ncu_spec(self, implementation):
+        if implementation == C.COPY:
+            raise Skip("torch's copy_ of contiguous bytes is a driver memcpy, not a kernel: "
+                       "Nsight Compute profiles kernels only")
         return {"op": self.case.op, "dtype": self.case.dtype, "shape": self.case.dims,
                 "implementation": implementation, "choice": self.choices.get(implementation), "seed": self.lab.seed}
 

@@ -7,7 +7,8 @@ such a machine must measure. Prints each problem; exit 0 when there is none, 1 o
 
 Required: every kpg row, copy, torch and Triton row measured (attention's kpg unfused and
 torch rows may be skipped for memory, with that reason); no row skipped with an error; every
-timers entry timed by kpg's timer, do_bench and (where ncu is installed) Nsight Compute."""
+timers entry timed by kpg's timer, do_bench and (where ncu is installed, but for the copy,
+a driver memcpy) Nsight Compute."""
 import json
 import os
 import shutil
@@ -34,7 +35,7 @@ def problems(data, ncu_installed):
             found.append(f"{what}: skipped: {reason}")
     for i, entry in enumerate(data.get("timers", [])):
         wanted = ["kpg-writeback-charged", "kpg-launch-only", "triton-do-bench"]
-        if ncu_installed:
+        if ncu_installed and entry.get("implementation") != "copy":  # a driver memcpy: no kernel for ncu
             wanted.append("ncu-gpu-time-duration")
         for method in wanted:
             if method not in entry.get("ms", {}):
