@@ -105,12 +105,16 @@ def full_plan():
         for dtype in ("f16", "bf16", "f32"):
             for m, n in ((16384, 1024), (4096, 8192)):
                 cases.append(row_case(op, dtype, m, n))
-    for dtype in ("f16", "bf16"):
-        for d in (64, 128):
-            for causal in (False, True):
-                cases.append(attention_case(dtype, 4, 32 if d == 64 else 16, 4096, d, causal))
+    cases += attention_sweep((4096,))
     cases.append(attention_case("f16", 4, 16, 16384, 128, False))  # the long sequence
     return cases
+
+
+def attention_sweep(lengths):
+    """The lesson's attention rows at each sequence length: f16 and bf16, D 64 (32 heads) and
+    128 (16 heads), causal or not, batch 4."""
+    return [attention_case(dtype, 4, 32 if d == 64 else 16, n, d, causal)
+            for dtype in ("f16", "bf16") for d in (64, 128) for causal in (False, True) for n in lengths]
 
 
 def quick_plan():

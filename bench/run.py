@@ -40,6 +40,9 @@ def parse_args(argv):
                         f"--quick {QUICK_BUDGET})")
     p.add_argument("--exhaustive", action="store_true", help="tune over every candidate (slow)")
     p.add_argument("--ops", default=None, help=f"comma-separated subset of {','.join(cases.OPS)}")
+    p.add_argument("--attention-n", default=None, metavar="N,N,...",
+                   help="attention rows at these sequence lengths instead of the default ones: each in f16 and "
+                        "bf16, D 64 and 128, causal or not (e.g. 512,1024,2048,4096,8192,16384)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--no-ncu", action="store_true", help="leave Nsight Compute out of the timers section")
     p.add_argument("--no-timers", action="store_true",
@@ -55,6 +58,15 @@ def parse_args(argv):
         if unknown or not ops:
             p.error(f"--ops: unknown op {', '.join(unknown) or repr(args.ops)}; known: {', '.join(cases.OPS)}")
         args.ops = ops
+    if args.attention_n is not None:
+        text = args.attention_n
+        try:
+            lengths = [int(n) for n in text.split(",")]
+        except ValueError:
+            lengths = []
+        if not lengths or min(lengths) < 1:
+            p.error(f"--attention-n: expected positive sequence lengths N,N,..., got {text!r}")
+        args.attention_n = lengths
     return args
 
 
@@ -68,6 +80,8 @@ def plan(args):
         case_list, timer_kernels = cases.select_ops(cases.quick_plan(), cases.quick_timer_kernels(), args.ops)
     else:
         case_list, timer_kernels = cases.select_ops(cases.full_plan(), cases.full_timer_kernels(), args.ops)
+    if args.attention_n and (args.ops is None or "attention" in args.ops):
+        case_list = [c for c in case_list if c.op != "attention"] + cases.attention_sweep(args.attention_n)
     return case_list, [] if args.no_timers else timer_kernels
 
 

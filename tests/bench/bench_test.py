@@ -262,6 +262,17 @@ class CommandLine(unittest.TestCase):
         self.assertTrue(case_list and all(c.op == "attention" for c in case_list))
         self.assertEqual(timers, [])
 
+    def test_attention_n_sweeps_the_lesson_rows_at_those_lengths(self):
+        case_list, _ = run.plan(run.parse_args(["--ops", "attention", "--attention-n", "512,1000"]))
+        self.assertEqual(len(case_list), 16)  # 2 dtypes x 2 head dims x causal or not x 2 lengths
+        self.assertEqual({c.dims["N"] for c in case_list}, {512, 1000})
+        self.assertEqual({(c.dtype, c.dims["D"], c.dims["causal"]) for c in case_list},
+                         {(t, d, k) for t in ("f16", "bf16") for d in (64, 128) for k in (False, True)})
+        others, _ = run.plan(run.parse_args(["--ops", "softmax", "--attention-n", "512"]))
+        self.assertTrue(others and all(c.op == "softmax" for c in others))
+        self.assertIn("--attention-n: expected positive", self.quiet(["--attention-n", "512,x"])[1])
+        self.assertIn("--attention-n: expected positive", self.quiet(["--attention-n", "0"])[1])
+
     def test_no_timers_leaves_the_cases_and_drops_the_timers_section(self):
         cases_all, timers_all = run.plan(run.parse_args(["--ops", "layernorm"]))
         self.assertTrue(timers_all)
