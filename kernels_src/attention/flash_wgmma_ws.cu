@@ -9,7 +9,8 @@
 //     (ceil(N / BLOCK_M), B * H), one tile a block, blockIdx.y = b * H + h; tile_counter
 //     unused. PERSIST = 1: grid (G, 1) with any G >= 1 (the config: min(tiles, SMs)); each
 //     block takes the next work tile from tile_counter[0] (atomicAdd), in the order the
-//     hardware hands out PERSIST = 0's blocks (head by head, causal longest first), and
+//     hardware hands out PERSIST = 0's blocks (head by head, causal longest first; LPT = 1:
+//     the longest tiles of all heads first), and
 //     loads its Q and K/V while the consumers finish the tile before. tile_counter: two
 //     int32 that must be 0 at launch; the kernel leaves them 0 (the last block resets
 //     them). 128 * (NUM_WG + 1) threads; dynamic shared
@@ -43,10 +44,13 @@ KPG_PARAM(kBlockN, BLOCK_N);
 KPG_PARAM(kStages, STAGES);
 KPG_PARAM(kPingpongParam, PINGPONG);    // 1: the two consumers take turns at issuing their GEMMs
 KPG_PARAM(kPersistParam, PERSIST);      // 1: blocks take work tiles from a counter
+KPG_PARAM(kLongestFirstParam, LPT);     // 1 (persistent, causal): every head's longest tiles first
 constexpr bool kCausal = kCausalParam != 0;
 constexpr int kBlockM = 64 * kWG;
 constexpr bool kPingpong = kPingpongParam != 0;
 constexpr bool kPersist = kPersistParam != 0;
+constexpr bool kLongestFirst = kLongestFirstParam != 0;
+static_assert(!kLongestFirst || (kPersist && kCausal), "LPT orders the work tiles of a persistent causal kernel");
 // Q buffers: a persistent block loads the next tile's Q while this tile's epilogue stages O
 // through the other buffer.
 constexpr int kQBufs = kPersist ? 2 : 1;
@@ -121,8 +125,12 @@ struct WorkTile {
 };
 
 // Not persistent: the block's own tile (w unused); causal blocks run in reverse order
-// (longest first). Persistent: the same order over w, head by head.
-__device__ __forceinline__ WorkTile work_tile(int w, int m_blocks) {
+// (longest first). Persistent: the same order over w, head by head; with LPT, the longest
+// tile of every head, then the next longest of every head, ...: the last tiles taken are
+// the shortest of all, so the blocks finish together (longest processing time first),
+// at the price of fewer blocks on one head's K/V at a time.
+__device__ __forceinline__ WorkTile work_tile(int w, int m_blocks, int bh_count) {
+  if constexpr (kLongestFirst) return {(m_blocks - 1 - w / bh_count) * kBlockM, w % bh_count};
   const int m = kPersist ? w % m_blocks : static_cast<int>(blockIdx.x);
   const int m_block = kCausal ? m_blocks - 1 - m : m;
   return {m_block * kBlockM, kPersist ? w / m_blocks : static_cast<long long>(blockIdx.y)};
@@ -214,7 +222,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
           break;
         }
       }
-      const WorkTile tile = work_tile(w, m_blocks);
+      const WorkTile tile = work_tile(w, m_blocks, BH);
       const long long head = tile.bh * N * kD;
 #pragma unroll 1
       for (int c = 0; c < kWG; ++c) {
@@ -301,7 +309,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     const int w = kPersist ? slot[qb] : 0;
     if (w >= total) break;
     fence_proxy_async_shared();
-    const WorkTile tile = work_tile(w, m_blocks);
+    const WorkTile tile = work_tile(w, m_blocks, BH);
     const int n_tiles = kv_tiles(tile.q0);
     const int q0_wg = tile.q0 + 64 * cw;
     // This warpgroup's last row sees keys <= q0_wg + 63: later tiles are skipped (causal).

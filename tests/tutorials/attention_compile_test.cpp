@@ -160,8 +160,9 @@ TEST(AttentionKernelsCompile, FlashWgmmaSpaceTargetsSm90a) {
   EXPECT_EQ(kernels, std::vector<std::string>{"flash_attn_fwd_wgmma"});
 }
 
-// Stage 3 (wgmma_ws, sm_90a): the default (three consumers) and the two-consumer ping-pong
-// form compile flash_attn_fwd_wgmma_ws alone, without spills, at both head dims (the
+// Stage 3 (wgmma_ws, sm_90a): the default (three consumers), the two-consumer ping-pong
+// form and the persistent causal kernel that takes the longest tiles of all heads first
+// (LPT = 1) compile flash_attn_fwd_wgmma_ws alone, without spills, at both head dims (the
 // grid-extremes test above never reaches PINGPONG = 1: it is not the last point of the space).
 TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
   const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", kKernels);
@@ -181,10 +182,15 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
     const auto pp =
         testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", {{"NUM_WG", 2}, {"PINGPONG", 1}});
     ASSERT_TRUE(pp.has_value()) << "two consumers with PINGPONG = 1 must survive the constraints at D = " << d;
+    const auto lpt = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws",
+                                          {{"NUM_WG", 2}, {"PERSIST", 1}, {"LPT", 1}});
+    ASSERT_TRUE(lpt.has_value()) << "a persistent causal point with LPT = 1 must survive the constraints at D = " << d;
+    jobs.push_back(candidate_job(config, *flash, *pp, shape));
+    jobs.push_back(candidate_job(config, *flash, *lpt, shape));
     shape.dims["CAUSAL"] = 0;
     jobs.push_back(candidate_job(config, *flash, *def, shape));
-    shape.dims["CAUSAL"] = 1;
-    jobs.push_back(candidate_job(config, *flash, *pp, shape));
+    EXPECT_FALSE(testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", {{"LPT", 1}}).has_value())
+        << "LPT = 1 is pruned where no tile is longer than another (non-causal)";
   }
   std::vector<CompiledKernel> compiled;
   const auto failures = compile_all(jobs, &compiled);
