@@ -28,7 +28,9 @@
 // the stage's "empty" mbarrier when their wgmma have read it; the producer waits on "empty"
 // before it overwrites a stage. No block-wide barrier after the set-up. PINGPONG = 1 (two
 // consumers): named barriers hand the tensor cores to the consumers in turn, one GEMM each,
-// so one consumer's softmax runs under the other's GEMM. Layouts: attention/wgmma.cuh;
+// so one consumer's softmax runs under the other's GEMM. INTRA = 1 (two consumers, no turns):
+// within a consumer, tile j's Q K^T and tile j-1's P V are in flight together and tile j's
+// softmax runs under the latter. Layouts: attention/wgmma.cuh;
 // design: docs/design/flash_attention.md, "Stage 3".
 #include "attention/common.cuh"
 #include "attention/mbarrier.cuh"
@@ -45,12 +47,16 @@ KPG_PARAM(kStages, STAGES);
 KPG_PARAM(kPingpongParam, PINGPONG);    // 1: the two consumers take turns at issuing their GEMMs
 KPG_PARAM(kPersistParam, PERSIST);      // 1: blocks take work tiles from a counter
 KPG_PARAM(kLongestFirstParam, LPT);     // 1 (persistent, causal): every head's longest tiles first
+KPG_PARAM(kIntraParam, INTRA);          // 1: a tile's softmax runs under the previous tile's P V GEMM
 constexpr bool kCausal = kCausalParam != 0;
 constexpr int kBlockM = 64 * kWG;
 constexpr bool kPingpong = kPingpongParam != 0;
 constexpr bool kPersist = kPersistParam != 0;
 constexpr bool kLongestFirst = kLongestFirstParam != 0;
 static_assert(!kLongestFirst || (kPersist && kCausal), "LPT orders the work tiles of a persistent causal kernel");
+constexpr bool kIntra = kIntraParam != 0;
+static_assert(!kIntra || (kWG == 2 && !kPingpong),
+              "INTRA keeps two S tiles' worth of registers live: two consumers (240 registers), no ping-pong turns");
 // Q buffers: a persistent block loads the next tile's Q while this tile's epilogue stages O
 // through the other buffer.
 constexpr int kQBufs = kPersist ? 2 : 1;
@@ -328,41 +334,100 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
                                           lane, scale_log2);
     };
 
-#pragma unroll 1
-    for (int j = 0; j < n_tiles; ++j, ++t) {
-      const int stage = t % kStages;
-      const unsigned parity = (t / kStages) & 1;
-      if (j < wg_tiles) {
-        mbar_wait(kfull(stage), parity);
+    // Releases K/V tile j's stage: one arrival per warp, after its wgmma reading it completed.
+    const auto release = [&](int stage) {
+      __syncwarp();
+      if (lane == 0) mbar_arrive(empty(stage));
+    };
+
+    if constexpr (kIntra) {
+      // INTRA = 1: S_j = Q K_j^T and O += P_{j-1} V_{j-1} are in flight together, and the
+      // softmax of S_j runs under the second (wgmma groups complete in commit order, so
+      // waiting until one group is pending means S_j is done). P_{j-1} (pa) and O stay
+      // untouched until the P V group completes; then O is rescaled and P_j formed.
+      // Stage j - 1 is released after S_j is issued: arrivals stay one per tile, in order.
+      const auto stage_of = [&](int j) { return (t + j) % kStages; };
+      const auto parity_of = [&](int j) { return static_cast<unsigned>(((t + j) / kStages) & 1); };
+      const auto issue_s = [&](int j) {
+        mbar_wait(kfull(stage_of(j)), parity_of(j));
         fence_proxy_async_shared();
-        turn_begin();
-        wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + stage * kKVBytes);
-        turn_end();
+        wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + stage_of(j) * kKVBytes);
+      };
+      const auto issue_pv = [&](int j) {
+        mbar_wait(vfull(stage_of(j)), parity_of(j));
+        fence_proxy_async_shared();
+        wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + stage_of(j) * kKVBytes);
+      };
+      if (wg_tiles > 0) {
+        issue_s(0);
         wgmma_wait<0>();
         fence_regs(s);
+        softmax(s, 0, alpha);  // O is zero: no rescale
+        wg_to_p<kBlockN>(s, pa);
+      }
+#pragma unroll 1
+      for (int j = 1; j < wg_tiles; ++j) {
+        issue_s(j);
+        issue_pv(j - 1);
+        wgmma_wait<1>();
+        fence_regs(s);
         softmax(s, j, alpha);
+        wgmma_wait<0>();
+        fence_regs(o_acc);
+        fence_regs(s);  // P_j is formed after the wait: pa is the in-flight GEMM's operand until then
         wg_rescale_o<kD>(o_acc, alpha);
         wg_to_p<kBlockN>(s, pa);
-        mbar_wait(vfull(stage), parity);
-        fence_proxy_async_shared();
-        turn_begin();
-        wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + stage * kKVBytes);
-        turn_end();
-        wgmma_wait<0>();  // this warp's wgmma reading stage `stage` are complete
-        fence_regs(o_acc);
-      } else {
-        // Causal: the whole tile is above this warpgroup's rows. Still wait for it (keeps this
-        // warp's empty arrivals one per phase, in order: see the invariant above) and take the
-        // two turns empty (keeps the turn count equal).
-        mbar_wait(kfull(stage), parity);
-        mbar_wait(vfull(stage), parity);
-        turn_begin();
-        turn_end();
-        turn_begin();
-        turn_end();
+        release(stage_of(j - 1));
       }
-      __syncwarp();
-      if (lane == 0) mbar_arrive(empty(stage));  // release the stage (one arrival per warp)
+      if (wg_tiles > 0) {
+        issue_pv(wg_tiles - 1);
+        wgmma_wait<0>();
+        fence_regs(o_acc);
+        release(stage_of(wg_tiles - 1));
+      }
+#pragma unroll 1
+      for (int j = wg_tiles; j < n_tiles; ++j) {  // causal: above every row of this warpgroup
+        mbar_wait(kfull(stage_of(j)), parity_of(j));
+        mbar_wait(vfull(stage_of(j)), parity_of(j));
+        release(stage_of(j));
+      }
+      t += n_tiles;
+    } else {
+#pragma unroll 1
+      for (int j = 0; j < n_tiles; ++j, ++t) {
+        const int stage = t % kStages;
+        const unsigned parity = (t / kStages) & 1;
+        if (j < wg_tiles) {
+          mbar_wait(kfull(stage), parity);
+          fence_proxy_async_shared();
+          turn_begin();
+          wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + stage * kKVBytes);
+          turn_end();
+          wgmma_wait<0>();
+          fence_regs(s);
+          softmax(s, j, alpha);
+          wg_rescale_o<kD>(o_acc, alpha);
+          wg_to_p<kBlockN>(s, pa);
+          mbar_wait(vfull(stage), parity);
+          fence_proxy_async_shared();
+          turn_begin();
+          wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + stage * kKVBytes);
+          turn_end();
+          wgmma_wait<0>();  // this warp's wgmma reading stage `stage` are complete
+          fence_regs(o_acc);
+        } else {
+          // Causal: the whole tile is above this warpgroup's rows. Still wait for it (keeps this
+          // warp's empty arrivals one per phase, in order: see the invariant above) and take the
+          // two turns empty (keeps the turn count equal).
+          mbar_wait(kfull(stage), parity);
+          mbar_wait(vfull(stage), parity);
+          turn_begin();
+          turn_end();
+          turn_begin();
+          turn_end();
+        }
+        release(stage);
+      }
     }
 
     // ---- Epilogue (attention/wgmma_rows.cuh), staged through this warpgroup's Q tile: every
