@@ -245,7 +245,8 @@ class CaseLab:
 
     def copy(self):
         read, write = self.case.read_write_bytes()
-        return Measured(self.lab.backend.same_bytes_copy(read, write, self.settings.warmup_ms, self.settings.rep_ms))
+        timing, copier = self.lab.backend.same_bytes_copy(read, write, self.settings.warmup_ms, self.settings.rep_ms)
+        return Measured(timing, None, copier)
 
     # ------------------------------------------------------------ the timers section
 

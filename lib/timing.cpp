@@ -65,6 +65,7 @@ CopyResult same_bytes_copy(int64_t read_bytes, int64_t write_bytes, CUstream str
     out.read_bytes = copy.read_bytes;
     out.write_bytes = copy.write_bytes;
     out.gbs = copy.gbs();
+    out.copier = copy.copier;
     return out;
   });
 }

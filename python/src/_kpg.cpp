@@ -262,6 +262,7 @@ NB_MODULE(_kpg, m) {
         d["read_bytes"] = r.read_bytes;
         d["write_bytes"] = r.write_bytes;
         d["gbs"] = r.gbs;
+        d["copier"] = r.copier;
         return d;
       },
       "read_bytes"_a, "write_bytes"_a, "stream"_a, "warmup_ms"_a, "rep_ms"_a, "graph"_a, "device"_a);
