@@ -44,14 +44,26 @@ CopyTiming time_same_bytes_copy(const Timer& timer, int64_t read_bytes, int64_t 
   DeviceBuffer src(src_bytes), dst(dst_bytes);
   src.fill_bytes(1, stream);  // never all zeros, never the xor that makes the kernel store
   const StreamKernels& k = timer.kernels();
-  c.timing = timer.time([&](CUstream s) { k.copy(src.ptr(), dst.ptr(), read_chunks, write_chunks, s); }, settings,
-                        stream);
-  const Timing per_tile = timer.time(
-      [&](CUstream s) { k.copy(src.ptr(), dst.ptr(), read_chunks, write_chunks, s, StreamKernels::Grid::tile_per_block); },
-      settings, stream);
-  if (per_tile.median_ms < c.timing.median_ms) {
-    c.timing = per_tile;
-    c.copier = "kpg_stream, a block a tile";
+  using Grid = StreamKernels::Grid;
+  using Stores = StreamKernels::Stores;
+  struct Copier {
+    Grid grid;
+    Stores stores;
+    const char* name;
+  };
+  static constexpr Copier kCopiers[] = {{Grid::resident, Stores::plain, "kpg_stream"},
+                                        {Grid::tile_per_block, Stores::plain, "kpg_stream, a block a tile"},
+                                        {Grid::resident, Stores::evict_first, "kpg_stream, evict-first stores"},
+                                        {Grid::tile_per_block, Stores::evict_first,
+                                         "kpg_stream, a block a tile, evict-first stores"}};
+  for (const Copier& copier : kCopiers) {
+    const Timing t = timer.time(
+        [&](CUstream s) { k.copy(src.ptr(), dst.ptr(), read_chunks, write_chunks, s, copier.grid, copier.stores); },
+        settings, stream);
+    if (&copier == kCopiers || t.median_ms < c.timing.median_ms) {
+      c.timing = t;
+      c.copier = copier.name;
+    }
   }
   if (read_chunks == write_chunks) {
     const Timing driver_copy = timer.time(

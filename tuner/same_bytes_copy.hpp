@@ -3,8 +3,9 @@
 // A kernel that reads R bytes and writes W bytes cannot be faster than a plain streaming
 // kernel that reads R bytes and writes W bytes (16-byte loads and stores, the timer's own
 // kpg_stream, stream_kernels.hpp), timed by the same Timer with the same settings in the
-// same run, once on a resident grid and once a block a tile; where R = W the driver's copy
-// of the same bytes is timed too. The fastest of them is the ceiling. "% of copy" is the kernel's speed over that copy's; above 100 %
+// same run, on a resident grid and a block a tile, each with plain and with evict-first
+// stores; where R = W the driver's copy of the same bytes is timed too. The fastest of them
+// is the ceiling. "% of copy" is the kernel's speed over that copy's; above 100 %
 // the timing is wrong, not the kernel fast.
 
 #include <cuda.h>

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
+#include <string>
 #include <vector>
 
 namespace kpg {
@@ -21,6 +21,8 @@ static_assert(kThreads == 256, "kpg_stream's tiles are 4 x ntid chunks; the comm
 // and contributes nothing to the xor. The xor of the words read and not written is stored
 // at src word 0 only if it equals 0x9e3779b9 (kNeverXor).
 // .maxnreg 32 keeps eight blocks of 256 threads on an SM (65,536 registers).
+// kpg_stream_cs (module_ptx below) is kpg_stream with evict-first stores (st.global.cs), which
+// mark the written lines as the first to leave L2.
 // kpg_hold: %globaltimer is in nanoseconds; nanosleep keeps the spinning thread quiet.
 constexpr const char* kPtx = R"(
 .version 7.0
@@ -146,8 +148,24 @@ WAIT:
 }
 )";
 
+// kPtx, plus kpg_stream_cs: kpg_stream's entry renamed, its 16-byte stores made evict-first.
+const std::string& module_ptx() {
+  static const std::string text = [] {
+    std::string ptx = kPtx;
+    const std::string entry = ".visible .entry kpg_stream(";
+    const auto begin = ptx.find(entry), end = ptx.find(".visible .entry kpg_hold(");
+    std::string cs = ptx.substr(begin, end - begin);
+    cs.replace(0, entry.size(), ".visible .entry kpg_stream_cs(");
+    for (size_t at = cs.find("st.global.v4"); at != std::string::npos; at = cs.find("st.global.v4", at))
+      cs.replace(at, 12, "st.global.cs.v4");
+    return ptx + "\n" + cs;
+  }();
+  return text;
+}
+
 std::vector<char> ptx_image() {
-  std::vector<char> image(kPtx, kPtx + std::strlen(kPtx));
+  const std::string& ptx = module_ptx();
+  std::vector<char> image(ptx.begin(), ptx.end());
   image.push_back('\0');
   return image;
 }
@@ -157,6 +175,7 @@ std::vector<char> ptx_image() {
 StreamKernels::StreamKernels(const DeviceProperties& props)
     : module_(Module::load(ptx_image())),
       stream_(module_.function("kpg_stream")),
+      stream_cs_(module_.function("kpg_stream_cs")),
       hold_(module_.function("kpg_hold")),
       blocks_(static_cast<unsigned>(std::max(props.sm_count, 1)) * kBlocksPerSm) {}
 
@@ -165,7 +184,7 @@ void StreamKernels::read(CUdeviceptr ptr, uint64_t chunks, CUstream stream) cons
 }
 
 void StreamKernels::copy(CUdeviceptr src, CUdeviceptr dst, uint64_t read_chunks, uint64_t write_chunks,
-                         CUstream stream, Grid grid) const {
+                         CUstream stream, Grid grid, Stores stores) const {
   constexpr uint64_t kTileChunks = 4 * kThreads;
   constexpr uint64_t kMaxBlocks = (uint64_t{1} << 31) - 1;  // gridDim.x; the kernel strides past it
   const uint64_t tiles = (std::max(read_chunks, write_chunks) + kTileChunks - 1) / kTileChunks;
@@ -174,7 +193,7 @@ void StreamKernels::copy(CUdeviceptr src, CUdeviceptr dst, uint64_t read_chunks,
                  1, 1};
   config.block = {kThreads, 1, 1};
   config.stream = stream;
-  stream_.launch(config, src, dst, read_chunks, write_chunks);
+  (stores == Stores::evict_first ? stream_cs_ : stream_).launch(config, src, dst, read_chunks, write_chunks);
 }
 
 void StreamKernels::hold(double us, CUstream stream) const {
@@ -185,6 +204,6 @@ void StreamKernels::hold(double us, CUstream stream) const {
   hold_.launch(config, ns);
 }
 
-const char* StreamKernels::ptx() { return kPtx; }
+const char* StreamKernels::ptx() { return module_ptx().c_str(); }
 
 }  // namespace kpg

@@ -31,11 +31,13 @@ class StreamKernels {
   // (resident), or one block a tile of 1024 chunks (a row-wise kernel's grid). Neither is the
   // faster copy at every size, so the same-bytes ceiling times both.
   enum class Grid { resident, tile_per_block };
+  // Plain stores, or evict-first ones (st.global.cs) that leave L2 before other lines.
+  enum class Stores { plain, evict_first };
   // Reads `read_chunks` chunks of `src` and writes `write_chunks` chunks of `dst`: chunk i of
   // dst is chunk i of src for i < read_chunks, zeros after. Loads and stores are 16 bytes,
   // four chunks a thread in flight.
   void copy(CUdeviceptr src, CUdeviceptr dst, uint64_t read_chunks, uint64_t write_chunks, CUstream stream,
-            Grid grid = Grid::resident) const;
+            Grid grid = Grid::resident, Stores stores = Stores::plain) const;
   // One thread spins on the GPU's global timer for `us` microseconds.
   void hold(double us, CUstream stream) const;
 
@@ -47,7 +49,7 @@ class StreamKernels {
 
  private:
   Module module_;
-  Function stream_, hold_;
+  Function stream_, stream_cs_, hold_;
   unsigned blocks_;
 };
 

@@ -44,7 +44,7 @@ KPG_API TimeResult time(const std::function<void(CUstream)>& launch, CUstream st
 struct CopyResult : TimeResult {
   int64_t read_bytes = 0, write_bytes = 0;  // as moved: rounded up to 16 bytes
   double gbs = 0;                           // (read + write bytes) / median, GB/s
-  std::string copier;  // the fastest copy, whose time this is: "kpg_stream", "kpg_stream, a block a tile", "cuMemcpyDtoD"
+  std::string copier;  // the fastest copy, whose time this is: "kpg_stream" (with how it ran) or "cuMemcpyDtoD"
 };
 
 // The ceiling of a memory-bound kernel: a streaming copy that reads `read_bytes` and writes

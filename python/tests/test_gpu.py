@@ -200,7 +200,7 @@ def test_config_bytes_flops_time_copy_and_device_info():
     for result in (t, copy):
         assert set(result) >= {"median_ms", "min_ms", "spread_pct", "reps", "launch_ms", "writeback_ms", "method"}
         assert result["reps"] >= 10 and result["method"] == "kpg-writeback-charged"
-    assert copy["copier"] in ("kpg_stream", "kpg_stream, a block a tile", "cuMemcpyDtoD"), copy
+    assert copy["copier"].startswith("kpg_stream") or copy["copier"] == "cuMemcpyDtoD", copy
     gbs = op.bytes(x) / (t["median_ms"] * 1e6)
     print(f"  softmax f16 4096x781 {config['id']} ({config['source']}): {t['median_ms']:.4f} ms, {gbs:.0f} GB/s; "
           f"same-bytes copy {copy['gbs']:.0f} GB/s ({copy['copier']})")

@@ -41,14 +41,21 @@ TEST(StreamKernelsPtx, AssemblesForHopperWithPtxasWithBothKernels) {
   const std::string log = read_text(dir / "ptxas.log");
   EXPECT_EQ(status, 0) << log;
   EXPECT_GT(fs::exists(dir / "stream.cubin") ? fs::file_size(dir / "stream.cubin") : 0, 0u);
-  // Both entries are compiled, and the streaming kernel's 8 blocks of 256 threads fit an SM
-  // (65,536 registers: 32 a thread at most).
+  // Every entry is compiled, and each streaming kernel's 8 blocks of 256 threads fit an SM
+  // (65,536 registers: 32 a thread at most); the evict-first one stores with st.global.cs.
   EXPECT_NE(log.find("entry function 'kpg_hold'"), std::string::npos) << log;
-  const auto stream_entry = log.find("entry function 'kpg_stream'");
-  ASSERT_NE(stream_entry, std::string::npos) << log;
-  const auto used = log.find("Used ", stream_entry);
-  ASSERT_NE(used, std::string::npos) << log;
-  EXPECT_LE(std::stoi(log.substr(used + 5)), 32) << log;
+  for (const std::string name : {"kpg_stream", "kpg_stream_cs"}) {
+    const auto entry = log.find("entry function '" + name + "'");
+    ASSERT_NE(entry, std::string::npos) << name << ": " << log;
+    const auto used = log.find("Used ", entry);
+    ASSERT_NE(used, std::string::npos) << log;
+    EXPECT_LE(std::stoi(log.substr(used + 5)), 32) << name << ": " << log;
+  }
+  const std::string ptx = StreamKernels::ptx();
+  const auto cs = ptx.find(".entry kpg_stream_cs(");
+  ASSERT_NE(cs, std::string::npos);
+  EXPECT_EQ(ptx.find("st.global.v4", cs), std::string::npos) << "a plain 16-byte store in kpg_stream_cs";
+  EXPECT_NE(ptx.find("st.global.cs.v4", cs), std::string::npos);
   fs::remove_all(dir);
 }
 
@@ -79,14 +86,15 @@ class StreamKernelsGpu : public testing::GpuTest {
   // their index + 1, below 2^24, so no xor of them is kNeverXor; destination words 0xabababab)
   // and checks every destination word and that the source is unchanged.
   void expect_copy(uint64_t read_chunks, uint64_t write_chunks, uint64_t total,
-                   StreamKernels::Grid grid = StreamKernels::Grid::resident) const {
+                   StreamKernels::Grid grid = StreamKernels::Grid::resident,
+                   StreamKernels::Stores stores = StreamKernels::Stores::plain) const {
     std::vector<uint32_t> src(total * 4), dst(total * 4, 0xababababu);
     for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint32_t>(i + 1);
     DeviceBuffer s(src.size() * 4), d(dst.size() * 4);
     s.upload(src.data(), src.size() * 4);
     d.upload(dst.data(), dst.size() * 4);
     Stream stream;
-    kernels_->copy(s.ptr(), d.ptr(), read_chunks, write_chunks, stream.get(), grid);
+    kernels_->copy(s.ptr(), d.ptr(), read_chunks, write_chunks, stream.get(), grid, stores);
     stream.synchronize();
     std::vector<uint32_t> out(dst.size()), back(src.size());
     d.download(out.data(), out.size() * 4);
@@ -101,7 +109,8 @@ class StreamKernelsGpu : public testing::GpuTest {
         first = std::min(first, i);
       }
     }
-    EXPECT_EQ(wrong, 0u) << (grid == StreamKernels::Grid::resident ? "resident grid" : "a block a tile") << ": read " << read_chunks << " write " << write_chunks << " chunks: first wrong word "
+    EXPECT_EQ(wrong, 0u) << (grid == StreamKernels::Grid::resident ? "resident grid" : "a block a tile")
+                         << (stores == StreamKernels::Stores::plain ? "" : ", evict-first") << ": read " << read_chunks << " write " << write_chunks << " chunks: first wrong word "
                          << first << " = " << (first < out.size() ? out[first] : 0);
   }
 
@@ -132,14 +141,19 @@ TEST_F(StreamKernelsGpu, CopiesWhatItReadsZerosPastItAndNothingPastTheWrite) {
   expect_copy(300, 0, 301);              // reads only
 }
 
-TEST_F(StreamKernelsGpu, ABlockATileCopiesTheSameAsTheResidentGrid) {
-  constexpr auto kPerTile = StreamKernels::Grid::tile_per_block;
-  expect_copy(1, 1, 2, kPerTile);
-  expect_copy(1023, 1023, 1025, kPerTile);       // one tile less one chunk
-  expect_copy(1081345, 1081345, 1081346, kPerTile);
-  expect_copy(65537, 4099, 65540, kPerTile);
-  expect_copy(4099, 65537, 65540, kPerTile);
-  expect_copy(0, 300, 301, kPerTile);
+TEST_F(StreamKernelsGpu, EveryGridAndStorePolicyCopiesTheSame) {
+  using Grid = StreamKernels::Grid;
+  using Stores = StreamKernels::Stores;
+  for (const auto& [grid, stores] : {std::pair{Grid::tile_per_block, Stores::plain},
+                                     std::pair{Grid::resident, Stores::evict_first},
+                                     std::pair{Grid::tile_per_block, Stores::evict_first}}) {
+    expect_copy(1, 1, 2, grid, stores);
+    expect_copy(1023, 1023, 1025, grid, stores);  // one tile less one chunk
+    expect_copy(1081345, 1081345, 1081346, grid, stores);
+    expect_copy(65537, 4099, 65540, grid, stores);
+    expect_copy(4099, 65537, 65540, grid, stores);
+    expect_copy(0, 300, 301, grid, stores);
+  }
 }
 
 TEST_F(StreamKernelsGpu, HoldWaitsOnTheGpu) {
