@@ -334,30 +334,47 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
                                           lane, scale_log2);
     };
 
-    // Releases K/V tile j's stage: one arrival per warp, after its wgmma reading it completed.
-    const auto release = [&](int stage) {
+    // K/V tile j of this work tile lives in stage (t + j) % kStages, round (t + j) / kStages.
+    const auto stage_of = [&](int j) { return (t + j) % kStages; };
+    const auto parity_of = [&](int j) { return static_cast<unsigned>(((t + j) / kStages) & 1); };
+    // S = Q K_j^T and O += P V_j, issued once the tile's K (V) has landed, each in a turn.
+    const auto issue_s = [&](int j) {
+      mbar_wait(kfull(stage_of(j)), parity_of(j));
+      fence_proxy_async_shared();
+      turn_begin();
+      wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + stage_of(j) * kKVBytes);
+      turn_end();
+    };
+    const auto issue_pv = [&](int j) {
+      mbar_wait(vfull(stage_of(j)), parity_of(j));
+      fence_proxy_async_shared();
+      turn_begin();
+      wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + stage_of(j) * kKVBytes);
+      turn_end();
+    };
+    // Releases tile j's stage: one arrival per warp, after its wgmma reading it completed.
+    const auto release = [&](int j) {
       __syncwarp();
-      if (lane == 0) mbar_arrive(empty(stage));
+      if (lane == 0) mbar_arrive(empty(stage_of(j)));
+    };
+    // Causal: tile j is above every row of this warpgroup. Still wait for it (keeps this warp's
+    // empty arrivals one per phase, in order: see the invariant above) and take its two turns
+    // empty (keeps the turn count equal).
+    const auto skip = [&](int j) {
+      mbar_wait(kfull(stage_of(j)), parity_of(j));
+      mbar_wait(vfull(stage_of(j)), parity_of(j));
+      turn_begin();
+      turn_end();
+      turn_begin();
+      turn_end();
     };
 
     if constexpr (kIntra) {
-      // INTRA = 1: S_j = Q K_j^T and O += P_{j-1} V_{j-1} are in flight together, and the
-      // softmax of S_j runs under the second (wgmma groups complete in commit order, so
-      // waiting until one group is pending means S_j is done). P_{j-1} (pa) and O stay
+      // INTRA = 1 (no turns): S_j = Q K_j^T and O += P_{j-1} V_{j-1} are in flight together,
+      // and the softmax of S_j runs under the second (wgmma groups complete in commit order,
+      // so waiting until one group is pending means S_j is done). P_{j-1} (pa) and O stay
       // untouched until the P V group completes; then O is rescaled and P_j formed.
-      // Stage j - 1 is released after S_j is issued: arrivals stay one per tile, in order.
-      const auto stage_of = [&](int j) { return (t + j) % kStages; };
-      const auto parity_of = [&](int j) { return static_cast<unsigned>(((t + j) / kStages) & 1); };
-      const auto issue_s = [&](int j) {
-        mbar_wait(kfull(stage_of(j)), parity_of(j));
-        fence_proxy_async_shared();
-        wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + stage_of(j) * kKVBytes);
-      };
-      const auto issue_pv = [&](int j) {
-        mbar_wait(vfull(stage_of(j)), parity_of(j));
-        fence_proxy_async_shared();
-        wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + stage_of(j) * kKVBytes);
-      };
+      // Tile j - 1 is released after S_j is issued: arrivals stay one per tile, in order.
       if (wg_tiles > 0) {
         issue_s(0);
         wgmma_wait<0>();
@@ -377,58 +394,39 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
         fence_regs(s);  // P_j is formed after the wait: pa is the in-flight GEMM's operand until then
         wg_rescale_o<kD>(o_acc, alpha);
         wg_to_p<kBlockN>(s, pa);
-        release(stage_of(j - 1));
+        release(j - 1);
       }
       if (wg_tiles > 0) {
         issue_pv(wg_tiles - 1);
         wgmma_wait<0>();
         fence_regs(o_acc);
-        release(stage_of(wg_tiles - 1));
+        release(wg_tiles - 1);
       }
 #pragma unroll 1
-      for (int j = wg_tiles; j < n_tiles; ++j) {  // causal: above every row of this warpgroup
-        mbar_wait(kfull(stage_of(j)), parity_of(j));
-        mbar_wait(vfull(stage_of(j)), parity_of(j));
-        release(stage_of(j));
+      for (int j = wg_tiles; j < n_tiles; ++j) {
+        skip(j);
+        release(j);
       }
-      t += n_tiles;
     } else {
 #pragma unroll 1
-      for (int j = 0; j < n_tiles; ++j, ++t) {
-        const int stage = t % kStages;
-        const unsigned parity = (t / kStages) & 1;
+      for (int j = 0; j < n_tiles; ++j) {
         if (j < wg_tiles) {
-          mbar_wait(kfull(stage), parity);
-          fence_proxy_async_shared();
-          turn_begin();
-          wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + stage * kKVBytes);
-          turn_end();
+          issue_s(j);
           wgmma_wait<0>();
           fence_regs(s);
           softmax(s, j, alpha);
           wg_rescale_o<kD>(o_acc, alpha);
           wg_to_p<kBlockN>(s, pa);
-          mbar_wait(vfull(stage), parity);
-          fence_proxy_async_shared();
-          turn_begin();
-          wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + stage * kKVBytes);
-          turn_end();
-          wgmma_wait<0>();  // this warp's wgmma reading stage `stage` are complete
+          issue_pv(j);
+          wgmma_wait<0>();  // this warp's wgmma reading tile j's stage are complete
           fence_regs(o_acc);
         } else {
-          // Causal: the whole tile is above this warpgroup's rows. Still wait for it (keeps this
-          // warp's empty arrivals one per phase, in order: see the invariant above) and take the
-          // two turns empty (keeps the turn count equal).
-          mbar_wait(kfull(stage), parity);
-          mbar_wait(vfull(stage), parity);
-          turn_begin();
-          turn_end();
-          turn_begin();
-          turn_end();
+          skip(j);
         }
-        release(stage);
+        release(j);
       }
     }
+    t += n_tiles;
 
     // ---- Epilogue (attention/wgmma_rows.cuh), staged through this warpgroup's Q tile: every
     // wgmma reading it has completed, and the producer rewrites it only after qempty.
