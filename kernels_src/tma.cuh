@@ -4,7 +4,10 @@
 // is then a parameter-space address the TMA instructions read. Coordinates are element
 // indices of the tile's first element, innermost dim first (the reverse of the YAML's
 // row-major shape); rows and columns past the tensor's edge read as zero on a load and
-// are not written on a store. Loads complete on an mbarrier (mbarrier_bulk.cuh).
+// are not written on a store. The innermost coordinate times the element size must be a
+// multiple of 16 bytes, and a store must start at no negative coordinate (a load may): the
+// hardware faults otherwise (an illegal instruction), which the driver cannot check ahead.
+// Loads complete on an mbarrier (mbarrier_bulk.cuh).
 #pragma once
 
 // cuda.h's CUtensorMap, which NVRTC cannot include: 128 opaque bytes the driver encodes.

@@ -59,8 +59,9 @@ std::optional<std::string> tensor_map_problem(const TensorMapLayout& l) {
   if (!is_tensor_map_swizzle(l.swizzle_bytes)) return "swizzle is not none, 32, 64 or 128 bytes";
   const int64_t inner_bytes = l.box.back() * l.element_bytes;
   if (inner_bytes % kAlignBytes != 0) return "innermost box row not a multiple of 16 bytes";
-  // The driver also encodes a narrower swizzled row, but the TMA unit then faults on it
-  // (an illegal address, also with shared memory to spare): a swizzled row fills its span.
+  // The driver also encodes a narrower swizzled row, but the TMA unit lays a swizzled box out
+  // in rows of the whole span: a tile sized by its elements is then overrun (an illegal
+  // address). A swizzled row that fills its span keeps a tile's shared memory its own size.
   if (l.swizzle_bytes > 0 && inner_bytes != l.swizzle_bytes)
     return "innermost box row not as wide as its " + std::to_string(l.swizzle_bytes) + "-byte swizzle span";
   const auto strides = l.strides_bytes();
