@@ -39,8 +39,8 @@ bool is_tensor_map_swizzle(int64_t bytes);
 // rank 1..5, dims 1..2^32, box dims 1..256, the innermost box row a multiple of 16 bytes
 // and (with a swizzle) exactly the swizzle span, row strides multiples of 16 bytes below
 // 2^40. The span rule is stricter than the driver's, which encodes narrower rows that the
-// TMA unit then lays out a whole span apart, past a tile sized by its elements. Reasons name the rule and the limit, so that candidates failing the same
-// rule read the same.
+// TMA unit then lays out a whole span apart, past a tile sized by its elements. Reasons
+// name the rule and the limit, so that candidates failing the same rule read the same.
 std::optional<std::string> tensor_map_problem(const TensorMapLayout& layout);
 
 // Writes the tensor map of `layout` over the buffer at `address` into `map`. The launch

@@ -17,7 +17,8 @@
 namespace kpg {
 namespace {
 
-// x [M, N] and y [M, N] as tensor maps (swizzled by their row: 128 bytes in f32, 64 in f16), then a scalar, a dim, a plain pointer, typed values.
+// x [M, N] and y [M, N] as tensor maps (swizzled by their row: 128 bytes in f32, 64 in f16),
+// then a scalar, a dim, a plain pointer, typed values.
 const std::string kYaml = R"(op: maps
 source: maps.cu
 dims: [M, N]

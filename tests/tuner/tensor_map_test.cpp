@@ -250,8 +250,8 @@ TEST(TensorMapChecks, ASwizzledBoxRowIsExactlyTheSwizzleSpan) {
   const auto f32 = prune_reasons("BN: [32]", "BN: [64]", tiles_shape(100, 40));
   EXPECT_EQ(f32, (std::map<std::string, size_t>{{kXMap + "innermost box row not as wide as its 128-byte swizzle span", 1}}));
   EXPECT_TRUE(prune_reasons("BN: [32]", "BN: [64]", tiles_shape(100, 40, DType::f16)).empty());
-  // 32 f16 elements (64 bytes) fill a 64-byte span, not a 128-byte one (the TMA unit faults
-  // on a narrower swizzled row, although the driver encodes it).
+  // 32 f16 elements (64 bytes) fill a 64-byte span, not a 128-byte one (the TMA unit lays a
+  // narrower swizzled row a whole span apart, although the driver encodes it).
   const auto narrow = prune_reasons("", "", tiles_shape(100, 40, DType::f16));
   EXPECT_EQ(narrow, (std::map<std::string, size_t>{{kXMap + "innermost box row not as wide as its 128-byte swizzle span", 1}}));
   // 32 f32 elements (128 bytes) fit a 128-byte span only.

@@ -289,7 +289,8 @@ TEST_F(TmaEdgeGpu, ALoadZeroFillsPastEveryEdgeAndAStoreClipsPastTheFarOnes) {
     bool store;
   };
   // Past the right and bottom edges, inside, the last row only; loads past the left and top.
-  for (const auto& [x, y, store] : std::vector<Case>{{8, 4, true}, {0, 0, true}, {8, 9, true}, {-4, -2, false}, {8, -2, false}}) {
+  const std::vector<Case> cases{{8, 4, true}, {0, 0, true}, {8, 9, true}, {-4, -2, false}, {8, -2, false}};
+  for (const auto& [x, y, store] : cases) {
     const auto [box, out] = run(x, y, store);
     for (int r = 0; r < 8; ++r)
       for (int c = 0; c < 8; ++c) {
