@@ -152,12 +152,12 @@ WAIT:
 const std::string& module_ptx() {
   static const std::string text = [] {
     std::string ptx = kPtx;
-    const std::string entry = ".visible .entry kpg_stream(";
+    const std::string entry = ".visible .entry kpg_stream(", store = "st.global.v4";
     const auto begin = ptx.find(entry), end = ptx.find(".visible .entry kpg_hold(");
     std::string cs = ptx.substr(begin, end - begin);
     cs.replace(0, entry.size(), ".visible .entry kpg_stream_cs(");
-    for (size_t at = cs.find("st.global.v4"); at != std::string::npos; at = cs.find("st.global.v4", at))
-      cs.replace(at, 12, "st.global.cs.v4");
+    for (size_t at = cs.find(store); at != std::string::npos; at = cs.find(store, at))
+      cs.replace(at, store.size(), "st.global.cs.v4");
     return ptx + "\n" + cs;
   }();
   return text;

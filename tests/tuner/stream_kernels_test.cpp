@@ -110,7 +110,8 @@ class StreamKernelsGpu : public testing::GpuTest {
       }
     }
     EXPECT_EQ(wrong, 0u) << (grid == StreamKernels::Grid::resident ? "resident grid" : "a block a tile")
-                         << (stores == StreamKernels::Stores::plain ? "" : ", evict-first") << ": read " << read_chunks << " write " << write_chunks << " chunks: first wrong word "
+                         << (stores == StreamKernels::Stores::plain ? "" : ", evict-first") << ": read "
+                         << read_chunks << " write " << write_chunks << " chunks: first wrong word "
                          << first << " = " << (first < out.size() ? out[first] : 0);
   }
 
