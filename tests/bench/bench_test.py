@@ -197,6 +197,18 @@ class WrongAndFailing(unittest.TestCase):
         steps, _ = tables_check(r.output)
         self.assertEqual(steps[1].returncode, 2)
 
+    def test_the_copy_is_timed_around_the_implementations_and_the_faster_is_the_ceiling(self):
+        for again, ceiling in ((3100.0, 3100.0), (2900.0, 3000.0)):
+            r = Run(["--quick", "--ops", "rmsnorm"], FakeLab(copy_again_gbs=again))
+            self.assertEqual(r.rc, 0, r.log)
+            label = r.lab.timed[0][0]
+            order = [impl for case, impl in r.lab.timed if case == label]
+            self.assertEqual((order[0], order[-1], order.count(C.COPY)), (C.COPY, C.COPY, 2))
+            copy = r.rows(implementation="copy")[0]
+            fused = [row for row in r.rows(implementation="kpg fused") if row["shape"] == copy["shape"]][0]
+            self.assertAlmostEqual(copy["gbs"], ceiling, delta=1)
+            self.assertEqual(fused["copy_gbs"], copy["gbs"])
+
     def test_ncu_times_are_recorded(self):
         r = Run(["--quick"], FakeLab(ncu=0.05))
         self.assertEqual(r.rc, 0, r.log)
