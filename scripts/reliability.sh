@@ -129,44 +129,11 @@ finish_case() {
 no_temp_files() { ! find "$1" -name '*tmp*' -newer "$scratch/started" | grep -q .; }
 touch "$scratch/started"
 
-# A small op: copy.yaml (variants plain, the reference, and tuned over THREADS) and copy.cu.
+# A small op, shared with the CLI tests: tests/data/copy.yaml (variants plain, the reference,
+# and tuned over THREADS), its copy.cu and the two headers that copy.cu includes.
 write_op() {  # write_op FOLDER [SED-EXPRESSION applied to the YAML]
   mkdir -p "$1"
-  cat >"$1/copy.cu" <<'EOF'
-extern "C" __global__ void copy_plain(const float* x, float* y, int n) {
-  const int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i < n) y[i] = x[i];
-}
-extern "C" __global__ void copy_tuned(const float* x, float* y, int n) {
-  const int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i < n) y[i] = x[i];
-}
-EOF
-  cat >"$1/copy.yaml" <<'EOF'
-op: copy
-description: a small op for scripts/reliability.sh
-source: copy.cu
-dims: [N]
-dtypes: [f32]
-shapes:
-  - {N: 4096, dtype: f32}
-buffers:
-  x: {dtype: f32, shape: [N]}
-  y: {dtype: f32, shape: [N], output: true}
-reference: {variant: plain}
-tolerance:
-  f32: {abs: 0.0, rel: 0.0}
-variants:
-  plain:
-    launches:
-      - {kernel: copy_plain, args: [x, y, N], block: [128], grid: [{ceil_div: [N, 128]}]}
-  tuned:
-    params:
-      THREADS: [64, 128, 256]
-    default: {THREADS: 128}
-    launches:
-      - {kernel: copy_tuned, args: [x, y, N], block: [THREADS], grid: [{ceil_div: [N, THREADS]}]}
-EOF
+  cp "$repo"/tests/data/{copy.yaml,copy.cu,copy_common.cuh,copy_math.cuh} "$1/"
   if [[ $# -gt 1 ]]; then sed -i "$2" "$1/copy.yaml"; fi
 }
 op_with() {  # op_with NAME SED-EXPRESSION: a copy op in $work/NAME, its YAML edited; prints the YAML's path

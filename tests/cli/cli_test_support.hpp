@@ -1,7 +1,7 @@
 #pragma once
 // Helpers of the kpg CLI tests: those of every folder (TempDir, read_text), files written in
-// place or the way editors save (temp file renamed over), a small op (config, kernel, two headers) to
-// watch, and a child process whose output can be read while it runs.
+// place or the way editors save (temp file renamed over), a small op (config, kernel, two headers,
+// from tests/data) to watch, and a child process whose output can be read while it runs.
 
 #include <fcntl.h>
 #include <poll.h>
@@ -50,60 +50,25 @@ inline void write_by_rename(const std::filesystem::path& path, const std::string
   std::filesystem::rename(temp, path);
 }
 
-// A small op to watch: copy.yaml (variants `plain`, the reference, and `tuned`, a grid
-// over THREADS), copy.cu including copy_common.cuh, which includes copy_math.cuh.
+// A small op to watch, tests/data/copy.yaml (variants `plain`, the reference, and `tuned`, a
+// grid over THREADS), whose copy.cu includes copy_common.cuh, which includes copy_math.cuh.
+// scripts/reliability.sh breaks copies of the same files.
 struct WatchedOp {
   std::filesystem::path dir, config, source, common, math;
 };
 
-inline const std::string kCopyYaml = R"(op: copy
-description: a small op for the kpg watch tests
-source: copy.cu
-dims: [N]
-dtypes: [f32]
-shapes:
-  - {N: 4096, dtype: f32}
-buffers:
-  x: {dtype: f32, shape: [N]}
-  y: {dtype: f32, shape: [N], output: true}
-reference: {variant: plain}
-tolerance:
-  f32: {abs: 0.0, rel: 0.0}
-timing: {warmup_ms: 1, rep_ms: 5, min_reps: 10, max_reps: 100, graph_below_us: 0}
-variants:
-  plain:
-    launches:
-      - {kernel: copy_plain, args: [x, y, N], block: [128], grid: [{ceil_div: [N, 128]}]}
-  tuned:
-    params:
-      THREADS: [64, 128, 256]
-    default: {THREADS: 128}
-    launches:
-      - {kernel: copy_tuned, args: [x, y, N], block: [THREADS], grid: [{ceil_div: [N, THREADS]}]}
-)";
-
-inline const std::string kCopyKernel = R"(// copy: y = x, through a header chain
-#include "copy_common.cuh"
-
-extern "C" __global__ void copy_plain(const float* x, float* y, int n) {
-  const int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i < n) y[i] = x[i];
+// A file of the small op, read once; a missing one stops the tests at start.
+inline std::string copy_op_file(const std::string& name) {
+  const auto path = std::filesystem::path(KPG_TEST_SOURCE_DIR) / "data" / name;
+  std::string text = read_text(path);
+  if (text.empty()) throw std::runtime_error("cannot read " + path.string());
+  return text;
 }
 
-extern "C" __global__ void copy_tuned(const float* x, float* y, int n) {
-  const int i = element_index();
-  if (i < n) y[i] = same(x[i]);
-}
-)";
-
-inline const std::string kCopyCommon = R"(#pragma once
-#include "copy_math.cuh"
-__device__ __forceinline__ int element_index() { return blockIdx.x * blockDim.x + threadIdx.x; }
-)";
-
-inline const std::string kCopyMath = R"(#pragma once
-__device__ __forceinline__ float same(float v) { return v; }
-)";
+inline const std::string kCopyYaml = copy_op_file("copy.yaml");
+inline const std::string kCopyKernel = copy_op_file("copy.cu");
+inline const std::string kCopyCommon = copy_op_file("copy_common.cuh");
+inline const std::string kCopyMath = copy_op_file("copy_math.cuh");
 
 inline WatchedOp write_copy_op(const std::filesystem::path& dir) {
   WatchedOp op{dir, dir / "copy.yaml", dir / "copy.cu", dir / "copy_common.cuh", dir / "copy_math.cuh"};
