@@ -9,12 +9,6 @@
 
 namespace kpg {
 
-CudaError::CudaError(CUresult result, std::string call, const std::string& message)
-    : Error(message), result_(result), call_(std::move(call)) {}
-
-NvrtcError::NvrtcError(nvrtcResult result, std::string call, const std::string& message)
-    : Error(message), result_(result), call_(std::move(call)) {}
-
 CompileError::CompileError(std::string source_name, std::string log, std::vector<std::string> options)
     : Error("compilation of " + source_name + " failed"),
       source_name_(std::move(source_name)),

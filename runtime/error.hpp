@@ -8,6 +8,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kpg {
@@ -23,29 +24,26 @@ class InputError : public Error {
   using Error::Error;
 };
 
-// A Driver API call returned something other than CUDA_SUCCESS.
-class CudaError : public Error {
+// A call of a C API returned something other than its success value: `result` is the
+// API's own code (CUresult, nvrtcResult), `call` the function that returned it.
+template <class Result>
+class ApiCallError : public Error {
  public:
-  CudaError(CUresult result, std::string call, const std::string& message);
-  CUresult result() const { return result_; }
+  ApiCallError(Result result, std::string call, const std::string& message)
+      : Error(message), result_(result), call_(std::move(call)) {}
+  Result result() const { return result_; }
   const std::string& call() const { return call_; }
 
  private:
-  CUresult result_;
+  Result result_;
   std::string call_;
 };
+
+// A Driver API call returned something other than CUDA_SUCCESS.
+using CudaError = ApiCallError<CUresult>;
 
 // An NVRTC call other than the compilation itself failed.
-class NvrtcError : public Error {
- public:
-  NvrtcError(nvrtcResult result, std::string call, const std::string& message);
-  nvrtcResult result() const { return result_; }
-  const std::string& call() const { return call_; }
-
- private:
-  nvrtcResult result_;
-  std::string call_;
-};
+using NvrtcError = ApiCallError<nvrtcResult>;
 
 // The kernel source did not compile. log() holds NVRTC's log, whose lines name the
 // source file and line ("/abs/path/kernel.cu(12): error: ...").
