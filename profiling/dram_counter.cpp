@@ -112,6 +112,30 @@ P params(size_t struct_size) {
 }
 #define KPG_CUPTI_PARAMS(type) params<type>(type##_STRUCT_SIZE)
 
+// A parameter struct for a call on the host object or on the range profiler: as above, with
+// the object it acts on set.
+template <class P>
+P params(size_t struct_size, CUpti_Profiler_Host_Object* host) {
+  P p = params<P>(struct_size);
+  p.pHostObject = host;
+  return p;
+}
+template <class P>
+P params(size_t struct_size, CUpti_RangeProfiler_Object* profiler) {
+  P p = params<P>(struct_size);
+  p.pRangeProfilerObject = profiler;
+  return p;
+}
+#define KPG_CUPTI_PARAMS_ON(type, object) params<type>(type##_STRUCT_SIZE, object)
+
+// Sets the two fields by which a parameter struct takes an image, its address and its size
+// in bytes, from one buffer.
+template <class Image, class Pointer>
+void point_at(Image& image, Pointer& data, size_t& size) {
+  data = image.data();
+  size = image.size();
+}
+
 std::string join(const std::vector<std::string>& parts) {
   std::string text;
   for (const auto& p : parts) text += (text.empty() ? "" : ", ") + p;
@@ -206,8 +230,7 @@ class HostObject {
   }
   ~HostObject() {
     if (!object_) return;
-    auto p = KPG_CUPTI_PARAMS(CUpti_Profiler_Host_Deinitialize_Params);
-    p.pHostObject = object_;
+    auto p = KPG_CUPTI_PARAMS_ON(CUpti_Profiler_Host_Deinitialize_Params, object_);
     api_.cuptiProfilerHostDeinitialize(&p);
   }
   HostObject(const HostObject&) = delete;
@@ -230,12 +253,10 @@ class RangeProfiler {
   ~RangeProfiler() {
     if (!object_) return;
     if (started_) {  // left by an exception between Start and Stop
-      auto stop = KPG_CUPTI_PARAMS(CUpti_RangeProfiler_Stop_Params);
-      stop.pRangeProfilerObject = object_;
+      auto stop = KPG_CUPTI_PARAMS_ON(CUpti_RangeProfiler_Stop_Params, object_);
       api_.cuptiRangeProfilerStop(&stop);
     }
-    auto p = KPG_CUPTI_PARAMS(CUpti_RangeProfiler_Disable_Params);
-    p.pRangeProfilerObject = object_;
+    auto p = KPG_CUPTI_PARAMS_ON(CUpti_RangeProfiler_Disable_Params, object_);
     api_.cuptiRangeProfilerDisable(&p);
   }
   RangeProfiler(const RangeProfiler&) = delete;
@@ -243,28 +264,24 @@ class RangeProfiler {
   CUpti_RangeProfiler_Object* get() const { return object_; }
 
   void start() {
-    auto p = KPG_CUPTI_PARAMS(CUpti_RangeProfiler_Start_Params);
-    p.pRangeProfilerObject = object_;
+    auto p = KPG_CUPTI_PARAMS_ON(CUpti_RangeProfiler_Start_Params, object_);
     KPG_CUPTI_CALL(api_, cuptiRangeProfilerStart, p);
     started_ = true;
   }
   // True once every pass the config needs has been submitted.
   bool stop() {
-    auto p = KPG_CUPTI_PARAMS(CUpti_RangeProfiler_Stop_Params);
-    p.pRangeProfilerObject = object_;
+    auto p = KPG_CUPTI_PARAMS_ON(CUpti_RangeProfiler_Stop_Params, object_);
     started_ = false;
     KPG_CUPTI_CALL(api_, cuptiRangeProfilerStop, p);
     return p.isAllPassSubmitted != 0;
   }
   void push(const char* name) {
-    auto p = KPG_CUPTI_PARAMS(CUpti_RangeProfiler_PushRange_Params);
-    p.pRangeProfilerObject = object_;
+    auto p = KPG_CUPTI_PARAMS_ON(CUpti_RangeProfiler_PushRange_Params, object_);
     p.pRangeName = name;
     KPG_CUPTI_CALL(api_, cuptiRangeProfilerPushRange, p);
   }
   void pop() {
-    auto p = KPG_CUPTI_PARAMS(CUpti_RangeProfiler_PopRange_Params);
-    p.pRangeProfilerObject = object_;
+    auto p = KPG_CUPTI_PARAMS_ON(CUpti_RangeProfiler_PopRange_Params, object_);
     KPG_CUPTI_CALL(api_, cuptiRangeProfilerPopRange, p);
   }
 
@@ -286,25 +303,20 @@ std::vector<uint8_t> counter_availability(const Api& api, CUcontext context) {
 
 std::vector<uint8_t> config_image(const Api& api, CUpti_Profiler_Host_Object* host, size_t& passes) {
   std::vector<const char*> metrics(std::begin(kMetrics), std::end(kMetrics));
-  auto add = KPG_CUPTI_PARAMS(CUpti_Profiler_Host_ConfigAddMetrics_Params);
-  add.pHostObject = host;
+  auto add = KPG_CUPTI_PARAMS_ON(CUpti_Profiler_Host_ConfigAddMetrics_Params, host);
   add.ppMetricNames = metrics.data();
   add.numMetrics = metrics.size();
   KPG_CUPTI_CALL(api, cuptiProfilerHostConfigAddMetrics, add);
 
-  auto size = KPG_CUPTI_PARAMS(CUpti_Profiler_Host_GetConfigImageSize_Params);
-  size.pHostObject = host;
+  auto size = KPG_CUPTI_PARAMS_ON(CUpti_Profiler_Host_GetConfigImageSize_Params, host);
   KPG_CUPTI_CALL(api, cuptiProfilerHostGetConfigImageSize, size);
   std::vector<uint8_t> image(size.configImageSize);
-  auto get = KPG_CUPTI_PARAMS(CUpti_Profiler_Host_GetConfigImage_Params);
-  get.pHostObject = host;
-  get.configImageSize = image.size();
-  get.pConfigImage = image.data();
+  auto get = KPG_CUPTI_PARAMS_ON(CUpti_Profiler_Host_GetConfigImage_Params, host);
+  point_at(image, get.pConfigImage, get.configImageSize);
   KPG_CUPTI_CALL(api, cuptiProfilerHostGetConfigImage, get);
 
   auto count = KPG_CUPTI_PARAMS(CUpti_Profiler_Host_GetNumOfPasses_Params);
-  count.configImageSize = image.size();
-  count.pConfigImage = image.data();
+  point_at(image, count.pConfigImage, count.configImageSize);
   KPG_CUPTI_CALL(api, cuptiProfilerHostGetNumOfPasses, count);
   passes = count.numOfPasses;
   return image;
@@ -312,18 +324,15 @@ std::vector<uint8_t> config_image(const Api& api, CUpti_Profiler_Host_Object* ho
 
 std::vector<uint8_t> counter_data_image(const Api& api, CUpti_RangeProfiler_Object* profiler) {
   std::vector<const char*> metrics(std::begin(kMetrics), std::end(kMetrics));
-  auto size = KPG_CUPTI_PARAMS(CUpti_RangeProfiler_GetCounterDataSize_Params);
-  size.pRangeProfilerObject = profiler;
+  auto size = KPG_CUPTI_PARAMS_ON(CUpti_RangeProfiler_GetCounterDataSize_Params, profiler);
   size.pMetricNames = metrics.data();
   size.numMetrics = metrics.size();
   size.maxNumOfRanges = kRanges;
   size.maxNumRangeTreeNodes = kRanges;
   KPG_CUPTI_CALL(api, cuptiRangeProfilerGetCounterDataSize, size);
   std::vector<uint8_t> image(size.counterDataSize);
-  auto init = KPG_CUPTI_PARAMS(CUpti_RangeProfiler_CounterDataImage_Initialize_Params);
-  init.pRangeProfilerObject = profiler;
-  init.counterDataSize = image.size();
-  init.pCounterData = image.data();
+  auto init = KPG_CUPTI_PARAMS_ON(CUpti_RangeProfiler_CounterDataImage_Initialize_Params, profiler);
+  point_at(image, init.pCounterData, init.counterDataSize);
   KPG_CUPTI_CALL(api, cuptiRangeProfilerCounterDataImageInitialize, init);
   return image;
 }
@@ -332,8 +341,7 @@ std::vector<uint8_t> counter_data_image(const Api& api, CUpti_RangeProfiler_Obje
 std::vector<double> evaluate(const Api& api, CUpti_Profiler_Host_Object* host, const std::vector<uint8_t>& data,
                              size_t index, const char* name) {
   auto info = KPG_CUPTI_PARAMS(CUpti_RangeProfiler_CounterData_GetRangeInfo_Params);
-  info.pCounterDataImage = data.data();
-  info.counterDataImageSize = data.size();
+  point_at(data, info.pCounterDataImage, info.counterDataImageSize);
   info.rangeIndex = index;
   info.rangeDelimiter = "/";
   KPG_CUPTI_CALL(api, cuptiRangeProfilerCounterDataGetRangeInfo, info);
@@ -343,10 +351,8 @@ std::vector<double> evaluate(const Api& api, CUpti_Profiler_Host_Object* host, c
 
   std::vector<const char*> metrics(std::begin(kMetrics), std::end(kMetrics));
   std::vector<double> values(kMetricCount, 0.0);
-  auto p = KPG_CUPTI_PARAMS(CUpti_Profiler_Host_EvaluateToGpuValues_Params);
-  p.pHostObject = host;
-  p.pCounterDataImage = data.data();
-  p.counterDataImageSize = data.size();
+  auto p = KPG_CUPTI_PARAMS_ON(CUpti_Profiler_Host_EvaluateToGpuValues_Params, host);
+  point_at(data, p.pCounterDataImage, p.counterDataImageSize);
   p.rangeIndex = index;
   p.ppMetricNames = metrics.data();
   p.numMetrics = metrics.size();
@@ -478,12 +484,9 @@ std::optional<DramBytes> DramCounter::measure(const std::function<void(CUstream)
     // Target side: profile the two ranges, once per pass.
     RangeProfiler profiler(api, context);
     auto data = counter_data_image(api, profiler.get());
-    auto set = KPG_CUPTI_PARAMS(CUpti_RangeProfiler_SetConfig_Params);
-    set.pRangeProfilerObject = profiler.get();
-    set.configSize = config.size();
-    set.pConfig = config.data();
-    set.counterDataImageSize = data.size();
-    set.pCounterDataImage = data.data();
+    auto set = KPG_CUPTI_PARAMS_ON(CUpti_RangeProfiler_SetConfig_Params, profiler.get());
+    point_at(config, set.pConfig, set.configSize);
+    point_at(data, set.pCounterDataImage, set.counterDataImageSize);
     set.range = CUPTI_UserRange;
     set.replayMode = CUPTI_UserReplay;
     set.maxRangesPerPass = kRanges;
@@ -513,14 +516,12 @@ std::optional<DramBytes> DramCounter::measure(const std::function<void(CUstream)
       all_submitted = profiler.stop();
     }
 
-    auto decode = KPG_CUPTI_PARAMS(CUpti_RangeProfiler_DecodeData_Params);
-    decode.pRangeProfilerObject = profiler.get();
+    auto decode = KPG_CUPTI_PARAMS_ON(CUpti_RangeProfiler_DecodeData_Params, profiler.get());
     KPG_CUPTI_CALL(api, cuptiRangeProfilerDecodeData, decode);
     if (decode.numOfRangeDropped != 0)
       throw Unusable{fmt::format("CUPTI dropped {} of the {} profiled ranges", decode.numOfRangeDropped, kRanges)};
     auto info = KPG_CUPTI_PARAMS(CUpti_RangeProfiler_GetCounterDataInfo_Params);
-    info.pCounterDataImage = data.data();
-    info.counterDataImageSize = data.size();
+    point_at(data, info.pCounterDataImage, info.counterDataImageSize);
     KPG_CUPTI_CALL(api, cuptiRangeProfilerGetCounterDataInfo, info);
     if (info.numTotalRanges != kRanges)
       throw Unusable{fmt::format("CUPTI returned {} ranges, {} were profiled", info.numTotalRanges, kRanges)};
