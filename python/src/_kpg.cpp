@@ -51,12 +51,19 @@ nb::tuple buffer_tuple(const kpg::BufferInfo& b) {
   return nb::make_tuple(b.name, role_name(b.role), b.dtype, nb::tuple(dims));
 }
 
-nb::dict timing_dict(const kpg::TimeResult& t) {
-  nb::dict d;
+// The statistics of the timed repetitions that TimeResult and TuneSummary::Best both carry,
+// under the same keys in both dicts.
+template <class Timed>
+void add_time_stats(nb::dict& d, const Timed& t) {
   d["median_ms"] = t.median_ms;
   d["min_ms"] = t.min_ms;
   d["spread_pct"] = t.spread_pct;
   d["reps"] = t.reps;
+}
+
+nb::dict timing_dict(const kpg::TimeResult& t) {
+  nb::dict d;
+  add_time_stats(d, t);
   d["launch_ms"] = t.launch_ms;
   d["writeback_ms"] = t.writeback_ms;
   d["method"] = t.method;
@@ -227,10 +234,7 @@ NB_MODULE(_kpg, m) {
             if (s.best) {
               nb::dict best;
               best["id"] = s.best->id;
-              best["median_ms"] = s.best->median_ms;
-              best["min_ms"] = s.best->min_ms;
-              best["spread_pct"] = s.best->spread_pct;
-              best["reps"] = s.best->reps;
+              add_time_stats(best, *s.best);
               d["best"] = best;
             } else {
               d["best"] = nb::none();
