@@ -9,28 +9,14 @@
 
 #include <cuda.h>
 
-#include <exception>
-#include <utility>
 #include <vector>
 
-#include "kpg/errors.hpp"
 #include "kpg/operation.hpp"
+#include "lib/api_guard.hpp"
 #include "tuner/timer.hpp"
 #include "tuner/workload.hpp"
 
 namespace kpg {
-
-// Runs `body`, a call of the public API, rethrowing kpg's internal exception that a
-// LibraryError carries nested (lib/api_guard.hpp).
-template <class F>
-decltype(auto) with_internal_errors(F&& body) {
-  try {
-    return std::forward<F>(body)();
-  } catch (const LibraryError& e) {
-    std::rethrow_if_nested(e);
-    throw;
-  }
-}
 
 // Enqueues `launcher` on the stream it is given with the workload's buffers as its pointers
 // (io() order: inputs, then outputs; scratch is the Launcher's own). Both live in the
