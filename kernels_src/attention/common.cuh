@@ -27,6 +27,13 @@ typedef __half attn_t;
 
 static_assert(sizeof(attn_t) == 2, "attention kernels assume 16-bit elements");
 
+// The parameters every flash-attention forward entry point starts with, in the order of its
+// launch's `args` in configs/attention.yaml: Q, K, V, O [B, H, N, HEAD_DIM] 16-bit, LSE
+// float32 [B, H, N], the sequence length and the softmax scale.
+#define ATTN_FWD_PARAMS                                                                   \
+  const attn_t* __restrict__ Q, const attn_t* __restrict__ K, const attn_t* __restrict__ V, \
+      attn_t* __restrict__ O, float* __restrict__ LSE, int N, float softmax_scale
+
 // Two floats rounded to attn_t, `lo` in the low 16 bits: the register layout of an mma
 // fragment pair (element with the lower column index in the low half).
 __device__ __forceinline__ unsigned attn_pack2(float lo, float hi) {

@@ -72,9 +72,7 @@ __device__ __forceinline__ void load_tile_async(unsigned dst, const attn_t* src,
 // Min 1 block per SM: lets ptxas use up to 255 registers (with no minimum it sometimes
 // settles at 128 and spills).
 extern "C" __global__ void __launch_bounds__(kThreads, 1)
-    flash_attn_fwd(const attn_t* __restrict__ Q, const attn_t* __restrict__ K,
-                   const attn_t* __restrict__ V, attn_t* __restrict__ O,
-                   float* __restrict__ LSE, int N, float softmax_scale) {
+    flash_attn_fwd(ATTN_FWD_PARAMS) {
   extern __shared__ __align__(128) unsigned char smem[];
   attn_t* sQ = reinterpret_cast<attn_t*>(smem);
   const unsigned sQ_addr = attn_smem_addr(smem);

@@ -33,12 +33,8 @@ KPG_PARAM(kStages, STAGES);
 constexpr bool kCausal = kCausalParam != 0;
 constexpr int kBlockM = 64 * kWG;
 constexpr int kThreads = 128 * kWG;
-constexpr int kChunks = kD / 8;    // 16-byte chunks per row
-constexpr int kPSteps = kBlockN / 16;  // k16 steps of P V
-constexpr int kSRegs = kBlockN / 2;    // S accumulator floats per thread
-constexpr int kORegs = kD / 2;         // O accumulator floats per thread
-constexpr unsigned kQBytes = 64 * kD * 2;          // one warpgroup's Q tile
-constexpr unsigned kKVBytes = kBlockN * kD * 2;    // one K or V stage
+constexpr int kChunks = kD / 8;  // 16-byte chunks per row
+using Tiles = WgTiles<kD, kBlockN>;
 
 static_assert(kD == 64 || kD == 128 || kD == 192, "HEAD_DIM must be 64, 128 or 192 (wgmma N)");
 static_assert(kBlockN == 64 || kBlockN == 96 || kBlockN == 128 || kBlockN == 192,
@@ -67,18 +63,16 @@ __device__ __forceinline__ void load_tile_async(unsigned dst, const attn_t* src,
 }  // namespace
 
 extern "C" __global__ void __launch_bounds__(kThreads, 1)
-    flash_attn_fwd_wgmma(const attn_t* __restrict__ Q, const attn_t* __restrict__ K,
-                         const attn_t* __restrict__ V, attn_t* __restrict__ O,
-                         float* __restrict__ LSE, int N, float softmax_scale) {
+    flash_attn_fwd_wgmma(ATTN_FWD_PARAMS) {
   extern __shared__ __align__(128) unsigned char smem_raw[];
   // SW128 atoms must start at 1024-byte-aligned shared addresses (the hardware swizzles
   // address bits [4,7) with [7,10)): round the base up; the launch adds 1024 bytes.
   const unsigned raw_addr = attn_smem_addr(smem_raw);
   const unsigned base = (raw_addr + 1023u) & ~1023u;
   unsigned char* smem = smem_raw + (base - raw_addr);
-  const unsigned sQ_addr = base;                          // kWG tiles of 64 x kD
-  const unsigned sK_addr = sQ_addr + kWG * kQBytes;       // kStages tiles of kBlockN x kD
-  const unsigned sV_addr = sK_addr + kStages * kKVBytes;  // kStages tiles of kBlockN x kD
+  const unsigned sQ_addr = base;                                 // kWG tiles of 64 x kD
+  const unsigned sK_addr = sQ_addr + kWG * Tiles::kQBytes;       // kStages tiles of kBlockN x kD
+  const unsigned sV_addr = sK_addr + kStages * Tiles::kKVBytes;  // kStages tiles of kBlockN x kD
 
   const int tid = threadIdx.x;
   const int wg = tid >> 7;          // warpgroup: query rows 64 wg .. 64 wg + 63 of the block
@@ -102,13 +96,13 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
   auto load_kv = [&](int tile, int stage) {
     const int kv0 = tile * kBlockN;
     const long long off = static_cast<long long>(kv0) * kD;
-    load_tile_async<kBlockN, kThreads>(sK_addr + stage * kKVBytes, Kbh + off, N - kv0, tid);
-    load_tile_async<kBlockN, kThreads>(sV_addr + stage * kKVBytes, Vbh + off, N - kv0, tid);
+    load_tile_async<kBlockN, kThreads>(sK_addr + stage * Tiles::kKVBytes, Kbh + off, N - kv0, tid);
+    load_tile_async<kBlockN, kThreads>(sV_addr + stage * Tiles::kKVBytes, Vbh + off, N - kv0, tid);
   };
 
   // cp.async groups, in commit order: Q (each warpgroup its own 64 rows), then one group
   // per K/V tile (empty past the last).
-  load_tile_async<64, 128>(sQ_addr + wg * kQBytes, Qbh + static_cast<long long>(q0_wg) * kD, N - q0_wg, wtid);
+  load_tile_async<64, 128>(sQ_addr + wg * Tiles::kQBytes, Qbh + static_cast<long long>(q0_wg) * kD, N - q0_wg, wtid);
   cp_async_commit();
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) {
@@ -116,15 +110,15 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     cp_async_commit();
   }
 
-  float o_acc[kORegs];
+  float o_acc[Tiles::kORegs];
 #pragma unroll
-  for (int i = 0; i < kORegs; ++i) o_acc[i] = 0.0f;
+  for (int i = 0; i < Tiles::kORegs; ++i) o_acc[i] = 0.0f;
   // Rows of this thread: r = 0 -> 16 warp_in_wg + lane/4, r = 1 -> the same + 8.
   float row_max[2] = {attn_neg_inf(), attn_neg_inf()};  // raw (unscaled) running max
   float row_sum[2] = {0.0f, 0.0f};  // this thread's partial sums; quad-reduced at the end
   const float scale_log2 = softmax_scale * kLog2e;
   const int row_in_wg = warp_in_wg * 16 + (lane >> 2);
-  const unsigned sQ_wg = sQ_addr + wg * kQBytes;
+  const unsigned sQ_wg = sQ_addr + wg * Tiles::kQBytes;
 
   // Waits for this thread's copies up to the tile the caller needs (at most kStages - 2
   // groups still in flight), makes them visible to the async proxy (wgmma operand reads),
@@ -141,16 +135,16 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
   };
 
   // Shared tiles of K and V tile j (stage j % kStages).
-  auto sK_of = [&](int j) { return sK_addr + (j % kStages) * kKVBytes; };
-  auto sV_of = [&](int j) { return sV_addr + (j % kStages) * kKVBytes; };
+  auto sK_of = [&](int j) { return sK_addr + (j % kStages) * Tiles::kKVBytes; };
+  auto sV_of = [&](int j) { return sV_addr + (j % kStages) * Tiles::kKVBytes; };
   // Masks and the online softmax of tile j (attention/wgmma_rows.cuh).
-  auto softmax = [&](float(&s)[kSRegs], int j, float(&alpha)[2]) {
+  auto softmax = [&](float(&s)[Tiles::kSRegs], int j, float(&alpha)[2]) {
     wg_online_softmax<kBlockN, kCausal>(s, row_max, row_sum, alpha, j * kBlockN, N, q0_wg, row_in_wg,
                                         lane, scale_log2);
   };
 
-  float s[kSRegs];
-  unsigned pa[kPSteps][4];
+  float s[Tiles::kSRegs];
+  unsigned pa[Tiles::kPSteps][4];
   float alpha[2];
   // One tile at a time: S, wait, softmax, P V, wait. Other warpgroups fill the gaps.
   for (int j = 0; j < n_tiles; ++j) {
@@ -171,6 +165,6 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
   cp_async_wait<0>();  // only empty groups can remain; leave none behind
 
   // ---- Epilogue (attention/wgmma_rows.cuh): every wgmma reading Q has completed.
-  wg_store_o_lse<kD>(o_acc, row_max, row_sum, smem + wg * kQBytes, O + bh * N * kD, LSE + bh * N, N,
+  wg_store_o_lse<kD>(o_acc, row_max, row_sum, smem + wg * Tiles::kQBytes, O + bh * N * kD, LSE + bh * N, N,
                      q0_wg, warp_in_wg, lane, softmax_scale);
 }

@@ -61,12 +61,8 @@ static_assert(!kIntra || (kWG == 2 && !kPingpong),
 // through the other buffer.
 constexpr int kQBufs = kPersist ? 2 : 1;
 constexpr int kThreads = 128 * (kWG + 1);
-constexpr int kChunks = kD / 8;        // 16-byte chunks per row
-constexpr int kPSteps = kBlockN / 16;  // k16 steps of P V
-constexpr int kSRegs = kBlockN / 2;    // S accumulator floats per thread
-constexpr int kORegs = kD / 2;         // O accumulator floats per thread
-constexpr unsigned kQBytes = 64 * kD * 2;        // one consumer's Q tile
-constexpr unsigned kKVBytes = kBlockN * kD * 2;  // one K or V stage
+constexpr int kChunks = kD / 8;  // 16-byte chunks per row
+using Tiles = WgTiles<kD, kBlockN>;
 
 // Registers. __launch_bounds__(kThreads, 1) gives every thread 65536 / kThreads rounded
 // down to a multiple of 8 at launch (168 for 384 threads, 128 for 512); setmaxnreg then
@@ -145,20 +141,17 @@ __device__ __forceinline__ WorkTile work_tile(int w, int m_blocks, int bh_count)
 }  // namespace
 
 extern "C" __global__ void __launch_bounds__(kThreads, 1)
-    flash_attn_fwd_wgmma_ws(const attn_t* __restrict__ Q, const attn_t* __restrict__ K,
-                            const attn_t* __restrict__ V, attn_t* __restrict__ O,
-                            float* __restrict__ LSE, int N, float softmax_scale, int BH,
-                            int* __restrict__ tile_counter) {
+    flash_attn_fwd_wgmma_ws(ATTN_FWD_PARAMS, int BH, int* __restrict__ tile_counter) {
   extern __shared__ __align__(128) unsigned char smem_raw[];
   // SW128 atoms must start at 1024-byte-aligned shared addresses: round the base up (the
   // launch adds 1024 bytes of slack).
   const unsigned raw_addr = attn_smem_addr(smem_raw);
   const unsigned base = (raw_addr + 1023u) & ~1023u;
   unsigned char* smem = smem_raw + (base - raw_addr);
-  const unsigned sQ_addr = base;                          // kQBufs x kWG tiles of 64 x kD
-  const unsigned sK_addr = sQ_addr + kQBufs * kWG * kQBytes;  // kStages tiles of kBlockN x kD
-  const unsigned sV_addr = sK_addr + kStages * kKVBytes;  // kStages tiles of kBlockN x kD
-  const unsigned bar_addr = sV_addr + kStages * kKVBytes;
+  const unsigned sQ_addr = base;                                     // kQBufs x kWG tiles of 64 x kD
+  const unsigned sK_addr = sQ_addr + kQBufs * kWG * Tiles::kQBytes;  // kStages tiles of kBlockN x kD
+  const unsigned sV_addr = sK_addr + kStages * Tiles::kKVBytes;      // kStages tiles of kBlockN x kD
+  const unsigned bar_addr = sV_addr + kStages * Tiles::kKVBytes;
   const auto kfull = [&](int s) { return bar_addr + 8u * s; };
   const auto vfull = [&](int s) { return bar_addr + 8u * (kStages + s); };
   const auto empty = [&](int s) { return bar_addr + 8u * (2 * kStages + s); };
@@ -233,7 +226,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
 #pragma unroll 1
       for (int c = 0; c < kWG; ++c) {
         const int row0 = tile.q0 + 64 * c;
-        load_tile_async<64>(sQ_addr + (qb * kWG + c) * kQBytes, Q + head + static_cast<long long>(row0) * kD,
+        load_tile_async<64>(sQ_addr + (qb * kWG + c) * Tiles::kQBytes, Q + head + static_cast<long long>(row0) * kD,
                             N - row0, t_in);
       }
       cp_async_mbar_arrive_noinc(qfull(qb));
@@ -247,9 +240,9 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
         if (r > 0) mbar_wait(empty(s), (r - 1) & 1);
         const int kv0 = j * kBlockN;
         const long long off = head + static_cast<long long>(kv0) * kD;
-        load_tile_async<kBlockN>(sK_addr + s * kKVBytes, K + off, N - kv0, t_in);
+        load_tile_async<kBlockN>(sK_addr + s * Tiles::kKVBytes, K + off, N - kv0, t_in);
         cp_async_mbar_arrive_noinc(kfull(s));  // completes when this thread's K copies land
-        load_tile_async<kBlockN>(sV_addr + s * kKVBytes, V + off, N - kv0, t_in);
+        load_tile_async<kBlockN>(sV_addr + s * Tiles::kKVBytes, V + off, N - kv0, t_in);
         cp_async_mbar_arrive_noinc(vfull(s));
       }
     }
@@ -300,9 +293,9 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     if (cw == 1) named_bar_arrive<kTurnBar, 256>();
   }
 
-  float o_acc[kORegs];
-  float s[kSRegs];
-  unsigned pa[kPSteps][4];
+  float o_acc[Tiles::kORegs];
+  float s[Tiles::kSRegs];
+  unsigned pa[Tiles::kPSteps][4];
   float alpha[2];
   int t = 0;  // K/V tiles consumed so far (all work tiles)
 #pragma unroll 1
@@ -320,16 +313,16 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     const int q0_wg = tile.q0 + 64 * cw;
     // This warpgroup's last row sees keys <= q0_wg + 63: later tiles are skipped (causal).
     const int wg_tiles = kCausal ? min(n_tiles, (q0_wg + 64 + kBlockN - 1) / kBlockN) : n_tiles;
-    const unsigned sQ_wg = sQ_addr + (qb * kWG + cw) * kQBytes;
+    const unsigned sQ_wg = sQ_addr + (qb * kWG + cw) * Tiles::kQBytes;
 
 #pragma unroll
-    for (int i = 0; i < kORegs; ++i) o_acc[i] = 0.0f;
+    for (int i = 0; i < Tiles::kORegs; ++i) o_acc[i] = 0.0f;
     // Rows of this thread: r = 0 -> 16 warp_in_wg + lane/4, r = 1 -> the same + 8.
     float row_max[2] = {attn_neg_inf(), attn_neg_inf()};  // raw (unscaled) running max
     float row_sum[2] = {0.0f, 0.0f};  // this thread's partial sums; quad-reduced at the end
 
     // Masks and the online softmax of K/V tile j (attention/wgmma_rows.cuh).
-    const auto softmax = [&](float(&sc)[kSRegs], int j, float(&a)[2]) {
+    const auto softmax = [&](float(&sc)[Tiles::kSRegs], int j, float(&a)[2]) {
       wg_online_softmax<kBlockN, kCausal>(sc, row_max, row_sum, a, j * kBlockN, N, q0_wg, row_in_wg,
                                           lane, scale_log2);
     };
@@ -337,21 +330,19 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     // K/V tile j of this work tile lives in stage (t + j) % kStages, round (t + j) / kStages.
     const auto stage_of = [&](int j) { return (t + j) % kStages; };
     const auto parity_of = [&](int j) { return static_cast<unsigned>(((t + j) / kStages) & 1); };
-    // S = Q K_j^T and O += P V_j, issued once the tile's K (V) has landed, each in a turn.
-    const auto issue_s = [&](int j) {
-      mbar_wait(kfull(stage_of(j)), parity_of(j));
+    // S = Q K_j^T (pv false) or O += P V_j (pv true), issued once the tile's K (V) has
+    // landed, in a turn. pv is a constant at each call below: only one branch is compiled.
+    const auto issue = [&](int j, bool pv) {
+      const int st = stage_of(j);
+      mbar_wait(pv ? vfull(st) : kfull(st), parity_of(j));
       fence_proxy_async_shared();
       turn_begin();
-      wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + stage_of(j) * kKVBytes);
+      if (pv) wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + st * Tiles::kKVBytes);
+      else wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + st * Tiles::kKVBytes);
       turn_end();
     };
-    const auto issue_pv = [&](int j) {
-      mbar_wait(vfull(stage_of(j)), parity_of(j));
-      fence_proxy_async_shared();
-      turn_begin();
-      wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + stage_of(j) * kKVBytes);
-      turn_end();
-    };
+    const auto issue_s = [&](int j) { issue(j, false); };
+    const auto issue_pv = [&](int j) { issue(j, true); };
     // Releases tile j's stage: one arrival per warp, after its wgmma reading it completed.
     const auto release = [&](int j) {
       __syncwarp();

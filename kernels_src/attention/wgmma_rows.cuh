@@ -5,6 +5,17 @@
 // attention/common.cuh and attention/wgmma.cuh first.
 #pragma once
 
+// Sizes of a consumer warpgroup's tiles: its 64 query rows and the K/V tiles of BlockN keys,
+// D wide, in shared memory (SW128) and in registers.
+template <int D, int BlockN>
+struct WgTiles {
+  static constexpr int kPSteps = BlockN / 16;           // k16 steps of P V
+  static constexpr int kSRegs = BlockN / 2;             // S accumulator floats per thread
+  static constexpr int kORegs = D / 2;                  // O accumulator floats per thread
+  static constexpr unsigned kQBytes = 64 * D * 2;       // one warpgroup's Q tile
+  static constexpr unsigned kKVBytes = BlockN * D * 2;  // one K or V stage
+};
+
 // S = Q K^T of one tile (asynchronous: wgmma_wait + fence_regs before reading s). Q (A,
 // the warpgroup's 64 rows at sQ_wg) and K (B, BlockN rows at sK) K-major, D wide.
 template <int D, int BlockN>
