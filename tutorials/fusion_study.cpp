@@ -97,8 +97,8 @@ FusionMeasurement FusionStudy::measure(const Shape& shape, const std::vector<std
     m.variants.push_back(std::move(v));
   }
   // The copy again after the variants, the faster of the two the ceiling: timed again in the
-  // same run, a copy's median moves by 1 to 5 %, and a kernel at copy speed must not read as
-  // faster than its copy by that drift.
+  // same run, a copy's median moves by as much as a kernel at copy speed differs from it, and
+  // that drift must not read as a kernel faster than its copy.
   const CopyTiming again = time_copy(m.read_bytes, m.write_bytes);
   if (again.timing.median_ms < m.copy.timing.median_ms) m.copy = again;
   return m;
