@@ -5,7 +5,8 @@
 //    (float when none is given, so a file compiles on its own).
 //  * KPG_PARAM(VAR, NAME): a tuning parameter from the YAML (kpg_params.cuh).
 //  * kVec, load_vec, store_vec, pack_vec: one 16-byte access = 4 floats or 8 halves.
-//  * warp_* / block_* reductions (sum, max) with shuffles; ceil_div.
+//  * warp_reduce / block_reduce over a combine op (SumOp, MaxOp: warp_sum, block_max, ...)
+//    with shuffles; ceil_div.
 #pragma once
 #include "kpg_params.cuh"
 
@@ -110,28 +111,50 @@ __device__ __forceinline__ void store_vec(kpg_t* p, const float (&in)[kVec]) {
 }
 
 // ---------------------------------------------------------------- reductions
-// Warp reductions use xor shuffles, so every lane ends with the result. All 32 lanes
-// must take part (callers give idle lanes the identity: 0 for sum, -inf for max).
-__device__ __forceinline__ float warp_sum(float v) {
+// A combine op: op(a, b), and the identity that lanes and threads without a value hold.
+struct SumOp {
+  __device__ __forceinline__ float operator()(float a, float b) const { return a + b; }
+  static __device__ __forceinline__ float identity() { return 0.0f; }
+};
+
+struct MaxOp {
+  __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
+  static __device__ __forceinline__ float identity() { return kpg_neg_inf(); }
+};
+
+// The value of lane (this lane ^ offset), for each type the reductions combine.
+__device__ __forceinline__ float shfl_xor(float v, int offset) {
+  return __shfl_xor_sync(0xffffffffu, v, offset);
+}
+
+__device__ __forceinline__ float2 shfl_xor(float2 v, int offset) {
+  return make_float2(shfl_xor(v.x, offset), shfl_xor(v.y, offset));
+}
+
+// Warp reduction by xor shuffles, so every lane ends with the result. All 32 lanes must
+// take part (callers give idle lanes op's identity). Lanes < 32 folds only the first Lanes
+// lanes into lane 0, skipping the shuffles that would fetch from further lanes (lanes from
+// Lanes up to the next power of two must still hold the identity).
+template <int Lanes = 32, class T, class Op>
+__device__ __forceinline__ T warp_reduce(T v, Op op) {
 #pragma unroll
-  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+  for (int offset = 16; offset > 0; offset >>= 1) {
+    if (offset >= Lanes) continue;
+    v = op(v, shfl_xor(v, offset));
+  }
   return v;
 }
 
-__device__ __forceinline__ float warp_max(float v) {
-#pragma unroll
-  for (int offset = 16; offset > 0; offset >>= 1)
-    v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
-  return v;
-}
+__device__ __forceinline__ float warp_sum(float v) { return warp_reduce(v, SumOp{}); }
+__device__ __forceinline__ float warp_max(float v) { return warp_reduce(v, MaxOp{}); }
 
-// Block reductions over Threads threads (a multiple of 32, all of them calling), result
-// in every thread. `scratch` holds 32 floats of shared memory; it may be reused by the
-// next call at once: the leading barrier keeps a new write from overtaking old reads.
-template <int Threads>
-__device__ __forceinline__ float block_sum(float v, float* scratch) {
+// Block reduction over Threads threads (a multiple of 32, all of them calling), result in
+// every thread. `scratch` holds 32 values of shared memory; it may be reused by the next
+// call at once: the leading barrier keeps a new write from overtaking old reads.
+template <int Threads, class T, class Op>
+__device__ __forceinline__ T block_reduce(T v, T* scratch, Op op) {
   static_assert(Threads % 32 == 0 && Threads <= 1024, "Threads must be a multiple of 32");
-  v = warp_sum(v);
+  v = warp_reduce(v, op);
   if (Threads == 32) return v;
   const int lane = threadIdx.x & 31;
   const int warp = threadIdx.x >> 5;
@@ -139,20 +162,17 @@ __device__ __forceinline__ float block_sum(float v, float* scratch) {
   if (lane == 0) scratch[warp] = v;
   __syncthreads();
   // Every warp folds the per-warp partials itself: no third barrier to broadcast.
-  return warp_sum(lane < Threads / 32 ? scratch[lane] : 0.0f);
+  return warp_reduce(lane < Threads / 32 ? scratch[lane] : Op::identity(), op);
+}
+
+template <int Threads>
+__device__ __forceinline__ float block_sum(float v, float* scratch) {
+  return block_reduce<Threads>(v, scratch, SumOp{});
 }
 
 template <int Threads>
 __device__ __forceinline__ float block_max(float v, float* scratch) {
-  static_assert(Threads % 32 == 0 && Threads <= 1024, "Threads must be a multiple of 32");
-  v = warp_max(v);
-  if (Threads == 32) return v;
-  const int lane = threadIdx.x & 31;
-  const int warp = threadIdx.x >> 5;
-  __syncthreads();
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  return warp_max(lane < Threads / 32 ? scratch[lane] : kpg_neg_inf());
+  return block_reduce<Threads>(v, scratch, MaxOp{});
 }
 
 // ---------------------------------------------------------------- blocks meeting in global memory
