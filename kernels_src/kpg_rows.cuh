@@ -35,28 +35,23 @@ __host__ __device__ constexpr int max_row_chunks(int n) {
 
 // Loads chunk c of a row (any c: chunks outside the row read as `fill`).
 // `p` is the row start; k0 = c*kVec - mis is the row index of the chunk's first element.
+// Only a chunk that lies wholly in the row and is 16-byte aligned is one vector access.
 __device__ __forceinline__ void load_chunk(const kpg_t* p, int k0, int n, float (&v)[kVec],
                                            float fill) {
-  if (k0 >= 0 && k0 + kVec <= n && is_vec_aligned(p + k0)) {
-    load_vec(p + k0, v);
-  } else {
+  if (k0 >= 0 && k0 + kVec <= n && is_vec_aligned(p + k0)) return load_vec(p + k0, v);
 #pragma unroll
-    for (int j = 0; j < kVec; ++j) {
-      const int k = k0 + j;
-      v[j] = (k >= 0 && k < n) ? to_float(p[k]) : fill;
-    }
+  for (int j = 0; j < kVec; ++j) {
+    const int k = k0 + j;
+    v[j] = (k >= 0 && k < n) ? to_float(p[k]) : fill;
   }
 }
 
 __device__ __forceinline__ void store_chunk(kpg_t* p, int k0, int n, const float (&v)[kVec]) {
-  if (k0 >= 0 && k0 + kVec <= n && is_vec_aligned(p + k0)) {
-    store_vec(p + k0, v);
-  } else {
+  if (k0 >= 0 && k0 + kVec <= n && is_vec_aligned(p + k0)) return store_vec(p + k0, v);
 #pragma unroll
-    for (int j = 0; j < kVec; ++j) {
-      const int k = k0 + j;
-      if (k >= 0 && k < n) p[k] = from_float(v[j]);
-    }
+  for (int j = 0; j < kVec; ++j) {
+    const int k = k0 + j;
+    if (k >= 0 && k < n) p[k] = from_float(v[j]);
   }
 }
 
