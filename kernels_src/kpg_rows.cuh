@@ -100,40 +100,6 @@ __device__ __forceinline__ float group_max(float v, float* scratch) {
   return Tpr == 32 ? warp_max(v) : block_max<Tpr>(v, scratch);
 }
 
-// ---------------------------------------------------------------- block-per-row loops
-// Reduction of map(x) over a whole row by one block of Threads threads, streaming
-// (nothing kept on chip). `fill` must map to the identity of `combine`.
-template <int Threads, class Map, class Combine>
-__device__ __forceinline__ float block_row_reduce(const kpg_t* row, int n, float fill,
-                                                  float identity, Map map, Combine combine) {
-  const RowWindow w = row_window(row, n);
-  float acc = identity;
-  for (int c = threadIdx.x; c < w.chunks; c += Threads) {
-    float v[kVec];
-    load_chunk(row, c * kVec - w.mis, n, v, fill);
-#pragma unroll
-    for (int j = 0; j < kVec; ++j) acc = combine(acc, map(v[j]));
-  }
-  return acc;
-}
-
-// Elementwise over rows, eager style: grid (rows, chunk blocks), one 16-byte chunk per
-// thread (striding over y in case the grid has fewer chunk blocks than the row needs).
-// f(v, k0) transforms the chunk in place; k0 is the row index of v[0] (for reading
-// per-column operands such as gamma at the same positions).
-template <int Threads, class F>
-__device__ __forceinline__ void rowwise_chunk_map(const kpg_t* in, kpg_t* out, int n, F f) {
-  const long long offset = static_cast<long long>(blockIdx.x) * n;
-  const RowWindow w = row_window(in + offset, n);
-  for (int c = blockIdx.y * Threads + threadIdx.x; c < w.chunks; c += gridDim.y * Threads) {
-    const int k0 = c * kVec - w.mis;
-    float v[kVec];
-    load_chunk(in + offset, k0, n, v, 0.0f);
-    f(v, k0);
-    store_chunk(out + offset, k0, n, v);
-  }
-}
-
 // ---------------------------------------------------------------- raw-first row loads
 // Why: load_chunk converts each 16-byte chunk to float inside its aligned/edge branch, so
 // for 16-bit types the conversion (a use of the load) sits before the next chunk's

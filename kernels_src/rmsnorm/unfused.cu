@@ -5,11 +5,13 @@
 //   rmsnorm_row_rstd    rstd[r] = 1 / sqrt(sum sq[r, :] / N + eps) (float32, [M])
 //   rmsnorm_normalise   xhat = x * rstd[r]                        (T, [M, N])
 //   rmsnorm_scale       y = xhat * gamma
-#include "kpg_rows.cuh"
+#include "kpg_eager.cuh"
 
+// Reductions: one block of RTHREADS per row; elementwise steps: grid (M, chunk blocks) of
+// ETHREADS, one 16-byte chunk per thread (kpg_eager.cuh).
 namespace rmsnorm_unfused_cfg {
-KPG_PARAM(kReduceThreads, RTHREADS);
-KPG_PARAM(kElementThreads, ETHREADS);
+KPG_PARAM(kReduceThreads, RTHREADS);   // row_rstd
+KPG_PARAM(kElementThreads, ETHREADS);  // square, normalise, scale
 }  // namespace rmsnorm_unfused_cfg
 
 extern "C" __global__ void __launch_bounds__(rmsnorm_unfused_cfg::kElementThreads, 1)
@@ -23,33 +25,17 @@ extern "C" __global__ void __launch_bounds__(rmsnorm_unfused_cfg::kElementThread
 extern "C" __global__ void __launch_bounds__(rmsnorm_unfused_cfg::kReduceThreads, 1)
     rmsnorm_row_rstd(const kpg_t* __restrict__ sq, float* __restrict__ rstd, float eps, int M,
                      int N) {
-  using namespace rmsnorm_unfused_cfg;
-  __shared__ float scratch[32];
-  const kpg_t* sr = sq + static_cast<long long>(blockIdx.x) * N;
-  float s = block_row_reduce<kReduceThreads>(
-      sr, N, 0.0f, 0.0f, [](float v) { return v; }, [](float a, float b) { return a + b; });
-  s = block_sum<kReduceThreads>(s, scratch);
-  if (threadIdx.x == 0) rstd[blockIdx.x] = rsqrtf(s / N + eps);
+  norm_rstd<rmsnorm_unfused_cfg::kReduceThreads>(sq, rstd, N, eps, Unchanged{});  // squares
 }
 
 extern "C" __global__ void __launch_bounds__(rmsnorm_unfused_cfg::kElementThreads, 1)
     rmsnorm_normalise(const kpg_t* __restrict__ x, const float* __restrict__ rstd,
                       kpg_t* __restrict__ xhat, int M, int N) {
-  const float r = rstd[blockIdx.x];
-  rowwise_chunk_map<rmsnorm_unfused_cfg::kElementThreads>(x, xhat, N, [r](float(&v)[kVec], int) {
-#pragma unroll
-    for (int j = 0; j < kVec; ++j) v[j] *= r;
-  });
+  norm_normalise<rmsnorm_unfused_cfg::kElementThreads>(x, rstd, xhat, N);  // no centring
 }
 
 extern "C" __global__ void __launch_bounds__(rmsnorm_unfused_cfg::kElementThreads, 1)
     rmsnorm_scale(const kpg_t* __restrict__ xhat, const kpg_t* __restrict__ gamma,
                   kpg_t* __restrict__ y, int M, int N) {
-  rowwise_chunk_map<rmsnorm_unfused_cfg::kElementThreads>(
-      xhat, y, N, [gamma, N](float(&v)[kVec], int k0) {
-        float g[kVec];
-        load_chunk(gamma, k0, N, g, 0.0f);
-#pragma unroll
-        for (int j = 0; j < kVec; ++j) v[j] *= g[j];
-      });
+  norm_affine<rmsnorm_unfused_cfg::kElementThreads, false>(xhat, gamma, nullptr, y, N);
 }
