@@ -15,19 +15,12 @@
 // with every block of the cluster idle meanwhile.
 template <int Cluster>
 __device__ __forceinline__ float2 cluster_max_sum(float2 mine, float2* slots) {
-  static_assert(Cluster >= 1 && Cluster <= 32, "one lane per block of the cluster");
   if (threadIdx.x == 0) slots[0] = mine;
   cluster_arrive();
   cluster_wait();
   if (threadIdx.x < 32) {
-    float2 p = threadIdx.x < Cluster ? load_cluster_float2(slots, static_cast<int>(threadIdx.x))
-                                     : make_float2(kpg_neg_inf(), 0.0f);
-#pragma unroll
-    for (int offset = 16; offset > 0; offset >>= 1) {
-      if (offset >= Cluster) continue;  // lanes >= Cluster hold the empty pair
-      p = combine_max_sum(p, make_float2(__shfl_xor_sync(0xffffffffu, p.x, offset),
-                                         __shfl_xor_sync(0xffffffffu, p.y, offset)));
-    }
+    const float2 p = fold_slice_pairs<Cluster>(
+        [&](unsigned b) { return load_cluster_float2(slots, static_cast<int>(b)); });
     if (threadIdx.x == 0) slots[1] = p;
   }
   cluster_arrive();  // done reading the others' slots; wait again before exiting

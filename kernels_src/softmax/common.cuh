@@ -15,6 +15,23 @@ __device__ __forceinline__ float2 combine_max_sum(float2 a, float2 b) {
   return make_float2(m, a.y * kpg_exp(a.x - m) + b.y * kpg_exp(b.x - m));
 }
 
+// combine_max_sum as the op of warp_reduce / block_reduce; the identity is the empty pair.
+struct MaxSumOp {
+  __device__ __forceinline__ float2 operator()(float2 a, float2 b) const {
+    return combine_max_sum(a, b);
+  }
+  static __device__ __forceinline__ float2 identity() { return make_float2(kpg_neg_inf(), 0.0f); }
+};
+
+// The pairs of a row's Slices slices folded into the row's pair, in every lane of warp 0
+// (call from warp 0 only): lane b reads pair b with pair_of(b).
+template <int Slices, class PairOf>
+__device__ __forceinline__ float2 fold_slice_pairs(PairOf pair_of) {
+  static_assert(Slices >= 1 && Slices <= 32, "one lane per slice");
+  const float2 p = threadIdx.x < Slices ? pair_of(threadIdx.x) : MaxSumOp::identity();
+  return warp_reduce<Slices>(p, MaxSumOp{});  // lanes >= Slices hold the empty pair
+}
+
 // The (max, sum) pairs of a row's slices, each held by one block, folded into the row's
 // pair. An exchange has fold(mine) -> row pair (every thread of the block calls it) and
 // release(), called after the block's stores.
@@ -55,14 +72,8 @@ struct GridExchange {
     }
     __syncthreads();
     if (threadIdx.x < 32) {
-      float2 p = threadIdx.x < Split ? __ldcg(pairs + row * Split + threadIdx.x)
-                                     : make_float2(kpg_neg_inf(), 0.0f);
-#pragma unroll
-      for (int offset = 16; offset > 0; offset >>= 1) {
-        if (offset >= Split) continue;  // lanes >= Split hold the empty pair
-        p = combine_max_sum(p, make_float2(__shfl_xor_sync(0xffffffffu, p.x, offset),
-                                           __shfl_xor_sync(0xffffffffu, p.y, offset)));
-      }
+      const float2 p =
+          fold_slice_pairs<Split>([&](unsigned b) { return __ldcg(pairs + row * Split + b); });
       if (threadIdx.x == 0) *shared = p;
     }
     __syncthreads();

@@ -9,29 +9,6 @@ KPG_PARAM(kThreads, THREADS);
 KPG_PARAM(kUnroll, UNROLL);  // chunks in flight per thread
 }  // namespace softmax_online_cfg
 
-template <int Threads>
-__device__ __forceinline__ float2 block_max_sum(float2 v, float2* scratch) {
-#pragma unroll
-  for (int offset = 16; offset > 0; offset >>= 1) {
-    const float2 other = make_float2(__shfl_xor_sync(0xffffffffu, v.x, offset),
-                                     __shfl_xor_sync(0xffffffffu, v.y, offset));
-    v = combine_max_sum(v, other);
-  }
-  if (Threads == 32) return v;
-  const int lane = threadIdx.x & 31;
-  __syncthreads();
-  if (lane == 0) scratch[threadIdx.x >> 5] = v;
-  __syncthreads();
-  v = lane < Threads / 32 ? scratch[lane] : make_float2(kpg_neg_inf(), 0.0f);
-#pragma unroll
-  for (int offset = 16; offset > 0; offset >>= 1) {
-    const float2 other = make_float2(__shfl_xor_sync(0xffffffffu, v.x, offset),
-                                     __shfl_xor_sync(0xffffffffu, v.y, offset));
-    v = combine_max_sum(v, other);
-  }
-  return v;
-}
-
 extern "C" __global__ void __launch_bounds__(softmax_online_cfg::kThreads, 1)
     softmax_online(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N) {
   using namespace softmax_online_cfg;
@@ -62,7 +39,7 @@ extern "C" __global__ void __launch_bounds__(softmax_online_cfg::kThreads, 1)
       for (int j = 0; j < kVec; ++j) s += kpg_exp(v[u][j] - m);
     state = make_float2(m, s);
   }
-  state = block_max_sum<kThreads>(state, scratch);
+  state = block_reduce<kThreads>(state, scratch, MaxSumOp{});
   const float row_max = state.x;
   const float inv_sum = 1.0f / state.y;  // all -inf row: exp(NaN) * inf = NaN below
 
