@@ -60,6 +60,13 @@ __device__ __forceinline__ bool in_row(int k0, int j, int n) {
 }
 
 // ---------------------------------------------------------------- rows in registers
+// In a kernel whose warps each take Rows rows (Warps warps a block): the first row of this
+// thread's warp.
+template <int Warps, int Rows = 1>
+__device__ __forceinline__ long long warp_first_row() {
+  return (static_cast<long long>(blockIdx.x) * Warps + (threadIdx.x >> 5)) * Rows;
+}
+
 // A group of Tpr threads holds chunks [c_begin, c_end) of one row: thread t owns chunks
 // c_begin + t + i*Tpr, i < Cols (strided so that each access instruction of the group
 // covers consecutive 16-byte chunks: coalesced).

@@ -13,7 +13,7 @@ KPG_PARAM(kCols, COLS);  // chunks per lane: ceil_div(max chunks, 32)
 extern "C" __global__ void __launch_bounds__(softmax_warp_cfg::kWarps * 32, 1)
     softmax_warp(const kpg_t* __restrict__ x, kpg_t* __restrict__ y, int M, int N) {
   using namespace softmax_warp_cfg;
-  const long long row = static_cast<long long>(blockIdx.x) * kWarps + (threadIdx.x >> 5);
+  const long long row = warp_first_row<kWarps>();
   if (row >= M) return;  // whole warps leave together: warp shuffles stay full
   const long long offset = row * N;
   softmax_row_in_registers<kCols, 32, 1>(x + offset, y + offset, N, 0, threadIdx.x & 31,
