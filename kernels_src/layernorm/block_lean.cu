@@ -3,7 +3,7 @@
 #include "layernorm/lean.cuh"
 
 namespace layernorm_lean_cfg {
-KPG_PARAM(kThreads, THREADS);
+KPG_PARAM(kThreads, THREADS);  // beside kCols, kKeepV, min_blocks (layernorm/lean.cuh)
 }  // namespace layernorm_lean_cfg
 
 extern "C" __global__ void __launch_bounds__(layernorm_lean_cfg::kThreads,
@@ -14,7 +14,6 @@ extern "C" __global__ void __launch_bounds__(layernorm_lean_cfg::kThreads,
                          float* __restrict__ mean, float* __restrict__ rstd, float eps, int M,
                          int N) {
   using namespace layernorm_lean_cfg;
-  __shared__ float scratch[32];
   layernorm_row_lean<kCols, kThreads, kKeepV>(x, gamma, beta, y, mean, rstd, blockIdx.x, eps,
-                                              N, threadIdx.x, scratch);
+                                              N, threadIdx.x);
 }

@@ -25,7 +25,8 @@ template <int Cols, int Tpr, bool KeepV>
 __device__ __forceinline__ void layernorm_row_lean(const kpg_t* x, const kpg_t* gamma,
                                                    const kpg_t* beta, kpg_t* y, float* mean_out,
                                                    float* rstd_out, long long row, float eps,
-                                                   int n, int t, float* scratch) {
+                                                   int n, int t) {
+  __shared__ float scratch[32];  // block reductions only (a warp, Tpr = 32, just shuffles)
   constexpr bool kNarrow = sizeof(kpg_t) == 2;
   constexpr bool kRawC = kNarrow && !KeepV;  // squares as x - c from the raw chunks
   const kpg_t* xrow = x + row * n;

@@ -21,21 +21,29 @@
 // row's sum of squares, since x[0] is in the row, so the correction loses at most ~64
 // ulp of it).
 // Same numerics otherwise as layernorm_row_in_registers.
-template <int Cols, int Tpr, int Rows, bool Stream>
+// Centre = false is RMSNorm (rmsnorm/raw_first.cuh): no shift, no mean and no beta; the
+// padding loads as zero bits, which add 0 to the squares, and x is converted from its raw
+// chunks in each pass.
+template <int Cols, int Tpr, int Rows, bool Stream, bool Centre = true>
 __device__ __forceinline__ void layernorm_rows_raw_first(
     const kpg_t* x, const kpg_t* gamma, const kpg_t* beta, kpg_t* y, float* mean_out,
-    float* rstd_out, long long row0, int rows_valid, float eps, int n, int t, float* scratch) {
+    float* rstd_out, long long row0, int rows_valid, float eps, int n, int t) {
+  __shared__ float scratch[32];  // block reductions only (a warp, Tpr = 32, just shuffles)
   RowWindow w[Rows];
-  uint4 xr[Rows][Cols], gr[Rows][Cols], br[Rows][Cols];
+  uint4 xr[Rows][Cols], gr[Rows][Cols], br[Centre ? Rows : 1][Cols];
   float shift[Rows];
 #pragma unroll
   for (int r = 0; r < Rows; ++r) {
     const kpg_t* xrow = x + (row0 + r) * n;
     const bool valid = r < rows_valid;  // rows past M load nothing and store nothing
     w[r] = row_window(valid ? xrow : x, valid ? n : 0);
-    const kpg_t x0 = valid ? xrow[0] : from_float(0.0f);  // one broadcast load per thread
-    shift[r] = to_float(x0);
-    load_fragment_raw<Cols, Tpr, Stream>(xrow, w[r], 0, w[r].chunks, t, xr[r], kpg_bits(x0));
+    unsigned pad = 0u;
+    if constexpr (Centre) {
+      const kpg_t x0 = valid ? xrow[0] : from_float(0.0f);  // one broadcast load per thread
+      shift[r] = to_float(x0);
+      pad = kpg_bits(x0);
+    }
+    load_fragment_raw<Cols, Tpr, Stream>(xrow, w[r], 0, w[r].chunks, t, xr[r], pad);
   }
 #pragma unroll
   for (int r = 0; r < Rows; ++r)
@@ -43,46 +51,58 @@ __device__ __forceinline__ void layernorm_rows_raw_first(
     for (int i = 0; i < Cols; ++i) {
       const int k0 = frag_k0(w[r], 0, t, i, Tpr);
       gr[r][i] = load_chunk_raw<false>(gamma, k0, w[r].n);
-      br[r][i] = load_chunk_raw<false>(beta, k0, w[r].n);
+      if constexpr (Centre) br[r][i] = load_chunk_raw<false>(beta, k0, w[r].n);
     }
 
-  float v[Rows][Cols][kVec];  // x - shift; exactly 0 outside the row
+  float v[Centre ? Rows : 1][Cols][kVec];  // x - shift; exactly 0 outside the row
   float mean_shifted[Rows], rstd[Rows];
+  if constexpr (Centre) {
 #pragma unroll
-  for (int r = 0; r < Rows; ++r) {
-    float sum = 0.0f;
+    for (int r = 0; r < Rows; ++r) {
+      float sum = 0.0f;
 #pragma unroll
-    for (int i = 0; i < Cols; ++i)
+      for (int i = 0; i < Cols; ++i)
 #pragma unroll
-      for (int j = 0; j < kVec; ++j) {
-        v[r][i][j] = raw_element(xr[r][i], j) - shift[r];
-        sum += v[r][i][j];
-      }
-    mean_shifted[r] = sum;
+        for (int j = 0; j < kVec; ++j) {
+          v[r][i][j] = raw_element(xr[r][i], j) - shift[r];
+          sum += v[r][i][j];
+        }
+      mean_shifted[r] = sum;
+    }
+#pragma unroll
+    for (int r = 0; r < Rows; ++r)
+      mean_shifted[r] = group_sum<Tpr>(mean_shifted[r], scratch) / n;
   }
-#pragma unroll
-  for (int r = 0; r < Rows; ++r) mean_shifted[r] = group_sum<Tpr>(mean_shifted[r], scratch) / n;
+  // What the squares and the output take: LayerNorm's v, RMSNorm's x from its raw chunk.
+  auto value = [&](int r, int i, int j) {
+    if constexpr (Centre) return v[r][i][j];
+    else return raw_element(xr[r][i], j);
+  };
 #pragma unroll
   for (int r = 0; r < Rows; ++r) {
-    const float m = mean_shifted[r];
     float squares = 0.0f;
-    int count = 0;  // this thread's row elements
+    int count = 0;  // this thread's row elements (Centre only)
 #pragma unroll
     for (int i = 0; i < Cols; ++i) {
-      count += chunk_count(frag_k0(w[r], 0, t, i, Tpr), w[r].n);
+      if constexpr (Centre) count += chunk_count(frag_k0(w[r], 0, t, i, Tpr), w[r].n);
 #pragma unroll
       for (int j = 0; j < kVec; ++j) {
-        v[r][i][j] -= m;  // now the deviation x - mean (-m outside the row)
-        squares += v[r][i][j] * v[r][i][j];
+        if constexpr (Centre) v[r][i][j] -= mean_shifted[r];  // now x - mean (-m outside the row)
+        const float d = value(r, i, j);
+        squares += d * d;
       }
     }
-    rstd[r] = squares - static_cast<float>(Cols * kVec - count) * (m * m);
+    if constexpr (Centre) {
+      const float m = mean_shifted[r];
+      squares -= static_cast<float>(Cols * kVec - count) * (m * m);
+    }
+    rstd[r] = squares;
   }
 #pragma unroll
   for (int r = 0; r < Rows; ++r) {
     // The correction may leave a rounding error's worth below 0; NaN stays NaN.
     const float squares = group_sum<Tpr>(rstd[r], scratch);
-    rstd[r] = rsqrtf((squares < 0.0f ? 0.0f : squares) / n + eps);
+    rstd[r] = rsqrtf(((Centre && squares < 0.0f) ? 0.0f : squares) / n + eps);
     if (w[r].chunks > Cols * Tpr) rstd[r] = kpg_nan();  // row does not fit: loud NaN
   }
 
@@ -91,7 +111,7 @@ __device__ __forceinline__ void layernorm_rows_raw_first(
     if (r >= rows_valid) break;  // group-uniform
     const long long row = row0 + r;
     if (t == 0) {
-      if (mean_out != nullptr) mean_out[row] = shift[r] + mean_shifted[r];
+      if (Centre && mean_out != nullptr) mean_out[row] = shift[r] + mean_shifted[r];
       if (rstd_out != nullptr) rstd_out[row] = rstd[r];
     }
     kpg_t* yrow = y + row * n;
@@ -101,16 +121,21 @@ __device__ __forceinline__ void layernorm_rows_raw_first(
       if (k0 >= n) break;  // later chunks lie further right
       float out[kVec];
 #pragma unroll
-      for (int j = 0; j < kVec; ++j)
-        out[j] = v[r][i][j] * rstd[r] * raw_element(gr[r][i], j) + raw_element(br[r][i], j);
+      for (int j = 0; j < kVec; ++j) {
+        if constexpr (Centre)
+          out[j] = v[r][i][j] * rstd[r] * raw_element(gr[r][i], j) + raw_element(br[r][i], j);
+        else
+          out[j] = value(r, i, j) * rstd[r] * raw_element(gr[r][i], j);
+      }
       store_chunk_hinted<Stream>(yrow, k0, n, out);
     }
   }
 }
 
-// The values both raw-first spaces give (warp_ilp.cu and block_ilp.cu add their block shape).
-namespace layernorm_ilp_cfg {
+// The values the raw-first spaces of both norms give (their warp_ilp.cu and block_ilp.cu
+// add the block shape).
+namespace norm_ilp_cfg {
 KPG_PARAM(kCols, COLS);
 KPG_PARAM(kStreamParam, STREAM);
 constexpr bool kStream = kStreamParam != 0;
-}  // namespace layernorm_ilp_cfg
+}  // namespace norm_ilp_cfg

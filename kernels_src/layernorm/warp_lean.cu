@@ -3,7 +3,7 @@
 #include "layernorm/lean.cuh"
 
 namespace layernorm_lean_cfg {
-KPG_PARAM(kWarps, WARPS);
+KPG_PARAM(kWarps, WARPS);  // beside kCols, kKeepV, min_blocks (layernorm/lean.cuh)
 }  // namespace layernorm_lean_cfg
 
 extern "C" __global__ void __launch_bounds__(layernorm_lean_cfg::kWarps * 32,
@@ -14,8 +14,8 @@ extern "C" __global__ void __launch_bounds__(layernorm_lean_cfg::kWarps * 32,
                         float* __restrict__ mean, float* __restrict__ rstd, float eps, int M,
                         int N) {
   using namespace layernorm_lean_cfg;
-  const long long row = static_cast<long long>(blockIdx.x) * kWarps + (threadIdx.x >> 5);
+  const long long row = warp_first_row<kWarps>();
   if (row >= M) return;  // whole warps leave together: warp shuffles stay full
   layernorm_row_lean<kCols, 32, kKeepV>(x, gamma, beta, y, mean, rstd, row, eps, N,
-                                        threadIdx.x & 31, nullptr);
+                                        threadIdx.x & 31);
 }

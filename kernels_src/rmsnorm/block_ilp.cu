@@ -2,15 +2,14 @@
 //   rmsnorm_block_ilp   one block of THREADS per row, COLS chunks per thread
 #include "rmsnorm/raw_first.cuh"
 
-namespace rmsnorm_ilp_cfg {
-KPG_PARAM(kThreads, THREADS);
-}  // namespace rmsnorm_ilp_cfg
+namespace norm_ilp_cfg {
+KPG_PARAM(kThreads, THREADS);  // beside kCols, kStream (layernorm/raw_first.cuh, included by ours)
+}  // namespace norm_ilp_cfg
 
-extern "C" __global__ void __launch_bounds__(rmsnorm_ilp_cfg::kThreads, 1)
+extern "C" __global__ void __launch_bounds__(norm_ilp_cfg::kThreads, 1)
     rmsnorm_block_ilp(const kpg_t* __restrict__ x, const kpg_t* __restrict__ gamma,
                       kpg_t* __restrict__ y, float* __restrict__ rstd, float eps, int M, int N) {
-  using namespace rmsnorm_ilp_cfg;
-  __shared__ float scratch[32];
+  using namespace norm_ilp_cfg;
   rmsnorm_rows_raw_first<kCols, kThreads, 1, kStream>(x, gamma, y, rstd, blockIdx.x, 1, eps, N,
-                                                      threadIdx.x, scratch);
+                                                      threadIdx.x);
 }

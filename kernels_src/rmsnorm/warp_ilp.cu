@@ -2,19 +2,18 @@
 //   rmsnorm_warp_ilp   one warp per ROWS rows, WARPS warps per block, COLS chunks per lane
 #include "rmsnorm/raw_first.cuh"
 
-namespace rmsnorm_ilp_cfg {
-KPG_PARAM(kWarps, WARPS);
-KPG_PARAM(kRows, ROWS);  // rows per warp
-}  // namespace rmsnorm_ilp_cfg
+namespace norm_ilp_cfg {
+KPG_PARAM(kWarps, WARPS);  // beside kCols, kStream (layernorm/raw_first.cuh, included by ours)
+KPG_PARAM(kRows, ROWS);    // rows per warp
+}  // namespace norm_ilp_cfg
 
-extern "C" __global__ void __launch_bounds__(rmsnorm_ilp_cfg::kWarps * 32, 1)
+extern "C" __global__ void __launch_bounds__(norm_ilp_cfg::kWarps * 32, 1)
     rmsnorm_warp_ilp(const kpg_t* __restrict__ x, const kpg_t* __restrict__ gamma,
                      kpg_t* __restrict__ y, float* __restrict__ rstd, float eps, int M, int N) {
-  using namespace rmsnorm_ilp_cfg;
-  const long long row0 =
-      (static_cast<long long>(blockIdx.x) * kWarps + (threadIdx.x >> 5)) * kRows;
+  using namespace norm_ilp_cfg;
+  const long long row0 = warp_first_row<kWarps, kRows>();
   if (row0 >= M) return;  // whole warps leave together: warp shuffles stay full
   const int rows_valid = static_cast<int>(min(static_cast<long long>(kRows), M - row0));
   rmsnorm_rows_raw_first<kCols, 32, kRows, kStream>(x, gamma, y, rstd, row0, rows_valid, eps, N,
-                                                    threadIdx.x & 31, nullptr);
+                                                    threadIdx.x & 31);
 }
