@@ -30,6 +30,23 @@ __device__ __forceinline__ void tma_load_2d(unsigned smem_dst, const CUtensorMap
       : "memory");
 }
 
+// Loads the 3-D box whose first element is (x innermost, y, z), as tma_load_2d: a box one
+// element deep in z is a 2-D tile of one slice (one head of a [B*H, N, D] view), and rows
+// past the slice's end read as zero instead of as the next slice's.
+__device__ __forceinline__ void tma_load_3d(unsigned smem_dst, const CUtensorMap* map, int x, int y, int z,
+                                            unsigned bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];" ::
+          "r"(smem_dst),
+      "l"(tma_map_address(map)), "r"(x), "r"(y), "r"(z), "r"(bar)
+      : "memory");
+}
+
+// Fetches the map into the TMA unit's descriptor cache ahead of its first copy.
+__device__ __forceinline__ void tma_prefetch_map(const CUtensorMap* map) {
+  asm volatile("prefetch.tensormap [%0];" ::"l"(tma_map_address(map)) : "memory");
+}
+
 // Stores the 2-D box at `smem_src` to the tensor at (x innermost, y), in the calling
 // thread's bulk group: tma_store_commit() then tma_store_wait_read() before the shared
 // memory is reused or the block exits.
