@@ -2,7 +2,7 @@
 // space wgmma_ws of configs/attention.yaml. Same contract as stage 2
 // (attention/flash_wgmma.cu) but one more warpgroup:
 //
-//   flash_attn_fwd_wgmma_ws(Q, K, V, O, LSE, N, softmax_scale, BH, tile_counter)
+//   flash_attn_fwd_wgmma_ws(Q, K, V, O, LSE, N, softmax_scale, BH, tile_counter, K_map, V_map)
 //     Q, K, V, O: [B, H, N, HEAD_DIM] contiguous 16-bit; LSE: float32 [B, H, N], natural
 //     log of the sum of exp of the scaled scores of each query row; BH = B * H. A work tile
 //     is BLOCK_M = 64 * NUM_WG query rows of one head. PERSIST = 0: grid
@@ -13,16 +13,20 @@
 //     the longest tiles of all heads first), and
 //     loads its Q and K/V while the consumers finish the tile before. tile_counter: two
 //     int32 that must be 0 at launch; the kernel leaves them 0 (the last block resets
-//     them). 128 * (NUM_WG + 1) threads; dynamic shared
+//     them). K_map, V_map: tensor maps of K and V viewed as [B * H, N, HEAD_DIM], box
+//     [1, BLOCK_N, 64], 128-byte swizzle; read only when KV_TMA = 1 (K and V otherwise).
+//     128 * (NUM_WG + 1) threads; dynamic shared
 //     memory ((1 + PERSIST) * BLOCK_M + 2 * STAGES * BLOCK_N) * HEAD_DIM * 2 + 1024 + 256
 //     bytes (1024: alignment slack, 256: the mbarriers). softmax_scale must be > 0. A fully
 //     masked row gives O = 0, LSE = -inf.
 //
-// Structure (FlashAttention-3, section 3.1, without TMA): warpgroup 0 is the producer, it
-// lowers its register budget (setmaxnreg) and only copies: a tile's Q, then K and V tiles of
-// BLOCK_N keys into a STAGES-deep ring, with cp.async; each thread's
-// cp.async.mbarrier.arrive.noinc makes the stage's "full" mbarrier complete when the copies
-// have landed. Warpgroups 1..NUM_WG are consumers (64 query rows each, raised register
+// Structure (FlashAttention-3, section 3.1): warpgroup 0 is the producer, it lowers its
+// register budget (setmaxnreg) and only copies: a tile's Q, then K and V tiles of BLOCK_N
+// keys into a STAGES-deep ring, with cp.async; each thread's cp.async.mbarrier.arrive.noinc
+// makes the stage's "full" mbarrier complete when the copies have landed. KV_TMA = 1: one
+// producer thread loads K and V through the Tensor Memory Accelerator instead (Q stays on
+// cp.async), announcing each tile's bytes on the "full" mbarrier that the copies complete.
+// Warpgroups 1..NUM_WG are consumers (64 query rows each, raised register
 // budget): they wait on "full", run stage 2's per-tile math (S = Q K^T by wgmma from shared
 // memory, online softmax in registers, O += P V by wgmma with P from registers) and arrive on
 // the stage's "empty" mbarrier when their wgmma have read it; the producer waits on "empty"
@@ -36,6 +40,7 @@
 #include "attention/mbarrier.cuh"
 #include "attention/wgmma.cuh"
 #include "attention/wgmma_rows.cuh"
+#include "tma.cuh"
 
 namespace {
 
@@ -48,6 +53,7 @@ KPG_PARAM(kPingpongParam, PINGPONG);    // 1: the two consumers take turns at is
 KPG_PARAM(kPersistParam, PERSIST);      // 1: blocks take work tiles from a counter
 KPG_PARAM(kLongestFirstParam, LPT);     // 1 (persistent, causal): every head's longest tiles first
 KPG_PARAM(kIntraParam, INTRA);          // 1: a tile's softmax runs under the previous tile's P V GEMM
+KPG_PARAM(kKvTmaParam, KV_TMA);         // 1: one producer thread loads K and V with TMA; 0: cp.async
 constexpr bool kCausal = kCausalParam != 0;
 constexpr int kBlockM = 64 * kWG;
 constexpr bool kPingpong = kPingpongParam != 0;
@@ -55,6 +61,7 @@ constexpr bool kPersist = kPersistParam != 0;
 constexpr bool kLongestFirst = kLongestFirstParam != 0;
 static_assert(!kLongestFirst || (kPersist && kCausal), "LPT orders the work tiles of a persistent causal kernel");
 constexpr bool kIntra = kIntraParam != 0;
+constexpr bool kKvTma = kKvTmaParam != 0;
 static_assert(!kIntra || (kWG == 2 && !kPingpong),
               "INTRA keeps two S tiles' worth of registers live: two consumers (240 registers), no ping-pong turns");
 // Q buffers: a persistent block loads the next tile's Q while this tile's epilogue stages O
@@ -82,9 +89,11 @@ static_assert(kStages >= 2 && kStages <= 4, "STAGES must be 2..4");
 static_assert(!kPingpong || kWG == 2, "PINGPONG needs exactly two consumer warpgroups");
 
 // mbarriers, 8 bytes each, after the tiles: kfull[s], vfull[s] (count 128: one noinc
-// arrival per producer thread), qfull[b] (the same; persistent: 129, plus producer thread
-// 0's arrival that publishes the work tile it wrote to slot[b]), empty[s], qempty[b] (count
-// 4 NUM_WG: one arrival per consumer warp); then slot[b], the work tile index of Q buffer b.
+// arrival per producer thread; KV_TMA: count 1, the loading thread's expect_tx arrival, and
+// the tile's bytes), qfull[b] (count 128, noinc arrivals, with either K/V load; persistent:
+// 129, plus producer thread 0's arrival that publishes the work tile it wrote to slot[b]),
+// empty[s], qempty[b] (count 4 NUM_WG: one arrival per consumer warp); then slot[b], the
+// work tile index of Q buffer b.
 constexpr int kBarBytes = 256;
 static_assert((3 * kStages + 2 * kQBufs) * 8 + 4 * kQBufs <= kBarBytes, "mbarrier area too small");
 // Named barrier ids: the ping-pong turns (consumer c waits on id kTurnBar + c) and the
@@ -120,6 +129,17 @@ __device__ __forceinline__ void load_tile_async(unsigned dst, const attn_t* src,
   }
 }
 
+// KV_TMA: starts the load of K or V rows [kv0, kv0 + kBlockN) of head bh into an SW128
+// shared tile of kBlockN rows at dst (attention/wgmma.cuh), counted on `bar`. The map views
+// the tensor as [B * H, N, kD] with a box of 64 columns (128 bytes: the swizzle span) by
+// kBlockN rows by one head: each box lands as one 64-column block of the tile, swizzled by
+// the TMA unit as the wgmma descriptors read it (the block starts 1024-aligned), and rows
+// past N read as zero, as cp.async's zero-fill gives them. kD / 64 boxes, kKVBytes in all.
+__device__ __forceinline__ void load_tile_tma(unsigned dst, const CUtensorMap* map, int kv0, int bh, unsigned bar) {
+#pragma unroll
+  for (int b = 0; b < kD / 64; ++b) tma_load_3d(dst + b * kBlockN * 128, map, 64 * b, kv0, bh, bar);
+}
+
 // The query rows [q0, q0 + kBlockM) of head bh that work tile w covers.
 struct WorkTile {
   int q0;
@@ -141,7 +161,8 @@ __device__ __forceinline__ WorkTile work_tile(int w, int m_blocks, int bh_count)
 }  // namespace
 
 extern "C" __global__ void __launch_bounds__(kThreads, 1)
-    flash_attn_fwd_wgmma_ws(ATTN_FWD_PARAMS, int BH, int* __restrict__ tile_counter) {
+    flash_attn_fwd_wgmma_ws(ATTN_FWD_PARAMS, int BH, int* __restrict__ tile_counter,
+                            const __grid_constant__ CUtensorMap K_map, const __grid_constant__ CUtensorMap V_map) {
   extern __shared__ __align__(128) unsigned char smem_raw[];
   // SW128 atoms must start at 1024-byte-aligned shared addresses: round the base up (the
   // launch adds 1024 bytes of slack).
@@ -170,8 +191,8 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
 
   if (tid == 0) {
     for (int s = 0; s < kStages; ++s) {
-      mbar_init(kfull(s), 128);
-      mbar_init(vfull(s), 128);
+      mbar_init(kfull(s), kKvTma ? 1 : 128);
+      mbar_init(vfull(s), kKvTma ? 1 : 128);
       mbar_init(empty(s), 4 * kWG);
     }
     for (int b = 0; b < kQBufs; ++b) {
@@ -201,6 +222,12 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     setmaxnreg_dec<kProducerRegs>();
     const int t_in = tid;  // 0..127
     int t = 0;             // K/V tiles issued so far
+    if constexpr (kKvTma) {
+      if (t_in == 0) {
+        tma_prefetch_map(&K_map);
+        tma_prefetch_map(&V_map);
+      }
+    }
 #pragma unroll 1
     for (int k = 0; kPersist || k < 1; ++k) {
       const int qb = k % kQBufs;
@@ -230,7 +257,9 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
                             N - row0, t_in);
       }
       cp_async_mbar_arrive_noinc(qfull(qb));
-      const int n_tiles = kv_tiles(tile.q0);
+      // KV_TMA: thread 0 alone loads K and V (and counts t); the rest of its warp waits for
+      // it after the loop, so that the warp meets the next work tile's named barrier converged.
+      const int n_tiles = !kKvTma || t_in == 0 ? kv_tiles(tile.q0) : 0;
 #pragma unroll 1
       for (int j = 0; j < n_tiles; ++j, ++t) {
         const int s = t % kStages;
@@ -239,12 +268,22 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
         // r - 1 of empty[s]; round 0 needs no wait).
         if (r > 0) mbar_wait(empty(s), (r - 1) & 1);
         const int kv0 = j * kBlockN;
-        const long long off = head + static_cast<long long>(kv0) * kD;
-        load_tile_async<kBlockN>(sK_addr + s * Tiles::kKVBytes, K + off, N - kv0, t_in);
-        cp_async_mbar_arrive_noinc(kfull(s));  // completes when this thread's K copies land
-        load_tile_async<kBlockN>(sV_addr + s * Tiles::kKVBytes, V + off, N - kv0, t_in);
-        cp_async_mbar_arrive_noinc(vfull(s));
+        if constexpr (kKvTma) {
+          // The arrival announces the bytes, the copies complete them: phase r of kfull[s]
+          // (vfull[s]) ends when the whole K (V) tile has landed.
+          mbar_arrive_expect_tx(kfull(s), Tiles::kKVBytes);
+          load_tile_tma(sK_addr + s * Tiles::kKVBytes, &K_map, kv0, static_cast<int>(tile.bh), kfull(s));
+          mbar_arrive_expect_tx(vfull(s), Tiles::kKVBytes);
+          load_tile_tma(sV_addr + s * Tiles::kKVBytes, &V_map, kv0, static_cast<int>(tile.bh), vfull(s));
+        } else {
+          const long long off = head + static_cast<long long>(kv0) * kD;
+          load_tile_async<kBlockN>(sK_addr + s * Tiles::kKVBytes, K + off, N - kv0, t_in);
+          cp_async_mbar_arrive_noinc(kfull(s));  // completes when this thread's K copies land
+          load_tile_async<kBlockN>(sV_addr + s * Tiles::kKVBytes, V + off, N - kv0, t_in);
+          cp_async_mbar_arrive_noinc(vfull(s));
+        }
       }
+      if constexpr (kKvTma) __syncwarp();
     }
     cp_async_wait<0>();  // leave no copy in flight behind an exited thread
     if constexpr (kPersist) {
@@ -332,10 +371,11 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     const auto parity_of = [&](int j) { return static_cast<unsigned>(((t + j) / kStages) & 1); };
     // S = Q K_j^T (pv false) or O += P V_j (pv true), issued once the tile's K (V) has
     // landed, in a turn. pv is a constant at each call below: only one branch is compiled.
+    // TMA writes through the async proxy, as wgmma reads: no proxy fence after its waits.
     const auto issue = [&](int j, bool pv) {
       const int st = stage_of(j);
       mbar_wait(pv ? vfull(st) : kfull(st), parity_of(j));
-      fence_proxy_async_shared();
+      if constexpr (!kKvTma) fence_proxy_async_shared();
       turn_begin();
       if (pv) wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + st * Tiles::kKVBytes);
       else wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + st * Tiles::kKVBytes);
