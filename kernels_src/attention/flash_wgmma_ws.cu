@@ -9,8 +9,7 @@
 //     (ceil(N / BLOCK_M), B * H), one tile a block, blockIdx.y = b * H + h; tile_counter
 //     unused. PERSIST = 1: grid (G, 1) with any G >= 1 (the config: min(tiles, SMs)); each
 //     block takes the next work tile from tile_counter[0] (atomicAdd), in the order the
-//     hardware hands out PERSIST = 0's blocks (head by head, causal longest first; LPT = 1:
-//     the longest tiles of all heads first), and
+//     hardware hands out PERSIST = 0's blocks (head by head, causal longest first), and
 //     loads its Q and K/V while the consumers finish the tile before. tile_counter: two
 //     int32 that must be 0 at launch; the kernel leaves them 0 (the last block resets
 //     them). K_map, V_map: tensor maps of K and V viewed as [B * H, N, HEAD_DIM], box
@@ -32,9 +31,7 @@
 // the stage's "empty" mbarrier when their wgmma have read it; the producer waits on "empty"
 // before it overwrites a stage. No block-wide barrier after the set-up. PINGPONG = 1 (two
 // consumers): named barriers hand the tensor cores to the consumers in turn, one GEMM each,
-// so one consumer's softmax runs under the other's GEMM. INTRA = 1 (two consumers, no turns):
-// within a consumer, tile j's Q K^T and tile j-1's P V are in flight together and tile j's
-// softmax runs under the latter. Layouts: attention/wgmma.cuh;
+// so one consumer's softmax runs under the other's GEMM. Layouts: attention/wgmma.cuh;
 // design: docs/design/flash_attention.md, "Stage 3".
 #include "attention/common.cuh"
 #include "attention/mbarrier.cuh"
@@ -51,19 +48,12 @@ KPG_PARAM(kBlockN, BLOCK_N);
 KPG_PARAM(kStages, STAGES);
 KPG_PARAM(kPingpongParam, PINGPONG);    // 1: the two consumers take turns at issuing their GEMMs
 KPG_PARAM(kPersistParam, PERSIST);      // 1: blocks take work tiles from a counter
-KPG_PARAM(kLongestFirstParam, LPT);     // 1 (persistent, causal): every head's longest tiles first
-KPG_PARAM(kIntraParam, INTRA);          // 1: a tile's softmax runs under the previous tile's P V GEMM
 KPG_PARAM(kKvTmaParam, KV_TMA);         // 1: one producer thread loads K and V with TMA; 0: cp.async
 constexpr bool kCausal = kCausalParam != 0;
 constexpr int kBlockM = 64 * kWG;
 constexpr bool kPingpong = kPingpongParam != 0;
 constexpr bool kPersist = kPersistParam != 0;
-constexpr bool kLongestFirst = kLongestFirstParam != 0;
-static_assert(!kLongestFirst || (kPersist && kCausal), "LPT orders the work tiles of a persistent causal kernel");
-constexpr bool kIntra = kIntraParam != 0;
 constexpr bool kKvTma = kKvTmaParam != 0;
-static_assert(!kIntra || (kWG == 2 && !kPingpong),
-              "INTRA keeps two S tiles' worth of registers live: two consumers (240 registers), no ping-pong turns");
 // Q buffers: a persistent block loads the next tile's Q while this tile's epilogue stages O
 // through the other buffer.
 constexpr int kQBufs = kPersist ? 2 : 1;
@@ -147,12 +137,8 @@ struct WorkTile {
 };
 
 // Not persistent: the block's own tile (w unused); causal blocks run in reverse order
-// (longest first). Persistent: the same order over w, head by head; with LPT, the longest
-// tile of every head, then the next longest of every head, ...: the last tiles taken are
-// the shortest of all, so the blocks finish together (longest processing time first),
-// at the price of fewer blocks on one head's K/V at a time.
-__device__ __forceinline__ WorkTile work_tile(int w, int m_blocks, int bh_count) {
-  if constexpr (kLongestFirst) return {(m_blocks - 1 - w / bh_count) * kBlockM, w % bh_count};
+// (longest first). Persistent: the same order over w, head by head.
+__device__ __forceinline__ WorkTile work_tile(int w, int m_blocks) {
   const int m = kPersist ? w % m_blocks : static_cast<int>(blockIdx.x);
   const int m_block = kCausal ? m_blocks - 1 - m : m;
   return {m_block * kBlockM, kPersist ? w / m_blocks : static_cast<long long>(blockIdx.y)};
@@ -248,7 +234,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
           break;
         }
       }
-      const WorkTile tile = work_tile(w, m_blocks, BH);
+      const WorkTile tile = work_tile(w, m_blocks);
       const long long head = tile.bh * N * kD;
 #pragma unroll 1
       for (int c = 0; c < kWG; ++c) {
@@ -347,7 +333,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     const int w = kPersist ? slot[qb] : 0;
     if (w >= total) break;
     fence_proxy_async_shared();
-    const WorkTile tile = work_tile(w, m_blocks, BH);
+    const WorkTile tile = work_tile(w, m_blocks);
     const int n_tiles = kv_tiles(tile.q0);
     const int q0_wg = tile.q0 + 64 * cw;
     // This warpgroup's last row sees keys <= q0_wg + 63: later tiles are skipped (causal).
@@ -381,8 +367,6 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
       else wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + st * Tiles::kKVBytes);
       turn_end();
     };
-    const auto issue_s = [&](int j) { issue(j, false); };
-    const auto issue_pv = [&](int j) { issue(j, true); };
     // Releases tile j's stage: one arrival per warp, after its wgmma reading it completed.
     const auto release = [&](int j) {
       __syncwarp();
@@ -400,62 +384,22 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
       turn_end();
     };
 
-    if constexpr (kIntra) {
-      // INTRA = 1 (no turns): S_j = Q K_j^T and O += P_{j-1} V_{j-1} are in flight together,
-      // and the softmax of S_j runs under the second (wgmma groups complete in commit order,
-      // so waiting until one group is pending means S_j is done). P_{j-1} (pa) and O stay
-      // untouched until the P V group completes; then O is rescaled and P_j formed.
-      // Tile j - 1 is released after S_j is issued: arrivals stay one per tile, in order.
-      if (wg_tiles > 0) {
-        issue_s(0);
-        wgmma_wait<0>();
-        fence_regs(s);
-        softmax(s, 0, alpha);  // O is zero: no rescale
-        wg_to_p<kBlockN>(s, pa);
-      }
 #pragma unroll 1
-      for (int j = 1; j < wg_tiles; ++j) {
-        issue_s(j);
-        issue_pv(j - 1);
-        wgmma_wait<1>();
+    for (int j = 0; j < n_tiles; ++j) {
+      if (j < wg_tiles) {
+        issue(j, false);
+        wgmma_wait<0>();
         fence_regs(s);
         softmax(s, j, alpha);
-        wgmma_wait<0>();
-        fence_regs(o_acc);
-        fence_regs(s);  // P_j is formed after the wait: pa is the in-flight GEMM's operand until then
         wg_rescale_o<kD>(o_acc, alpha);
         wg_to_p<kBlockN>(s, pa);
-        release(j - 1);
-      }
-      if (wg_tiles > 0) {
-        issue_pv(wg_tiles - 1);
-        wgmma_wait<0>();
+        issue(j, true);
+        wgmma_wait<0>();  // this warp's wgmma reading tile j's stage are complete
         fence_regs(o_acc);
-        release(wg_tiles - 1);
-      }
-#pragma unroll 1
-      for (int j = wg_tiles; j < n_tiles; ++j) {
+      } else {
         skip(j);
-        release(j);
       }
-    } else {
-#pragma unroll 1
-      for (int j = 0; j < n_tiles; ++j) {
-        if (j < wg_tiles) {
-          issue_s(j);
-          wgmma_wait<0>();
-          fence_regs(s);
-          softmax(s, j, alpha);
-          wg_rescale_o<kD>(o_acc, alpha);
-          wg_to_p<kBlockN>(s, pa);
-          issue_pv(j);
-          wgmma_wait<0>();  // this warp's wgmma reading tile j's stage are complete
-          fence_regs(o_acc);
-        } else {
-          skip(j);
-        }
-        release(j);
-      }
+      release(j);
     }
     t += n_tiles;
 

@@ -161,11 +161,10 @@ TEST(AttentionKernelsCompile, FlashWgmmaSpaceTargetsSm90a) {
 }
 
 // Stage 3 (wgmma_ws, sm_90a): the default (three consumers), the two-consumer ping-pong
-// form, the persistent causal kernel that takes the longest tiles of all heads first
-// (LPT = 1) and the softmax under the previous tile's GEMM (INTRA = 1, at the widest K/V
-// tile) compile flash_attn_fwd_wgmma_ws alone, without spills or serialized wgmma, at both
-// head dims (the grid-extremes test above never reaches PINGPONG = 1: it is not the last
-// point of the space).
+// form and K/V through TMA (KV_TMA = 1, at the widest K/V tile) compile
+// flash_attn_fwd_wgmma_ws alone, without spills or serialized wgmma, at both head dims (the
+// grid-extremes test above never reaches PINGPONG = 1: it is not the last point of the
+// space).
 TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
   const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", kKernels);
   const VariantSpec* flash = config.find_variant("flash");
@@ -184,22 +183,16 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
     const auto pp =
         testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", {{"NUM_WG", 2}, {"PINGPONG", 1}});
     ASSERT_TRUE(pp.has_value()) << "two consumers with PINGPONG = 1 must survive the constraints at D = " << d;
-    const auto lpt = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws",
-                                          {{"NUM_WG", 2}, {"PERSIST", 1}, {"LPT", 1}});
-    ASSERT_TRUE(lpt.has_value()) << "a persistent causal point with LPT = 1 must survive the constraints at D = " << d;
-    const ParamSet intra_point{{"NUM_WG", 2}, {"INTRA", 1}, {"BLOCK_N", d == 64 ? 192 : 128}};  // the widest that fits
-    const auto intra_causal = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", intra_point);
+    const ParamSet tma_point{{"NUM_WG", 2}, {"KV_TMA", 1}, {"BLOCK_N", d == 64 ? 192 : 128}};  // the widest that fits
+    const auto tma_causal = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", tma_point);
     jobs.push_back(candidate_job(config, *flash, *pp, shape));
-    jobs.push_back(candidate_job(config, *flash, *lpt, shape));
     shape.dims["CAUSAL"] = 0;
     jobs.push_back(candidate_job(config, *flash, *def, shape));
-    EXPECT_FALSE(testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", {{"LPT", 1}}).has_value())
-        << "LPT = 1 is pruned where no tile is longer than another (non-causal)";
-    const auto intra = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", intra_point);
-    ASSERT_TRUE(intra.has_value() && intra_causal.has_value()) << "INTRA = 1 must survive the constraints at D = " << d;
-    jobs.push_back(candidate_job(config, *flash, *intra, shape));
+    const auto tma = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", tma_point);
+    ASSERT_TRUE(tma.has_value() && tma_causal.has_value()) << "KV_TMA = 1 must survive the constraints at D = " << d;
+    jobs.push_back(candidate_job(config, *flash, *tma, shape));
     shape.dims["CAUSAL"] = 1;
-    jobs.push_back(candidate_job(config, *flash, *intra_causal, shape));
+    jobs.push_back(candidate_job(config, *flash, *tma_causal, shape));
   }
   std::vector<CompiledKernel> compiled;
   const auto failures = compile_all(jobs, &compiled);
