@@ -87,6 +87,26 @@ size_t pick(uint64_t& state, size_t n) {
   return static_cast<size_t>((z ^ (z >> 31)) % n);
 }
 
+// Where a search starts in each space, in space order: the space's default; where the shape
+// prunes it, the surviving candidate fewest grid steps away from it (the first of a tie). A
+// default pruned at some shapes (a tile too wide for the causal masks' registers) would
+// otherwise leave its space to random picks, however well its neighbours run there.
+// Grid steps from the candidate's space default: 0 for the default, -1 when not known.
+int default_steps(const Candidate& c) { return c.is_default ? 0 : c.steps_from_default; }
+
+std::vector<size_t> space_seeds(const std::vector<Candidate>& candidates) {
+  std::map<size_t, size_t> seed;  // space -> candidate
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const int steps = default_steps(candidates[i]);
+    if (steps < 0) continue;
+    const auto [it, first] = seed.emplace(candidates[i].space_index, i);
+    if (!first && steps < default_steps(candidates[it->second])) it->second = i;
+  }
+  std::vector<size_t> out;
+  for (const auto& [space, i] : seed) out.push_back(i);
+  return out;
+}
+
 }  // namespace
 
 std::vector<size_t> neighbours(const std::vector<Candidate>& candidates, size_t i) {
@@ -117,10 +137,12 @@ std::vector<size_t> budget_order(const std::vector<Candidate>& candidates, size_
   };
   const auto random_unmeasured = [&] { return unmeasured[pick(rng, unmeasured.size())]; };
 
-  // 1. A quarter of the budget spread at random, each space's default first.
+  // 1. A quarter of the budget spread at random, each space's seed first.
   const size_t sample = std::max<size_t>(1, budget / 4);
-  for (size_t i = 0; i < n && order.size() < sample; ++i)
-    if (candidates[i].is_default) run(i);
+  for (const size_t i : space_seeds(candidates)) {
+    if (order.size() == sample) break;
+    run(i);
+  }
   while (order.size() < sample) run(random_unmeasured());
 
   // 2. Best-first: an untimed neighbour of the fastest timed candidate that has one.

@@ -1,7 +1,9 @@
 #include "tuner/space.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -134,6 +136,18 @@ static std::optional<std::string> prune_reason(const SpaceSpec& space, const Can
   return tensor_map_problem(space, shape, scope);
 }
 
+// How many values apart, summed over the params, the point at `index` (one position a param
+// in its list) lies from the space's default.
+static int steps_from_default(const SpaceSpec& space, const std::vector<size_t>& index) {
+  int steps = 0;
+  for (size_t p = 0; p < space.params.size(); ++p) {
+    const auto& [name, values] = space.params[p];
+    const auto d = std::find(values.begin(), values.end(), space.defaults.at(name)) - values.begin();
+    steps += static_cast<int>(std::abs(static_cast<std::ptrdiff_t>(index[p]) - d));
+  }
+  return steps;
+}
+
 std::vector<Candidate> enumerate(const OpConfig& config, const VariantSpec& variant, const Shape& shape,
                                  const DeviceLimits& limits, PruneReport* report) {
   (void)config;  // the grid lives in the variant; kept for symmetry with compile_defines
@@ -154,6 +168,7 @@ std::vector<Candidate> enumerate(const OpConfig& config, const VariantSpec& vari
       Candidate c{variant.name, si, space.name, {}, false};
       for (size_t p = 0; p < space.params.size(); ++p) c.params[space.params[p].first] = space.params[p].second[index[p]];
       c.is_default = c.params == space.defaults;
+      c.steps_from_default = steps_from_default(space, index);
       ++r.total;
       if (const auto why = wrong_arch ? wrong_arch : prune_reason(space, c, shape, limits)) ++r.by_reason[*why];
       else out.push_back(std::move(c));

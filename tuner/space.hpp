@@ -27,6 +27,10 @@ struct Candidate {
   // candidate's stable name in the tuning cache.
   std::string id() const;
   bool is_default = false;
+  // Grid steps from its space's default (the sum over params of how many values apart they
+  // are; 0: the default itself); -1 when not known. Seeds a budgeted search in a space whose
+  // default the shape prunes.
+  int steps_from_default = -1;
 };
 
 // The parts of a candidate id (Candidate::id()): "space:K=V,K=V" -> "space" and "K=V,K=V";

@@ -6,10 +6,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "tuner/budget_search.hpp"
+#include "tuner/config.hpp"
+#include "tuner/gpu.hpp"
+#include "tuner/space.hpp"
 
 namespace kpg {
 namespace {
@@ -123,6 +130,48 @@ TEST(BudgetSearch, StartsWithTheDefaults) {
   ASSERT_GE(order.size(), 2u);
   EXPECT_TRUE(candidates[order[0]].is_default);
   EXPECT_TRUE(candidates[order[1]].is_default);
+}
+
+// Space 0's default is pruned at the shape: the search starts there from its surviving
+// candidate fewest steps away (the first of a tie), then takes space 1's default.
+TEST(BudgetSearch, APrunedDefaultIsStandedInForByItsNearestSurvivor) {
+  std::vector<Candidate> candidates;
+  for (const auto& [a, steps] : std::vector<std::pair<int64_t, int>>{{1, 3}, {2, 2}, {5, 1}, {6, 1}})
+    candidates.push_back({"v", 0, "ws", {{"A", a}}, false, steps});
+  for (int64_t b = 1; b <= 6; ++b)  // default B = 2
+    candidates.push_back({"v", 1, "plain", {{"B", b}}, b == 2, static_cast<int>(std::abs(b - 2))});
+  std::vector<size_t> first;
+  budget_order(candidates, 5, 11, [&](const Candidate& c) {
+    first.push_back(static_cast<size_t>(&c - candidates.data()));
+    return 1.0;
+  });
+  ASSERT_GE(first.size(), 1u);
+  EXPECT_EQ(first[0], 2u) << "space 0 starts one step from its default, at the first such candidate";
+  first.clear();
+  budget_order(candidates, 8, 11, [&](const Candidate& c) {
+    first.push_back(static_cast<size_t>(&c - candidates.data()));
+    return 1.0;
+  });
+  ASSERT_GE(first.size(), 2u);
+  EXPECT_EQ(first[1], 5u) << "then space 1's own default";
+}
+
+// The shipped attention grid at D = 128, causal: stage 3's default (three consumers,
+// BLOCK_N 128) is pruned there (the causal masks' registers), and the search starts that
+// space from two consumers at the same tile, one step away, before stage 2's default.
+TEST(BudgetSearch, TheCausalAttentionGridStartsStageThreeNextToItsDefault) {
+  const OpConfig config =
+      load_config(std::filesystem::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", KPG_TEST_KERNELS_DIR);
+  const Shape shape{{{"B", 4}, {"H", 16}, {"N", 4096}, {"D", 128}, {"CAUSAL", 1}}, DType::f16};
+  const auto candidates = enumerate(config, *config.find_variant("flash"), shape, h100_limits(), nullptr);
+  std::vector<std::string> first;
+  budget_order(candidates, 8, 1, [&](const Candidate& c) {
+    first.push_back(c.id());
+    return 1.0;
+  });
+  ASSERT_GE(first.size(), 2u);
+  EXPECT_EQ(first[0], "wgmma_ws:BLOCK_N=128,KV_TMA=0,NUM_WG=2,PERSIST=1,PINGPONG=0,STAGES=2");
+  EXPECT_EQ(first[1].rfind("wgmma:", 0), 0u) << first[1];
 }
 
 TEST(BudgetSearch, BudgetAtLeastTheSpaceMeasuresEverythingInOrder) {

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+
 #include "tests/tuner/tuner_test_support.hpp"
 #include "tuner/space.hpp"
 
@@ -125,6 +128,20 @@ TEST_F(SpaceTest, EnumeratesInFileOrderWithTheLastParamFastest) {
     EXPECT_TRUE(cand.id() == "warp:VEC=4,WARPS=4" || cand.id() == "block:THREADS=128") << cand.id();
   }
   EXPECT_EQ(defaults, 2u);  // one per space
+}
+
+// How far each candidate lies from its space's default, in values of each param's list.
+TEST_F(SpaceTest, EachCandidateKnowsItsStepsFromItsSpacesDefault) {
+  const auto c = enumerate(config_, fused(), shape(64, 300), DeviceLimits{}, nullptr);
+  std::map<std::string, int> steps;
+  for (const auto& cand : c) {
+    steps[cand.id()] = cand.steps_from_default;
+    EXPECT_EQ(cand.steps_from_default == 0, cand.is_default) << cand.id();
+  }
+  EXPECT_EQ(steps.at("warp:VEC=4,WARPS=4"), 0);
+  EXPECT_EQ(steps.at("warp:VEC=2,WARPS=1"), 3);  // VEC one value below 4, WARPS two below 4
+  EXPECT_EQ(steps.at("warp:VEC=4,WARPS=8"), 1);
+  EXPECT_EQ(steps.at("block:THREADS=1024"), 3);
 }
 
 TEST_F(SpaceTest, ParamlessVariantHasOneCandidate) {
