@@ -75,7 +75,7 @@ void add_tutorial_command(CLI::App& app, CliContext& ctx) {
   for (const auto& name : names) help += (help.empty() ? "" : " | ") + name;
   cmd->add_option("name", args->name, help)->required()->check(CLI::IsMember(names));
   cmd->add_option("--shape", args->options.shapes, "Shape K=V,... instead of the defaults (repeatable)");
-  cmd->add_option("--dtype", args->dtype, "Element type of the default shapes: f32, f16, bf16");
+  cmd->add_option("--dtype", args->dtype, "Element type of the lesson's shapes (a --shape naming its own dtype keeps it): f32, f16, bf16");
   cmd->add_option("--results", args->results_dir,
                   "Results folder (default: results/<tutorial>-<time>); holds report.html (all: one subfolder "
                   "per lesson and a combined report.html)");

@@ -43,8 +43,13 @@ std::optional<DType> tutorial_dtype(const TutorialOptions& options) {
 
 std::vector<Shape> tutorial_shapes(const OpConfig& config, const TutorialOptions& options) {
   std::vector<Shape> shapes;
+  const auto dtype = tutorial_dtype(options);
   if (!options.shapes.empty()) {
-    for (const auto& text : options.shapes) shapes.push_back(parse_shape(text, config));
+    for (const auto& text : options.shapes) {
+      Shape s = parse_shape(text, config);
+      if (dtype && text.find("dtype=") == std::string::npos) s.dtype = *dtype;  // a shape's own dtype wins
+      shapes.push_back(s);
+    }
     return shapes;
   }
   std::vector<Shape> defaults = config.shapes;
@@ -52,7 +57,6 @@ std::vector<Shape> tutorial_shapes(const OpConfig& config, const TutorialOptions
     defaults.clear();
     for (const auto& text : quick_shapes(config.op)) defaults.push_back(parse_shape(text, config));
   }
-  const auto dtype = tutorial_dtype(options);
   for (Shape s : defaults) {
     if (dtype) s.dtype = *dtype;
     if (std::find_if(shapes.begin(), shapes.end(), [&](const Shape& o) { return o.to_string() == s.to_string(); }) ==

@@ -27,7 +27,7 @@ namespace kpg {
 struct TutorialOptions {
   std::filesystem::path kernels_dir, configs_dir, cache_dir;
   std::vector<std::string> shapes;      // --shape overrides, "M=4096,N=781[,dtype=f16]"
-  std::optional<std::string> dtype;     // --dtype: overrides the dtype of default shapes
+  std::optional<std::string> dtype;     // --dtype: the dtype of every shape that names none
   std::optional<std::filesystem::path> results_dir;
   std::optional<std::filesystem::path> save_io;
   TuneOptions tune;
@@ -59,7 +59,7 @@ OpConfig load_tutorial_config(const TutorialOptions& options, const std::string&
 std::optional<DType> tutorial_dtype(const TutorialOptions& options);
 
 // The shapes to run: --shape values if given, else the op's quick shapes with --quick,
-// else the config's defaults; --dtype overrides the dtype of the last two.
+// else the config's defaults; --dtype sets the dtype of each (a --shape naming its own keeps it).
 std::vector<Shape> tutorial_shapes(const OpConfig& config, const TutorialOptions& options);
 
 // How wide lesson tables print: report::kLessonWidth columns in a terminal or a log (a

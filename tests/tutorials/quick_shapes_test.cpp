@@ -51,6 +51,9 @@ TEST(QuickShapes, OnlyWhenAskedAndNeverOverTheShapeFlag) {
   const auto given = tutorial_shapes(config, o);
   ASSERT_EQ(given.size(), 1u);
   EXPECT_EQ(given[0].dims.at("N"), 5);
+  EXPECT_EQ(given[0].dtype, DType::f16) << "--dtype applies to a --shape that names no dtype";
+  o.shapes = {"M=3,N=5,dtype=bf16"};
+  EXPECT_EQ(tutorial_shapes(config, o).at(0).dtype, DType::bf16) << "a --shape's own dtype wins";
 }
 
 }  // namespace
