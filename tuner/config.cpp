@@ -126,7 +126,7 @@ void check_shape(const OpConfig& config, const Shape& shape, const SourceLoc& wh
   }
 }
 
-Shape parse_shape(std::string_view text, const OpConfig& config) {
+Shape parse_shape(std::string_view text, const OpConfig& config, std::optional<DType> dtype) {
   const auto fail = [](const std::string& key, const std::string& message) -> ConfigError {
     return ConfigError({"--shape", 0, 0, key}, message);
   };
@@ -137,7 +137,7 @@ Shape parse_shape(std::string_view text, const OpConfig& config) {
   };
   if (trim(text).empty()) throw fail("", "empty (expected K=V,K=V,... over the dims " + join(config.dims) + ")");
   Shape shape;
-  shape.dtype = config.dtypes.empty() ? DType::f32 : config.dtypes.front();
+  shape.dtype = dtype ? *dtype : config.dtypes.empty() ? DType::f32 : config.dtypes.front();
   bool dtype_given = false;
   size_t start = 0;
   while (start <= text.size()) {

@@ -143,9 +143,10 @@ bool is_op_name(const std::string& name);
 // is taken as given. Unknown op or missing file: ConfigError listing the known ops.
 std::filesystem::path resolve_op_config(const std::string& op_or_file, const std::filesystem::path& configs_dir);
 
-// "--shape M=4096,N=781,dtype=f16" (dtype optional: the config's first). Every dim once,
-// values >= 1, 32-bit limits checked (check_shape). ConfigError with file "--shape".
-Shape parse_shape(std::string_view text, const OpConfig& config);
+// "--shape M=4096,N=781,dtype=f16" (dtype optional: `dtype` if given, else the config's
+// first). Every dim once, values >= 1, 32-bit limits checked (check_shape). ConfigError with
+// file "--shape".
+Shape parse_shape(std::string_view text, const OpConfig& config, std::optional<DType> dtype = std::nullopt);
 
 // A shape's limits: every dim given once and >= 1, its dtype one of the config's, every
 // int32 argument and every buffer's element count within INT32_MAX (kernels index with int).

@@ -45,11 +45,7 @@ std::vector<Shape> tutorial_shapes(const OpConfig& config, const TutorialOptions
   std::vector<Shape> shapes;
   const auto dtype = tutorial_dtype(options);
   if (!options.shapes.empty()) {
-    for (const auto& text : options.shapes) {
-      Shape s = parse_shape(text, config);
-      if (dtype && text.find("dtype=") == std::string::npos) s.dtype = *dtype;  // a shape's own dtype wins
-      shapes.push_back(s);
-    }
+    for (const auto& text : options.shapes) shapes.push_back(parse_shape(text, config, dtype));
     return shapes;
   }
   std::vector<Shape> defaults = config.shapes;

@@ -54,6 +54,8 @@ TEST(QuickShapes, OnlyWhenAskedAndNeverOverTheShapeFlag) {
   EXPECT_EQ(given[0].dtype, DType::f16) << "--dtype applies to a --shape that names no dtype";
   o.shapes = {"M=3,N=5,dtype=bf16"};
   EXPECT_EQ(tutorial_shapes(config, o).at(0).dtype, DType::bf16) << "a --shape's own dtype wins";
+  o.shapes = {"M=3, N=5, dtype = bf16"};
+  EXPECT_EQ(tutorial_shapes(config, o).at(0).dtype, DType::bf16) << "however the --shape spaces its dtype";
 }
 
 }  // namespace
