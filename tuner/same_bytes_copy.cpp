@@ -56,24 +56,22 @@ CopyTiming time_same_bytes_copy(const Timer& timer, int64_t read_bytes, int64_t 
                                         {Grid::resident, Stores::evict_first, "kpg_stream, evict-first stores"},
                                         {Grid::tile_per_block, Stores::evict_first,
                                          "kpg_stream, a block a tile, evict-first stores"}};
-  for (const Copier& copier : kCopiers) {
-    const Timing t = timer.time(
+  // Times one copy and keeps it when it is the first or faster than every one before.
+  bool timed = false;
+  const auto time_copy = [&](const LaunchFn& launch, const char* name) {
+    const Timing t = timer.time(launch, settings, stream);
+    if (timed && t.median_ms >= c.timing.median_ms) return;
+    c.timing = t;
+    c.copier = name;
+    timed = true;
+  };
+  for (const Copier& copier : kCopiers)
+    time_copy(
         [&](CUstream s) { k.copy(src.ptr(), dst.ptr(), read_chunks, write_chunks, s, copier.grid, copier.stores); },
-        settings, stream);
-    if (&copier == kCopiers || t.median_ms < c.timing.median_ms) {
-      c.timing = t;
-      c.copier = copier.name;
-    }
-  }
-  if (read_chunks == write_chunks) {
-    const Timing driver_copy = timer.time(
-        [&](CUstream s) { KPG_CU_CHECK(driver().cuMemcpyDtoDAsync(dst.ptr(), src.ptr(), src_bytes, s)); }, settings,
-        stream);
-    if (driver_copy.median_ms < c.timing.median_ms) {
-      c.timing = driver_copy;
-      c.copier = "cuMemcpyDtoD";
-    }
-  }
+        copier.name);
+  if (read_chunks == write_chunks)
+    time_copy([&](CUstream s) { KPG_CU_CHECK(driver().cuMemcpyDtoDAsync(dst.ptr(), src.ptr(), src_bytes, s)); },
+              "cuMemcpyDtoD");
   return c;
 }
 
