@@ -39,6 +39,7 @@ void print_device(const DeviceProperties& p) {
   row("smem per SM", kib(p.smem_per_sm));
   row("max threads per block", std::to_string(p.max_threads_per_block));
   row("max threads per SM", std::to_string(p.max_threads_per_sm));
+  row("max blocks per SM", std::to_string(p.max_blocks_per_sm));
   row("registers per block", std::to_string(p.regs_per_block));
   row("registers per SM", std::to_string(p.regs_per_sm));
   row("SM clock", std::to_string(p.clock_khz / 1000) + " MHz");

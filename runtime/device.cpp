@@ -72,6 +72,7 @@ Device::Device(int ordinal) {
   p.regs_per_block = attribute(handle_, CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_BLOCK);
   p.regs_per_sm = attribute(handle_, CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR);
   p.max_threads_per_sm = attribute(handle_, CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR);
+  p.max_blocks_per_sm = attribute(handle_, CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR);
   p.clock_khz = attribute(handle_, CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
   CUuuid id{};
   KPG_CU_CHECK(d.cuDeviceGetUuid(&id, handle_));

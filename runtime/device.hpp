@@ -24,6 +24,7 @@ struct DeviceProperties {
   int regs_per_block = 0;
   int regs_per_sm = 0;
   int max_threads_per_sm = 0;
+  int max_blocks_per_sm = 0;
   int clock_khz = 0;
   std::string uuid;  // "GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", as nvidia-smi prints it
 

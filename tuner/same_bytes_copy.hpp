@@ -3,14 +3,16 @@
 // A kernel that reads R bytes and writes W bytes cannot be faster than a plain streaming
 // kernel that reads R bytes and writes W bytes (16-byte loads and stores, the timer's own
 // kpg_stream, stream_kernels.hpp), timed by the same Timer with the same settings in the
-// same run, on a resident grid and a block a tile, each with plain and with evict-first
-// stores; where R = W the driver's copy of the same bytes is timed too. The fastest of them
-// is the ceiling. "% of copy" is the kernel's speed over that copy's; above 100 %
-// the timing is wrong, not the kernel fast.
+// same run, in each launch shape of StreamKernels::Grid (but the resident one) with 256- and
+// 64-thread blocks, each with plain and with evict-first stores; where R = W the driver's copy
+// of the same bytes is timed too. The fastest of them is the ceiling. "% of copy" is the
+// kernel's speed over that copy's; above 100 % the timing is wrong, not the kernel fast.
 
 #include <cuda.h>
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "tuner/timer.hpp"
 
@@ -20,7 +22,12 @@ struct CopyTiming {
   int64_t read_bytes = 0;   // as moved: rounded up to 16 bytes
   int64_t write_bytes = 0;
   Timing timing;
-  const char* copier = "kpg_stream";  // whichever copy was fastest (same_bytes_copy.cpp names them)
+  std::string copier;  // whichever copy was fastest, named as in `copiers`
+  struct Copier {
+    std::string name;  // StreamKernels::CopyPlan::name() or "cuMemcpyDtoD"
+    double median_ms = 0;
+  };
+  std::vector<Copier> copiers;  // every copy timed, in the order timed
   // (read + write bytes) / median time, in GB/s.
   double gbs() const;
 };

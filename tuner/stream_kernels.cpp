@@ -5,22 +5,22 @@
 #include <string>
 #include <vector>
 
+#include "runtime/error.hpp"
+
 namespace kpg {
 namespace {
 
-constexpr unsigned kThreads = 256;
-constexpr unsigned kBlocksPerSm = 8;  // 2048 threads an SM, four 16-byte loads each in flight
-static_assert(kThreads == 256, "kpg_stream's tiles are 4 x ntid chunks; the comment above assumes 256");
+constexpr unsigned kThreads = 256;  // the plan's default; tiles are 4 x ntid chunks
 
-// kpg_stream: blocks stride over tiles of 4 x 256 contiguous chunks (16 KB, as a row-wise
-// kernel's block reads a row); thread t of a block takes chunks t, t+256, t+512, t+768 of
-// its tile, all four loads issued before any store. Contiguous tiles keep each block on a
+// kpg_stream: blocks stride over tiles of 4 x ntid contiguous chunks (16 KB at 256 threads,
+// as a row-wise kernel's block reads a row); thread t of a block takes chunks t, t+ntid,
+// t+2 ntid, t+3 ntid of its tile, all four loads issued before any store. Contiguous tiles keep each block on a
 // few DRAM pages at a time; a grid-stride over single chunks spreads a warp's four loads
 // over four far-apart pages and copies measurably slower than the driver's copy. Loads past read_chunks and stores past write_chunks are
 // predicated off; registers start at zero, so what is written past the chunks read is zero
 // and contributes nothing to the xor. The xor of the words read and not written is stored
 // at src word 0 only if it equals 0x9e3779b9 (kNeverXor).
-// .maxnreg 32 keeps eight blocks of 256 threads on an SM (65,536 registers).
+// .maxnreg 32 keeps 2048 threads on an SM (65,536 registers).
 // kpg_stream_cs (module_ptx below) is kpg_stream with evict-first stores (st.global.cs), which
 // mark the written lines as the first to leave L2.
 // kpg_hold: %globaltimer is in nanoseconds; nanosleep keeps the spinning thread quiet.
@@ -177,23 +177,49 @@ StreamKernels::StreamKernels(const DeviceProperties& props)
       stream_(module_.function("kpg_stream")),
       stream_cs_(module_.function("kpg_stream_cs")),
       hold_(module_.function("kpg_hold")),
-      blocks_(static_cast<unsigned>(std::max(props.sm_count, 1)) * kBlocksPerSm) {}
+      props_(props) {}
+
+std::string StreamKernels::CopyPlan::name() const {
+  std::string name = "kpg_stream";
+  if (grid == Grid::tile_per_block) name += ", a block a tile";
+  if (grid == Grid::balanced) name += ", balanced rounds";
+  if (threads != kThreads) name += ", " + std::to_string(threads) + " threads";
+  if (stores == Stores::evict_first) name += ", evict-first stores";
+  return name;
+}
 
 void StreamKernels::read(CUdeviceptr ptr, uint64_t chunks, CUstream stream) const {
   copy(ptr, 0, chunks, 0, stream);
 }
 
-void StreamKernels::copy(CUdeviceptr src, CUdeviceptr dst, uint64_t read_chunks, uint64_t write_chunks,
-                         CUstream stream, Grid grid, Stores stores) const {
-  constexpr uint64_t kTileChunks = 4 * kThreads;
+unsigned StreamKernels::blocks(const CopyPlan& plan, uint64_t chunks, const DeviceProperties& props) {
+  if (plan.threads < 32 || plan.threads > 1024 || plan.threads % 32 != 0)
+    throw Error("kpg_stream: " + std::to_string(plan.threads) + " threads a block: expected whole warps, 32 to 1024");
   constexpr uint64_t kMaxBlocks = (uint64_t{1} << 31) - 1;  // gridDim.x; the kernel strides past it
-  const uint64_t tiles = (std::max(read_chunks, write_chunks) + kTileChunks - 1) / kTileChunks;
+  const uint64_t tile_chunks = 4 * uint64_t{plan.threads};
+  const uint64_t tiles = std::max<uint64_t>((chunks + tile_chunks - 1) / tile_chunks, 1);
+  // As many blocks as fit every SM at once (2048 threads an SM: 8 of 256, 32 of 64).
+  const auto at_least_1 = [](int v) { return static_cast<uint64_t>(std::max(v, 1)); };
+  const uint64_t resident =
+      at_least_1(props.sm_count) * std::max<uint64_t>(std::min(at_least_1(props.max_threads_per_sm) / plan.threads,
+                                                                at_least_1(props.max_blocks_per_sm)),
+                                                       1);
+  const uint64_t rounds = (tiles + resident - 1) / resident;
+  switch (plan.grid) {
+    case Grid::resident: return static_cast<unsigned>(resident);
+    case Grid::tile_per_block: return static_cast<unsigned>(std::min(tiles, kMaxBlocks));
+    case Grid::balanced: return static_cast<unsigned>((tiles + rounds - 1) / rounds);
+  }
+  return static_cast<unsigned>(resident);
+}
+
+void StreamKernels::copy(CUdeviceptr src, CUdeviceptr dst, uint64_t read_chunks, uint64_t write_chunks,
+                         CUstream stream, const CopyPlan& plan) const {
   LaunchConfig config;
-  config.grid = {grid == Grid::resident ? blocks_ : static_cast<unsigned>(std::clamp<uint64_t>(tiles, 1, kMaxBlocks)),
-                 1, 1};
-  config.block = {kThreads, 1, 1};
+  config.grid = {blocks(plan, std::max(read_chunks, write_chunks)), 1, 1};
+  config.block = {plan.threads, 1, 1};
   config.stream = stream;
-  (stores == Stores::evict_first ? stream_cs_ : stream_).launch(config, src, dst, read_chunks, write_chunks);
+  (plan.stores == Stores::evict_first ? stream_cs_ : stream_).launch(config, src, dst, read_chunks, write_chunks);
 }
 
 void StreamKernels::hold(double us, CUstream stream) const {

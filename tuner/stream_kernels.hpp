@@ -12,6 +12,7 @@
 #include <cuda.h>
 
 #include <cstdint>
+#include <string>
 
 #include "runtime/device.hpp"
 #include "runtime/module.hpp"
@@ -27,17 +28,37 @@ class StreamKernels {
   // did not write and stores that xor at src word 0 only when it equals kNeverXor: the loads
   // cannot be removed, and tests see which chunks were read.
   void read(CUdeviceptr ptr, uint64_t chunks, CUstream stream) const;
-  // How many blocks a copy launches: 8 of 256 threads an SM, striding over the tiles
-  // (resident), or one block a tile of 1024 chunks (a row-wise kernel's grid). Neither is the
-  // faster copy at every size, so the same-bytes ceiling times both.
-  enum class Grid { resident, tile_per_block };
-  // Plain stores, or evict-first ones (st.global.cs) that leave L2 before other lines.
+  // How a copy runs. Each is a shape a memory-bound kernel may take, so the same-bytes
+  // ceiling times them all: a kernel must not beat a copy timed with another.
+  //   grid: blocks of `threads` threads, each on tiles of 4 x threads contiguous chunks:
+  //     resident: as many blocks as fill every SM once, striding over the tiles;
+  //     tile_per_block: one block a tile (a row-wise kernel's grid);
+  //     balanced: as few blocks as do the tiles in as many rounds as the resident grid, all
+  //       blocks the same number of tiles. Where the tiles are not a whole number of resident
+  //       grids (1.45 of them for 25 MB on an H100), the other two run a last round with most
+  //       SMs short of loads in flight; a row kernel whose blocks do whole rounds does not.
+  //   stores: plain, or evict-first (st.global.cs), which leave L2 before other lines.
+  enum class Grid { resident, tile_per_block, balanced };
   enum class Stores { plain, evict_first };
+  struct CopyPlan {
+    Grid grid = Grid::resident;
+    unsigned threads = 256;  // whole warps, at most 1024
+    Stores stores = Stores::plain;
+    // "kpg_stream", then what differs from the plan above, e.g. "kpg_stream, a block a tile, 64 threads".
+    std::string name() const;
+  };
+  // The blocks a copy of `chunks` chunks launches with `plan` on a device with `props`
+  // (throws Error for threads that are not whole warps from 32 to 1024).
+  static unsigned blocks(const CopyPlan& plan, uint64_t chunks, const DeviceProperties& props);
+  unsigned blocks(const CopyPlan& plan, uint64_t chunks) const { return blocks(plan, chunks, props_); }
   // Reads `read_chunks` chunks of `src` and writes `write_chunks` chunks of `dst`: chunk i of
   // dst is chunk i of src for i < read_chunks, zeros after. Loads and stores are 16 bytes,
   // four chunks a thread in flight.
   void copy(CUdeviceptr src, CUdeviceptr dst, uint64_t read_chunks, uint64_t write_chunks, CUstream stream,
-            Grid grid = Grid::resident, Stores stores = Stores::plain) const;
+            const CopyPlan& plan) const;
+  void copy(CUdeviceptr src, CUdeviceptr dst, uint64_t read_chunks, uint64_t write_chunks, CUstream stream) const {
+    copy(src, dst, read_chunks, write_chunks, stream, CopyPlan{});
+  }
   // One thread spins on the GPU's global timer for `us` microseconds.
   void hold(double us, CUstream stream) const;
 
@@ -50,7 +71,7 @@ class StreamKernels {
  private:
   Module module_;
   Function stream_, stream_cs_, hold_;
-  unsigned blocks_;
+  DeviceProperties props_;
 };
 
 }  // namespace kpg

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "kpg/errors.hpp"
 #include "kpg/export.hpp"
@@ -45,6 +46,11 @@ struct CopyResult : TimeResult {
   int64_t read_bytes = 0, write_bytes = 0;  // as moved: rounded up to 16 bytes
   double gbs = 0;                           // (read + write bytes) / median, GB/s
   std::string copier;  // the fastest copy, whose time this is: "kpg_stream" (with how it ran) or "cuMemcpyDtoD"
+  struct Copier {
+    std::string name;
+    double median_ms = 0;
+  };
+  std::vector<Copier> copiers;  // every copy timed, in the order timed; the fastest is `copier`
 };
 
 // The ceiling of a memory-bound kernel: a streaming copy that reads `read_bytes` and writes

@@ -267,6 +267,9 @@ NB_MODULE(_kpg, m) {
         d["write_bytes"] = r.write_bytes;
         d["gbs"] = r.gbs;
         d["copier"] = r.copier;
+        nb::dict copiers;
+        for (const auto& c : r.copiers) copiers[c.name.c_str()] = c.median_ms;
+        d["copiers"] = copiers;
         return d;
       },
       "read_bytes"_a, "write_bytes"_a, "stream"_a, "warmup_ms"_a, "rep_ms"_a, "graph"_a, "device"_a);

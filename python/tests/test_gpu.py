@@ -201,6 +201,8 @@ def test_config_bytes_flops_time_copy_and_device_info():
         assert set(result) >= {"median_ms", "min_ms", "spread_pct", "reps", "launch_ms", "writeback_ms", "method"}
         assert result["reps"] >= 10 and result["method"] == "kpg-writeback-charged"
     assert copy["copier"].startswith("kpg_stream") or copy["copier"] == "cuMemcpyDtoD", copy
+    assert min(copy["copiers"], key=copy["copiers"].get) == copy["copier"], copy
+    assert copy["copiers"][copy["copier"]] == copy["median_ms"], copy
     gbs = op.bytes(x) / (t["median_ms"] * 1e6)
     print(f"  softmax f16 4096x781 {config['id']} ({config['source']}): {t['median_ms']:.4f} ms, {gbs:.0f} GB/s; "
           f"same-bytes copy {copy['gbs']:.0f} GB/s ({copy['copier']})")

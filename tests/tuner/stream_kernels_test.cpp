@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "runtime/buffer.hpp"
+#include "runtime/error.hpp"
 #include "runtime/event.hpp"
 #include "runtime/stream.hpp"
 #include "tests/gpu_test_env.hpp"
@@ -41,8 +42,8 @@ TEST(StreamKernelsPtx, AssemblesForHopperWithPtxasWithBothKernels) {
   const std::string log = read_text(dir / "ptxas.log");
   EXPECT_EQ(status, 0) << log;
   EXPECT_GT(fs::exists(dir / "stream.cubin") ? fs::file_size(dir / "stream.cubin") : 0, 0u);
-  // Every entry is compiled, and each streaming kernel's 8 blocks of 256 threads fit an SM
-  // (65,536 registers: 32 a thread at most); the evict-first one stores with st.global.cs.
+  // Every entry is compiled, and each streaming kernel keeps 2048 threads on an SM (65,536
+  // registers: 32 a thread at most); the evict-first one stores with st.global.cs.
   EXPECT_NE(log.find("entry function 'kpg_hold'"), std::string::npos) << log;
   for (const std::string name : {"kpg_stream", "kpg_stream_cs"}) {
     const auto entry = log.find("entry function '" + name + "'");
@@ -57,6 +58,34 @@ TEST(StreamKernelsPtx, AssemblesForHopperWithPtxasWithBothKernels) {
   EXPECT_EQ(ptx.find("st.global.v4", cs), std::string::npos) << "a plain 16-byte store in kpg_stream_cs";
   EXPECT_NE(ptx.find("st.global.cs.v4", cs), std::string::npos);
   fs::remove_all(dir);
+}
+
+// An H100's limits: 132 SMs of 2048 threads and 32 blocks.
+DeviceProperties h100() {
+  DeviceProperties p;
+  p.sm_count = 132;
+  p.max_threads_per_sm = 2048;
+  p.max_blocks_per_sm = 32;
+  return p;
+}
+
+TEST(StreamKernelsGrid, BalancedRoundsUseAsFewBlocksAsDoTheResidentGridsRounds) {
+  using Grid = StreamKernels::Grid;
+  const uint64_t chunks = (uint64_t{25} << 20) / 16;  // 25 MiB: 1600 tiles of 1024 chunks, 1.52 resident grids
+  EXPECT_EQ(StreamKernels::blocks({Grid::resident, 256}, chunks, h100()), 132u * 8);
+  EXPECT_EQ(StreamKernels::blocks({Grid::tile_per_block, 256}, chunks, h100()), 1600u);
+  EXPECT_EQ(StreamKernels::blocks({Grid::balanced, 256}, chunks, h100()), 800u);  // two tiles each
+  EXPECT_EQ(StreamKernels::blocks({Grid::resident, 64}, chunks, h100()), 132u * 32);
+  EXPECT_EQ(StreamKernels::blocks({Grid::balanced, 64}, chunks, h100()), 3200u);
+  // Fewer tiles than the resident grid: one round, a block a tile.
+  EXPECT_EQ(StreamKernels::blocks({Grid::balanced, 256}, 1000 * 1024, h100()), 1000u);
+  EXPECT_EQ(StreamKernels::blocks({Grid::tile_per_block, 256}, 1, h100()), 1u);
+  EXPECT_EQ(StreamKernels::blocks({Grid::balanced, 256}, 0, h100()), 1u);
+  // Whole rounds: balanced is the resident grid.
+  EXPECT_EQ(StreamKernels::blocks({Grid::balanced, 256}, 3 * 1056 * 1024, h100()), 1056u);
+  // A device that reports no limits still gets a grid.
+  EXPECT_GE(StreamKernels::blocks({Grid::resident, 256}, chunks, DeviceProperties{}), 1u);
+  EXPECT_THROW(StreamKernels::blocks({Grid::resident, 100}, chunks, h100()), Error);
 }
 
 class StreamKernelsGpu : public testing::GpuTest {
@@ -86,15 +115,14 @@ class StreamKernelsGpu : public testing::GpuTest {
   // their index + 1, below 2^24, so no xor of them is kNeverXor; destination words 0xabababab)
   // and checks every destination word and that the source is unchanged.
   void expect_copy(uint64_t read_chunks, uint64_t write_chunks, uint64_t total,
-                   StreamKernels::Grid grid = StreamKernels::Grid::resident,
-                   StreamKernels::Stores stores = StreamKernels::Stores::plain) const {
+                   const StreamKernels::CopyPlan& plan = StreamKernels::CopyPlan{}) const {
     std::vector<uint32_t> src(total * 4), dst(total * 4, 0xababababu);
     for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint32_t>(i + 1);
     DeviceBuffer s(src.size() * 4), d(dst.size() * 4);
     s.upload(src.data(), src.size() * 4);
     d.upload(dst.data(), dst.size() * 4);
     Stream stream;
-    kernels_->copy(s.ptr(), d.ptr(), read_chunks, write_chunks, stream.get(), grid, stores);
+    kernels_->copy(s.ptr(), d.ptr(), read_chunks, write_chunks, stream.get(), plan);
     stream.synchronize();
     std::vector<uint32_t> out(dst.size()), back(src.size());
     d.download(out.data(), out.size() * 4);
@@ -109,8 +137,7 @@ class StreamKernelsGpu : public testing::GpuTest {
         first = std::min(first, i);
       }
     }
-    EXPECT_EQ(wrong, 0u) << (grid == StreamKernels::Grid::resident ? "resident grid" : "a block a tile")
-                         << (stores == StreamKernels::Stores::plain ? "" : ", evict-first") << ": read "
+    EXPECT_EQ(wrong, 0u) << plan.name() << ": read "
                          << read_chunks << " write " << write_chunks << " chunks: first wrong word "
                          << first << " = " << (first < out.size() ? out[first] : 0);
   }
@@ -142,19 +169,20 @@ TEST_F(StreamKernelsGpu, CopiesWhatItReadsZerosPastItAndNothingPastTheWrite) {
   expect_copy(300, 0, 301);              // reads only
 }
 
-TEST_F(StreamKernelsGpu, EveryGridAndStorePolicyCopiesTheSame) {
+TEST_F(StreamKernelsGpu, EveryPlanCopiesTheSame) {
   using Grid = StreamKernels::Grid;
   using Stores = StreamKernels::Stores;
-  for (const auto& [grid, stores] : {std::pair{Grid::tile_per_block, Stores::plain},
-                                     std::pair{Grid::resident, Stores::evict_first},
-                                     std::pair{Grid::tile_per_block, Stores::evict_first}}) {
-    expect_copy(1, 1, 2, grid, stores);
-    expect_copy(1023, 1023, 1025, grid, stores);  // one tile less one chunk
-    expect_copy(1081345, 1081345, 1081346, grid, stores);
-    expect_copy(65537, 4099, 65540, grid, stores);
-    expect_copy(4099, 65537, 65540, grid, stores);
-    expect_copy(0, 300, 301, grid, stores);
-  }
+  for (const Grid grid : {Grid::resident, Grid::tile_per_block, Grid::balanced})
+    for (const unsigned threads : {256u, 64u})
+      for (const Stores stores : {Stores::plain, Stores::evict_first}) {
+        const StreamKernels::CopyPlan plan{grid, threads, stores};
+        expect_copy(1, 1, 2, plan);
+        expect_copy(4 * threads - 1, 4 * threads - 1, 4 * threads + 1, plan);  // one tile less one chunk
+        expect_copy(1081345, 1081345, 1081346, plan);  // several rounds of a resident grid
+        expect_copy(65537, 4099, 65540, plan);
+        expect_copy(4099, 65537, 65540, plan);
+        expect_copy(0, 300, 301, plan);
+      }
 }
 
 TEST_F(StreamKernelsGpu, HoldWaitsOnTheGpu) {

@@ -2,6 +2,7 @@
 // that it charges the write-back of what a launch leaves dirty in L2, and the same-bytes
 // copy. No test asserts a duration: bounds are physical with a wide margin (no memory reads
 // 100 MB in under 5 us), relations compare two kernels timed the same way.
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -58,6 +59,14 @@ TEST_F(TimerGpu, TimingOfACopyIsFinitePositiveAndComplete) {
   EXPECT_LE(t.reps, 200);
   EXPECT_GT(t.launch_median_ms, 0);
   EXPECT_TRUE(std::isfinite(t.spread_pct));
+  // Every launch shape with each store policy (at 64 MiB no two launch the same grid), and the
+  // driver's copy (read = write); the ceiling is the fastest of them.
+  EXPECT_EQ(c.copiers.size(), 9u);
+  const auto fastest = std::min_element(c.copiers.begin(), c.copiers.end(),
+                                        [](const auto& a, const auto& b) { return a.median_ms < b.median_ms; });
+  ASSERT_NE(fastest, c.copiers.end());
+  EXPECT_EQ(fastest->name, c.copier);
+  EXPECT_EQ(fastest->median_ms, t.median_ms);
   EXPECT_FALSE(t.graph_replay);  // 128 MB moved: far longer than 10 us
   EXPECT_GE(t.floored_reps, 0);
   EXPECT_LE(t.floored_reps, t.reps);

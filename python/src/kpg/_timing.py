@@ -41,8 +41,8 @@ def time(fn, warmup_ms=10.0, rep_ms=50.0, graph=False, stream=None, device=None)
 def same_bytes_copy(read_bytes, write_bytes, warmup_ms=10.0, rep_ms=50.0, graph=False, stream=None, device=None):
     """The ceiling of a memory-bound kernel: kpg's streaming copy reading `read_bytes` and
     writing `write_bytes`, timed as time() times. Returns time()'s dict plus read_bytes,
-    write_bytes, gbs ((read + write) / median, GB/s) and copier (which of kpg's copies was
-    the fastest, whose time this is)."""
+    write_bytes, gbs ((read + write) / median, GB/s), copier (which of kpg's copies was
+    the fastest, whose time this is) and copiers ({name: median_ms} of every copy timed)."""
     device = _current_device() if device is None else device
     handle = _tensors.current_stream(device) if stream is None else _tensors.stream_handle(stream)
     return _kpg.same_bytes_copy(int(read_bytes), int(write_bytes), handle, float(warmup_ms), float(rep_ms),
