@@ -35,8 +35,8 @@ class StreamKernels {
   //     tile_per_block: one block a tile (a row-wise kernel's grid);
   //     balanced: as few blocks as do the tiles in as many rounds as the resident grid, all
   //       blocks the same number of tiles. Where the tiles are not a whole number of resident
-  //       grids (1.45 of them for 25 MB on an H100), the other two run a last round with most
-  //       SMs short of loads in flight; a row kernel whose blocks do whole rounds does not.
+  //       grids (1.45 of them for 25 MB on an H100), the other two end on a round that only
+  //       some blocks or SMs work in; a kernel whose blocks all do whole rounds does not.
   //   stores: plain, or evict-first (st.global.cs), which leave L2 before other lines.
   enum class Grid { resident, tile_per_block, balanced };
   enum class Stores { plain, evict_first };
