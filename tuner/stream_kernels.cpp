@@ -14,11 +14,12 @@ constexpr unsigned kThreads = 256;  // the plan's default; tiles are 4 x ntid ch
 
 // kpg_stream: blocks stride over tiles of 4 x ntid contiguous chunks (16 KB at 256 threads,
 // as a row-wise kernel's block reads a row); thread t of a block takes chunks t, t+ntid,
-// t+2 ntid, t+3 ntid of its tile, all four loads issued before any store. Contiguous tiles keep each block on a
-// few DRAM pages at a time; a grid-stride over single chunks spreads a warp's four loads
-// over four far-apart pages and copies measurably slower than the driver's copy. Loads past read_chunks and stores past write_chunks are
-// predicated off; registers start at zero, so what is written past the chunks read is zero
-// and contributes nothing to the xor. The xor of the words read and not written is stored
+// t+2 ntid, t+3 ntid of its tile, all four loads issued before any store. Contiguous tiles
+// keep each block on a few DRAM pages at a time; a grid-stride over single chunks spreads a
+// warp's four loads over four far-apart pages and copies measurably slower than the driver's
+// copy. Loads past read_chunks and stores past write_chunks are predicated off; registers
+// start at zero, so what is written past the chunks read is zero and contributes nothing to
+// the xor. The xor of the words read and not written is stored
 // at src word 0 only if it equals 0x9e3779b9 (kNeverXor).
 // .maxnreg 32 keeps 2048 threads on an SM (65,536 registers).
 // kpg_stream_cs (module_ptx below) is kpg_stream with evict-first stores (st.global.cs), which
