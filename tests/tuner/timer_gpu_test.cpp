@@ -2,9 +2,9 @@
 // that it charges the write-back of what a launch leaves dirty in L2, and the same-bytes
 // copy. No test asserts a duration: bounds are physical with a wide margin (no memory reads
 // 100 MB in under 5 us), relations compare two kernels timed the same way.
-#include <algorithm>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <optional>
