@@ -87,13 +87,13 @@ size_t pick(uint64_t& state, size_t n) {
   return static_cast<size_t>((z ^ (z >> 31)) % n);
 }
 
+// Grid steps from the candidate's space default: 0 for the default, -1 when not known.
+int default_steps(const Candidate& c) { return c.is_default ? 0 : c.steps_from_default; }
+
 // Where a search starts in each space, in space order: the space's default; where the shape
 // prunes it, the surviving candidate fewest grid steps away from it (the first of a tie). A
 // default pruned at some shapes (a tile too wide for the causal masks' registers) would
 // otherwise leave its space to random picks, however well its neighbours run there.
-// Grid steps from the candidate's space default: 0 for the default, -1 when not known.
-int default_steps(const Candidate& c) { return c.is_default ? 0 : c.steps_from_default; }
-
 std::vector<size_t> space_seeds(const std::vector<Candidate>& candidates) {
   std::map<size_t, size_t> seed;  // space -> candidate
   for (size_t i = 0; i < candidates.size(); ++i) {

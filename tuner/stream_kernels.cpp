@@ -10,8 +10,6 @@
 namespace kpg {
 namespace {
 
-constexpr unsigned kThreads = 256;  // the plan's default; tiles are 4 x ntid chunks
-
 // kpg_stream: blocks stride over tiles of 4 x ntid contiguous chunks (16 KB at 256 threads,
 // as a row-wise kernel's block reads a row); thread t of a block takes chunks t, t+ntid,
 // t+2 ntid, t+3 ntid of its tile, all four loads issued before any store. Contiguous tiles
@@ -184,13 +182,13 @@ std::string StreamKernels::CopyPlan::name() const {
   std::string name = "kpg_stream";
   if (grid == Grid::tile_per_block) name += ", a block a tile";
   if (grid == Grid::balanced) name += ", balanced rounds";
-  if (threads != kThreads) name += ", " + std::to_string(threads) + " threads";
+  if (threads != CopyPlan{}.threads) name += ", " + std::to_string(threads) + " threads";
   if (stores == Stores::evict_first) name += ", evict-first stores";
   return name;
 }
 
 void StreamKernels::read(CUdeviceptr ptr, uint64_t chunks, CUstream stream) const {
-  copy(ptr, 0, chunks, 0, stream);
+  copy(ptr, 0, chunks, 0, stream, CopyPlan{});
 }
 
 unsigned StreamKernels::blocks(const CopyPlan& plan, uint64_t chunks, const DeviceProperties& props) {

@@ -56,9 +56,6 @@ class StreamKernels {
   // four chunks a thread in flight.
   void copy(CUdeviceptr src, CUdeviceptr dst, uint64_t read_chunks, uint64_t write_chunks, CUstream stream,
             const CopyPlan& plan) const;
-  void copy(CUdeviceptr src, CUdeviceptr dst, uint64_t read_chunks, uint64_t write_chunks, CUstream stream) const {
-    copy(src, dst, read_chunks, write_chunks, stream, CopyPlan{});
-  }
   // One thread spins on the GPU's global timer for `us` microseconds.
   void hold(double us, CUstream stream) const;
 
