@@ -53,9 +53,10 @@ CopyTiming time_same_bytes_copy(const Timer& timer, int64_t read_bytes, int64_t 
   CopyTiming c;
   c.read_bytes = static_cast<int64_t>(read_chunks * StreamKernels::kChunkBytes);
   c.write_bytes = static_cast<int64_t>(write_chunks * StreamKernels::kChunkBytes);
+  const int64_t driver_bytes = driver_copy_bytes(c.read_bytes, c.write_bytes);
   // At least one chunk each: the kernel's xor store may land at src word 0.
-  const size_t src_bytes = static_cast<size_t>(std::max<int64_t>(c.read_bytes, 16));
-  const size_t dst_bytes = static_cast<size_t>(std::max<int64_t>(c.write_bytes, 16));
+  const size_t src_bytes = static_cast<size_t>(std::max({c.read_bytes, driver_bytes, int64_t{16}}));
+  const size_t dst_bytes = static_cast<size_t>(std::max({c.write_bytes, driver_bytes, int64_t{16}}));
   check_room(src_bytes + dst_bytes, "same-bytes copy");
   DeviceBuffer src(src_bytes), dst(dst_bytes);
   src.fill_bytes(1, stream);  // never all zeros, never the xor that makes the kernel store
@@ -76,10 +77,17 @@ CopyTiming time_same_bytes_copy(const Timer& timer, int64_t read_bytes, int64_t 
     launched.push_back(launch);
     time_copy([&](CUstream s) { k.copy(src.ptr(), dst.ptr(), read_chunks, write_chunks, s, plan); }, plan.name());
   }
-  if (read_chunks == write_chunks)
-    time_copy([&](CUstream s) { KPG_CU_CHECK(driver().cuMemcpyDtoDAsync(dst.ptr(), src.ptr(), src_bytes, s)); },
-              "cuMemcpyDtoD");
+  if (driver_bytes > 0)
+    time_copy([&](CUstream s) {
+      KPG_CU_CHECK(driver().cuMemcpyDtoDAsync(dst.ptr(), src.ptr(), static_cast<size_t>(driver_bytes), s));
+    }, "cuMemcpyDtoD");
   return c;
+}
+
+int64_t driver_copy_bytes(int64_t read_bytes, int64_t write_bytes) {
+  const int64_t low = std::min(read_bytes, write_bytes), high = std::max(read_bytes, write_bytes);
+  if (low <= 0 || static_cast<double>(high - low) > kDriverCopyMismatch * static_cast<double>(high)) return 0;
+  return (read_bytes + write_bytes) / 2;
 }
 
 CopyTiming time_cumemcpy(const Timer& timer, int64_t bytes, const TimingSettings& settings, CUstream stream) {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <iostream>
 #include <optional>
+#include <string>
 
 #include "runtime/buffer.hpp"
 #include "runtime/error.hpp"
@@ -136,6 +137,32 @@ TEST_F(TimerGpu, SameBytesCopyRoundsToChunksAndRefusesNothingToCopy) {
   EXPECT_GT(c.gbs(), 0);
   EXPECT_THROW(time_same_bytes_copy(*timer_, 0, 0, quick(), stream_->get()), Error);
   EXPECT_THROW(time_same_bytes_copy(*timer_, -16, 16, quick(), stream_->get()), Error);
+}
+
+long copies_named(const CopyTiming& c, const std::string& name) {
+  return std::count_if(c.copiers.begin(), c.copiers.end(), [&](const auto& k) { return k.name == name; });
+}
+
+// A norm's bytes: x and its weights read, y and its row statistics written. The driver's copy
+// is among the copies timed, and the ceiling is the fastest of them.
+TEST_F(TimerGpu, SameBytesCopyOfANormsBytesTimesTheDriversCopyToo) {
+  const int64_t x = int64_t{4096} * 1000 * 2, weights = 1000 * 2, stats = 4096 * 4;
+  const CopyTiming c = time_same_bytes_copy(*timer_, x + weights, x + stats, quick(), stream_->get());
+  EXPECT_EQ(copies_named(c, "cuMemcpyDtoD"), 1);
+  EXPECT_EQ(copies_named(c, c.copier), 1);
+  for (const auto& k : c.copiers) EXPECT_GE(k.median_ms, c.timing.median_ms) << k.name;
+  // Reading twice what it writes: no copy the driver makes moves those bytes.
+  const CopyTiming reads_more = time_same_bytes_copy(*timer_, 2 * x, x, quick(), stream_->get());
+  EXPECT_EQ(copies_named(reads_more, "cuMemcpyDtoD"), 0);
+}
+
+TEST(SameBytesCopy, TheDriversCopyStandsInWhereReadAndWriteNearlyMatch) {
+  EXPECT_EQ(driver_copy_bytes(1 << 20, 1 << 20), 1 << 20);
+  EXPECT_EQ(driver_copy_bytes(1000000, 1010000), 1005000);  // 1 % apart: the mean each way
+  EXPECT_EQ(driver_copy_bytes(1010000, 1000000), 1005000);
+  EXPECT_EQ(driver_copy_bytes(1000000, 1030000), 0);  // 3 % apart
+  EXPECT_EQ(driver_copy_bytes(0, 1 << 20), 0);
+  EXPECT_EQ(driver_copy_bytes(1 << 20, 0), 0);
 }
 
 // Prints kpg's streaming copy of 1 GiB beside cuMemcpy's, both under this timer: the copy
