@@ -40,8 +40,8 @@ CopyTiming time_same_bytes_copy(const Timer& timer, int64_t read_bytes, int64_t 
                                 const TimingSettings& settings, CUstream stream);
 
 // Where read and write differ by at most this fraction of the larger, the driver's copy stands
-// in as well: it moves (R + W) / 2 bytes each way, the same total, in a read/write mix within
-// half of this fraction of the kernel's. A row-wise norm reads its weights and writes its row
+// in as well: it moves (R + W) / 2 bytes each way, the same total, its share of reads within a
+// quarter of this fraction of the kernel's. A row-wise norm reads its weights and writes its row
 // statistics beside x and y, so its R and W are never quite equal, and at some sizes the
 // driver's copy is the fastest there is.
 inline constexpr double kDriverCopyMismatch = 0.02;
