@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <optional>
@@ -128,6 +129,31 @@ TEST_F(TimerGpu, ChargesTheWriteBackOfWhatALaunchLeavesDirtyInL2) {
             << " ms\n";
   EXPECT_GT(write.timing.writeback_median_ms - read.timing.writeback_median_ms, 0.25 * expected_ms);
   EXPECT_GT(write.timing.median_ms, write.timing.launch_median_ms);
+}
+
+// The host's speed must not move a charge. A launch that the host enqueues slowly (as a
+// Python callable does) is held for; the same launch enqueued at once must be charged the
+// same. A memset of half the L2 leaves all it writes dirty, so its charge is half write-back.
+TEST_F(TimerGpu, ALaunchEnqueuedSlowlyIsChargedAsTheSameLaunchEnqueuedAtOnce) {
+  DeviceBuffer out(static_cast<size_t>(l2() / 2));
+  const auto memset = [&](CUstream s) { out.fill_bytes(5, s); };
+  const auto slow_memset = [&](CUstream s) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    out.fill_bytes(5, s);
+  };
+  TimingSettings s = quick();
+  s.graph_below_us = 0;
+  const Timing fast = timer_->time(memset, s, stream_->get());
+  const Timing slow = timer_->time(slow_memset, s, stream_->get());
+  std::cout << "memset of half the L2: enqueued at once " << fast.median_ms * 1e3 << " us (launch "
+            << fast.launch_median_ms * 1e3 << ", write-back " << fast.writeback_median_ms * 1e3 << ", hold "
+            << fast.hold_us << "); enqueued in 100 us " << slow.median_ms * 1e3 << " us (launch "
+            << slow.launch_median_ms * 1e3 << ", write-back " << slow.writeback_median_ms * 1e3 << ", hold "
+            << slow.hold_us << ")\n";
+  EXPECT_GT(slow.hold_us, fast.hold_us);
+  EXPECT_NEAR(slow.median_ms, fast.median_ms, 0.05 * fast.median_ms);
 }
 
 TEST_F(TimerGpu, SameBytesCopyRoundsToChunksAndRefusesNothingToCopy) {
