@@ -89,7 +89,7 @@ class GpuReps final : public RepRunner {
   const LaunchFn& launch_;
   CUstream stream_;
   std::unique_ptr<CapturedGraph> graph_;
-  double hold_us_ = 0;
+  double hold_us_ = kMinHoldUs;
 };
 
 }  // namespace

@@ -1,14 +1,14 @@
 #pragma once
 // Honest GPU timing of a launch: its time includes the write-back of what it wrote.
 // Each repetition, on the launch's stream:
-//   [hold] e0 reference read e1 launch e2 flush e3        (l2_flush.hpp)
+//   hold e0 reference read e1 launch e2 flush e3        (l2_flush.hpp)
 // The launch starts from a clean L2 that holds none of its data; the flush after it writes
 // back what the launch left dirty, and its excess over the reference read is charged to the
 // launch: sample = (e2 - e1) + max(0, (e3 - e2) - (e1 - e0)) (timing_method.hpp). The flush
 // also leaves L2 clean for the next repetition. Short launches are replayed from a CUDA
-// graph; the GPU is held back when the host needs long to enqueue the launch (a Python
-// callable), so that no host gap falls inside the timed intervals. docs/design/timing.md
-// gives the reasons.
+// graph; the GPU is held back before every repetition, longer when the host needs long to
+// enqueue the launch (a Python callable), so that no host gap falls inside the timed
+// intervals. docs/design/timing.md gives the reasons.
 
 #include <cuda.h>
 

@@ -60,7 +60,7 @@ Timing summarize_reps(const std::vector<RepTimes>& reps) {
 }
 
 double hold_for(const std::vector<RepTimes>& reps) {
-  if (reps.size() < 2) return 0;  // the first repetition pays for first-time work: not a guide
+  if (reps.size() < 2) return kMinHoldUs;  // the first repetition pays for first-time work: not a guide
   std::vector<double> enqueue_us, reference_us;
   bool late = false;
   for (size_t i = 1; i < reps.size(); ++i) {
@@ -70,7 +70,7 @@ double hold_for(const std::vector<RepTimes>& reps) {
   }
   std::sort(enqueue_us.begin(), enqueue_us.end());
   const double lead_us = 2 * percentile(enqueue_us, 0.9) + kHostMarginUs;
-  double hold = std::max(0.0, lead_us - median_of(std::move(reference_us)));
+  double hold = std::max(kMinHoldUs, lead_us - median_of(std::move(reference_us)));
   if (late) hold = std::max(hold, lead_us);
   return hold;
 }

@@ -79,11 +79,17 @@ class RepRunner {
 // repetitions, within [min_reps, max_reps], summarised.
 Timing time_reps(RepRunner& runner, const TimingSettings& settings);
 
+// The GPU waits at least this long before every repetition, so that the host has enqueued the
+// reference read before the GPU reaches e0. Were the GPU idle there, the host's enqueueing of
+// the read would be timed as reading, and the subtraction would take it off the launch's
+// write-back.
+inline constexpr double kMinHoldUs = 20;
+
 // The GPU wait before each repetition that keeps the host's enqueueing ahead of the GPU:
 // the host needs about its enqueue time of the launch (p90 of `reps` after the first, twice
 // that plus 20 us of margin) before the GPU reaches the launch, and the reference read
-// already gives it that read's time. Zero when the read is long enough, and at least the
-// margin's worth when a repetition other than the first came out host-late.
+// already gives it that read's time. kMinHoldUs when the read is long enough, and at least
+// the margin's worth when a repetition other than the first came out host-late.
 double hold_for(const std::vector<RepTimes>& reps);
 
 }  // namespace kpg

@@ -77,11 +77,12 @@ TEST(SummarizeReps, WriteBackMedianKeepsItsSign) {
   EXPECT_GE(t.min_ms, 0.002);
 }
 
-TEST(HoldFor, NoneWhenTheReferenceReadGivesTheHostEnoughLead) {
-  EXPECT_EQ(hold_for({}), 0);
-  EXPECT_EQ(hold_for({rep(0.033, 0.01, 0.033, 500)}), 0);  // only the first repetition: not a guide
+TEST(HoldFor, TheLeastHoldWhenTheReferenceReadGivesTheHostEnoughLead) {
+  EXPECT_EQ(hold_for({}), kMinHoldUs);
+  EXPECT_EQ(hold_for({rep(0.033, 0.01, 0.033, 500)}), kMinHoldUs);  // only the first repetition: not a guide
   // 2 x 5 us + 20 us margin = 30 us < 33 us of reference read.
-  EXPECT_EQ(hold_for({rep(0.033, 0.01, 0.033, 500), rep(0.033, 0.01, 0.033, 5), rep(0.033, 0.01, 0.033, 5)}), 0);
+  EXPECT_EQ(hold_for({rep(0.033, 0.01, 0.033, 500), rep(0.033, 0.01, 0.033, 5), rep(0.033, 0.01, 0.033, 5)}),
+            kMinHoldUs);
 }
 
 TEST(HoldFor, TheRestOfTheLeadWhenTheHostIsSlow) {
@@ -142,7 +143,7 @@ TEST(TimeReps, LongLaunchWarmsUpForWarmupMsThenTimesRepMsWorth) {
   EXPECT_NEAR(t.launch_median_ms, 1.0, 1e-9);
   EXPECT_NEAR(t.writeback_median_ms, 0.010, 1e-9);
   EXPECT_FALSE(t.graph_replay);
-  EXPECT_EQ(t.hold_us, 0);
+  EXPECT_EQ(t.hold_us, kMinHoldUs);
 }
 
 TEST(TimeReps, ShortLaunchIsReplayedFromAGraphAndRepsAreCapped) {
@@ -201,7 +202,7 @@ TEST(TimeReps, ASlowHostGetsAHoldBeforeEveryTimedRepetition) {
   EXPECT_NEAR(t.hold_us, 107, 1e-9);
   ASSERT_EQ(runner.holds.size(), runner.calls.size() - 1);
   for (size_t i = runner.holds.size() - 10; i < runner.holds.size(); ++i) EXPECT_NEAR(runner.holds[i], 107, 1e-9);
-  EXPECT_EQ(runner.holds.front(), 0);  // warm-up runs unheld
+  EXPECT_EQ(runner.holds.front(), 0);  // the schedule sets no hold before the warm-up
 }
 
 TEST(TimeReps, MinRepsAboveMaxRepsTakesMinReps) {
