@@ -247,9 +247,23 @@ class CaseLab:
         return Measured(best, None, best_label)
 
     def copy(self):
+        """The same-bytes copy: kpg's copies, launched from C++, and where those include the
+        driver's copy, the same driver copy launched from Python as every row is (the timer
+        holds the GPU longer before a Python callable, which moves a copy's time by up to a
+        couple of per cent). The fastest is the ceiling."""
         read, write = self.case.read_write_bytes()
-        timing, copier = self.lab.backend.same_bytes_copy(read, write, self.settings.warmup_ms, self.settings.rep_ms)
+        timing, copier, copiers = self.lab.backend.same_bytes_copy(read, write, self.settings.warmup_ms,
+                                                                   self.settings.rep_ms)
+        if "cuMemcpyDtoD" in copiers and self.lab.torch:
+            from_python = self._time(self._torch_copy_of((read + write) // 2))
+            if from_python.median_ms < timing.median_ms:
+                timing, copier = from_python, "cuMemcpyDtoD from Python (torch copy_)"
         return Measured(timing, None, copier)
+
+    def _torch_copy_of(self, nbytes):
+        src = self.lab.torch.empty(nbytes, dtype=self.lab.torch.uint8, device=DEVICE).random_(0, 256)
+        dst = self.lab.torch.empty_like(src)
+        return lambda: dst.copy_(src)
 
     # ------------------------------------------------------------ the timers section
 
@@ -260,9 +274,7 @@ class CaseLab:
         read, write = self.case.read_write_bytes()
         if read != write:
             raise Skip("a torch copy reads and writes the same bytes; this case's differ")
-        src = self.lab.torch.empty(read, dtype=self.lab.torch.uint8, device=DEVICE).random_(0, 256)
-        dst = self.lab.torch.empty_like(src)
-        return lambda: dst.copy_(src)
+        return self._torch_copy_of(read)
 
     def timer_timing(self, implementation):
         if implementation == C.COPY:

@@ -134,11 +134,13 @@ TEST_F(TimerGpu, ChargesTheWriteBackOfWhatALaunchLeavesDirtyInL2) {
 // The host's speed must not move a charge. A launch that the host enqueues slowly (as a
 // Python callable does) is held for; the same launch enqueued at once must be charged the
 // same. A memset of half the L2 leaves all it writes dirty, so its charge is half write-back.
+// The slow host is slow enough to get a longer hold than the least one, not so slow that the
+// GPU idles for hundreds of microseconds, which moves a launch by a few per cent.
 TEST_F(TimerGpu, ALaunchEnqueuedSlowlyIsChargedAsTheSameLaunchEnqueuedAtOnce) {
   DeviceBuffer out(static_cast<size_t>(l2() / 2));
   const auto memset = [&](CUstream s) { out.fill_bytes(5, s); };
   const auto slow_memset = [&](CUstream s) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(30);
     while (std::chrono::steady_clock::now() < until) {
     }
     out.fill_bytes(5, s);
@@ -149,7 +151,7 @@ TEST_F(TimerGpu, ALaunchEnqueuedSlowlyIsChargedAsTheSameLaunchEnqueuedAtOnce) {
   const Timing slow = timer_->time(slow_memset, s, stream_->get());
   std::cout << "memset of half the L2: enqueued at once " << fast.median_ms * 1e3 << " us (launch "
             << fast.launch_median_ms * 1e3 << ", write-back " << fast.writeback_median_ms * 1e3 << ", hold "
-            << fast.hold_us << ", host-late " << fast.host_late_reps << "); enqueued in 100 us " << slow.median_ms * 1e3
+            << fast.hold_us << ", host-late " << fast.host_late_reps << "); enqueued in 30 us " << slow.median_ms * 1e3
             << " us (launch " << slow.launch_median_ms * 1e3 << ", write-back " << slow.writeback_median_ms * 1e3
             << ", hold " << slow.hold_us << ", host-late " << slow.host_late_reps << ")\n";
   EXPECT_GT(slow.hold_us, fast.hold_us);
