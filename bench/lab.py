@@ -248,10 +248,10 @@ class CaseLab:
 
     def copy(self):
         """The same-bytes copy: kpg's copies, launched from C++, and where those include the
-        driver's copy, the same driver copy launched from Python as every row is (the timer
-        holds the GPU longer before a Python callable, which moves a copy's time by up to a
-        couple of per cent): of fresh buffers, and of the op's input into a buffer like it, the
-        memory the rows read (where buffers lie moves a copy by as much). That copy moves the
+        driver's copy, the same driver copy launched from Python as every row is (how a launch
+        is enqueued moves its charge by up to a few per cent, docs/design/timing.md): of fresh
+        buffers, and of the op's input into a buffer like it, the memory the rows read (where
+        buffers lie moves a copy by as much). That copy moves the
         input's bytes, a hair fewer than the op's, so its GB/s errs high: a stricter ceiling.
         The fastest is the ceiling."""
         read, write = self.case.read_write_bytes()

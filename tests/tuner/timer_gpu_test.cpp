@@ -134,8 +134,8 @@ TEST_F(TimerGpu, ChargesTheWriteBackOfWhatALaunchLeavesDirtyInL2) {
 // The host's speed must not move a charge. A launch that the host enqueues slowly (as a
 // Python callable does) is held for; the same launch enqueued at once must be charged the
 // same. A memset of half the L2 leaves all it writes dirty, so its charge is half write-back.
-// The slow host is slow enough to get a longer hold than the least one, not so slow that the
-// GPU idles for hundreds of microseconds, which moves a launch by a few per cent.
+// The slow host is slow enough to get a longer hold than the least one; a host several times
+// slower is charged a few per cent less, an effect apart from what the hold is for.
 TEST_F(TimerGpu, ALaunchEnqueuedSlowlyIsChargedAsTheSameLaunchEnqueuedAtOnce) {
   DeviceBuffer out(static_cast<size_t>(l2() / 2));
   const auto memset = [&](CUstream s) { out.fill_bytes(5, s); };
