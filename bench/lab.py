@@ -251,9 +251,8 @@ class CaseLab:
         driver's copy, the same driver copy launched from Python as every row is (how a launch
         is enqueued moves its charge by up to a few per cent, docs/design/timing.md): of fresh
         buffers, and of the op's input into a buffer like it, the memory the rows read (where
-        buffers lie moves a copy by as much). That copy moves the
-        input's bytes, a hair fewer than the op's, so its GB/s errs high: a stricter ceiling.
-        The fastest is the ceiling."""
+        buffers lie moves a copy by as much). That copy moves the input's bytes, a hair fewer
+        than the op's, so its GB/s errs high: a stricter ceiling. The fastest is the ceiling."""
         read, write = self.case.read_write_bytes()
         timing, copier, copiers = self.lab.backend.same_bytes_copy(read, write, self.settings.warmup_ms,
                                                                    self.settings.rep_ms)
