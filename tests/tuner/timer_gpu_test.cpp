@@ -131,12 +131,14 @@ TEST_F(TimerGpu, ChargesTheWriteBackOfWhatALaunchLeavesDirtyInL2) {
   EXPECT_GT(write.timing.median_ms, write.timing.launch_median_ms);
 }
 
-// The host's speed must not move a charge. A launch that the host enqueues slowly (as a
-// Python callable does) is held for; the same launch enqueued at once must be charged the
-// same. A memset of half the L2 leaves all it writes dirty, so its charge is half write-back.
-// The slow host is slow enough to get a longer hold than the least one; a host several times
-// slower is charged a few per cent less, an effect apart from what the hold is for.
-TEST_F(TimerGpu, ALaunchEnqueuedSlowlyIsChargedAsTheSameLaunchEnqueuedAtOnce) {
+// The host's enqueueing is never charged as the GPU's reading. A launch that the host
+// enqueues slowly (as a Python callable does) gets a longer hold; the same launch enqueued at
+// once gets the least one, and were the GPU idle when it reaches e0, the wait for the
+// reference read would be timed as reading and the launch charged less write-back, by the
+// host's enqueue time. A memset of half the L2 leaves all it writes dirty: its charge is half
+// write-back. Only that direction is checked: a slow host is charged a few per cent less than
+// a fast one for a reason the hold does not touch (docs/design/timing.md).
+TEST_F(TimerGpu, ALaunchEnqueuedAtOnceIsChargedNoLessThanWhenEnqueuedSlowly) {
   DeviceBuffer out(static_cast<size_t>(l2() / 2));
   const auto memset = [&](CUstream s) { out.fill_bytes(5, s); };
   const auto slow_memset = [&](CUstream s) {
@@ -155,7 +157,7 @@ TEST_F(TimerGpu, ALaunchEnqueuedSlowlyIsChargedAsTheSameLaunchEnqueuedAtOnce) {
             << " us (launch " << slow.launch_median_ms * 1e3 << ", write-back " << slow.writeback_median_ms * 1e3
             << ", hold " << slow.hold_us << ", host-late " << slow.host_late_reps << ")\n";
   EXPECT_GT(slow.hold_us, fast.hold_us);
-  EXPECT_NEAR(slow.median_ms, fast.median_ms, 0.05 * fast.median_ms);
+  EXPECT_GE(fast.median_ms, 0.97 * slow.median_ms) << "the host's enqueueing was timed as reading";
 }
 
 TEST_F(TimerGpu, SameBytesCopyRoundsToChunksAndRefusesNothingToCopy) {
