@@ -17,8 +17,8 @@ namespace {
 // warp's four loads over four far-apart pages and copies measurably slower than the driver's
 // copy. Loads past read_chunks and stores past write_chunks are predicated off; registers
 // start at zero, so what is written past the chunks read is zero and contributes nothing to
-// the xor. The xor of the words read and not written is stored
-// at src word 0 only if it equals 0x9e3779b9 (kNeverXor).
+// the xor. The xor of the words read and not written is stored at src word 0 only if it
+// equals 0x9e3779b9 (kNeverXor).
 // .maxnreg 32 keeps 2048 threads on an SM (65,536 registers).
 // kpg_stream_cs (module_ptx below) is kpg_stream with evict-first stores (st.global.cs), which
 // mark the written lines as the first to leave L2.
