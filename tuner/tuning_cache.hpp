@@ -42,7 +42,7 @@ struct CacheKey {
   std::string driver_version, nvrtc_version;
   std::string shape_key;
   std::string variant;
-  std::string timing = kTimingMethod;  // how the records were timed: times of two methods never meet
+  std::string timing = kTimingCacheMethod;  // how the records were timed: times of two methods never meet
   // "<variant>-<16 hex digits of SHA-256 over every field>": the file's name, stable.
   std::string file_stem() const;
   bool operator==(const CacheKey&) const = default;
