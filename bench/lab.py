@@ -263,10 +263,10 @@ class CaseLab:
     def _python_copies(self, read, write):
         """[(Timing, name)] of the driver's copy timed from Python: of fresh buffers; of the
         op's input into a buffer like it; and, once rows are measured, of the op's input into
-        each row's own output, the very memory that row read and wrote (where buffers lie moves
-        a copy by a per cent or two). The input holds a hair fewer bytes than the op moves, so
-        those copies' GB/s err high: a stricter ceiling. Each buffer is freed before the next
-        is made, so a row's output lands where it did when the row was timed."""
+        the output of one more call of each row, which torch's caching allocator most likely
+        places where the row's timed calls wrote (where buffers lie moves a copy by a per cent
+        or two). Each buffer is freed before the next is made. The input holds a hair fewer
+        bytes than the op moves, so these copies' GB/s err high: a stricter ceiling."""
         x = self.inputs[0]
         timed = [(self._time(self._torch_copy_of((read + write) // 2)), "fresh buffers")]
         like_x = self.lab.torch.empty_like(x)
