@@ -42,7 +42,8 @@ struct CacheKey {
   std::string driver_version, nvrtc_version;
   std::string shape_key;
   std::string variant;
-  std::string timing = kTimingCacheMethod;  // how the records were timed: times of two methods never meet
+  // How the records were timed, "<method>/<revision>": times of two methods or revisions never meet.
+  std::string timing = std::string(kTimingMethod) + "/" + std::to_string(kTimingRevision);
   // "<variant>-<16 hex digits of SHA-256 over every field>": the file's name, stable.
   std::string file_stem() const;
   bool operator==(const CacheKey&) const = default;
