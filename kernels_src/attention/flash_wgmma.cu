@@ -165,6 +165,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
   cp_async_wait<0>();  // only empty groups can remain; leave none behind
 
   // ---- Epilogue (attention/wgmma_rows.cuh): every wgmma reading Q has completed.
-  wg_store_o_lse<kD>(o_acc, row_max, row_sum, smem + wg * Tiles::kQBytes, O + bh * N * kD, LSE + bh * N, N,
-                     q0_wg, warp_in_wg, lane, softmax_scale);
+  unsigned char* sQ_tile = smem + wg * Tiles::kQBytes;
+  wg_stage_o_lse<kD>(o_acc, row_max, row_sum, sQ_tile, LSE + bh * N, N, q0_wg, warp_in_wg, lane, softmax_scale);
+  wg_store_o<kD>(sQ_tile, O + bh * N * kD, N, q0_wg, warp_in_wg, lane);
 }

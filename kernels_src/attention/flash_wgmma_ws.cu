@@ -31,7 +31,10 @@
 // the stage's "empty" mbarrier when their wgmma have read it; the producer waits on "empty"
 // before it overwrites a stage. No block-wide barrier after the set-up. PINGPONG = 1 (two
 // consumers): named barriers hand the tensor cores to the consumers in turn, one GEMM each,
-// so one consumer's softmax runs under the other's GEMM. Layouts: attention/wgmma.cuh;
+// so one consumer's softmax runs under the other's GEMM. EPI_OVERLAP = 1 (persistent): a
+// consumer stages a tile's O in shared memory and stores it to global memory only after it
+// has issued the next tile's first Q K^T, which the tensor cores compute meanwhile.
+// Layouts: attention/wgmma.cuh;
 // design: docs/design/flash_attention.md, "Stage 3".
 #include "attention/common.cuh"
 #include "attention/mbarrier.cuh"
@@ -49,11 +52,13 @@ KPG_PARAM(kStages, STAGES);
 KPG_PARAM(kPingpongParam, PINGPONG);    // 1: the two consumers take turns at issuing their GEMMs
 KPG_PARAM(kPersistParam, PERSIST);      // 1: blocks take work tiles from a counter
 KPG_PARAM(kKvTmaParam, KV_TMA);         // 1: one producer thread loads K and V with TMA; 0: cp.async
+KPG_PARAM(kEpiOverlapParam, EPI_OVERLAP);  // 1: a tile's O is stored under the next tile's first Q K^T
 constexpr bool kCausal = kCausalParam != 0;
 constexpr int kBlockM = 64 * kWG;
 constexpr bool kPingpong = kPingpongParam != 0;
 constexpr bool kPersist = kPersistParam != 0;
 constexpr bool kKvTma = kKvTmaParam != 0;
+constexpr bool kEpiOverlap = kEpiOverlapParam != 0;
 // Q buffers: a persistent block loads the next tile's Q while this tile's epilogue stages O
 // through the other buffer.
 constexpr int kQBufs = kPersist ? 2 : 1;
@@ -77,6 +82,7 @@ static_assert(kBlockN == 64 || kBlockN == 96 || kBlockN == 128 || kBlockN == 192
 static_assert(kWG == 2 || kWG == 3, "NUM_WG (consumer warpgroups) must be 2 or 3");
 static_assert(kStages >= 2 && kStages <= 4, "STAGES must be 2..4");
 static_assert(!kPingpong || kWG == 2, "PINGPONG needs exactly two consumer warpgroups");
+static_assert(!kEpiOverlap || kPersist, "EPI_OVERLAP needs PERSIST: only a persistent block has a next work tile");
 
 // mbarriers, 8 bytes each, after the tiles: kfull[s], vfull[s] (count 128: one noinc
 // arrival per producer thread; KV_TMA: count 1, the loading thread's expect_tx arrival, and
@@ -322,94 +328,121 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
   float s[Tiles::kSRegs];
   unsigned pa[Tiles::kPSteps][4];
   float alpha[2];
-  int t = 0;  // K/V tiles consumed so far (all work tiles)
-#pragma unroll 1
-  for (int k = 0; kPersist || k < 1; ++k) {
-    const int qb = k % kQBufs;
-    // The producer's slot[qb] and Q (qfull: see the invariant above). Every wait on a "full"
-    // barrier is followed by fence.proxy.async: the cp.async writes are generic-proxy
-    // writes and wgmma reads shared memory through the async proxy (cheap; see the notes).
-    mbar_wait(qfull(qb), (k / kQBufs) & 1);
-    const int w = kPersist ? slot[qb] : 0;
-    if (w >= total) break;
+
+  // This warpgroup's Q tile in buffer b.
+  const auto sQ_of = [&](int b) { return sQ_addr + (b * kWG + cw) * Tiles::kQBytes; };
+  // Work tile k: waits for its slot and Q (qfull: see the invariant above) and returns its
+  // index (>= total: no more work). Every wait on a "full" barrier is followed by
+  // fence.proxy.async: the cp.async writes are generic-proxy writes and wgmma reads shared
+  // memory through the async proxy (cheap; see the notes).
+  const auto acquire = [&](int k) {
+    mbar_wait(qfull(k % kQBufs), (k / kQBufs) & 1);
     fence_proxy_async_shared();
+    return kPersist ? slot[k % kQBufs] : 0;
+  };
+  // K/V tiles are numbered over all of the block's work tiles: tile tt lives in stage
+  // tt % kStages, round tt / kStages.
+  const auto stage_of = [](int tt) { return tt % kStages; };
+  const auto parity_of = [](int tt) { return static_cast<unsigned>((tt / kStages) & 1); };
+  // S = Q K_tt^T (pv false, Q at sQ_wg) or O += P V_tt (pv true), issued once the tile's K
+  // (V) has landed, in a turn. pv is a constant at each call below: only one branch is
+  // compiled. TMA writes through the async proxy, as wgmma reads: no proxy fence after its waits.
+  const auto issue = [&](int tt, bool pv, unsigned sQ_wg) {
+    const int st = stage_of(tt);
+    mbar_wait(pv ? vfull(st) : kfull(st), parity_of(tt));
+    if constexpr (!kKvTma) fence_proxy_async_shared();
+    turn_begin();
+    if (pv) wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + st * Tiles::kKVBytes);
+    else wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + st * Tiles::kKVBytes);
+    turn_end();
+  };
+  // Releases tile tt's stage: one arrival per warp, after its wgmma reading it completed.
+  const auto release = [&](int tt) {
+    __syncwarp();
+    if (lane == 0) mbar_arrive(empty(stage_of(tt)));
+  };
+  // Causal: tile tt is above every row of this warpgroup. Still wait for it (keeps this
+  // warp's empty arrivals one per phase, in order: see the invariant above) and take its two
+  // turns empty (keeps the turn count equal).
+  const auto skip = [&](int tt) {
+    mbar_wait(kfull(stage_of(tt)), parity_of(tt));
+    mbar_wait(vfull(stage_of(tt)), parity_of(tt));
+    turn_begin();
+    turn_end();
+    turn_begin();
+    turn_end();
+  };
+
+  // The epilogue's second half (attention/wgmma_rows.cuh): a work tile's O, staged in its Q
+  // buffer qb, to global memory; then the buffer and its slot are free (qempty).
+  const auto store_o = [&](int qb, long long bh, int q0_wg) {
+    wg_store_o<kD>(smem + (sQ_of(qb) - base), O + bh * N * kD, N, q0_wg, warp_in_wg, lane);
+    __syncwarp();
+    if (lane == 0) mbar_arrive(qempty(qb));  // this warp is done with the buffer and slot
+  };
+  // EPI_OVERLAP: the work tile whose O is staged but not yet stored (qb < 0: none).
+  int prev_qb = -1;
+  long long prev_bh = 0;
+  int prev_q0_wg = 0;
+
+  int t = 0;  // K/V tiles consumed so far (all work tiles)
+  int w = acquire(0);
+#pragma unroll 1
+  for (int k = 0; w < total; ++k) {
+    const int qb = k % kQBufs;
     const WorkTile tile = work_tile(w, m_blocks);
     const int n_tiles = kv_tiles(tile.q0);
     const int q0_wg = tile.q0 + 64 * cw;
     // This warpgroup's last row sees keys <= q0_wg + 63: later tiles are skipped (causal).
+    // Tile 0 is never skipped.
     const int wg_tiles = kCausal ? min(n_tiles, (q0_wg + 64 + kBlockN - 1) / kBlockN) : n_tiles;
-    const unsigned sQ_wg = sQ_addr + (qb * kWG + cw) * Tiles::kQBytes;
+    const unsigned sQ_wg = sQ_of(qb);
 
-#pragma unroll
-    for (int i = 0; i < Tiles::kORegs; ++i) o_acc[i] = 0.0f;
     // Rows of this thread: r = 0 -> 16 warp_in_wg + lane/4, r = 1 -> the same + 8.
     float row_max[2] = {attn_neg_inf(), attn_neg_inf()};  // raw (unscaled) running max
     float row_sum[2] = {0.0f, 0.0f};  // this thread's partial sums; quad-reduced at the end
-
-    // Masks and the online softmax of K/V tile j (attention/wgmma_rows.cuh).
-    const auto softmax = [&](float(&sc)[Tiles::kSRegs], int j, float(&a)[2]) {
-      wg_online_softmax<kBlockN, kCausal>(sc, row_max, row_sum, a, j * kBlockN, N, q0_wg, row_in_wg,
-                                          lane, scale_log2);
-    };
-
-    // K/V tile j of this work tile lives in stage (t + j) % kStages, round (t + j) / kStages.
-    const auto stage_of = [&](int j) { return (t + j) % kStages; };
-    const auto parity_of = [&](int j) { return static_cast<unsigned>(((t + j) / kStages) & 1); };
-    // S = Q K_j^T (pv false) or O += P V_j (pv true), issued once the tile's K (V) has
-    // landed, in a turn. pv is a constant at each call below: only one branch is compiled.
-    // TMA writes through the async proxy, as wgmma reads: no proxy fence after its waits.
-    const auto issue = [&](int j, bool pv) {
-      const int st = stage_of(j);
-      mbar_wait(pv ? vfull(st) : kfull(st), parity_of(j));
-      if constexpr (!kKvTma) fence_proxy_async_shared();
-      turn_begin();
-      if (pv) wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + st * Tiles::kKVBytes);
-      else wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + st * Tiles::kKVBytes);
-      turn_end();
-    };
-    // Releases tile j's stage: one arrival per warp, after its wgmma reading it completed.
-    const auto release = [&](int j) {
-      __syncwarp();
-      if (lane == 0) mbar_arrive(empty(stage_of(j)));
-    };
-    // Causal: tile j is above every row of this warpgroup. Still wait for it (keeps this warp's
-    // empty arrivals one per phase, in order: see the invariant above) and take its two turns
-    // empty (keeps the turn count equal).
-    const auto skip = [&](int j) {
-      mbar_wait(kfull(stage_of(j)), parity_of(j));
-      mbar_wait(vfull(stage_of(j)), parity_of(j));
-      turn_begin();
-      turn_end();
-      turn_begin();
-      turn_end();
-    };
-
 #pragma unroll 1
     for (int j = 0; j < n_tiles; ++j) {
       if (j < wg_tiles) {
-        issue(j, false);
+        issue(t + j, false, sQ_wg);
+        if (j == 0) {
+          // EPI_OVERLAP: the previous work tile's O goes out while this tile's first S
+          // computes. O's registers are free until they are zeroed here.
+          if (kEpiOverlap && prev_qb >= 0) store_o(prev_qb, prev_bh, prev_q0_wg);
+#pragma unroll
+          for (int i = 0; i < Tiles::kORegs; ++i) o_acc[i] = 0.0f;
+        }
         wgmma_wait<0>();
         fence_regs(s);
-        softmax(s, j, alpha);
+        // Masks and the online softmax (attention/wgmma_rows.cuh).
+        wg_online_softmax<kBlockN, kCausal>(s, row_max, row_sum, alpha, j * kBlockN, N, q0_wg, row_in_wg, lane,
+                                            scale_log2);
         wg_rescale_o<kD>(o_acc, alpha);
         wg_to_p<kBlockN>(s, pa);
-        issue(j, true);
-        wgmma_wait<0>();  // this warp's wgmma reading tile j's stage are complete
+        issue(t + j, true, sQ_wg);
+        wgmma_wait<0>();  // this warp's wgmma reading tile t + j's stage are complete
         fence_regs(o_acc);
       } else {
-        skip(j);
+        skip(t + j);
       }
-      release(j);
+      release(t + j);
     }
     t += n_tiles;
 
-    // ---- Epilogue (attention/wgmma_rows.cuh), staged through this warpgroup's Q tile: every
-    // wgmma reading it has completed, and the producer rewrites it only after qempty.
-    wg_store_o_lse<kD>(o_acc, row_max, row_sum, smem + (sQ_wg - base), O + tile.bh * N * kD,
-                       LSE + tile.bh * N, N, q0_wg, warp_in_wg, lane, softmax_scale);
-    __syncwarp();
-    if (lane == 0) mbar_arrive(qempty(qb));  // this warp is done with the buffer and slot
+    // ---- Epilogue, staged through this warpgroup's Q tile: every wgmma reading it has
+    // completed, and the producer rewrites it only after qempty.
+    wg_stage_o_lse<kD>(o_acc, row_max, row_sum, smem + (sQ_wg - base), LSE + tile.bh * N, N, q0_wg, warp_in_wg,
+                       lane, softmax_scale);
+    if constexpr (kEpiOverlap) {
+      prev_qb = qb;
+      prev_bh = tile.bh;
+      prev_q0_wg = q0_wg;
+    } else {
+      store_o(qb, tile.bh, q0_wg);
+    }
+    w = kPersist ? acquire(k + 1) : total;
   }
+  if (kEpiOverlap && prev_qb >= 0) store_o(prev_qb, prev_bh, prev_q0_wg);
   if constexpr (kPingpong) {
     if (cw == 0) named_bar_sync<kTurnBar, 256>();  // consumer 1's last turn end
   }

@@ -106,16 +106,16 @@ __device__ __forceinline__ void wg_to_p(const float (&s)[BlockN / 2], unsigned (
   }
 }
 
-// Epilogue: O / l through this warp's own 16 rows of the warpgroup's Q tile at sQ_wg (an
+// Epilogue, in two steps so that a caller can start other work between them (stage 3's
+// EPI_OVERLAP issues the next work tile's first GEMM once O has left the registers).
+// wg_stage_o_lse: O / l into this warp's own 16 rows of the warpgroup's Q tile at sQ_wg (an
 // SW128 tile of 64 rows; only this warp reads those rows back, and every wgmma reading Q
-// must have completed), then 16-byte coalesced stores to O_bh (rows q0_wg.., D wide);
-// LSE_bh[row] = max * scale + log(l), -inf when l = 0 (fully masked rows: O = 0).
+// must have completed); LSE_bh[row] = max * scale + log(l), -inf when l = 0 (fully masked
+// rows: O = 0). wg_store_o: those rows, 16-byte coalesced, to O_bh (rows q0_wg.., D wide).
 template <int D>
-__device__ __forceinline__ void wg_store_o_lse(const float (&o)[D / 2], const float (&row_max)[2],
-                                               const float (&row_sum)[2], unsigned char* sQ_wg,
-                                               attn_t* O_bh, float* LSE_bh, int n, int q0_wg,
-                                               int warp_in_wg, int lane, float softmax_scale) {
-  constexpr int kChunks = D / 8;  // 16-byte chunks a row
+__device__ __forceinline__ void wg_stage_o_lse(const float (&o)[D / 2], const float (&row_max)[2],
+                                               const float (&row_sum)[2], unsigned char* sQ_wg, float* LSE_bh,
+                                               int n, int q0_wg, int warp_in_wg, int lane, float softmax_scale) {
   const int row_in_wg = warp_in_wg * 16 + (lane >> 2);
   __syncwarp();
 #pragma unroll
@@ -136,6 +136,12 @@ __device__ __forceinline__ void wg_store_o_lse(const float (&o)[D / 2], const fl
     }
   }
   __syncwarp();
+}
+
+template <int D>
+__device__ __forceinline__ void wg_store_o(const unsigned char* sQ_wg, attn_t* O_bh, int n, int q0_wg,
+                                           int warp_in_wg, int lane) {
+  constexpr int kChunks = D / 8;  // 16-byte chunks a row
 #pragma unroll
   for (int it = 0; it < 16 * kChunks / 32; ++it) {
     const int idx = lane + 32 * it;
