@@ -57,6 +57,14 @@ __device__ __forceinline__ void tma_store_2d(const CUtensorMap* map, int x, int 
                : "memory");
 }
 
+// Stores the 3-D box at `smem_src` to the tensor at (x innermost, y, z), as tma_store_2d.
+__device__ __forceinline__ void tma_store_3d(const CUtensorMap* map, int x, int y, int z, unsigned smem_src) {
+  asm volatile("cp.async.bulk.tensor.3d.global.shared::cta.bulk_group [%0, {%1, %2, %3}], [%4];" ::"l"(
+                   tma_map_address(map)),
+               "r"(x), "r"(y), "r"(z), "r"(smem_src)
+               : "memory");
+}
+
 __device__ __forceinline__ void tma_store_commit() { asm volatile("cp.async.bulk.commit_group;" ::: "memory"); }
 
 // Waits until every committed store of this thread has read its shared memory.

@@ -2,7 +2,8 @@
 // space wgmma_ws of configs/attention.yaml. Same contract as stage 2
 // (attention/flash_wgmma.cu) but one more warpgroup:
 //
-//   flash_attn_fwd_wgmma_ws(Q, K, V, O, LSE, N, softmax_scale, BH, tile_counter, K_map, V_map)
+//   flash_attn_fwd_wgmma_ws(Q, K, V, O, LSE, N, softmax_scale, BH, tile_counter, K_map, V_map,
+//                           Q_map, O_map)
 //     Q, K, V, O: [B, H, N, HEAD_DIM] contiguous 16-bit; LSE: float32 [B, H, N], natural
 //     log of the sum of exp of the scaled scores of each query row; BH = B * H. A work tile
 //     is BLOCK_M = 64 * NUM_WG query rows of one head. PERSIST = 0: grid
@@ -12,8 +13,10 @@
 //     hardware hands out PERSIST = 0's blocks (head by head, causal longest first), and
 //     loads its Q and K/V while the consumers finish the tile before. tile_counter: two
 //     int32 that must be 0 at launch; the kernel leaves them 0 (the last block resets
-//     them). K_map, V_map: tensor maps of K and V viewed as [B * H, N, HEAD_DIM], box
-//     [1, BLOCK_N, 64], 128-byte swizzle; read only when KV_TMA = 1 (K and V otherwise).
+//     them). K_map, V_map, Q_map, O_map: tensor maps of K, V, Q and O viewed as
+//     [B * H, N, HEAD_DIM], 128-byte swizzle, boxes [1, BLOCK_N, 64] (K, V), [1, 64, 64] (Q)
+//     and [1, 16, 64] (O); K_map and V_map read only when KV_TMA = 1 (K and V otherwise),
+//     Q_map and O_map only when QO_TMA = 1 (Q and O otherwise).
 //     128 * (NUM_WG + 1) threads; dynamic shared
 //     memory ((1 + PERSIST) * BLOCK_M + 2 * STAGES * BLOCK_N) * HEAD_DIM * 2 + 1024 + 256
 //     bytes (1024: alignment slack, 256: the mbarriers). softmax_scale must be > 0. A fully
@@ -23,8 +26,9 @@
 // register budget (setmaxnreg) and only copies: a tile's Q, then K and V tiles of BLOCK_N
 // keys into a STAGES-deep ring, with cp.async; each thread's cp.async.mbarrier.arrive.noinc
 // makes the stage's "full" mbarrier complete when the copies have landed. KV_TMA = 1: one
-// producer thread loads K and V through the Tensor Memory Accelerator instead (Q stays on
-// cp.async), announcing each tile's bytes on the "full" mbarrier that the copies complete.
+// producer thread loads K and V through the Tensor Memory Accelerator instead, announcing
+// each tile's bytes on the "full" mbarrier that the copies complete; QO_TMA = 1: the same
+// for Q, and each consumer warp's lane 0 stores the warp's staged rows of O through TMA.
 // Warpgroups 1..NUM_WG are consumers (64 query rows each, raised register
 // budget): they wait on "full", run stage 2's per-tile math (S = Q K^T by wgmma from shared
 // memory, online softmax in registers, O += P V by wgmma with P from registers) and arrive on
@@ -53,12 +57,14 @@ KPG_PARAM(kPingpongParam, PINGPONG);    // 1: the two consumers take turns at is
 KPG_PARAM(kPersistParam, PERSIST);      // 1: blocks take work tiles from a counter
 KPG_PARAM(kKvTmaParam, KV_TMA);         // 1: one producer thread loads K and V with TMA; 0: cp.async
 KPG_PARAM(kEpiOverlapParam, EPI_OVERLAP);  // 1: a tile's O is stored under the next tile's first Q K^T
+KPG_PARAM(kQoTmaParam, QO_TMA);         // 1: Q loaded and O stored with TMA; 0: cp.async and 16-byte stores
 constexpr bool kCausal = kCausalParam != 0;
 constexpr int kBlockM = 64 * kWG;
 constexpr bool kPingpong = kPingpongParam != 0;
 constexpr bool kPersist = kPersistParam != 0;
 constexpr bool kKvTma = kKvTmaParam != 0;
 constexpr bool kEpiOverlap = kEpiOverlapParam != 0;
+constexpr bool kQoTma = kQoTmaParam != 0;
 // Q buffers: a persistent block loads the next tile's Q while this tile's epilogue stages O
 // through the other buffer.
 constexpr int kQBufs = kPersist ? 2 : 1;
@@ -87,7 +93,8 @@ static_assert(!kEpiOverlap || kPersist, "EPI_OVERLAP needs PERSIST: only a persi
 // mbarriers, 8 bytes each, after the tiles: kfull[s], vfull[s] (count 128: one noinc
 // arrival per producer thread; KV_TMA: count 1, the loading thread's expect_tx arrival, and
 // the tile's bytes), qfull[b] (count 128, noinc arrivals, with either K/V load; persistent:
-// 129, plus producer thread 0's arrival that publishes the work tile it wrote to slot[b]),
+// 129, plus producer thread 0's arrival that publishes the work tile it wrote to slot[b];
+// QO_TMA: count 1, thread 0's expect_tx arrival, which also publishes slot[b], and Q's bytes),
 // empty[s], qempty[b] (count 4 NUM_WG: one arrival per consumer warp); then slot[b], the
 // work tile index of Q buffer b.
 constexpr int kBarBytes = 256;
@@ -125,15 +132,30 @@ __device__ __forceinline__ void load_tile_async(unsigned dst, const attn_t* src,
   }
 }
 
-// KV_TMA: starts the load of K or V rows [kv0, kv0 + kBlockN) of head bh into an SW128
-// shared tile of kBlockN rows at dst (attention/wgmma.cuh), counted on `bar`. The map views
-// the tensor as [B * H, N, kD] with a box of 64 columns (128 bytes: the swizzle span) by
-// kBlockN rows by one head: each box lands as one 64-column block of the tile, swizzled by
-// the TMA unit as the wgmma descriptors read it (the block starts 1024-aligned), and rows
-// past N read as zero, as cp.async's zero-fill gives them. kD / 64 boxes, kKVBytes in all.
-__device__ __forceinline__ void load_tile_tma(unsigned dst, const CUtensorMap* map, int kv0, int bh, unsigned bar) {
+// KV_TMA, QO_TMA: starts the load of rows [row0, row0 + Rows) of head bh into an SW128
+// shared tile of Rows rows at dst (attention/wgmma.cuh), counted on `bar`. The map views the
+// tensor as [B * H, N, kD] with a box of 64 columns (128 bytes: the swizzle span) by Rows
+// rows by one head: each box lands as one 64-column block of the tile, swizzled by the TMA
+// unit as the wgmma descriptors read it (the block starts 1024-aligned), and rows past N
+// read as zero, as cp.async's zero-fill gives them. kD / 64 boxes, Rows * kD * 2 bytes in all.
+template <int Rows>
+__device__ __forceinline__ void load_tile_tma(unsigned dst, const CUtensorMap* map, int row0, int bh, unsigned bar) {
 #pragma unroll
-  for (int b = 0; b < kD / 64; ++b) tma_load_3d(dst + b * kBlockN * 128, map, 64 * b, kv0, bh, bar);
+  for (int b = 0; b < kD / 64; ++b) tma_load_3d(dst + b * Rows * 128, map, 64 * b, row0, bh, bar);
+}
+
+// QO_TMA: stores this warp's 16 rows of a consumer's staged O tile (an SW128 tile of 64
+// rows at tile, rows [row0, row0 + 16) of head bh; the warp's rows start 2048 bytes apart,
+// a whole number of swizzle atoms, so the TMA unit unswizzles them as staged). The map's box
+// is 64 columns by 16 rows by one head; rows past N are not written. Called by one lane,
+// after every lane's fence.proxy.async and a __syncwarp; returns once the shared rows have
+// been read (the buffer may then be reused).
+__device__ __forceinline__ void store_rows_tma(unsigned tile, const CUtensorMap* map, int warp_in_wg, int row0,
+                                               int bh) {
+#pragma unroll
+  for (int b = 0; b < kD / 64; ++b) tma_store_3d(map, 64 * b, row0, bh, tile + b * 64 * 128 + warp_in_wg * 16 * 128);
+  tma_store_commit();
+  tma_store_wait_read();
 }
 
 // The query rows [q0, q0 + kBlockM) of head bh that work tile w covers.
@@ -154,7 +176,8 @@ __device__ __forceinline__ WorkTile work_tile(int w, int m_blocks) {
 
 extern "C" __global__ void __launch_bounds__(kThreads, 1)
     flash_attn_fwd_wgmma_ws(ATTN_FWD_PARAMS, int BH, int* __restrict__ tile_counter,
-                            const __grid_constant__ CUtensorMap K_map, const __grid_constant__ CUtensorMap V_map) {
+                            const __grid_constant__ CUtensorMap K_map, const __grid_constant__ CUtensorMap V_map,
+                            const __grid_constant__ CUtensorMap Q_map, const __grid_constant__ CUtensorMap O_map) {
   extern __shared__ __align__(128) unsigned char smem_raw[];
   // SW128 atoms must start at 1024-byte-aligned shared addresses: round the base up (the
   // launch adds 1024 bytes of slack).
@@ -188,7 +211,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
       mbar_init(empty(s), 4 * kWG);
     }
     for (int b = 0; b < kQBufs; ++b) {
-      mbar_init(qfull(b), kPersist ? 129 : 128);
+      mbar_init(qfull(b), kQoTma ? 1 : kPersist ? 129 : 128);
       mbar_init(qempty(b), 4 * kWG);
     }
     mbar_fence_init();
@@ -214,11 +237,12 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     setmaxnreg_dec<kProducerRegs>();
     const int t_in = tid;  // 0..127
     int t = 0;             // K/V tiles issued so far
-    if constexpr (kKvTma) {
-      if (t_in == 0) {
+    if (t_in == 0) {
+      if constexpr (kKvTma) {
         tma_prefetch_map(&K_map);
         tma_prefetch_map(&V_map);
       }
+      if constexpr (kQoTma) tma_prefetch_map(&Q_map);
     }
 #pragma unroll 1
     for (int k = 0; kPersist || k < 1; ++k) {
@@ -228,27 +252,39 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
         // Buffer qb held work tile k - kQBufs: wait until its epilogue is done.
         if (k >= kQBufs) mbar_wait(qempty(qb), (k / kQBufs - 1) & 1);
         // Thread 0 takes the next work tile and publishes it: to the producer warps through
-        // the named barrier, to the consumers through its own qfull arrival (release).
+        // the named barrier, to the consumers through its own qfull arrival (release; with
+        // QO_TMA the one that also announces Q's bytes, below).
         if (t_in == 0) {
           slot[qb] = atomicAdd(tile_counter, 1);
-          mbar_arrive(qfull(qb));
+          if constexpr (!kQoTma) mbar_arrive(qfull(qb));
         }
         named_bar_sync<kProducerBar, 128>();
         w = slot[qb];
         if (w >= total) {
-          mbar_arrive(qfull(qb));  // the other 128 arrivals, no copies: "no more tiles"
+          // "No more tiles", no copies: the other 128 arrivals, or QO_TMA's one.
+          if (!kQoTma || t_in == 0) mbar_arrive(qfull(qb));
           break;
         }
       }
       const WorkTile tile = work_tile(w, m_blocks);
       const long long head = tile.bh * N * kD;
+      if constexpr (kQoTma) {
+        if (t_in == 0) {
+          mbar_arrive_expect_tx(qfull(qb), kWG * Tiles::kQBytes);
 #pragma unroll 1
-      for (int c = 0; c < kWG; ++c) {
-        const int row0 = tile.q0 + 64 * c;
-        load_tile_async<64>(sQ_addr + (qb * kWG + c) * Tiles::kQBytes, Q + head + static_cast<long long>(row0) * kD,
-                            N - row0, t_in);
+          for (int c = 0; c < kWG; ++c)
+            load_tile_tma<64>(sQ_addr + (qb * kWG + c) * Tiles::kQBytes, &Q_map, tile.q0 + 64 * c,
+                              static_cast<int>(tile.bh), qfull(qb));
+        }
+      } else {
+#pragma unroll 1
+        for (int c = 0; c < kWG; ++c) {
+          const int row0 = tile.q0 + 64 * c;
+          load_tile_async<64>(sQ_addr + (qb * kWG + c) * Tiles::kQBytes,
+                              Q + head + static_cast<long long>(row0) * kD, N - row0, t_in);
+        }
+        cp_async_mbar_arrive_noinc(qfull(qb));
       }
-      cp_async_mbar_arrive_noinc(qfull(qb));
       // KV_TMA: thread 0 alone loads K and V (and counts t); the rest of its warp waits for
       // it after the loop, so that the warp meets the next work tile's named barrier converged.
       const int n_tiles = !kKvTma || t_in == 0 ? kv_tiles(tile.q0) : 0;
@@ -264,9 +300,9 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
           // The arrival announces the bytes, the copies complete them: phase r of kfull[s]
           // (vfull[s]) ends when the whole K (V) tile has landed.
           mbar_arrive_expect_tx(kfull(s), Tiles::kKVBytes);
-          load_tile_tma(sK_addr + s * Tiles::kKVBytes, &K_map, kv0, static_cast<int>(tile.bh), kfull(s));
+          load_tile_tma<kBlockN>(sK_addr + s * Tiles::kKVBytes, &K_map, kv0, static_cast<int>(tile.bh), kfull(s));
           mbar_arrive_expect_tx(vfull(s), Tiles::kKVBytes);
-          load_tile_tma(sV_addr + s * Tiles::kKVBytes, &V_map, kv0, static_cast<int>(tile.bh), vfull(s));
+          load_tile_tma<kBlockN>(sV_addr + s * Tiles::kKVBytes, &V_map, kv0, static_cast<int>(tile.bh), vfull(s));
         } else {
           const long long off = head + static_cast<long long>(kv0) * kD;
           load_tile_async<kBlockN>(sK_addr + s * Tiles::kKVBytes, K + off, N - kv0, t_in);
@@ -332,12 +368,12 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
   // This warpgroup's Q tile in buffer b.
   const auto sQ_of = [&](int b) { return sQ_addr + (b * kWG + cw) * Tiles::kQBytes; };
   // Work tile k: waits for its slot and Q (qfull: see the invariant above) and returns its
-  // index (>= total: no more work). Every wait on a "full" barrier is followed by
-  // fence.proxy.async: the cp.async writes are generic-proxy writes and wgmma reads shared
-  // memory through the async proxy (cheap; see the notes).
+  // index (>= total: no more work). Every wait on a "full" barrier that cp.async completes
+  // is followed by fence.proxy.async: the cp.async writes are generic-proxy writes and wgmma
+  // reads shared memory through the async proxy (cheap; see the notes).
   const auto acquire = [&](int k) {
     mbar_wait(qfull(k % kQBufs), (k / kQBufs) & 1);
-    fence_proxy_async_shared();
+    if constexpr (!kQoTma) fence_proxy_async_shared();
     return kPersist ? slot[k % kQBufs] : 0;
   };
   // K/V tiles are numbered over all of the block's work tiles: tile tt lives in stage
@@ -373,11 +409,19 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     turn_end();
   };
 
-  // The epilogue's second half (attention/wgmma_rows.cuh): a work tile's O, staged in its Q
-  // buffer qb, to global memory; then the buffer and its slot are free (qempty).
+  // The epilogue's second half: a work tile's O, staged in its Q buffer qb, to global memory
+  // (16-byte stores, attention/wgmma_rows.cuh, or QO_TMA: the TMA unit reads the staged
+  // rows through the async proxy, so every lane fences its writes first); then the buffer
+  // and its slot are free (qempty).
   const auto store_o = [&](int qb, long long bh, int q0_wg) {
-    wg_store_o<kD>(smem + (sQ_of(qb) - base), O + bh * N * kD, N, q0_wg, warp_in_wg, lane);
-    __syncwarp();
+    if constexpr (kQoTma) {
+      fence_proxy_async_shared();
+      __syncwarp();
+      if (lane == 0) store_rows_tma(sQ_of(qb), &O_map, warp_in_wg, q0_wg + 16 * warp_in_wg, static_cast<int>(bh));
+    } else {
+      wg_store_o<kD>(smem + (sQ_of(qb) - base), O + bh * N * kD, N, q0_wg, warp_in_wg, lane);
+      __syncwarp();
+    }
     if (lane == 0) mbar_arrive(qempty(qb));  // this warp is done with the buffer and slot
   };
   // EPI_OVERLAP: the work tile whose O is staged but not yet stored (qb < 0: none).

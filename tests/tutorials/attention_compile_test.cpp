@@ -161,11 +161,11 @@ TEST(AttentionKernelsCompile, FlashWgmmaSpaceTargetsSm90a) {
 }
 
 // Stage 3 (wgmma_ws, sm_90a): the default (three consumers), the two-consumer ping-pong
-// form, K/V through TMA (KV_TMA = 1, at the widest K/V tile) and the epilogue under the next
-// tile's first GEMM (EPI_OVERLAP = 1, three consumers at the widest tile it fits, and the
-// ping-pong form) compile flash_attn_fwd_wgmma_ws alone, without spills or serialized wgmma,
-// at both head dims (the grid-extremes test above never reaches PINGPONG = 1: it is not the
-// last point of the space).
+// form, K/V through TMA (KV_TMA = 1, at the widest K/V tile), and the epilogue under the
+// next tile's first GEMM (EPI_OVERLAP = 1, three consumers at the widest tile it fits with
+// every copy through TMA, and the ping-pong form) compile flash_attn_fwd_wgmma_ws alone,
+// without spills or serialized wgmma, at both head dims (the grid-extremes test above never
+// reaches PINGPONG = 1: it is not the last point of the space).
 TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
   const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", kKernels);
   const VariantSpec* flash = config.find_variant("flash");
@@ -193,7 +193,7 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
     jobs.push_back(candidate_job(config, *flash, *pp_epi, shape));
     shape.dims["CAUSAL"] = 0;
     const auto epi = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws",
-                                          {{"EPI_OVERLAP", 1}, {"BLOCK_N", 128}});
+                                          {{"EPI_OVERLAP", 1}, {"BLOCK_N", 128}, {"KV_TMA", 1}, {"QO_TMA", 1}});
     ASSERT_TRUE(epi.has_value()) << "three consumers with EPI_OVERLAP = 1 must survive the constraints at D = " << d;
     jobs.push_back(candidate_job(config, *flash, *epi, shape));
     jobs.push_back(candidate_job(config, *flash, *def, shape));

@@ -173,9 +173,9 @@ TEST_P(FlashAttentionWgmmaWsGpu, ThreeConsumersMatchFloat64Reference) {
 // blocks than work tiles, so blocks take several tiles and reuse both Q buffers (34 or 256
 // heads), and a one-tile grid; causal or not, at both head dims, with two and three
 // consumers, with the ping-pong turns, with K/V through TMA (KV_TMA; one point not
-// persistent) and with the next tile's first GEMM under the epilogue (EPI_OVERLAP). Each case
-// runs twice on the same buffers: the second launch finds the counter as the first left it
-// (it must be zero again).
+// persistent), with Q and O through TMA (QO_TMA; one point not persistent) and with the
+// next tile's first GEMM under the epilogue (EPI_OVERLAP). Each case runs twice on the same
+// buffers: the second launch finds the counter as the first left it (it must be zero again).
 TEST_F(FlashAttentionGpu, WgmmaWsPersistentMatchesFloat64Reference) {
   if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
   const std::vector<ParamSet> points = {{{"PERSIST", 1}, {"NUM_WG", 2}, {"BLOCK_N", 128}},
@@ -187,7 +187,11 @@ TEST_F(FlashAttentionGpu, WgmmaWsPersistentMatchesFloat64Reference) {
                                         {{"PERSIST", 0}, {"NUM_WG", 2}, {"BLOCK_N", 64}, {"KV_TMA", 1}},
                                         {{"PERSIST", 1}, {"NUM_WG", 3}, {"BLOCK_N", 64}, {"EPI_OVERLAP", 1}},
                                         {{"PERSIST", 1}, {"NUM_WG", 2}, {"BLOCK_N", 128}, {"PINGPONG", 1}, {"KV_TMA", 1},
-                                         {"EPI_OVERLAP", 1}}};
+                                         {"EPI_OVERLAP", 1}},
+                                        {{"PERSIST", 1}, {"NUM_WG", 3}, {"BLOCK_N", 64}, {"KV_TMA", 1}, {"QO_TMA", 1},
+                                         {"EPI_OVERLAP", 1}},
+                                        {{"PERSIST", 1}, {"NUM_WG", 2}, {"BLOCK_N", 64}, {"QO_TMA", 1}, {"STAGES", 3}},
+                                        {{"PERSIST", 0}, {"NUM_WG", 3}, {"BLOCK_N", 64}, {"QO_TMA", 1}}};
   for (const int64_t d : {64, 128})
     for (const bool causal : {false, true}) {
       const DType dtype = d == 64 ? DType::f16 : DType::bf16;
