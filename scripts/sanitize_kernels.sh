@@ -2,10 +2,11 @@
 # Every shipped kernel under compute-sanitizer (memcheck, racecheck, initcheck, synccheck),
 # on a GPU: the default configuration of every space of every variant
 # (`kpg run --all-spaces --check-only --in-process`: one process, no watchdog, as the
-# sanitizer slows kernels down), at small edge shapes (tails: 1, 781, 65537 columns,
-# 97-token sequences) where out-of-bounds accesses, races and uninitialised reads show. Run
-# it after changing a kernel. Prints one line per (tool, op) and a summary; exits 1 on any
-# sanitizer error, and on a missing kpg or compute-sanitizer.
+# sanitizer slows kernels down), plus the points whose code paths no default takes
+# (attention's copies through TMA and epilogue overlap), at small edge shapes (tails: 1,
+# 781, 65537 columns, 97-token sequences) where out-of-bounds accesses, races and
+# uninitialised reads show. Run it after changing a kernel. Prints one line per (tool, op)
+# and a summary; exits 1 on any sanitizer error, and on a missing kpg or compute-sanitizer.
 # Environment: KPG (default ${KPG_BUILD_DIR:-build-gpu}/cli/kpg, as scripts/gpu_suite.sh
 # builds it), TOOLS (default: all four), OUT (logs: $OUT/<tool>-<op>.log and errors.txt;
 # default results/sanitizer).
@@ -25,19 +26,34 @@ declare -A shapes=(
   [rmsnorm]="--shape M=3,N=781,dtype=bf16 --shape M=2,N=12289,dtype=f32"
   [attention]="--shape B=1,H=2,N=97,D=64,CAUSAL=1,dtype=f16 --shape B=1,H=1,N=130,D=128,CAUSAL=0,dtype=bf16"
 )
+# Points beyond the defaults, as `kpg run` arguments: every param not named keeps its default.
+declare -A points=(
+  [attention]="--space wgmma_ws --params KV_TMA=1,QO_TMA=1,EPI_OVERLAP=1,BLOCK_N=64
+               --params NUM_WG=2,PINGPONG=1,KV_TMA=1,QO_TMA=1,EPI_OVERLAP=1 --params PERSIST=0,QO_TMA=1,BLOCK_N=64"
+)
 status=0
 summary=()
+# sanitize TOOL NAME ARGS...: one `kpg run ARGS --check-only --in-process` under the tool,
+# logged to $out/TOOL-NAME.log, summarised in one line.
+sanitize() {
+  local tool=$1 name=$2
+  shift 2
+  local log="$out/$tool-$name.log"
+  compute-sanitizer --tool "$tool" --error-exitcode 99 --print-limit 20 --report-api-errors no \
+    "$kpg" run "$@" --check-only --in-process > "$log" 2>&1
+  local rc=$?
+  local kernels line
+  kernels=$(grep -c " ok " "$log" || true)
+  line=$(grep -E "ERROR SUMMARY" "$log" | tail -1)
+  summary+=("$(printf '%-10s %-16s exit %-3s %3s checks ok  %s' "$tool" "$name" "$rc" "$kernels" "$line")")
+  [[ $rc -ne 0 ]] && status=1
+}
 for tool in ${TOOLS:-memcheck racecheck initcheck synccheck}; do
   for op in softmax layernorm rmsnorm attention; do
-    log="$out/$tool-$op.log"
     # shellcheck disable=SC2086
-    compute-sanitizer --tool "$tool" --error-exitcode 99 --print-limit 20 --report-api-errors no \
-      "$kpg" run "$op" ${shapes[$op]} --all-spaces --check-only --in-process > "$log" 2>&1
-    rc=$?
-    kernels=$(grep -c " ok " "$log" || true)
-    line=$(grep -E "ERROR SUMMARY" "$log" | tail -1)
-    summary+=("$(printf '%-10s %-10s exit %-3s %3s checks ok  %s' "$tool" "$op" "$rc" "$kernels" "$line")")
-    [[ $rc -ne 0 ]] && status=1
+    sanitize "$tool" "$op" "$op" ${shapes[$op]} --all-spaces
+    # shellcheck disable=SC2086
+    [[ -n ${points[$op]:-} ]] && sanitize "$tool" "$op-points" "$op" ${shapes[$op]} ${points[$op]}
   done
 done
 # The first reports of every failing log, in one file.
