@@ -8,18 +8,12 @@
 # uninitialised reads show. Run it after changing a kernel. Prints one line per (tool, op)
 # and a summary; exits 1 on any sanitizer error, and on a missing kpg or compute-sanitizer.
 # Environment: KPG (default ${KPG_BUILD_DIR:-build-gpu}/cli/kpg, as scripts/gpu_suite.sh
-# builds it), TOOLS (default: all four), OUT (logs: $OUT/<tool>-<op>.log and errors.txt;
-# default results/sanitizer).
+# builds it), TOOLS (default: all four), OPS (default: softmax layernorm rmsnorm attention),
+# OUT (logs: $OUT/<tool>-<op>.log and errors.txt; default results/sanitizer).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 kpg="${KPG:-${KPG_BUILD_DIR:-build-gpu}/cli/kpg}"
 out="${OUT:-results/sanitizer}"
-[[ -x $kpg ]] || { echo "sanitize_kernels: $kpg not found: build first (scripts/gpu_suite.sh) or set KPG" >&2; exit 1; }
-command -v compute-sanitizer > /dev/null ||
-  { echo "sanitize_kernels: compute-sanitizer not on PATH (it ships with the CUDA toolkit, in its bin/)" >&2; exit 1; }
-mkdir -p "$out"
-export KPG_CACHE_DIR="$out/cache"
-
 declare -A shapes=(
   [softmax]="--shape M=3,N=1 --shape M=5,N=781 --shape M=2,N=65537"
   [layernorm]="--shape M=3,N=781,dtype=f16 --shape M=2,N=12289,dtype=f32"
@@ -31,6 +25,15 @@ declare -A points=(
   [attention]="--space wgmma_ws --params KV_TMA=1,QO_TMA=1,EPI_OVERLAP=1,BLOCK_N=64
                --params NUM_WG=2,PINGPONG=1,KV_TMA=1,QO_TMA=1,EPI_OVERLAP=1 --params PERSIST=0,QO_TMA=1,BLOCK_N=64"
 )
+ops=${OPS:-softmax layernorm rmsnorm attention}
+for op in $ops; do
+  [[ -n ${shapes[$op]:-} ]] || { echo "sanitize_kernels: OPS: no edge shapes for '$op' (known: ${!shapes[*]})" >&2; exit 1; }
+done
+[[ -x $kpg ]] || { echo "sanitize_kernels: $kpg not found: build first (scripts/gpu_suite.sh) or set KPG" >&2; exit 1; }
+command -v compute-sanitizer > /dev/null ||
+  { echo "sanitize_kernels: compute-sanitizer not on PATH (it ships with the CUDA toolkit, in its bin/)" >&2; exit 1; }
+mkdir -p "$out"
+export KPG_CACHE_DIR="$out/cache"
 status=0
 summary=()
 # sanitize TOOL NAME ARGS...: one `kpg run ARGS --check-only --in-process` under the tool,
@@ -49,7 +52,7 @@ sanitize() {
   [[ $rc -ne 0 ]] && status=1
 }
 for tool in ${TOOLS:-memcheck racecheck initcheck synccheck}; do
-  for op in softmax layernorm rmsnorm attention; do
+  for op in $ops; do
     # shellcheck disable=SC2086
     sanitize "$tool" "$op" "$op" ${shapes[$op]} --all-spaces
     # shellcheck disable=SC2086

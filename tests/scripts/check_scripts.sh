@@ -87,6 +87,9 @@ expect "budget_gap.sh into a non-empty OUT" 2 "is not empty" \
 expect "sanitize_kernels.sh without kpg" 1 "sanitize_kernels: .*no-such-build/cli/kpg not found" \
   env KPG="$missing" OUT="$scratch/san" scripts/sanitize_kernels.sh
 [[ -e $scratch/san ]] && fail "sanitize_kernels.sh without kpg created its output folder"
+expect "sanitize_kernels.sh with an op it has no shapes for" 1 "OPS: no edge shapes for 'matmul'" \
+  env OPS="attention matmul" OUT="$scratch/san" scripts/sanitize_kernels.sh
+[[ -e $scratch/san ]] && fail "sanitize_kernels.sh with an unknown op created its output folder"
 expect "timer_check.sh without kpg" 1 "timer_check: .*no-such-build/cli/kpg not found" \
   env KPG_BUILD_DIR="$scratch/no-such-build" scripts/timer_check.sh
 expect "mpi_tune_check.sh without kpg" 1 "mpi_tune_check: .*no-such-build/cli/kpg not found" \
