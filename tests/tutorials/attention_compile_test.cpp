@@ -182,9 +182,11 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
     ASSERT_TRUE(def.has_value()) << "the wgmma_ws default must survive the constraints at D = " << d;
     shape.dims["CAUSAL"] = 1;
     const auto pp =
-        testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", {{"NUM_WG", 2}, {"PINGPONG", 1}});
+        testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws",
+                             {{"NUM_WG", 2}, {"PINGPONG", 1}, {"KV_TMA", 0}, {"QO_TMA", 0}, {"EPI_OVERLAP", 0}});
     ASSERT_TRUE(pp.has_value()) << "two consumers with PINGPONG = 1 must survive the constraints at D = " << d;
-    const ParamSet tma_point{{"NUM_WG", 2}, {"KV_TMA", 1}, {"BLOCK_N", d == 64 ? 192 : 128}};  // the widest that fits
+    const ParamSet tma_point{{"NUM_WG", 2}, {"KV_TMA", 1}, {"QO_TMA", 0}, {"EPI_OVERLAP", 0},
+                             {"BLOCK_N", d == 64 ? 192 : 128}};  // the widest that fits
     const auto tma_causal = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", tma_point);
     jobs.push_back(candidate_job(config, *flash, *pp, shape));
     const auto pp_epi = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws",
