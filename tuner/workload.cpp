@@ -1,5 +1,6 @@
 #include "tuner/workload.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -16,25 +17,51 @@
 namespace kpg {
 namespace {
 
+// Random values come in blocks of this many, each block from its own generator seeded from
+// the buffer's seed and the block's index: blocks fill in parallel, and the values depend on
+// the seed alone, never on the number of threads.
+constexpr size_t kRandomBlock = size_t{1} << 16;
+
 DType resolve_dtype(const std::string& name, DType t) {
   if (name == "T") return t;
   if (auto d = parse_dtype(name)) return *d;
   throw Error("unknown buffer dtype '" + name + "'");
 }
 
-std::vector<double> make_values(const InitSpec& init, int64_t n, std::mt19937_64& rng) {
+// splitmix64's finaliser: well-mixed, distinct generator seeds from nearby integers.
+uint64_t mix_seed(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Fills v from `dist`, block by block (kRandomBlock), the blocks spread over `chunks` threads.
+template <class Dist>
+void fill_random(std::vector<double>& v, const Dist& dist, uint64_t seed, size_t chunks) {
+  const size_t blocks = (v.size() + kRandomBlock - 1) / kRandomBlock;
+  for_each_chunk(blocks, chunks, [&](size_t, size_t first, size_t last) {
+    for (size_t block = first; block < last; ++block) {
+      std::mt19937_64 rng(mix_seed(seed + mix_seed(block)));
+      Dist d = dist;  // a distribution may carry state between draws (normal keeps a second value)
+      const size_t end = std::min(v.size(), (block + 1) * kRandomBlock);
+      for (size_t i = block * kRandomBlock; i < end; ++i) v[i] = d(rng);
+    }
+  });
+}
+
+}  // namespace
+
+std::vector<double> random_values(const InitSpec& init, int64_t n, uint64_t seed, size_t chunks) {
   std::vector<double> v(static_cast<size_t>(n));
+  if (chunks == 0) chunks = chunk_count(v.size());
   switch (init.kind) {
-    case InitSpec::normal: {
-      std::normal_distribution<double> dist(init.a, init.b);
-      for (auto& x : v) x = dist(rng);
+    case InitSpec::normal:
+      fill_random(v, std::normal_distribution<double>(init.a, init.b), seed, chunks);
       break;
-    }
-    case InitSpec::uniform: {
-      std::uniform_real_distribution<double> dist(init.a, init.b);
-      for (auto& x : v) x = dist(rng);
+    case InitSpec::uniform:
+      fill_random(v, std::uniform_real_distribution<double>(init.a, init.b), seed, chunks);
       break;
-    }
     case InitSpec::constant:
       std::fill(v.begin(), v.end(), init.a);
       break;
@@ -45,35 +72,35 @@ std::vector<double> make_values(const InitSpec& init, int64_t n, std::mt19937_64
   return v;
 }
 
-}  // namespace
-
 std::vector<uint8_t> encode(const std::vector<double>& values, DType dtype) {
   std::vector<uint8_t> bytes(values.size() * dtype_bytes(dtype));
-  for (size_t i = 0; i < values.size(); ++i) {
-    uint8_t* dst = bytes.data() + i * dtype_bytes(dtype);
-    switch (dtype) {
-      case DType::f32: {
-        const auto f = static_cast<float>(values[i]);
-        std::memcpy(dst, &f, 4);
-        break;
-      }
-      case DType::f16: {
-        const uint16_t h = float_to_half(static_cast<float>(values[i]));
-        std::memcpy(dst, &h, 2);
-        break;
-      }
-      case DType::bf16: {
-        const uint16_t h = float_to_bf16(static_cast<float>(values[i]));
-        std::memcpy(dst, &h, 2);
-        break;
-      }
-      case DType::i32: {
-        const auto k = static_cast<int32_t>(values[i]);
-        std::memcpy(dst, &k, 4);
-        break;
+  for_each_chunk(values.size(), chunk_count(values.size()), [&](size_t, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      uint8_t* dst = bytes.data() + i * dtype_bytes(dtype);
+      switch (dtype) {
+        case DType::f32: {
+          const auto f = static_cast<float>(values[i]);
+          std::memcpy(dst, &f, 4);
+          break;
+        }
+        case DType::f16: {
+          const uint16_t h = float_to_half(static_cast<float>(values[i]));
+          std::memcpy(dst, &h, 2);
+          break;
+        }
+        case DType::bf16: {
+          const uint16_t h = float_to_bf16(static_cast<float>(values[i]));
+          std::memcpy(dst, &h, 2);
+          break;
+        }
+        case DType::i32: {
+          const auto k = static_cast<int32_t>(values[i]);
+          std::memcpy(dst, &k, 4);
+          break;
+        }
       }
     }
-  }
+  });
   return bytes;
 }
 
@@ -154,7 +181,7 @@ Workload::Workload(const OpConfig& config, const Shape& shape, const DeviceLimit
 }
 
 void Workload::randomize(uint64_t seed) {
-  std::mt19937_64 rng(seed);
+  std::mt19937_64 rng(seed);  // one seed a buffer, drawn in the buffers' (name) order
   inputs_.clear();
   reference_.reset();
   checked_rows_.reset();
@@ -162,7 +189,7 @@ void Workload::randomize(uint64_t seed) {
     if (b.spec->role != BufferSpec::input) continue;
     const InitSpec init = b.spec->init.value_or(InitSpec{InitSpec::normal, 0.0, 1.0});
     // Round through the device type so the reference sees exactly what the kernel reads.
-    const auto bytes = encode(make_values(init, b.elements, rng), b.dtype);
+    const auto bytes = encode(random_values(init, b.elements, rng()), b.dtype);
     b.device.upload(bytes.data(), bytes.size());
     inputs_[name] = HostTensor{decode(bytes, b.dtype), b.dims};
   }

@@ -82,7 +82,12 @@ class Workload {
   int64_t min_bytes_ = 0;
 };
 
-// Element conversion between host doubles and device bytes.
+// n values drawn from `init` (normal, uniform; constant and iota ignore the seed). The same
+// seed gives the same values whatever the number of threads; chunks = 0: chunk_count(n)
+// threads, another count only for tests.
+std::vector<double> random_values(const InitSpec& init, int64_t n, uint64_t seed, size_t chunks = 0);
+
+// Element conversion between host doubles and device bytes (both in parallel above about 1 M elements).
 std::vector<uint8_t> encode(const std::vector<double>& values, DType dtype);
 std::vector<double> decode(const std::vector<uint8_t>& bytes, DType dtype);
 
