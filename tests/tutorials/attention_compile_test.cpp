@@ -160,12 +160,12 @@ TEST(AttentionKernelsCompile, FlashWgmmaSpaceTargetsSm90a) {
   EXPECT_EQ(kernels, std::vector<std::string>{"flash_attn_fwd_wgmma"});
 }
 
-// Stage 3 (wgmma_ws, sm_90a): the default (three consumers), the two-consumer ping-pong
-// form, K/V through TMA (KV_TMA = 1, at the widest K/V tile), and the epilogue under the
-// next tile's first GEMM (EPI_OVERLAP = 1, three consumers at the widest tile it fits with
-// every copy through TMA, and the ping-pong form) compile flash_attn_fwd_wgmma_ws alone,
-// without spills or serialized wgmma, at both head dims (the grid-extremes test above never
-// reaches PINGPONG = 1: it is not the last point of the space).
+// Stage 3 (wgmma_ws, sm_90a): the default (three consumers at BLOCK_N 128, every copy
+// through TMA, the epilogue under the next tile's first GEMM), the two-consumer ping-pong
+// form with cp.async copies and with the default's, and K/V through TMA alone (KV_TMA = 1,
+// at the widest K/V tile) compile flash_attn_fwd_wgmma_ws alone, without spills or
+// serialized wgmma, at both head dims (the grid-extremes test above never reaches
+// PINGPONG = 1: it is not the last point of the space).
 TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
   const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", kKernels);
   const VariantSpec* flash = config.find_variant("flash");
@@ -183,10 +183,10 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
     shape.dims["CAUSAL"] = 1;
     const auto pp =
         testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws",
-                             {{"NUM_WG", 2}, {"PINGPONG", 1}, {"KV_TMA", 0}, {"QO_TMA", 0}, {"EPI_OVERLAP", 0}});
+                             testing::plain_copies({{"NUM_WG", 2}, {"PINGPONG", 1}}));
     ASSERT_TRUE(pp.has_value()) << "two consumers with PINGPONG = 1 must survive the constraints at D = " << d;
-    const ParamSet tma_point{{"NUM_WG", 2}, {"KV_TMA", 1}, {"QO_TMA", 0}, {"EPI_OVERLAP", 0},
-                             {"BLOCK_N", d == 64 ? 192 : 128}};  // the widest that fits
+    const ParamSet tma_point = testing::plain_copies(
+        {{"NUM_WG", 2}, {"KV_TMA", 1}, {"BLOCK_N", d == 64 ? 192 : 128}});  // the widest that fits
     const auto tma_causal = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", tma_point);
     jobs.push_back(candidate_job(config, *flash, *pp, shape));
     const auto pp_epi = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws",
@@ -194,10 +194,6 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
     ASSERT_TRUE(pp_epi.has_value()) << "PINGPONG with EPI_OVERLAP = 1 must survive the constraints at D = " << d;
     jobs.push_back(candidate_job(config, *flash, *pp_epi, shape));
     shape.dims["CAUSAL"] = 0;
-    const auto epi = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws",
-                                          {{"EPI_OVERLAP", 1}, {"BLOCK_N", 128}, {"KV_TMA", 1}, {"QO_TMA", 1}});
-    ASSERT_TRUE(epi.has_value()) << "three consumers with EPI_OVERLAP = 1 must survive the constraints at D = " << d;
-    jobs.push_back(candidate_job(config, *flash, *epi, shape));
     jobs.push_back(candidate_job(config, *flash, *def, shape));
     const auto tma = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", tma_point);
     ASSERT_TRUE(tma.has_value() && tma_causal.has_value()) << "KV_TMA = 1 must survive the constraints at D = " << d;

@@ -98,12 +98,6 @@ class FlashAttentionGpu : public ::testing::Test {
                                               const ParamSet& overrides) {
     return testing::space_point(cfg, *cfg.find_variant("flash"), s, limits(), space, overrides);
   }
-  // Stage 3's point with the copy flags it does not name off (KV_TMA, QO_TMA, EPI_OVERLAP = 0:
-  // cp.async loads and 16-byte stores), whatever the space's default.
-  static ParamSet plain(ParamSet point) {
-    for (const char* flag : {"KV_TMA", "QO_TMA", "EPI_OVERLAP"}) point.emplace(flag, 0);
-    return point;
-  }
   static DeviceLimits limits() { return g_session->tuning.gpu.limits(); }
 
   // The configuration `pick` chooses at the case's shape (B*H = 4 slices, 2 for the long
@@ -164,14 +158,14 @@ TEST_P(FlashAttentionWgmmaWsGpu, DefaultCandidateMatchesFloat64Reference) {
 TEST_P(FlashAttentionWgmmaWsGpu, PingpongMatchesFloat64Reference) {
   if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
   expect_correct(GetParam(), [](const Shape& s) {
-    return space_point(config(), "wgmma_ws", s, plain({{"NUM_WG", 2}, {"PINGPONG", 1}, {"PERSIST", 0}}));
+    return space_point(config(), "wgmma_ws", s, testing::plain_copies({{"NUM_WG", 2}, {"PINGPONG", 1}, {"PERSIST", 0}}));
   });
 }
 
 TEST_P(FlashAttentionWgmmaWsGpu, ThreeConsumersMatchFloat64Reference) {
   if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
   expect_correct(GetParam(), [](const Shape& s) {
-    return space_point(config(), "wgmma_ws", s, plain({{"NUM_WG", 3}, {"BLOCK_N", 64}, {"STAGES", 3}, {"PERSIST", 0}}));
+    return space_point(config(), "wgmma_ws", s, testing::plain_copies({{"NUM_WG", 3}, {"BLOCK_N", 64}, {"STAGES", 3}, {"PERSIST", 0}}));
   });
 }
 
@@ -205,7 +199,7 @@ TEST_F(FlashAttentionGpu, WgmmaWsPersistentMatchesFloat64Reference) {
       for (const Shape& s : {shape(2, 17, 1000, d, causal, dtype), shape(4, 64, 127, d, causal, dtype),
                              shape(1, 1, 17, d, causal, dtype)})
         for (const ParamSet& point : points)
-          expect_correct_at(s, [&](const Shape& at) { return space_point(config(), "wgmma_ws", at, plain(point)); },
+          expect_correct_at(s, [&](const Shape& at) { return space_point(config(), "wgmma_ws", at, testing::plain_copies(point)); },
                             2);
     }
 }

@@ -28,4 +28,11 @@ inline std::optional<Candidate> space_point(const OpConfig& config, const Varian
   return std::nullopt;
 }
 
+// Attention stage 3's point with the copy flags it does not name off (KV_TMA, QO_TMA,
+// EPI_OVERLAP = 0: cp.async loads and 16-byte stores), whatever the space's default.
+inline ParamSet plain_copies(ParamSet point) {
+  for (const char* flag : {"KV_TMA", "QO_TMA", "EPI_OVERLAP"}) point.emplace(flag, 0);
+  return point;
+}
+
 }  // namespace kpg::testing
