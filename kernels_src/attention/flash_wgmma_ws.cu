@@ -10,8 +10,9 @@
 //     (ceil(N / BLOCK_M), B * H), one tile a block, blockIdx.y = b * H + h; tile_counter
 //     unused. PERSIST = 1: grid (G, 1) with any G >= 1 (the config: min(tiles, SMs)); each
 //     block takes the next work tile from tile_counter[0] (atomicAdd), in the order the
-//     hardware hands out PERSIST = 0's blocks (head by head, causal longest first), and
-//     loads its Q and K/V while the consumers finish the tile before. tile_counter: two
+//     hardware hands out PERSIST = 0's blocks (head by head, causal longest first; LPT_MB > 0:
+//     longest first across sections of heads, see work_tile), and loads its Q and K/V while
+//     the consumers finish the tile before. tile_counter: two
 //     int32 that must be 0 at launch; the kernel leaves them 0 (the last block resets
 //     them). K_map, V_map, Q_map, O_map: tensor maps of K, V, Q and O viewed as
 //     [B * H, N, HEAD_DIM], 128-byte swizzle, boxes [1, BLOCK_N, 64] (K, V), [1, 64, 64] (Q)
@@ -58,6 +59,7 @@ KPG_PARAM(kPersistParam, PERSIST);      // 1: blocks take work tiles from a coun
 KPG_PARAM(kKvTmaParam, KV_TMA);         // 1: one producer thread loads K and V with TMA; 0: cp.async
 KPG_PARAM(kEpiOverlapParam, EPI_OVERLAP);  // 1: a tile's O is stored under the next tile's first Q K^T
 KPG_PARAM(kQoTmaParam, QO_TMA);         // 1: Q loaded and O stored with TMA; 0: cp.async and 16-byte stores
+KPG_PARAM(kLptMb, LPT_MB);              // > 0 (persistent, causal): longest tiles first, sections of LPT_MB MiB of K/V
 constexpr bool kCausal = kCausalParam != 0;
 constexpr int kBlockM = 64 * kWG;
 constexpr bool kPingpong = kPingpongParam != 0;
@@ -65,6 +67,7 @@ constexpr bool kPersist = kPersistParam != 0;
 constexpr bool kKvTma = kKvTmaParam != 0;
 constexpr bool kEpiOverlap = kEpiOverlapParam != 0;
 constexpr bool kQoTma = kQoTmaParam != 0;
+constexpr bool kLpt = kLptMb > 0;
 // Q buffers: a persistent block loads the next tile's Q while this tile's epilogue stages O
 // through the other buffer.
 constexpr int kQBufs = kPersist ? 2 : 1;
@@ -89,6 +92,7 @@ static_assert(kWG == 2 || kWG == 3, "NUM_WG (consumer warpgroups) must be 2 or 3
 static_assert(kStages >= 2 && kStages <= 4, "STAGES must be 2..4");
 static_assert(!kPingpong || kWG == 2, "PINGPONG needs exactly two consumer warpgroups");
 static_assert(!kEpiOverlap || kPersist, "EPI_OVERLAP needs PERSIST: only a persistent block has a next work tile");
+static_assert(!kLpt || (kPersist && kCausal), "LPT_MB orders the work tiles of a persistent causal kernel");
 
 // mbarriers, 8 bytes each, after the tiles: kfull[s], vfull[s] (count 128: one noinc
 // arrival per producer thread; KV_TMA: count 1, the loading thread's expect_tx arrival, and
@@ -165,8 +169,21 @@ struct WorkTile {
 };
 
 // Not persistent: the block's own tile (w unused); causal blocks run in reverse order
-// (longest first). Persistent: the same order over w, head by head.
-__device__ __forceinline__ WorkTile work_tile(int w, int m_blocks) {
+// (longest first). Persistent: the same order over w, head by head. LPT_MB > 0 (causal): the
+// heads in sections whose K and V fit in LPT_MB MiB (of L2); within a section every head's
+// longest tile, then every head's next longest, down to the shortest. Head by head, a head's
+// longest tiles are taken last when the work runs out and the blocks finish unevenly; across
+// every head at once (one section), K and V no longer stay in L2.
+__device__ __forceinline__ WorkTile work_tile(int w, int m_blocks, int n, int bh_count) {
+  if constexpr (kLpt) {
+    const long long head_bytes = 2ll * n * kD * static_cast<long long>(sizeof(attn_t));
+    const int per = static_cast<int>(min(static_cast<long long>(bh_count),
+                                         max(1ll, (static_cast<long long>(kLptMb) << 20) / head_bytes)));
+    const int section = w / (per * m_blocks);
+    const int r = w - section * per * m_blocks;
+    const int heads = min(per, bh_count - section * per);  // the last section may be short
+    return {(m_blocks - 1 - r / heads) * kBlockM, static_cast<long long>(section) * per + r % heads};
+  }
   const int m = kPersist ? w % m_blocks : static_cast<int>(blockIdx.x);
   const int m_block = kCausal ? m_blocks - 1 - m : m;
   return {m_block * kBlockM, kPersist ? w / m_blocks : static_cast<long long>(blockIdx.y)};
@@ -266,7 +283,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
           break;
         }
       }
-      const WorkTile tile = work_tile(w, m_blocks);
+      const WorkTile tile = work_tile(w, m_blocks, N, BH);
       const long long head = tile.bh * N * kD;
       if constexpr (kQoTma) {
         if (t_in == 0) {
@@ -434,7 +451,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
 #pragma unroll 1
   for (int k = 0; w < total; ++k) {
     const int qb = k % kQBufs;
-    const WorkTile tile = work_tile(w, m_blocks);
+    const WorkTile tile = work_tile(w, m_blocks, N, BH);
     const int n_tiles = kv_tiles(tile.q0);
     const int q0_wg = tile.q0 + 64 * cw;
     // This warpgroup's last row sees keys <= q0_wg + 63: later tiles are skipped (causal).

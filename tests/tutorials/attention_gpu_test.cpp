@@ -204,6 +204,25 @@ TEST_F(FlashAttentionGpu, WgmmaWsPersistentMatchesFloat64Reference) {
     }
 }
 
+// Stage 3 persistent, causal, longest tiles first over sections of heads (LPT_MB): at 8 MiB
+// the 34 heads of N = 1000 fall in sections of 16 (D = 128) or 32 (D = 64) heads and a short
+// last one, the 256 heads of N = 127 at D = 128 in sections of 129 and 127; at 32 MiB every
+// head of these shapes is in one section. Two launches on the same buffers each.
+TEST_F(FlashAttentionGpu, WgmmaWsLongestFirstMatchesFloat64Reference) {
+  if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
+  const std::vector<ParamSet> points = {{{"NUM_WG", 2}, {"BLOCK_N", 128}, {"LPT_MB", 8}},
+                                        {{"NUM_WG", 3}, {"BLOCK_N", 64}, {"LPT_MB", 32}},
+                                        {{"NUM_WG", 2}, {"BLOCK_N", 128}, {"KV_TMA", 1}, {"QO_TMA", 1},
+                                         {"EPI_OVERLAP", 1}, {"LPT_MB", 8}}};
+  for (const int64_t d : {64, 128}) {
+    const DType dtype = d == 64 ? DType::f16 : DType::bf16;
+    for (const Shape& s : {shape(2, 17, 1000, d, true, dtype), shape(4, 64, 127, d, true, dtype)})
+      for (const ParamSet& point : points)
+        expect_correct_at(
+            s, [&](const Shape& at) { return space_point(config(), "wgmma_ws", at, testing::plain_copies(point)); }, 2);
+  }
+}
+
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   const auto [n, d, causal, dtype] = info.param;
   return "N" + std::to_string(n) + "_D" + std::to_string(d) + (causal ? "_causal_" : "_full_") +
