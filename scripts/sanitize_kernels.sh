@@ -3,9 +3,9 @@
 # on a GPU: the default configuration of every space of every variant
 # (`kpg run --all-spaces --check-only --in-process`: one process, no watchdog, as the
 # sanitizer slows kernels down), plus the points whose code paths no default takes
-# (attention's cp.async copies, ping-pong turns, one tile a block), at small edge shapes
-# (tails: 1, 781, 65537 columns, 97-token sequences) where out-of-bounds accesses, races and
-# uninitialised reads show. Run it after changing a kernel. Prints one line per (tool, op)
+# (attention's cp.async copies, ping-pong turns, one tile a block, longest-first sections),
+# at small edge shapes (tails: 1, 781, 65537 columns, 97-token sequences) where
+# out-of-bounds accesses, races and uninitialised reads show. Run it after changing a kernel. Prints one line per (tool, op)
 # and a summary; exits 1 on any sanitizer error, and on a missing kpg or compute-sanitizer.
 # Environment: KPG (default ${KPG_BUILD_DIR:-build-gpu}/cli/kpg, as scripts/gpu_suite.sh
 # builds it), TOOLS (default: all four), OPS (default: softmax layernorm rmsnorm attention),
@@ -23,7 +23,8 @@ declare -A shapes=(
 # Points beyond the defaults, as `kpg run` arguments: every param not named keeps its default.
 declare -A points=(
   [attention]="--space wgmma_ws --params KV_TMA=0,QO_TMA=0,EPI_OVERLAP=0,BLOCK_N=64
-               --params NUM_WG=2,PINGPONG=1 --params PERSIST=0,EPI_OVERLAP=0,BLOCK_N=64"
+               --params NUM_WG=2,PINGPONG=1 --params PERSIST=0,EPI_OVERLAP=0,BLOCK_N=64
+               --params LPT_MB=8"
 )
 ops=${OPS:-softmax layernorm rmsnorm attention}
 for op in $ops; do

@@ -59,7 +59,7 @@ KPG_PARAM(kPersistParam, PERSIST);      // 1: blocks take work tiles from a coun
 KPG_PARAM(kKvTmaParam, KV_TMA);         // 1: one producer thread loads K and V with TMA; 0: cp.async
 KPG_PARAM(kEpiOverlapParam, EPI_OVERLAP);  // 1: a tile's O is stored under the next tile's first Q K^T
 KPG_PARAM(kQoTmaParam, QO_TMA);         // 1: Q loaded and O stored with TMA; 0: cp.async and 16-byte stores
-KPG_PARAM(kLptMb, LPT_MB);              // > 0 (persistent, causal): longest tiles first, sections of LPT_MB MiB of K/V
+KPG_PARAM(kLptMb, LPT_MB);              // > 0 (persistent): longest tiles first, sections of LPT_MB MiB of K/V
 constexpr bool kCausal = kCausalParam != 0;
 constexpr int kBlockM = 64 * kWG;
 constexpr bool kPingpong = kPingpongParam != 0;
@@ -92,7 +92,7 @@ static_assert(kWG == 2 || kWG == 3, "NUM_WG (consumer warpgroups) must be 2 or 3
 static_assert(kStages >= 2 && kStages <= 4, "STAGES must be 2..4");
 static_assert(!kPingpong || kWG == 2, "PINGPONG needs exactly two consumer warpgroups");
 static_assert(!kEpiOverlap || kPersist, "EPI_OVERLAP needs PERSIST: only a persistent block has a next work tile");
-static_assert(!kLpt || (kPersist && kCausal), "LPT_MB orders the work tiles of a persistent causal kernel");
+static_assert(!kLpt || kPersist, "LPT_MB orders the work tiles of a persistent kernel");
 
 // mbarriers, 8 bytes each, after the tiles: kfull[s], vfull[s] (count 128: one noinc
 // arrival per producer thread; KV_TMA: count 1, the loading thread's expect_tx arrival, and
@@ -169,11 +169,12 @@ struct WorkTile {
 };
 
 // Not persistent: the block's own tile (w unused); causal blocks run in reverse order
-// (longest first). Persistent: the same order over w, head by head. LPT_MB > 0 (causal): the
-// heads in sections whose K and V fit in LPT_MB MiB (of L2); within a section every head's
-// longest tile, then every head's next longest, down to the shortest. Head by head, a head's
-// longest tiles are taken last when the work runs out and the blocks finish unevenly; across
-// every head at once (one section), K and V no longer stay in L2.
+// (longest first). Persistent: the same order over w, head by head. LPT_MB > 0: the heads in
+// sections whose K and V fit in LPT_MB MiB (of L2); within a section every head's longest
+// tile, then every head's next longest, down to the shortest (causal; without the mask the
+// tiles are equal and this only interleaves the section's heads). Head by head, the last
+// heads' longest causal tiles are taken when the work runs out, and the blocks finish
+// unevenly; longest first over every head at once, the K and V in use no longer fit in L2.
 __device__ __forceinline__ WorkTile work_tile(int w, int m_blocks, int n, int bh_count) {
   if constexpr (kLpt) {
     const long long head_bytes = 2ll * n * kD * static_cast<long long>(sizeof(attn_t));

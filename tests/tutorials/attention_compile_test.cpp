@@ -162,7 +162,8 @@ TEST(AttentionKernelsCompile, FlashWgmmaSpaceTargetsSm90a) {
 
 // Stage 3 (wgmma_ws, sm_90a): the default (three consumers at BLOCK_N 128, every copy
 // through TMA, the epilogue under the next tile's first GEMM), the two-consumer ping-pong
-// form with cp.async copies and with the default's, and K/V through TMA alone (KV_TMA = 1,
+// form with cp.async copies and with the default's, the default causal with its tiles
+// longest first (LPT_MB), and K/V through TMA alone (KV_TMA = 1,
 // at the widest K/V tile) compile flash_attn_fwd_wgmma_ws alone, without spills or
 // serialized wgmma, at both head dims (the grid-extremes test above never reaches
 // PINGPONG = 1: it is not the last point of the space).
@@ -193,6 +194,12 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
                                              {{"NUM_WG", 2}, {"PINGPONG", 1}, {"EPI_OVERLAP", 1}});
     ASSERT_TRUE(pp_epi.has_value()) << "PINGPONG with EPI_OVERLAP = 1 must survive the constraints at D = " << d;
     jobs.push_back(candidate_job(config, *flash, *pp_epi, shape));
+    // the default's copies and overlap with causal tiles longest first, at the widest tile
+    // three consumers keep with the mask
+    const auto lpt = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws",
+                                          {{"BLOCK_N", d == 64 ? 128 : 64}, {"LPT_MB", 32}});
+    ASSERT_TRUE(lpt.has_value()) << "LPT_MB = 32 must survive the constraints at D = " << d;
+    jobs.push_back(candidate_job(config, *flash, *lpt, shape));
     shape.dims["CAUSAL"] = 0;
     jobs.push_back(candidate_job(config, *flash, *def, shape));
     const auto tma = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", tma_point);
