@@ -5,8 +5,9 @@
 # sanitizer slows kernels down), plus the points whose code paths no default takes
 # (attention's cp.async copies, ping-pong turns, one tile a block, longest-first sections),
 # at small edge shapes (tails: 1, 781, 65537 columns, 97-token sequences) where
-# out-of-bounds accesses, races and uninitialised reads show. Run it after changing a kernel. Prints one line per (tool, op)
-# and a summary; exits 1 on any sanitizer error, and on a missing kpg or compute-sanitizer.
+# out-of-bounds accesses, races and uninitialised reads show. Run it after changing a
+# kernel. Prints one line per (tool, op) and a summary; exits 1 on any sanitizer error, and
+# on a missing kpg or compute-sanitizer.
 # Environment: KPG (default ${KPG_BUILD_DIR:-build-gpu}/cli/kpg, as scripts/gpu_suite.sh
 # builds it), TOOLS (default: all four), OPS (default: softmax layernorm rmsnorm attention),
 # OUT (logs: $OUT/<tool>-<op>.log and errors.txt; default results/sanitizer).

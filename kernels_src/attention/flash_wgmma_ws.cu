@@ -12,9 +12,9 @@
 //     block takes the next work tile from tile_counter[0] (atomicAdd), in the order the
 //     hardware hands out PERSIST = 0's blocks (head by head, causal longest first; LPT_MB > 0:
 //     longest first across sections of heads, see work_tile), and loads its Q and K/V while
-//     the consumers finish the tile before. tile_counter: two
-//     int32 that must be 0 at launch; the kernel leaves them 0 (the last block resets
-//     them). K_map, V_map, Q_map, O_map: tensor maps of K, V, Q and O viewed as
+//     the consumers finish the tile before. tile_counter: two int32 that must be 0 at
+//     launch; the kernel leaves them 0 (the last block resets them). K_map, V_map, Q_map,
+//     O_map: tensor maps of K, V, Q and O viewed as
 //     [B * H, N, HEAD_DIM], 128-byte swizzle, boxes [1, BLOCK_N, 64] (K, V), [1, 64, 64] (Q)
 //     and [1, 16, 64] (O); K_map and V_map read only when KV_TMA = 1 (K and V otherwise),
 //     Q_map and O_map only when QO_TMA = 1 (Q and O otherwise).
