@@ -163,10 +163,10 @@ TEST(AttentionKernelsCompile, FlashWgmmaSpaceTargetsSm90a) {
 // Stage 3 (wgmma_ws, sm_90a): the default (three consumers at BLOCK_N 128, every copy
 // through TMA, the epilogue under the next tile's first GEMM), the two-consumer ping-pong
 // form with cp.async copies and with the default's, the default causal with its tiles
-// longest first (LPT_MB), and K/V through TMA alone (KV_TMA = 1,
-// at the widest K/V tile) compile flash_attn_fwd_wgmma_ws alone, without spills or
-// serialized wgmma, at both head dims (the grid-extremes test above never reaches
-// PINGPONG = 1: it is not the last point of the space).
+// longest first (LPT_MB), and K/V through TMA alone (KV_TMA = 1, at the widest K/V tile)
+// compile flash_attn_fwd_wgmma_ws alone, without spills or serialized wgmma, at both head
+// dims (the grid-extremes test above never reaches PINGPONG = 1: it is not the last point
+// of the space).
 TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
   const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", kKernels);
   const VariantSpec* flash = config.find_variant("flash");

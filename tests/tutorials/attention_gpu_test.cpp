@@ -158,14 +158,16 @@ TEST_P(FlashAttentionWgmmaWsGpu, DefaultCandidateMatchesFloat64Reference) {
 TEST_P(FlashAttentionWgmmaWsGpu, PingpongMatchesFloat64Reference) {
   if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
   expect_correct(GetParam(), [](const Shape& s) {
-    return space_point(config(), "wgmma_ws", s, testing::plain_copies({{"NUM_WG", 2}, {"PINGPONG", 1}, {"PERSIST", 0}}));
+    return space_point(config(), "wgmma_ws", s,
+                       testing::plain_copies({{"NUM_WG", 2}, {"PINGPONG", 1}, {"PERSIST", 0}}));
   });
 }
 
 TEST_P(FlashAttentionWgmmaWsGpu, ThreeConsumersMatchFloat64Reference) {
   if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
   expect_correct(GetParam(), [](const Shape& s) {
-    return space_point(config(), "wgmma_ws", s, testing::plain_copies({{"NUM_WG", 3}, {"BLOCK_N", 64}, {"STAGES", 3}, {"PERSIST", 0}}));
+    return space_point(config(), "wgmma_ws", s,
+                       testing::plain_copies({{"NUM_WG", 3}, {"BLOCK_N", 64}, {"STAGES", 3}, {"PERSIST", 0}}));
   });
 }
 
@@ -199,8 +201,9 @@ TEST_F(FlashAttentionGpu, WgmmaWsPersistentMatchesFloat64Reference) {
       for (const Shape& s : {shape(2, 17, 1000, d, causal, dtype), shape(4, 64, 127, d, causal, dtype),
                              shape(1, 1, 17, d, causal, dtype)})
         for (const ParamSet& point : points)
-          expect_correct_at(s, [&](const Shape& at) { return space_point(config(), "wgmma_ws", at, testing::plain_copies(point)); },
-                            2);
+          expect_correct_at(
+              s, [&](const Shape& at) { return space_point(config(), "wgmma_ws", at, testing::plain_copies(point)); },
+              2);
     }
 }
 
