@@ -197,7 +197,7 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
     // the default's copies and overlap with causal tiles longest first, at the widest tile
     // three consumers keep with the mask
     const auto lpt = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws",
-                                          {{"BLOCK_N", d == 64 ? 128 : 64}, {"LPT_MB", 32}});
+                                          {{"BLOCK_N", d == 64 ? 128 : 96}, {"LPT_MB", 32}});
     ASSERT_TRUE(lpt.has_value()) << "LPT_MB = 32 must survive the constraints at D = " << d;
     jobs.push_back(candidate_job(config, *flash, *lpt, shape));
     shape.dims["CAUSAL"] = 0;
