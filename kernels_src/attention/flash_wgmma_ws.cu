@@ -33,12 +33,15 @@
 // Warpgroups 1..NUM_WG are consumers (64 query rows each, raised register
 // budget): they wait on "full", run stage 2's per-tile math (S = Q K^T by wgmma from shared
 // memory, online softmax in registers, O += P V by wgmma with P from registers) and arrive on
-// the stage's "empty" mbarrier when their wgmma have read it; the producer waits on "empty"
-// before it overwrites a stage. No block-wide barrier after the set-up. PINGPONG = 1 (two
-// consumers): named barriers hand the tensor cores to the consumers in turn, one GEMM each,
-// so one consumer's softmax runs under the other's GEMM. EPI_OVERLAP = 1 (persistent): a
-// consumer stages a tile's O in shared memory and stores it to global memory only after it
-// has issued the next tile's first Q K^T, which the tensor cores compute meanwhile.
+// the stage's "empty" mbarriers (one for K, one for V) when their wgmma have read it; the
+// producer waits on them before it overwrites a stage. No block-wide barrier after the
+// set-up. PINGPONG = 1 (two consumers): named barriers hand the tensor cores to the
+// consumers in turn, one GEMM each (PV_LAG: two), so one consumer's softmax runs under the
+// other's GEMM. EPI_OVERLAP = 1 (persistent): a consumer stages a tile's O in shared memory
+// and stores it to global memory only after it has issued the next tile's first Q K^T,
+// which the tensor cores compute meanwhile. PV_LAG = 1: a consumer issues tile j's Q K^T
+// and tile j - 1's P V together (one turn) and runs tile j's softmax while P V computes
+// (FlashAttention-3, section 3.2).
 // Layouts: attention/wgmma.cuh;
 // design: docs/design/flash_attention.md, "Stage 3".
 #include "attention/common.cuh"
@@ -60,6 +63,7 @@ KPG_PARAM(kKvTmaParam, KV_TMA);         // 1: one producer thread loads K and V 
 KPG_PARAM(kEpiOverlapParam, EPI_OVERLAP);  // 1: a tile's O is stored under the next tile's first Q K^T
 KPG_PARAM(kQoTmaParam, QO_TMA);         // 1: Q loaded and O stored with TMA; 0: cp.async and 16-byte stores
 KPG_PARAM(kLptMb, LPT_MB);              // > 0 (persistent): longest tiles first, sections of LPT_MB MiB of K/V
+KPG_PARAM(kPvLagParam, PV_LAG);         // 1: a tile's P V is issued with the next tile's Q K^T
 constexpr bool kCausal = kCausalParam != 0;
 constexpr int kBlockM = 64 * kWG;
 constexpr bool kPingpong = kPingpongParam != 0;
@@ -68,6 +72,7 @@ constexpr bool kKvTma = kKvTmaParam != 0;
 constexpr bool kEpiOverlap = kEpiOverlapParam != 0;
 constexpr bool kQoTma = kQoTmaParam != 0;
 constexpr bool kLpt = kLptMb > 0;
+constexpr bool kPvLag = kPvLagParam != 0;
 // Q buffers: a persistent block loads the next tile's Q while this tile's epilogue stages O
 // through the other buffer.
 constexpr int kQBufs = kPersist ? 2 : 1;
@@ -99,10 +104,11 @@ static_assert(!kLpt || kPersist, "LPT_MB orders the work tiles of a persistent k
 // the tile's bytes), qfull[b] (count 128, noinc arrivals, with either K/V load; persistent:
 // 129, plus producer thread 0's arrival that publishes the work tile it wrote to slot[b];
 // QO_TMA: count 1, thread 0's expect_tx arrival, which also publishes slot[b], and Q's bytes),
-// empty[s], qempty[b] (count 4 NUM_WG: one arrival per consumer warp); then slot[b], the
-// work tile index of Q buffer b.
+// kempty[s], vempty[s], qempty[b] (count 4 NUM_WG: one arrival per consumer warp); then
+// slot[b], the work tile index of Q buffer b. K and V of a stage are released apart: with
+// PV_LAG a tile's K is done long before its V.
 constexpr int kBarBytes = 256;
-static_assert((3 * kStages + 2 * kQBufs) * 8 + 4 * kQBufs <= kBarBytes, "mbarrier area too small");
+static_assert((4 * kStages + 2 * kQBufs) * 8 + 4 * kQBufs <= kBarBytes, "mbarrier area too small");
 // Named barrier ids: the ping-pong turns (consumer c waits on id kTurnBar + c) and the
 // producer warpgroup's own (slot[b] written -> read).
 constexpr int kTurnBar = 1;
@@ -208,10 +214,11 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
   const unsigned bar_addr = sV_addr + kStages * Tiles::kKVBytes;
   const auto kfull = [&](int s) { return bar_addr + 8u * s; };
   const auto vfull = [&](int s) { return bar_addr + 8u * (kStages + s); };
-  const auto empty = [&](int s) { return bar_addr + 8u * (2 * kStages + s); };
-  const auto qfull = [&](int b) { return bar_addr + 8u * (3 * kStages + b); };
-  const auto qempty = [&](int b) { return bar_addr + 8u * (3 * kStages + kQBufs + b); };
-  volatile int* slot = reinterpret_cast<volatile int*>(smem + (bar_addr - base) + 8 * (3 * kStages + 2 * kQBufs));
+  const auto kempty = [&](int s) { return bar_addr + 8u * (2 * kStages + s); };
+  const auto vempty = [&](int s) { return bar_addr + 8u * (3 * kStages + s); };
+  const auto qfull = [&](int b) { return bar_addr + 8u * (4 * kStages + b); };
+  const auto qempty = [&](int b) { return bar_addr + 8u * (4 * kStages + kQBufs + b); };
+  volatile int* slot = reinterpret_cast<volatile int*>(smem + (bar_addr - base) + 8 * (4 * kStages + 2 * kQBufs));
 
   const int tid = threadIdx.x;
   const int wg = tid >> 7;  // 0: producer; 1..kWG: consumers
@@ -226,7 +233,8 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     for (int s = 0; s < kStages; ++s) {
       mbar_init(kfull(s), kKvTma ? 1 : 128);
       mbar_init(vfull(s), kKvTma ? 1 : 128);
-      mbar_init(empty(s), 4 * kWG);
+      mbar_init(kempty(s), 4 * kWG);
+      mbar_init(vempty(s), 4 * kWG);
     }
     for (int b = 0; b < kQBufs; ++b) {
       mbar_init(qfull(b), kQoTma ? 1 : kPersist ? 129 : 128);
@@ -239,14 +247,14 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
   // Phase bookkeeping. K/V tiles are numbered t = 0, 1, ... over all of the block's work
   // tiles, in order. Tile t lives in stage s = t % kStages, round r = t / kStages; each
   // barrier of stage s completes exactly one phase per round, so phase r of kfull[s] /
-  // vfull[s] = "K / V of tile t landed" and phase r of empty[s] = "every consumer warp is
-  // done with tile t". Invariant: kfull[s] and vfull[s] complete phase r only after empty[s]
-  // completed phase r - 1 (the producer waits for it before loading tile t), and empty[s]
-  // completes phase r only after every consumer warp waited for phase r of kfull[s] and
-  // vfull[s] (each warp arrives once per tile, in tile order, after those waits). So a
-  // consumer waiting for tile t finds kfull[s] / vfull[s] with r or r + 1 completed phases,
-  // and the producer loading tile t finds empty[s] with r - 1 or r: never two apart, and
-  // parity r & 1 (resp. (r - 1) & 1) names the phase unambiguously. The same holds for the
+  // vfull[s] = "K / V of tile t landed" and phase r of kempty[s] / vempty[s] = "every
+  // consumer warp is done with K / V of tile t". Invariant (K; V alike): kfull[s] completes
+  // phase r only after kempty[s] completed phase r - 1 (the producer waits for it before
+  // loading K of tile t), and kempty[s] completes phase r only after every consumer warp
+  // waited for phase r of kfull[s] (each warp arrives once per tile, in tile order, after
+  // that wait). So a consumer waiting for tile t finds kfull[s] with r or r + 1 completed
+  // phases, and the producer loading tile t finds kempty[s] with r - 1 or r: never two apart,
+  // and parity r & 1 (resp. (r - 1) & 1) names the phase unambiguously. The same holds for the
   // k-th work tile's Q buffer b = k % kQBufs, use u = k / kQBufs: qfull[b] phase u = "slot[b]
   // names the tile and its Q landed" (or slot[b] >= total: no more tiles), qempty[b] phase u
   // = "every consumer warp finished the tile's epilogue" (so slot[b] is free too).
@@ -310,21 +318,25 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
       for (int j = 0; j < n_tiles; ++j, ++t) {
         const int s = t % kStages;
         const int r = t / kStages;
-        // Stage s held tile t - kStages: wait until every consumer warp released it (phase
-        // r - 1 of empty[s]; round 0 needs no wait).
-        if (r > 0) mbar_wait(empty(s), (r - 1) & 1);
+        // Stage s held tile t - kStages: wait until every consumer warp released its K, then
+        // its V (phase r - 1 of kempty[s], vempty[s]; round 0 needs no wait).
         const int kv0 = j * kBlockN;
+        const long long off = head + static_cast<long long>(kv0) * kD;
+        if (r > 0) mbar_wait(kempty(s), (r - 1) & 1);
         if constexpr (kKvTma) {
           // The arrival announces the bytes, the copies complete them: phase r of kfull[s]
           // (vfull[s]) ends when the whole K (V) tile has landed.
           mbar_arrive_expect_tx(kfull(s), Tiles::kKVBytes);
           load_tile_tma<kBlockN>(sK_addr + s * Tiles::kKVBytes, &K_map, kv0, static_cast<int>(tile.bh), kfull(s));
+        } else {
+          load_tile_async<kBlockN>(sK_addr + s * Tiles::kKVBytes, K + off, N - kv0, t_in);
+          cp_async_mbar_arrive_noinc(kfull(s));  // completes when this thread's K copies land
+        }
+        if (r > 0) mbar_wait(vempty(s), (r - 1) & 1);
+        if constexpr (kKvTma) {
           mbar_arrive_expect_tx(vfull(s), Tiles::kKVBytes);
           load_tile_tma<kBlockN>(sV_addr + s * Tiles::kKVBytes, &V_map, kv0, static_cast<int>(tile.bh), vfull(s));
         } else {
-          const long long off = head + static_cast<long long>(kv0) * kD;
-          load_tile_async<kBlockN>(sK_addr + s * Tiles::kKVBytes, K + off, N - kv0, t_in);
-          cp_async_mbar_arrive_noinc(kfull(s));  // completes when this thread's K copies land
           load_tile_async<kBlockN>(sV_addr + s * Tiles::kKVBytes, V + off, N - kv0, t_in);
           cp_async_mbar_arrive_noinc(vfull(s));
         }
@@ -358,7 +370,8 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
   // Ping-pong turns (PINGPONG = 1): consumer c issues a GEMM batch only inside a turn, turns
   // alternate 0, 1, 0, 1, ... Turn k of consumer c = bar.sync on its own id (its 128 threads)
   // + the 128 arrivals of the other consumer's turn end. Both consumers run exactly 2 turns
-  // per K/V tile (S, P V; empty turns on causally skipped tiles), consumer 1 opens with an
+  // per K/V tile (S, P V; empty turns on causally skipped tiles), or with PV_LAG one turn per
+  // K/V tile and one more per work tile (see the loop), consumer 1 opens with an
   // arrival on consumer 0's barrier (consumer 0 goes first), and consumer 0 takes one more
   // turn when the block has no more work (it absorbs consumer 1's last arrival), so every
   // arrival is matched by one sync and no barrier is left half-complete.
@@ -398,33 +411,29 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
   // tt % kStages, round tt / kStages.
   const auto stage_of = [](int tt) { return tt % kStages; };
   const auto parity_of = [](int tt) { return static_cast<unsigned>((tt / kStages) & 1); };
-  // S = Q K_tt^T (pv false, Q at sQ_wg) or O += P V_tt (pv true), issued once the tile's K
-  // (V) has landed, in a turn. pv is a constant at each call below: only one branch is
-  // compiled. TMA writes through the async proxy, as wgmma reads: no proxy fence after its waits.
-  const auto issue = [&](int tt, bool pv, unsigned sQ_wg) {
-    const int st = stage_of(tt);
-    mbar_wait(pv ? vfull(st) : kfull(st), parity_of(tt));
+  // Waits until K (pv false) or V (pv true) of tile tt has landed. TMA writes through the
+  // async proxy, as wgmma reads: no proxy fence after its waits.
+  const auto wait_full = [&](int tt, bool pv) {
+    mbar_wait(pv ? vfull(stage_of(tt)) : kfull(stage_of(tt)), parity_of(tt));
     if constexpr (!kKvTma) fence_proxy_async_shared();
-    turn_begin();
-    if (pv) wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + st * Tiles::kKVBytes);
-    else wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + st * Tiles::kKVBytes);
-    turn_end();
   };
-  // Releases tile tt's stage: one arrival per warp, after its wgmma reading it completed.
-  const auto release = [&](int tt) {
+  // S = Q K_tt^T (Q at sQ_wg) and O += P V_tt, issued (asynchronous) once their tile landed.
+  const auto issue_s = [&](int tt, unsigned sQ_wg) {
+    wg_issue_s<kD, kBlockN>(s, sQ_wg, sK_addr + stage_of(tt) * Tiles::kKVBytes);
+  };
+  const auto issue_pv = [&](int tt) {
+    wg_issue_pv<kD, kBlockN>(o_acc, pa, sV_addr + stage_of(tt) * Tiles::kKVBytes);
+  };
+  // Releases K (pv false) or V (pv true) of tile tt: one arrival per warp, after its wgmma
+  // reading it completed. A causally skipped tile is waited for and released all the same:
+  // each warp arrives once per phase, in order (see the invariant above).
+  const auto release = [&](int tt, bool pv) {
     __syncwarp();
-    if (lane == 0) mbar_arrive(empty(stage_of(tt)));
+    if (lane == 0) mbar_arrive(pv ? vempty(stage_of(tt)) : kempty(stage_of(tt)));
   };
-  // Causal: tile tt is above every row of this warpgroup. Still wait for it (keeps this
-  // warp's empty arrivals one per phase, in order: see the invariant above) and take its two
-  // turns empty (keeps the turn count equal).
-  const auto skip = [&](int tt) {
-    mbar_wait(kfull(stage_of(tt)), parity_of(tt));
-    mbar_wait(vfull(stage_of(tt)), parity_of(tt));
-    turn_begin();
-    turn_end();
-    turn_begin();
-    turn_end();
+  const auto skip = [&](int tt, bool pv) {
+    wait_full(tt, pv);
+    release(tt, pv);
   };
 
   // The epilogue's second half: a work tile's O, staged in its Q buffer qb, to global memory
@@ -463,31 +472,102 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     // Rows of this thread: r = 0 -> 16 warp_in_wg + lane/4, r = 1 -> the same + 8.
     float row_max[2] = {attn_neg_inf(), attn_neg_inf()};  // raw (unscaled) running max
     float row_sum[2] = {0.0f, 0.0f};  // this thread's partial sums; quad-reduced at the end
-#pragma unroll 1
-    for (int j = 0; j < n_tiles; ++j) {
-      if (j < wg_tiles) {
-        issue(t + j, false, sQ_wg);
-        if (j == 0) {
-          // EPI_OVERLAP: the previous work tile's O goes out while this tile's first S
-          // computes. O's registers are free until they are zeroed here.
-          if (kEpiOverlap && prev_qb >= 0) store_o(prev_qb, prev_bh, prev_q0_wg);
+    // The tile's first S is in flight: EPI_OVERLAP stores the previous work tile's O now.
+    // O's registers are free until they are zeroed here.
+    const auto start_o = [&]() {
+      if (kEpiOverlap && prev_qb >= 0) store_o(prev_qb, prev_bh, prev_q0_wg);
 #pragma unroll
-          for (int i = 0; i < Tiles::kORegs; ++i) o_acc[i] = 0.0f;
+      for (int i = 0; i < Tiles::kORegs; ++i) o_acc[i] = 0.0f;
+    };
+    // Masks and the online softmax of tile j (attention/wgmma_rows.cuh); alpha rescales O.
+    const auto softmax = [&](int j) {
+      wg_online_softmax<kBlockN, kCausal>(s, row_max, row_sum, alpha, j * kBlockN, N, q0_wg, row_in_wg, lane,
+                                          scale_log2);
+    };
+    if constexpr (!kPvLag) {
+      // Per K/V tile: S, its softmax, then P V, each GEMM waited for before the next step.
+#pragma unroll 1
+      for (int j = 0; j < n_tiles; ++j) {
+        if (j < wg_tiles) {
+          wait_full(t + j, false);
+          turn_begin();
+          issue_s(t + j, sQ_wg);
+          turn_end();
+          if (j == 0) start_o();
+          wgmma_wait<0>();
+          fence_regs(s);
+          softmax(j);
+          wg_rescale_o<kD>(o_acc, alpha);
+          wg_to_p<kBlockN>(s, pa);
+          wait_full(t + j, true);
+          turn_begin();
+          issue_pv(t + j);
+          turn_end();
+          wgmma_wait<0>();  // this warp's wgmma reading tile t + j's stage are complete
+          fence_regs(o_acc);
+          release(t + j, false);
+          release(t + j, true);
+        } else {
+          // Causal: tile t + j is above every row of this warpgroup; its two turns are taken
+          // empty (keeps the turn count equal).
+          skip(t + j, false);
+          skip(t + j, true);
+          turn_begin();
+          turn_end();
+          turn_begin();
+          turn_end();
         }
-        wgmma_wait<0>();
+      }
+    } else {
+      // PV_LAG (FlashAttention-3's intra-warpgroup overlap): S of tile j and P V of tile
+      // j - 1 are issued back to back, in one turn, and tile j's softmax runs while P V
+      // computes; O is rescaled and P of tile j formed once P V of tile j - 1 is done (P is
+      // its register operand). K is released once S has read it, V after P V. One turn per
+      // K/V tile and one more for the last P V. No wgmma is issued under a condition inside
+      // the loop: ptxas serializes every wgmma of the kernel otherwise.
+      wait_full(t, false);
+      turn_begin();
+      issue_s(t, sQ_wg);
+      turn_end();
+      start_o();
+      wgmma_wait<0>();
+      fence_regs(s);
+      release(t, false);
+      softmax(0);
+      wg_to_p<kBlockN>(s, pa);
+#pragma unroll 1
+      for (int j = 1; j < wg_tiles; ++j) {
+        wait_full(t + j, false);
+        wait_full(t + j - 1, true);
+        turn_begin();
+        issue_s(t + j, sQ_wg);
+        issue_pv(t + j - 1);
+        turn_end();
+        wgmma_wait<1>();  // S is done; P V may still run
         fence_regs(s);
-        // Masks and the online softmax (attention/wgmma_rows.cuh).
-        wg_online_softmax<kBlockN, kCausal>(s, row_max, row_sum, alpha, j * kBlockN, N, q0_wg, row_in_wg, lane,
-                                            scale_log2);
+        release(t + j, false);
+        softmax(j);
+        wgmma_wait<0>();
+        fence_regs(o_acc);
+        release(t + j - 1, true);
         wg_rescale_o<kD>(o_acc, alpha);
         wg_to_p<kBlockN>(s, pa);
-        issue(t + j, true, sQ_wg);
-        wgmma_wait<0>();  // this warp's wgmma reading tile t + j's stage are complete
-        fence_regs(o_acc);
-      } else {
-        skip(t + j);
       }
-      release(t + j);
+      wait_full(t + wg_tiles - 1, true);
+      turn_begin();
+      issue_pv(t + wg_tiles - 1);
+      turn_end();
+      wgmma_wait<0>();
+      fence_regs(o_acc);
+      release(t + wg_tiles - 1, true);
+      // Causal: tiles above every row of this warpgroup, one empty turn each.
+#pragma unroll 1
+      for (int j = wg_tiles; j < n_tiles; ++j) {
+        skip(t + j, false);
+        skip(t + j, true);
+        turn_begin();
+        turn_end();
+      }
     }
     t += n_tiles;
 

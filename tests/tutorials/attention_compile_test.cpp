@@ -163,7 +163,8 @@ TEST(AttentionKernelsCompile, FlashWgmmaSpaceTargetsSm90a) {
 // Stage 3 (wgmma_ws, sm_90a): the default (three consumers at BLOCK_N 128, every copy
 // through TMA, the epilogue under the next tile's first GEMM), the two-consumer ping-pong
 // form with cp.async copies and with the default's, the default causal with its tiles
-// longest first (LPT_MB), and K/V through TMA alone (KV_TMA = 1, at the widest K/V tile)
+// longest first (LPT_MB) and with P V a tile behind (PV_LAG, two consumers with the turns
+// and three), and K/V through TMA alone (KV_TMA = 1, at the widest K/V tile)
 // compile flash_attn_fwd_wgmma_ws alone, without spills or serialized wgmma, at both head
 // dims (the grid-extremes test above never reaches PINGPONG = 1: it is not the last point
 // of the space).
@@ -200,6 +201,14 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
                                           {{"BLOCK_N", d == 64 ? 128 : 96}, {"LPT_MB", 32}});
     ASSERT_TRUE(lpt.has_value()) << "LPT_MB = 32 must survive the constraints at D = " << d;
     jobs.push_back(candidate_job(config, *flash, *lpt, shape));
+    // PV_LAG with the default's copies: two consumers with the turns, and three at the widest
+    // tile they keep with it
+    for (const ParamSet& lag : {ParamSet{{"NUM_WG", 2}, {"PINGPONG", 1}, {"PV_LAG", 1}},
+                                ParamSet{{"BLOCK_N", d == 64 ? 128 : 64}, {"PV_LAG", 1}}}) {
+      const auto point = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", lag);
+      ASSERT_TRUE(point.has_value()) << "PV_LAG = 1 must survive the constraints at D = " << d;
+      jobs.push_back(candidate_job(config, *flash, *point, shape));
+    }
     shape.dims["CAUSAL"] = 0;
     jobs.push_back(candidate_job(config, *flash, *def, shape));
     const auto tma = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", tma_point);
