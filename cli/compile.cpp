@@ -171,6 +171,8 @@ int run_compile(const CliContext& ctx, const CompileArgs& args) {
               args.no_cache ? "off" : (compiled.cache_hit ? "hit" : "miss"), compiled.cache_key.c_str(),
               compiled.image.size(), compiled.is_ptx ? "PTX" : "cubin");
   print_resources(report, compiled.resources);
+  for (const auto& w : ptxas_performance_warnings(compiled.log))
+    std::fprintf(report, "ptxas: performance loss: %s\n", w.c_str());
   if (!args.output.empty()) {
     write_output(args.output, compiled.image, compiled.is_ptx);
     std::fprintf(report, "wrote %s\n", to_stdout(args) ? "the image to standard output" : args.output.c_str());

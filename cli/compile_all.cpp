@@ -25,7 +25,8 @@ void print_report(const OpCompileReport& r) {
   }
   std::printf("   %zu candidates, %zu unique compiles (%zu from cache", r.candidates, r.unique_compiles, r.cache_hits);
   if (r.skipped_compiles > 0) std::printf(", %zu skipped", r.skipped_compiles);
-  std::printf("), %zu failed, %zu kernel(s) with stack/spills, %.1f s\n", r.failures.size(), r.spills.size(), r.seconds);
+  std::printf("), %zu failed, %zu kernel(s) with stack/spills, %zu ptxas performance warning(s), %.1f s\n",
+              r.failures.size(), r.spills.size(), r.performance_warnings.size(), r.seconds);
   for (const auto& f : r.failures) {
     std::printf("   FAILED %s at %s: %s\n", f.candidate.c_str(), f.shape.c_str(), f.first_error_line.c_str());
     std::printf("          reproduce: %s\n", f.reproduce.c_str());
@@ -36,6 +37,8 @@ void print_report(const OpCompileReport& r) {
                 s.shape.c_str(), demangle(k.kernel).c_str(), format_resource(k.stack_bytes).c_str(),
                 format_resource(k.spill_store_bytes).c_str(), format_resource(k.spill_load_bytes).c_str());
   }
+  for (const auto& w : r.performance_warnings)
+    std::printf("   SLOWER %s at %s: %s\n", w.candidate.c_str(), w.shape.c_str(), w.text.c_str());
 }
 
 }  // namespace

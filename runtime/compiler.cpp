@@ -204,6 +204,16 @@ std::vector<KernelResources> parse_ptxas_resources(const std::string& log) {
   return out;
 }
 
+std::vector<std::string> ptxas_performance_warnings(const std::string& log) {
+  static const std::string marker = "Potential Performance Loss: ";
+  std::vector<std::string> out;
+  std::istringstream lines(log);
+  std::string line;
+  while (std::getline(lines, line))
+    if (const auto at = line.find(marker); at != std::string::npos) out.push_back(line.substr(at + marker.size()));
+  return out;
+}
+
 std::vector<KernelResources> kernel_resources(const std::string& log, const std::vector<char>& image, bool is_ptx) {
   std::vector<KernelResources> out = parse_ptxas_resources(log);
   if (is_ptx) return out;

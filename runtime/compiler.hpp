@@ -75,6 +75,11 @@ std::filesystem::path cuda_include_dir();
 // The per-kernel resource lines of an NVRTC log compiled with --ptxas-options=-v.
 std::vector<KernelResources> parse_ptxas_resources(const std::string& log);
 
+// ptxas's "Potential Performance Loss" remarks in an NVRTC log compiled with
+// --ptxas-options=-v, each as ptxas words it (e.g. "wgmma.mma_async instructions are
+// serialized due to ..."): the code runs, slower than written.
+std::vector<std::string> ptxas_performance_warnings(const std::string& log);
+
 // The resource report of a compile: the ptxas lines of `log`, plus, for a cubin, every
 // kernel the log does not mention as read from the cubin's ELF sections.
 std::vector<KernelResources> kernel_resources(const std::string& log, const std::vector<char>& image, bool is_ptx);

@@ -198,6 +198,8 @@ OpCompileReport compile_op(const OpConfig& config, const Compiler& compiler, con
     for (const auto& k : job.result.resources) {
       if (spills(k)) report.spills.push_back({job.candidate, job.shape, k, job.index});
     }
+    for (auto& text : ptxas_performance_warnings(job.result.log))
+      report.performance_warnings.push_back({job.candidate, job.shape, std::move(text), job.index});
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
@@ -237,17 +239,21 @@ OpCompileReport merge_shard_reports(const std::vector<OpCompileReport>& shards) 
   merged.unique_compiles = merged.cache_hits = 0;
   merged.failures.clear();
   merged.spills.clear();
+  merged.performance_warnings.clear();
   merged.seconds = 0;
   for (const auto& s : shards) {
     merged.unique_compiles += s.unique_compiles;
     merged.cache_hits += s.cache_hits;
     merged.failures.insert(merged.failures.end(), s.failures.begin(), s.failures.end());
     merged.spills.insert(merged.spills.end(), s.spills.begin(), s.spills.end());
+    merged.performance_warnings.insert(merged.performance_warnings.end(), s.performance_warnings.begin(),
+                                       s.performance_warnings.end());
     merged.seconds = std::max(merged.seconds, s.seconds);
   }
   const auto by_job = [](const auto& a, const auto& b) { return a.job < b.job; };
   std::stable_sort(merged.failures.begin(), merged.failures.end(), by_job);
   std::stable_sort(merged.spills.begin(), merged.spills.end(), by_job);
+  std::stable_sort(merged.performance_warnings.begin(), merged.performance_warnings.end(), by_job);
   return merged;
 }
 
@@ -257,8 +263,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(KernelResources, kernel, registers, stack_byt
                                    shared_bytes, barriers, from_cubin)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CompileFailure, candidate, shape, first_error_line, reproduce, job)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(KernelSpill, candidate, shape, kernel, job)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PerformanceWarning, candidate, shape, text, job)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OpCompileReport, op, config_file, config_error, candidates, unique_compiles,
-                                   skipped_compiles, cache_hits, failures, spills, seconds)
+                                   skipped_compiles, cache_hits, failures, spills, performance_warnings, seconds)
 
 std::string encode_json(const OpCompileReport& r) { return nlohmann::json(r).dump(); }
 

@@ -44,6 +44,12 @@ struct KernelSpill {
   size_t job = 0;
 };
 
+// ptxas compiled it, but slower than written (one of ptxas_performance_warnings()).
+struct PerformanceWarning {
+  std::string candidate, shape, text;
+  size_t job = 0;
+};
+
 struct OpCompileReport {
   std::string op;  // the config's op, or its file name when it did not load
   std::filesystem::path config_file;
@@ -54,6 +60,7 @@ struct OpCompileReport {
   size_t cache_hits = 0;
   std::vector<CompileFailure> failures;
   std::vector<KernelSpill> spills;
+  std::vector<PerformanceWarning> performance_warnings;
   double seconds = 0;
 
   bool ok() const { return config_error.empty() && failures.empty(); }
@@ -74,7 +81,8 @@ std::vector<OpCompileReport> compile_all(const std::vector<std::filesystem::path
                                          const Compiler& compiler, const CompileAllOptions& options);
 
 // The reports of every shard of one config, as one process would have reported it: counts
-// summed, failures and spills in compile order, the longest shard's time.
+// summed, failures, spills and performance warnings in compile order, the longest shard's
+// time.
 OpCompileReport merge_shard_reports(const std::vector<OpCompileReport>& shards);
 
 // A report as one line of JSON and back (to send it between MPI ranks); decode throws Error.

@@ -37,6 +37,18 @@ TEST(PtxasReportTest, ParsesEveryKernelOfARecordedLog) {
   EXPECT_EQ(r[1].shared_bytes, 1024);
 }
 
+// A remark recorded from NVRTC 13.0 (sm_90a), beside the resource lines it comes with.
+TEST(PtxasReportTest, FindsPerformanceWarnings) {
+  const std::string serialized =
+      "wgmma.mma_async instructions are serialized due to non wgmma instructions reading accumulator registers "
+      "of  a wgmma between start and end of the pipeline stage in the function 'flash_attn_fwd_wgmma_ws'";
+  const auto w = ptxas_performance_warnings("ptxas info    : (C7514) Potential Performance Loss: " + serialized +
+                                            "\n" + kRecordedLog);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0], serialized);
+  EXPECT_TRUE(ptxas_performance_warnings(kRecordedLog).empty());
+}
+
 TEST(PtxasReportTest, IgnoresLogsWithoutAReport) {
   EXPECT_TRUE(parse_ptxas_resources("").empty());
   EXPECT_TRUE(parse_ptxas_resources("warning: something unrelated\n").empty());

@@ -171,6 +171,18 @@ TEST(CompileAllTest, ShardsMergeIntoTheReportOfOneProcess) {
   EXPECT_EQ(merged.failures[0].candidate, "picky/picky:BAD=1") << "in compile order, as one process reports them";
 }
 
+// Shards' performance warnings come out in compile order, as one process lists them.
+TEST(CompileAllTest, PerformanceWarningsMergeInCompileOrder) {
+  OpCompileReport first, second;
+  first.performance_warnings = {{"op/s:A=3", "N=1,dtype=f32", "slow", 3}};
+  second.performance_warnings = {{"op/s:A=1", "N=1,dtype=f32", "slow", 1}, {"op/s:A=5", "N=1,dtype=f32", "slow", 5}};
+  const auto merged = merge_shard_reports({first, second});
+  ASSERT_EQ(merged.performance_warnings.size(), 3u);
+  EXPECT_EQ(merged.performance_warnings[0].job, 1u);
+  EXPECT_EQ(merged.performance_warnings[1].job, 3u);
+  EXPECT_EQ(merged.performance_warnings[2].job, 5u);
+}
+
 // The report MPI ranks send each other keeps every field, spills' resources included.
 TEST(CompileAllTest, AReportRoundTripsThroughJson) {
   OpCompileReport r;
@@ -193,12 +205,15 @@ TEST(CompileAllTest, AReportRoundTripsThroughJson) {
   k.barriers = 1;
   k.from_cubin = true;
   r.spills.push_back({"softmax/warp:VEC=8", "M=1,N=2,dtype=f32", k, 4});
+  r.performance_warnings.push_back({"softmax/warp:VEC=2", "M=1,N=2,dtype=f32", "wgmma serialized", 6});
   const OpCompileReport back = decode_compile_report_json(encode_json(r));
   EXPECT_EQ(encode_json(back), encode_json(r));
   EXPECT_EQ(back.config_file, r.config_file);
   EXPECT_EQ(back.failures.at(0).job, 3u);
   EXPECT_EQ(back.spills.at(0).kernel.spill_load_bytes, 4);
   EXPECT_TRUE(back.spills.at(0).kernel.from_cubin);
+  EXPECT_EQ(back.performance_warnings.at(0).text, "wgmma serialized");
+  EXPECT_EQ(back.performance_warnings.at(0).job, 6u);
   EXPECT_DOUBLE_EQ(back.seconds, 1.5);
   EXPECT_THROW(decode_compile_report_json("{\"op\": \"softmax\"}"), Error);
   EXPECT_THROW(decode_compile_report_json("not json"), Error);
