@@ -228,9 +228,9 @@ TEST_F(FlashAttentionGpu, WgmmaWsLongestFirstMatchesFloat64Reference) {
 
 // Stage 3 with PV_LAG (tile j's Q K^T issued with tile j - 1's P V, its softmax under that
 // P V): with the ping-pong turns and without, two and three consumers, one tile a block and
-// persistent with every copy through TMA and the epilogue overlap; BLOCK_N 64 under the
-// causal mask leaves the first consumer tiles to skip (the empty turns). Odd lengths, both
-// head dims, causal or not; two launches on the same buffers each.
+// persistent with every copy through TMA and the epilogue overlap; at BLOCK_N 64 under the
+// causal mask the first of two consumers skips a tile of every work tile (its empty turn).
+// Odd lengths, both head dims, causal or not; two launches on the same buffers each.
 TEST_F(FlashAttentionGpu, WgmmaWsPvLagMatchesFloat64Reference) {
   if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
   const std::vector<ParamSet> points = {
