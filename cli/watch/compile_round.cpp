@@ -46,6 +46,7 @@ void compile_variant(const OpConfig& config, const Shape& shape, const VariantSp
     out << label << "  " << compile_change(history.compile_ms, kernel) << "\n"
         << "    " << params_of(chosen->id()) << " (config default), " << options.arch << ": "
         << resource_summary(kernel.resources, launched_kernels(space)) << "\n";
+    for (const auto& w : ptxas_performance_warnings(kernel.log)) out << "    ptxas: performance loss: " << w << "\n";
     history.compile_ms = kernel.compile_ms;
     ++outcome.ok;
   } catch (const CompileError& e) {
