@@ -484,27 +484,35 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
       wg_online_softmax<kBlockN, kCausal>(s, row_max, row_sum, alpha, j * kBlockN, N, q0_wg, row_in_wg, lane,
                                           scale_log2);
     };
+    // Q K^T of tile tt alone in a turn, once K landed.
+    const auto s_turn = [&](int tt) {
+      wait_full(tt, false);
+      turn_begin();
+      issue_s(tt, sQ_wg);
+      turn_end();
+    };
+    // P V of tile tt alone in a turn, once V landed, and waited for.
+    const auto pv_turn = [&](int tt) {
+      wait_full(tt, true);
+      turn_begin();
+      issue_pv(tt);
+      turn_end();
+      wgmma_wait<0>();
+      fence_regs(o_acc);
+    };
     if constexpr (!kPvLag) {
       // Per K/V tile: S, its softmax, then P V, each GEMM waited for before the next step.
 #pragma unroll 1
       for (int j = 0; j < n_tiles; ++j) {
         if (j < wg_tiles) {
-          wait_full(t + j, false);
-          turn_begin();
-          issue_s(t + j, sQ_wg);
-          turn_end();
+          s_turn(t + j);
           if (j == 0) start_o();
           wgmma_wait<0>();
           fence_regs(s);
           softmax(j);
           wg_rescale_o<kD>(o_acc, alpha);
           wg_to_p<kBlockN>(s, pa);
-          wait_full(t + j, true);
-          turn_begin();
-          issue_pv(t + j);
-          turn_end();
-          wgmma_wait<0>();  // this warp's wgmma reading tile t + j's stage are complete
-          fence_regs(o_acc);
+          pv_turn(t + j);  // this warp's wgmma reading tile t + j's stage are complete
           release(t + j, false);
           release(t + j, true);
         } else {
@@ -525,10 +533,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
       // its register operand). K is released once S has read it, V after P V. One turn per
       // K/V tile and one more for the last P V. No wgmma is issued under a condition inside
       // the loop: ptxas serializes every wgmma of the kernel otherwise.
-      wait_full(t, false);
-      turn_begin();
-      issue_s(t, sQ_wg);
-      turn_end();
+      s_turn(t);
       start_o();
       wgmma_wait<0>();
       fence_regs(s);
@@ -553,12 +558,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
         wg_rescale_o<kD>(o_acc, alpha);
         wg_to_p<kBlockN>(s, pa);
       }
-      wait_full(t + wg_tiles - 1, true);
-      turn_begin();
-      issue_pv(t + wg_tiles - 1);
-      turn_end();
-      wgmma_wait<0>();
-      fence_regs(o_acc);
+      pv_turn(t + wg_tiles - 1);
       release(t + wg_tiles - 1, true);
       // Causal: tiles above every row of this warpgroup, one empty turn each.
 #pragma unroll 1
