@@ -7,7 +7,9 @@
 //  * kVec, load_vec, store_vec, pack_vec: one 16-byte access = 4 floats or 8 halves.
 //  * warp_reduce / block_reduce over a combine op (SumOp, MaxOp: warp_sum, block_max, ...)
 //    with shuffles; ceil_div.
+//  * cluster_arrive, cluster_wait, load_cluster_float2: thread-block clusters (cluster.cuh).
 #pragma once
+#include "cluster.cuh"
 #include "kpg_params.cuh"
 
 #if defined(KPG_DTYPE_F32) + defined(KPG_DTYPE_F16) + defined(KPG_DTYPE_BF16) > 1
@@ -189,32 +191,5 @@ __device__ __forceinline__ int atomic_add_acq_rel_gpu(int* p, int v) {
 __device__ __forceinline__ int load_acquire_gpu(const int* p) {
   int v;
   asm volatile("ld.acquire.gpu.global.b32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
-  return v;
-}
-
-// ---------------------------------------------------------------- thread-block clusters
-// (sm_90) Inline PTX, so no cooperative_groups header is needed. A kernel that uses these
-// carries __cluster_dims__, so a plain cuLaunchKernel launches it as clusters.
-__device__ __forceinline__ void cluster_arrive() {
-  asm volatile("barrier.cluster.arrive.release.aligned;" ::: "memory");
-}
-
-__device__ __forceinline__ void cluster_wait() {
-  asm volatile("barrier.cluster.wait.acquire.aligned;" ::: "memory");
-}
-
-// Reads the float2 at the same shared-memory address as `local`, in block `rank` of this
-// block's cluster (distributed shared memory).
-__device__ __forceinline__ float2 load_cluster_float2(const float2* local, int rank) {
-  const unsigned local_addr = static_cast<unsigned>(__cvta_generic_to_shared(local));
-  unsigned remote_addr;
-  asm volatile("mapa.shared::cluster.u32 %0, %1, %2;"
-               : "=r"(remote_addr)
-               : "r"(local_addr), "r"(rank));
-  float2 v;
-  asm volatile("ld.shared::cluster.v2.f32 {%0, %1}, [%2];"
-               : "=f"(v.x), "=f"(v.y)
-               : "r"(remote_addr)
-               : "memory");
   return v;
 }

@@ -28,6 +28,18 @@ __device__ __forceinline__ void mbar_arrive(unsigned bar) {
   asm volatile("{\n.reg .b64 st;\nmbarrier.arrive.shared::cta.b64 st, [%0];\n}" ::"r"(bar) : "memory");
 }
 
+// One arrival on the mbarrier at `bar`'s offset in block `rank` of this block's cluster
+// (this block's own rank included). Release at CTA scope, as mbar_arrive: enough for
+// "my wgmma reads of the stage are complete" (they were waited for), and .release.cluster
+// costs a GPU-wide memory barrier an arrival.
+__device__ __forceinline__ void mbar_arrive_cluster(unsigned bar, unsigned rank) {
+  asm volatile(
+      "{\n.reg .b32 remote;\nmapa.shared::cluster.u32 remote, %0, %1;\n"
+      "mbarrier.arrive.shared::cluster.b64 _, [remote];\n}" ::"r"(bar),
+      "r"(rank)
+      : "memory");
+}
+
 // One arrival that also announces `bytes` still to land (by complete_tx copies): the phase
 // completes when both the arrivals and the bytes are in.
 __device__ __forceinline__ void mbar_arrive_expect_tx(unsigned bar, unsigned bytes) {

@@ -42,6 +42,18 @@ __device__ __forceinline__ void tma_load_3d(unsigned smem_dst, const CUtensorMap
       : "memory");
 }
 
+// Loads the 3-D box as tma_load_3d, into the same shared-memory offset of every block of
+// this block's cluster whose bit is set in `block_mask` (bit r: cluster rank r), each copy
+// counting its bytes on the mbarrier at `bar`'s offset in that block.
+__device__ __forceinline__ void tma_load_3d_multicast(unsigned smem_dst, const CUtensorMap* map, int x, int y, int z,
+                                                      unsigned bar, unsigned short block_mask) {
+  asm volatile(
+      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster"
+      " [%0], [%1, {%2, %3, %4}], [%5], %6;" ::"r"(smem_dst),
+      "l"(tma_map_address(map)), "r"(x), "r"(y), "r"(z), "r"(bar), "h"(block_mask)
+      : "memory");
+}
+
 // Fetches the map into the TMA unit's descriptor cache ahead of its first copy.
 __device__ __forceinline__ void tma_prefetch_map(const CUtensorMap* map) {
   asm volatile("prefetch.tensormap [%0];" ::"l"(tma_map_address(map)) : "memory");

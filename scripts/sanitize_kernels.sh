@@ -25,7 +25,7 @@ declare -A shapes=(
 declare -A points=(
   [attention]="--space wgmma_ws --params KV_TMA=0,QO_TMA=0,EPI_OVERLAP=0,BLOCK_N=64
                --params NUM_WG=2,PINGPONG=1 --params PERSIST=0,EPI_OVERLAP=0,BLOCK_N=64
-               --params LPT_MB=8 --params NUM_WG=2,BLOCK_N=64,PINGPONG=1,PV_LAG=1"
+               --params LPT_MB=8 --params NUM_WG=2,BLOCK_N=64,PINGPONG=1,PV_LAG=1 --params CLUSTER=2"
 )
 ops=${OPS:-softmax layernorm rmsnorm attention}
 for op in $ops; do

@@ -13,12 +13,14 @@
 //     hardware hands out PERSIST = 0's blocks (head by head, causal longest first; LPT_MB > 0:
 //     longest first across sections of heads, see work_tile), and loads its Q and K/V while
 //     the consumers finish the tile before. tile_counter: two int32 that must be 0 at
-//     launch; the kernel leaves them 0 (the last block resets them). K_map, V_map, Q_map,
-//     O_map: tensor maps of K, V, Q and O viewed as
-//     [B * H, N, HEAD_DIM], 128-byte swizzle, boxes [1, BLOCK_N, 64] (K, V), [1, 64, 64] (Q)
-//     and [1, 16, 64] (O); K_map and V_map read only when KV_TMA = 1 (K and V otherwise),
-//     Q_map and O_map only when QO_TMA = 1 (Q and O otherwise).
-//     128 * (NUM_WG + 1) threads; dynamic shared
+//     launch; the kernel leaves them 0 (the last block resets them). CLUSTER = 2 (non-causal,
+//     KV_TMA): clusters of two blocks, grid x a multiple of 2 (PERSIST = 0: ceil(N / BLOCK_M)
+//     rounded up), sharing each K/V tile; persistent clusters take fixed turns of pairs of
+//     tiles, tile_counter unused. K_map, V_map, Q_map, O_map: tensor maps of K, V, Q and O
+//     viewed as [B * H, N, HEAD_DIM], 128-byte swizzle, boxes [1, BLOCK_N / CLUSTER, 64]
+//     (K, V), [1, 64, 64] (Q) and [1, 16, 64] (O); K_map and V_map read only when
+//     KV_TMA = 1 (K and V otherwise), Q_map and O_map only when QO_TMA = 1 (Q and O
+//     otherwise). 128 * (NUM_WG + 1) threads; dynamic shared
 //     memory ((1 + PERSIST) * BLOCK_M + 2 * STAGES * BLOCK_N) * HEAD_DIM * 2 + 1024 + 256
 //     bytes (1024: alignment slack, 256: the mbarriers). softmax_scale must be > 0. A fully
 //     masked row gives O = 0, LSE = -inf.
@@ -41,13 +43,17 @@
 // and stores it to global memory only after it has issued the next tile's first Q K^T,
 // which the tensor cores compute meanwhile. PV_LAG = 1: a consumer issues tile j's Q K^T
 // and tile j - 1's P V together (one turn) and runs tile j's softmax while P V computes
-// (FlashAttention-3, section 3.2).
+// (FlashAttention-3, section 3.2). CLUSTER = 2: the two blocks of a cluster work on adjacent
+// query tiles of one head, so they read the same K and V tiles: each block's producer loads
+// half of every tile into both blocks' stages (TMA multicast), halving the L2 reads of K/V,
+// and each consumer warp releases a stage in both blocks.
 // Layouts: attention/wgmma.cuh;
 // design: docs/design/flash_attention.md, "Stage 3".
 #include "attention/common.cuh"
 #include "attention/mbarrier.cuh"
 #include "attention/wgmma.cuh"
 #include "attention/wgmma_rows.cuh"
+#include "cluster.cuh"
 #include "tma.cuh"
 
 namespace {
@@ -64,6 +70,7 @@ KPG_PARAM(kEpiOverlapParam, EPI_OVERLAP);  // 1: a tile's O is stored under the 
 KPG_PARAM(kQoTmaParam, QO_TMA);         // 1: Q loaded and O stored with TMA; 0: cp.async and 16-byte stores
 KPG_PARAM(kLptMb, LPT_MB);              // > 0 (persistent): longest tiles first, sections of LPT_MB MiB of K/V
 KPG_PARAM(kPvLagParam, PV_LAG);         // 1: a tile's P V is issued with the next tile's Q K^T
+KPG_PARAM(kCluster, CLUSTER);           // blocks of a cluster that share each K/V tile (TMA multicast)
 constexpr bool kCausal = kCausalParam != 0;
 constexpr int kBlockM = 64 * kWG;
 constexpr bool kPingpong = kPingpongParam != 0;
@@ -73,11 +80,11 @@ constexpr bool kEpiOverlap = kEpiOverlapParam != 0;
 constexpr bool kQoTma = kQoTmaParam != 0;
 constexpr bool kLpt = kLptMb > 0;
 constexpr bool kPvLag = kPvLagParam != 0;
+constexpr bool kMulticast = kCluster > 1;
 // Q buffers: a persistent block loads the next tile's Q while this tile's epilogue stages O
 // through the other buffer.
 constexpr int kQBufs = kPersist ? 2 : 1;
 constexpr int kThreads = 128 * (kWG + 1);
-constexpr int kChunks = kD / 8;  // 16-byte chunks per row
 using Tiles = WgTiles<kD, kBlockN>;
 
 // Registers. __launch_bounds__(kThreads, 1) gives every thread 65536 / kThreads rounded
@@ -98,6 +105,12 @@ static_assert(kStages >= 2 && kStages <= 4, "STAGES must be 2..4");
 static_assert(!kPingpong || kWG == 2, "PINGPONG needs exactly two consumer warpgroups");
 static_assert(!kEpiOverlap || kPersist, "EPI_OVERLAP needs PERSIST: only a persistent block has a next work tile");
 static_assert(!kLpt || kPersist, "LPT_MB orders the work tiles of a persistent kernel");
+static_assert(kCluster == 1 || kCluster == 2, "CLUSTER must be 1 or 2");
+// A cluster's blocks take the same K/V tiles in the same order: every block of a head sees
+// every key only without the causal mask. Each block loads its share of a tile (a whole
+// number of 8-row swizzle atoms) for all of them.
+static_assert(!kMulticast || (kKvTma && !kCausal), "CLUSTER > 1 needs KV_TMA = 1 and CAUSAL = 0");
+static_assert(kBlockN % (8 * kCluster) == 0, "CLUSTER must divide a K/V tile into whole swizzle atoms");
 
 // mbarriers, 8 bytes each, after the tiles: kfull[s], vfull[s] (count 128: one noinc
 // arrival per producer thread; KV_TMA: count 1, the loading thread's expect_tx arrival, and
@@ -122,6 +135,7 @@ constexpr int kProducerBar = 3;
 // addresses advance by constants (few live registers: the producer runs on 24).
 template <int Rows>
 __device__ __forceinline__ void load_tile_async(unsigned dst, const attn_t* src, int valid_rows, int t) {
+  constexpr int kChunks = kD / 8;          // 16-byte chunks per row
   constexpr int kRowStep = 128 / kChunks;  // 8 (D = 128) or 16 (D = 64)
   static_assert(128 % kChunks == 0 && kRowStep % 8 == 0 && Rows % kRowStep == 0,
                 "tile loads must divide evenly among 128 threads");
@@ -154,6 +168,27 @@ __device__ __forceinline__ void load_tile_tma(unsigned dst, const CUtensorMap* m
   for (int b = 0; b < kD / 64; ++b) tma_load_3d(dst + b * Rows * 128, map, 64 * b, row0, bh, bar);
 }
 
+// KV_TMA: starts the load of the K or V tile of keys [kv0, kv0 + kBlockN) of head bh into the
+// stage at dst, counted on `bar` (kKVBytes). CLUSTER > 1: this block loads only its share,
+// rows [rank kShare, (rank + 1) kShare) of the tile, into the same stage of every block of
+// the cluster (TMA multicast), and the other blocks load the rest into its stage, so each
+// block's barrier still counts the whole tile. The map's box is then kShare rows; a share
+// is whole 8-row swizzle atoms, so it lands at its rows' offset in the tile, swizzled as a
+// whole tile's load would have left it.
+__device__ __forceinline__ void load_kv_tma(unsigned dst, const CUtensorMap* map, int kv0, int bh, unsigned bar,
+                                            int rank) {
+  if constexpr (kMulticast) {
+    constexpr int kShare = kBlockN / kCluster;
+    constexpr unsigned short kAllBlocks = (1u << kCluster) - 1;
+#pragma unroll
+    for (int b = 0; b < kD / 64; ++b)
+      tma_load_3d_multicast(dst + b * kBlockN * 128 + rank * kShare * 128, map, 64 * b, kv0 + rank * kShare, bh, bar,
+                            kAllBlocks);
+  } else {
+    load_tile_tma<kBlockN>(dst, map, kv0, bh, bar);
+  }
+}
+
 // QO_TMA: stores this warp's 16 rows of a consumer's staged O tile (an SW128 tile of 64
 // rows at tile, rows [row0, row0 + 16) of head bh; the warp's rows start 2048 bytes apart,
 // a whole number of swizzle atoms, so the TMA unit unswizzles them as staged). The map's box
@@ -169,6 +204,10 @@ __device__ __forceinline__ void store_rows_tma(unsigned tile, const CUtensorMap*
 }
 
 // The query rows [q0, q0 + kBlockM) of head bh that work tile w covers.
+// CLUSTER > 1: a work tile is the cluster's, kCluster consecutive blocks of kBlockM rows of
+// one head, and each block takes the one of its rank; where the cluster's rows pass N, a
+// block's may start past N: it then loads and releases K/V for the others, computes on
+// zeros and writes nothing.
 struct WorkTile {
   int q0;
   long long bh;
@@ -181,7 +220,12 @@ struct WorkTile {
 // tiles are equal and this only interleaves the section's heads). Head by head, the last
 // heads' longest causal tiles are taken when the work runs out, and the blocks finish
 // unevenly; longest first over every head at once, the K and V in use no longer fit in L2.
-__device__ __forceinline__ WorkTile work_tile(int w, int m_blocks, int n, int bh_count) {
+__device__ __forceinline__ WorkTile work_tile(int w, int m_blocks, int n, int bh_count, int rank) {
+  if constexpr (kMulticast) {
+    const int per_head = (m_blocks + kCluster - 1) / kCluster;
+    const int m = kPersist ? w % per_head * kCluster + rank : static_cast<int>(blockIdx.x);
+    return {m * kBlockM, kPersist ? w / per_head : static_cast<long long>(blockIdx.y)};
+  }
   if constexpr (kLpt) {
     const long long head_bytes = 2ll * n * kD * static_cast<long long>(sizeof(attn_t));
     const int per = static_cast<int>(min(static_cast<long long>(bh_count),
@@ -198,7 +242,14 @@ __device__ __forceinline__ WorkTile work_tile(int w, int m_blocks, int n, int bh
 
 }  // namespace
 
-extern "C" __global__ void __launch_bounds__(kThreads, 1)
+// CLUSTER > 1: the grid's x is a multiple of CLUSTER, a cluster's blocks consecutive in x.
+#if CLUSTER > 1
+#define KPG_ATTN_CLUSTER_DIMS __cluster_dims__(CLUSTER, 1, 1)
+#else
+#define KPG_ATTN_CLUSTER_DIMS
+#endif
+
+extern "C" __global__ void KPG_ATTN_CLUSTER_DIMS __launch_bounds__(kThreads, 1)
     flash_attn_fwd_wgmma_ws(ATTN_FWD_PARAMS, int BH, int* __restrict__ tile_counter,
                             const __grid_constant__ CUtensorMap K_map, const __grid_constant__ CUtensorMap V_map,
                             const __grid_constant__ CUtensorMap Q_map, const __grid_constant__ CUtensorMap O_map) {
@@ -222,9 +273,10 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
 
   const int tid = threadIdx.x;
   const int wg = tid >> 7;  // 0: producer; 1..kWG: consumers
+  const int rank = static_cast<int>(blockIdx.x) % kCluster;  // in the cluster
   // Work tiles w < total (one, w = 0, when not persistent); w >= total ends the block.
   const int m_blocks = (N + kBlockM - 1) / kBlockM;
-  const int total = kPersist ? m_blocks * BH : 1;
+  const int total = kPersist ? (m_blocks + kCluster - 1) / kCluster * BH : 1;
   // K/V tiles of a work tile. Causal: keys beyond the tile's last row are masked for every
   // row: those tiles are neither loaded nor computed.
   const auto kv_tiles = [&](int q0) { return ((kCausal ? min(N, q0 + kBlockM) : N) + kBlockN - 1) / kBlockN; };
@@ -233,8 +285,8 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     for (int s = 0; s < kStages; ++s) {
       mbar_init(kfull(s), kKvTma ? 1 : 128);
       mbar_init(vfull(s), kKvTma ? 1 : 128);
-      mbar_init(kempty(s), 4 * kWG);
-      mbar_init(vempty(s), 4 * kWG);
+      mbar_init(kempty(s), 4 * kWG * kCluster);  // CLUSTER > 1: every block's consumers
+      mbar_init(vempty(s), 4 * kWG * kCluster);
     }
     for (int b = 0; b < kQBufs; ++b) {
       mbar_init(qfull(b), kQoTma ? 1 : kPersist ? 129 : 128);
@@ -242,7 +294,14 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
     }
     mbar_fence_init();
   }
-  __syncthreads();  // the only block-wide barrier: the mbarriers are ready
+  // The only block-wide barrier: the mbarriers are ready. CLUSTER > 1: cluster-wide, since
+  // the blocks arrive on each other's barriers and load into each other's stages.
+  if constexpr (kMulticast) {
+    cluster_arrive();
+    cluster_wait();
+  } else {
+    __syncthreads();
+  }
 
   // Phase bookkeeping. K/V tiles are numbered t = 0, 1, ... over all of the block's work
   // tiles, in order. Tile t lives in stage s = t % kStages, round r = t / kStages; each
@@ -279,9 +338,12 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
         if (k >= kQBufs) mbar_wait(qempty(qb), (k / kQBufs - 1) & 1);
         // Thread 0 takes the next work tile and publishes it: to the producer warps through
         // the named barrier, to the consumers through its own qfull arrival (release; with
-        // QO_TMA the one that also announces Q's bytes, below).
+        // QO_TMA the one that also announces Q's bytes, below). CLUSTER > 1: cluster c of C
+        // takes tiles c, c + C, c + 2 C, ... (its blocks must agree, and without the causal
+        // mask the tiles are equal: a counter would balance them no better).
         if (t_in == 0) {
-          slot[qb] = atomicAdd(tile_counter, 1);
+          slot[qb] = kMulticast ? static_cast<int>((blockIdx.x + k * gridDim.x) / kCluster)
+                                : atomicAdd(tile_counter, 1);
           if constexpr (!kQoTma) mbar_arrive(qfull(qb));
         }
         named_bar_sync<kProducerBar, 128>();
@@ -292,7 +354,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
           break;
         }
       }
-      const WorkTile tile = work_tile(w, m_blocks, N, BH);
+      const WorkTile tile = work_tile(w, m_blocks, N, BH, rank);
       const long long head = tile.bh * N * kD;
       if constexpr (kQoTma) {
         if (t_in == 0) {
@@ -327,7 +389,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
           // The arrival announces the bytes, the copies complete them: phase r of kfull[s]
           // (vfull[s]) ends when the whole K (V) tile has landed.
           mbar_arrive_expect_tx(kfull(s), Tiles::kKVBytes);
-          load_tile_tma<kBlockN>(sK_addr + s * Tiles::kKVBytes, &K_map, kv0, static_cast<int>(tile.bh), kfull(s));
+          load_kv_tma(sK_addr + s * Tiles::kKVBytes, &K_map, kv0, static_cast<int>(tile.bh), kfull(s), rank);
         } else {
           load_tile_async<kBlockN>(sK_addr + s * Tiles::kKVBytes, K + off, N - kv0, t_in);
           cp_async_mbar_arrive_noinc(kfull(s));  // completes when this thread's K copies land
@@ -335,7 +397,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
         if (r > 0) mbar_wait(vempty(s), (r - 1) & 1);
         if constexpr (kKvTma) {
           mbar_arrive_expect_tx(vfull(s), Tiles::kKVBytes);
-          load_tile_tma<kBlockN>(sV_addr + s * Tiles::kKVBytes, &V_map, kv0, static_cast<int>(tile.bh), vfull(s));
+          load_kv_tma(sV_addr + s * Tiles::kKVBytes, &V_map, kv0, static_cast<int>(tile.bh), vfull(s), rank);
         } else {
           load_tile_async<kBlockN>(sV_addr + s * Tiles::kKVBytes, V + off, N - kv0, t_in);
           cp_async_mbar_arrive_noinc(vfull(s));
@@ -344,7 +406,17 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
       if constexpr (kKvTma) __syncwarp();
     }
     cp_async_wait<0>();  // leave no copy in flight behind an exited thread
-    if constexpr (kPersist) {
+    if constexpr (kMulticast) {
+      // The other blocks' consumers release this block's stages too: it must not exit before
+      // their last arrivals have landed. Thread 0, the one that loaded (and counted t), waits
+      // for the last phase of each stage (every earlier one it waited for before a load).
+#pragma unroll 1
+      for (int tt = max(0, t - kStages); tt < t; ++tt) {
+        mbar_wait(kempty(tt % kStages), (tt / kStages) & 1);
+        mbar_wait(vempty(tt % kStages), (tt / kStages) & 1);
+      }
+    }
+    if constexpr (kPersist && !kMulticast) {
       // Every block took its end marker from tile_counter[0] before counting itself out
       // here, so the last one can reset both for the next launch.
       if (t_in == 0) {
@@ -426,10 +498,19 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
   };
   // Releases K (pv false) or V (pv true) of tile tt: one arrival per warp, after its wgmma
   // reading it completed. A causally skipped tile is waited for and released all the same:
-  // each warp arrives once per phase, in order (see the invariant above).
+  // each warp arrives once per phase, in order (see the invariant above). CLUSTER > 1: on
+  // the stage's barrier in every block of the cluster, whose producers each loaded a share.
   const auto release = [&](int tt, bool pv) {
     __syncwarp();
-    if (lane == 0) mbar_arrive(pv ? vempty(stage_of(tt)) : kempty(stage_of(tt)));
+    if (lane == 0) {
+      const unsigned bar = pv ? vempty(stage_of(tt)) : kempty(stage_of(tt));
+      if constexpr (kMulticast) {
+#pragma unroll
+        for (int r = 0; r < kCluster; ++r) mbar_arrive_cluster(bar, r);
+      } else {
+        mbar_arrive(bar);
+      }
+    }
   };
   const auto skip = [&](int tt, bool pv) {
     wait_full(tt, pv);
@@ -461,7 +542,7 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1)
 #pragma unroll 1
   for (int k = 0; w < total; ++k) {
     const int qb = k % kQBufs;
-    const WorkTile tile = work_tile(w, m_blocks, N, BH);
+    const WorkTile tile = work_tile(w, m_blocks, N, BH, rank);
     const int n_tiles = kv_tiles(tile.q0);
     const int q0_wg = tile.q0 + 64 * cw;
     // This warpgroup's last row sees keys <= q0_wg + 63: later tiles are skipped (causal).

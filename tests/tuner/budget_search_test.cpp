@@ -171,8 +171,8 @@ TEST(BudgetSearch, TheCausalAttentionGridStartsStageThreeNextToItsDefault) {
   });
   ASSERT_GE(first.size(), 2u);
   EXPECT_EQ(first[0],
-            "wgmma_ws:BLOCK_N=128,EPI_OVERLAP=1,KV_TMA=1,LPT_MB=0,NUM_WG=2,PERSIST=1,PINGPONG=0,PV_LAG=0,QO_TMA=1,"
-            "STAGES=2");
+            "wgmma_ws:BLOCK_N=128,CLUSTER=1,EPI_OVERLAP=1,KV_TMA=1,LPT_MB=0,NUM_WG=2,PERSIST=1,PINGPONG=0,PV_LAG=0,"
+            "QO_TMA=1,STAGES=2");
   EXPECT_EQ(first[1].rfind("wgmma:", 0), 0u) << first[1];
 }
 

@@ -20,6 +20,7 @@
 #include "tests/tutorials/space_point.hpp"
 #include "tuner/config.hpp"
 #include "tuner/gpu.hpp"
+#include "tuner/scope.hpp"
 #include "tuner/space.hpp"
 
 namespace kpg {
@@ -164,7 +165,8 @@ TEST(AttentionKernelsCompile, FlashWgmmaSpaceTargetsSm90a) {
 // through TMA, the epilogue under the next tile's first GEMM), the two-consumer ping-pong
 // form with cp.async copies and with the default's, the default causal with its tiles
 // longest first (LPT_MB) and with P V a tile behind (PV_LAG, two consumers with the turns
-// and three), and K/V through TMA alone (KV_TMA = 1, at the widest K/V tile)
+// and three), K/V through TMA alone (KV_TMA = 1, at the widest K/V tile) and shared by a
+// cluster of two blocks (CLUSTER = 2)
 // compile flash_attn_fwd_wgmma_ws alone, without spills or serialized wgmma, at both head
 // dims (the grid-extremes test above never reaches PINGPONG = 1: it is not the last point
 // of the space).
@@ -214,7 +216,19 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
     const auto tma = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", tma_point);
     ASSERT_TRUE(tma.has_value() && tma_causal.has_value()) << "KV_TMA = 1 must survive the constraints at D = " << d;
     jobs.push_back(candidate_job(config, *flash, *tma, shape));
+    // clusters of two blocks sharing each K/V tile (TMA multicast): the default's point, and
+    // two consumers with the turns and PV_LAG; without TMA or under the causal mask, pruned
+    for (const ParamSet& mc : {ParamSet{{"CLUSTER", 2}}, ParamSet{{"CLUSTER", 2}, {"NUM_WG", 2}, {"PINGPONG", 1},
+                                                                  {"PV_LAG", 1}}}) {
+      const auto point = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", mc);
+      ASSERT_TRUE(point.has_value()) << "CLUSTER = 2 must survive the constraints at D = " << d;
+      jobs.push_back(candidate_job(config, *flash, *point, shape));
+    }
+    EXPECT_FALSE(testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws",
+                                      testing::plain_copies({{"CLUSTER", 2}}))
+                     .has_value());
     shape.dims["CAUSAL"] = 1;
+    EXPECT_FALSE(testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", {{"CLUSTER", 2}}).has_value());
     jobs.push_back(candidate_job(config, *flash, *tma_causal, shape));
   }
   std::vector<CompiledKernel> compiled;
@@ -234,6 +248,41 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
 }
 
 // Without sm_90a the wgmma header refuses to compile, with a message that names the fix.
+// Stage 3 in clusters of two (CLUSTER = 2): the grid's x is whole clusters, one block for
+// every query tile of a head and at most one more (PERSIST = 0), or at most one cluster for
+// every pair of query tiles and no more blocks than SMs (PERSIST = 1).
+TEST(AttentionKernelsCompile, FlashWgmmaWsClusterGridIsWholeClusters) {
+  const OpConfig config = load_config(fs::path(KPG_TEST_CONFIGS_DIR) / "attention.yaml", kKernels);
+  const VariantSpec* flash = config.find_variant("flash");
+  ASSERT_NE(flash, nullptr);
+  const SpaceSpec* ws = find_space(*flash, "wgmma_ws");
+  ASSERT_NE(ws, nullptr);
+  ASSERT_EQ(ws->launches.size(), 1u);
+  for (const int64_t n : {17, 300, 1000, 16384})
+    for (const int64_t persist : {0, 1}) {
+      Shape shape;
+      shape.dims = {{"B", 4}, {"H", 16}, {"N", n}, {"D", 128}, {"CAUSAL", 0}};
+      shape.dtype = DType::f16;
+      const auto c = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws",
+                                          testing::plain_copies({{"CLUSTER", 2}, {"KV_TMA", 1}, {"NUM_WG", 2},
+                                                                 {"PERSIST", persist}}));
+      ASSERT_TRUE(c.has_value()) << "N = " << n << ", PERSIST = " << persist;
+      const Scope scope = make_scope(shape, c->params, h100_limits());
+      const int64_t x = ws->launches[0].grid[0].eval_int(scope);
+      const int64_t y = ws->launches[0].grid[1].eval_int(scope);
+      const int64_t q_tiles = (n + 127) / 128;
+      EXPECT_EQ(x % 2, 0) << "N = " << n << ", PERSIST = " << persist;
+      if (persist == 1) {
+        EXPECT_EQ(y, 1);
+        EXPECT_LE(x, h100_limits().sm_count);
+        EXPECT_EQ(x, 2 * std::min<int64_t>((q_tiles + 1) / 2 * 4 * 16, h100_limits().sm_count / 2)) << "N = " << n;
+      } else {
+        EXPECT_EQ(y, 4 * 16);
+        EXPECT_EQ(x, (q_tiles + 1) / 2 * 2) << "N = " << n;
+      }
+    }
+}
+
 TEST(AttentionKernelsCompile, FlashWgmmaRejectsPlainSm90) {
   Job job{"sm_90", kKernels / "attention" / "flash_wgmma.cu", {}};
   job.options.arch = "sm_90";

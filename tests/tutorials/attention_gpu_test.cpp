@@ -255,6 +255,30 @@ TEST_F(FlashAttentionGpu, WgmmaWsPvLagMatchesFloat64Reference) {
     }
 }
 
+// Stage 3 in clusters of two blocks sharing each K/V tile (CLUSTER 2, TMA multicast; non-causal
+// only): one tile a block and persistent (clusters taking fixed turns of pairs of tiles), two
+// and three consumers, with the turns, PV_LAG, every copy through TMA and the epilogue
+// overlap. Query tiles a head: 8 or 6 (N = 1000), 3 (N = 300: the cluster of the last pair
+// has one block past N) and 1 (N = 127 over 256 heads, so persistent clusters take several
+// pairs; N = 17). Two launches on the same buffers each.
+TEST_F(FlashAttentionGpu, WgmmaWsClusterMatchesFloat64Reference) {
+  if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
+  const std::vector<ParamSet> points = {
+      {{"CLUSTER", 2}, {"KV_TMA", 1}, {"NUM_WG", 2}, {"BLOCK_N", 128}, {"PERSIST", 1}},
+      {{"CLUSTER", 2}, {"KV_TMA", 1}, {"NUM_WG", 3}, {"BLOCK_N", 64}, {"STAGES", 3}, {"PERSIST", 1}},
+      {{"CLUSTER", 2}, {"KV_TMA", 1}, {"NUM_WG", 2}, {"BLOCK_N", 192}, {"PERSIST", 0}},
+      {{"CLUSTER", 2}, {"KV_TMA", 1}, {"NUM_WG", 2}, {"BLOCK_N", 96}, {"PINGPONG", 1}, {"PV_LAG", 1}, {"PERSIST", 1},
+       {"QO_TMA", 1}, {"EPI_OVERLAP", 1}}};
+  for (const int64_t d : {64, 128}) {
+    const DType dtype = d == 64 ? DType::bf16 : DType::f16;
+    for (const Shape& s : {shape(2, 17, 1000, d, false, dtype), shape(1, 3, 300, d, false, dtype),
+                           shape(4, 64, 127, d, false, dtype), shape(1, 1, 17, d, false, dtype)})
+      for (const ParamSet& point : points)
+        expect_correct_at(
+            s, [&](const Shape& at) { return space_point(config(), "wgmma_ws", at, testing::plain_copies(point)); }, 2);
+  }
+}
+
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   const auto [n, d, causal, dtype] = info.param;
   return "N" + std::to_string(n) + "_D" + std::to_string(d) + (causal ? "_causal_" : "_full_") +
