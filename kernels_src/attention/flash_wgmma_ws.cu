@@ -98,8 +98,8 @@ static_assert(128 * kProducerRegs + 128 * kWG * kConsumerRegs <= kThreads * kLau
               "setmaxnreg: the split must fit the registers the block launched with");
 
 static_assert(kD == 64 || kD == 128, "HEAD_DIM must be 64 or 128");
-static_assert(kBlockN == 64 || kBlockN == 96 || kBlockN == 128 || kBlockN == 192,
-              "BLOCK_N must be 64, 96, 128 or 192 (wrappers in attention/wgmma.cuh)");
+static_assert(kBlockN == 64 || kBlockN == 96 || kBlockN == 128 || kBlockN == 176 || kBlockN == 192,
+              "BLOCK_N must be 64, 96, 128, 176 or 192 (wrappers in attention/wgmma.cuh)");
 static_assert(kWG == 2 || kWG == 3, "NUM_WG (consumer warpgroups) must be 2 or 3");
 static_assert(kStages >= 2 && kStages <= 4, "STAGES must be 2..4");
 static_assert(!kPingpong || kWG == 2, "PINGPONG needs exactly two consumer warpgroups");

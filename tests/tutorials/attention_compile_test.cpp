@@ -203,10 +203,12 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
                                           {{"BLOCK_N", d == 64 ? 128 : 96}, {"LPT_MB", 32}});
     ASSERT_TRUE(lpt.has_value()) << "LPT_MB = 32 must survive the constraints at D = " << d;
     jobs.push_back(candidate_job(config, *flash, *lpt, shape));
-    // PV_LAG with the default's copies: two consumers with the turns, and three at the widest
-    // tile they keep with it
+    // PV_LAG with the default's copies: two consumers with the turns, three at the widest
+    // tile they keep with it, and FlashAttention-3's 128 x 176 tile (one tile a block)
     for (const ParamSet& lag : {ParamSet{{"NUM_WG", 2}, {"PINGPONG", 1}, {"PV_LAG", 1}},
-                                ParamSet{{"BLOCK_N", d == 64 ? 128 : 64}, {"PV_LAG", 1}}}) {
+                                ParamSet{{"BLOCK_N", d == 64 ? 128 : 64}, {"PV_LAG", 1}},
+                                ParamSet{{"NUM_WG", 2}, {"BLOCK_N", 176}, {"PINGPONG", 1}, {"PV_LAG", 1},
+                                         {"PERSIST", 0}, {"EPI_OVERLAP", 0}}}) {
       const auto point = testing::space_point(config, *flash, shape, h100_limits(), "wgmma_ws", lag);
       ASSERT_TRUE(point.has_value()) << "PV_LAG = 1 must survive the constraints at D = " << d;
       jobs.push_back(candidate_job(config, *flash, *point, shape));

@@ -228,8 +228,9 @@ TEST_F(FlashAttentionGpu, WgmmaWsLongestFirstMatchesFloat64Reference) {
 
 // Stage 3 with PV_LAG (tile j's Q K^T issued with tile j - 1's P V, its softmax under that
 // P V): with the ping-pong turns and without, two and three consumers, one tile a block and
-// persistent with every copy through TMA and the epilogue overlap; at BLOCK_N 64 under the
-// causal mask the first of two consumers skips a tile of every work tile (its empty turn).
+// persistent with every copy through TMA and the epilogue overlap, and FlashAttention-3's
+// 128 x 176 tile at D = 128; at BLOCK_N 64 under the causal mask the first of two consumers
+// skips a tile of every work tile (its empty turn).
 // Odd lengths, both head dims, causal or not; two launches on the same buffers each.
 TEST_F(FlashAttentionGpu, WgmmaWsPvLagMatchesFloat64Reference) {
   if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
@@ -240,7 +241,8 @@ TEST_F(FlashAttentionGpu, WgmmaWsPvLagMatchesFloat64Reference) {
       {{"NUM_WG", 2}, {"BLOCK_N", 128}, {"PINGPONG", 1}, {"PV_LAG", 1}, {"PERSIST", 1}, {"KV_TMA", 1}, {"QO_TMA", 1},
        {"EPI_OVERLAP", 1}},
       {{"NUM_WG", 2}, {"BLOCK_N", 64}, {"PINGPONG", 1}, {"PV_LAG", 1}, {"PERSIST", 1}, {"KV_TMA", 1},
-       {"EPI_OVERLAP", 1}, {"LPT_MB", 8}}};
+       {"EPI_OVERLAP", 1}, {"LPT_MB", 8}},
+      {{"NUM_WG", 2}, {"BLOCK_N", 176}, {"PINGPONG", 1}, {"PV_LAG", 1}, {"PERSIST", 0}, {"KV_TMA", 1}, {"QO_TMA", 1}}};
   for (const int64_t d : {64, 128})
     for (const bool causal : {false, true}) {
       const DType dtype = d == 64 ? DType::bf16 : DType::f16;
@@ -258,7 +260,7 @@ TEST_F(FlashAttentionGpu, WgmmaWsPvLagMatchesFloat64Reference) {
 // Stage 3 in clusters of two blocks sharing each K/V tile (CLUSTER 2, TMA multicast; non-causal
 // only): one tile a block and persistent (clusters taking fixed turns of pairs of tiles), two
 // and three consumers, with the turns, PV_LAG, every copy through TMA and the epilogue
-// overlap. Query tiles a head: 8 or 6 (N = 1000), 3 (N = 300: the cluster of the last pair
+// overlap, and at BLOCK_N 176 (each block loads 88 rows of a tile). Query tiles a head: 8 or 6 (N = 1000), 3 (N = 300: the cluster of the last pair
 // has one block past N) and 1 (N = 127 over 256 heads, so persistent clusters take several
 // pairs; N = 17). Two launches on the same buffers each.
 TEST_F(FlashAttentionGpu, WgmmaWsClusterMatchesFloat64Reference) {
@@ -268,7 +270,8 @@ TEST_F(FlashAttentionGpu, WgmmaWsClusterMatchesFloat64Reference) {
       {{"CLUSTER", 2}, {"KV_TMA", 1}, {"NUM_WG", 3}, {"BLOCK_N", 64}, {"STAGES", 3}, {"PERSIST", 1}},
       {{"CLUSTER", 2}, {"KV_TMA", 1}, {"NUM_WG", 2}, {"BLOCK_N", 192}, {"PERSIST", 0}},
       {{"CLUSTER", 2}, {"KV_TMA", 1}, {"NUM_WG", 2}, {"BLOCK_N", 96}, {"PINGPONG", 1}, {"PV_LAG", 1}, {"PERSIST", 1},
-       {"QO_TMA", 1}, {"EPI_OVERLAP", 1}}};
+       {"QO_TMA", 1}, {"EPI_OVERLAP", 1}},
+      {{"CLUSTER", 2}, {"KV_TMA", 1}, {"NUM_WG", 2}, {"BLOCK_N", 176}, {"PINGPONG", 1}, {"PV_LAG", 1}, {"PERSIST", 0}}};
   for (const int64_t d : {64, 128}) {
     const DType dtype = d == 64 ? DType::bf16 : DType::f16;
     for (const Shape& s : {shape(2, 17, 1000, d, false, dtype), shape(1, 3, 300, d, false, dtype),
