@@ -249,7 +249,6 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsSpaceTargetsSm90a) {
   }
 }
 
-// Without sm_90a the wgmma header refuses to compile, with a message that names the fix.
 // Stage 3 in clusters of two (CLUSTER = 2): the grid's x is whole clusters, one block for
 // every query tile of a head and at most one more (PERSIST = 0), or at most one cluster for
 // every pair of query tiles and no more blocks than SMs (PERSIST = 1).
@@ -285,6 +284,7 @@ TEST(AttentionKernelsCompile, FlashWgmmaWsClusterGridIsWholeClusters) {
     }
 }
 
+// Without sm_90a the wgmma header refuses to compile, with a message that names the fix.
 TEST(AttentionKernelsCompile, FlashWgmmaRejectsPlainSm90) {
   Job job{"sm_90", kKernels / "attention" / "flash_wgmma.cu", {}};
   job.options.arch = "sm_90";
