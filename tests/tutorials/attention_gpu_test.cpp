@@ -260,9 +260,10 @@ TEST_F(FlashAttentionGpu, WgmmaWsPvLagMatchesFloat64Reference) {
 // Stage 3 in clusters of two blocks sharing each K/V tile (CLUSTER 2, TMA multicast; non-causal
 // only): one tile a block and persistent (clusters taking fixed turns of pairs of tiles), two
 // and three consumers, with the turns, PV_LAG, every copy through TMA and the epilogue
-// overlap, and at BLOCK_N 176 (each block loads 88 rows of a tile). Query tiles a head: 8 or 6 (N = 1000), 3 (N = 300: the cluster of the last pair
-// has one block past N) and 1 (N = 127 over 256 heads, so persistent clusters take several
-// pairs; N = 17). Two launches on the same buffers each.
+// overlap, and at BLOCK_N 176 (each block loads 88 rows of a tile). Query tiles a head: 8 or
+// 6 (N = 1000), 3 (N = 300: the cluster of the last pair has one block past N) and 1 (N = 127
+// over 256 heads, so persistent clusters take several pairs; N = 17). Two launches on the
+// same buffers each.
 TEST_F(FlashAttentionGpu, WgmmaWsClusterMatchesFloat64Reference) {
   if (!is_sm90()) GTEST_SKIP() << "wgmma (sm_90a) needs an sm_90 GPU";
   const std::vector<ParamSet> points = {
