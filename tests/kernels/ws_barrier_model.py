@@ -286,7 +286,7 @@ def caught(mistake, cases, rng):
         cfg = random_case(rng)
         if not applies(mistake, cfg):
             continue
-        for seed in range(3):
+        for _ in range(3):
             try:
                 run(rng.randrange(1 << 30), cfg, mistake)
             except AssertionError:
